@@ -1,0 +1,68 @@
+"""Users, their roles, and the server-side state that makes JWT logout real."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Role(models.TextChoices):
+    VIEWER = "viewer", "Viewer (read)"
+    ANALYST = "analyst", "Analyst (read + run analysis)"
+    ADMIN = "admin", "Admin (everything)"
+
+
+ROLE_RANK = {Role.VIEWER: 0, Role.ANALYST: 1, Role.ADMIN: 2}
+
+
+class User(AbstractUser):
+    """A member of the department. A superuser is always an admin."""
+
+    email = models.EmailField("email address", unique=True)
+    phone = models.CharField(max_length=20, blank=True)
+    department = models.CharField(max_length=100, blank=True)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+
+    REQUIRED_FIELDS = ["email"]
+
+    @property
+    def effective_role(self) -> str:
+        return Role.ADMIN if self.is_superuser else self.role
+
+    def has_role(self, minimum: str) -> bool:
+        return ROLE_RANK[self.effective_role] >= ROLE_RANK[minimum]
+
+
+class AuthSession(models.Model):
+    """One login: its tokens live while this row is not revoked.
+
+    ``refresh_jti`` is the only refresh token of the login that may still be used; rotating it
+    is a conditional UPDATE, so of many parallel refreshes of one token exactly one wins.
+    """
+
+    sid = models.CharField(max_length=64, primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_sessions")
+    refresh_jti = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.sid[:8]}"
+
+
+class LoginFailure(models.Model):
+    """A failed login, counted per (username, address) for the lockout."""
+
+    username = models.CharField(max_length=150)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    failed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["username", "ip_address", "failed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.ip_address} at {self.failed_at}"

@@ -1,0 +1,161 @@
+"""Login, token refresh and logout, with a lockout keyed by username and address together."""
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import update_last_login
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts import tokens
+from accounts.models import AuthSession, LoginFailure, User
+from audit.services import audit_record
+from core.errors import NotAuthenticated, TooManyRequests
+from core.middleware import client_ip
+
+INVALID_CREDENTIALS = "Invalid username or password"
+INVALID_REFRESH = "Invalid or expired refresh token"
+
+
+@dataclass
+class TokenPair:
+    access: str
+    refresh: str
+    expires_in: int
+    user: User
+
+
+def _lockout_window() -> timedelta:
+    return timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+
+
+def _check_lockout(username: str, ip: str | None) -> None:
+    since = timezone.now() - _lockout_window()
+    recent = LoginFailure.objects.filter(
+        username=username.lower(), ip_address=ip, failed_at__gt=since
+    ).order_by("-failed_at")[: settings.LOGIN_MAX_FAILURES]
+    stamps = [f.failed_at for f in recent]
+    if len(stamps) >= settings.LOGIN_MAX_FAILURES:
+        unlock_at = stamps[-1] + _lockout_window()
+        retry_after = max(1, math.ceil((unlock_at - timezone.now()).total_seconds()))
+        raise TooManyRequests(
+            f"Too many failed login attempts; try again in {math.ceil(retry_after / 60)} minute(s)",
+            retry_after=retry_after,
+        )
+
+
+def _issue(user: User, *, request: HttpRequest) -> TokenPair:
+    now = timezone.now()
+    access_life = timedelta(hours=settings.JWT_EXPIRATION_HOURS)
+    refresh_life = timedelta(hours=settings.JWT_REFRESH_EXPIRATION_HOURS)
+    session = AuthSession.objects.create(
+        sid=tokens.new_jti(),
+        user=user,
+        refresh_jti=tokens.new_jti(),
+        expires_at=now + max(access_life, refresh_life),
+        ip_address=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+    )
+    return _pair(session, user, now=now)
+
+
+def _pair(session: AuthSession, user: User, *, now) -> TokenPair:  # noqa: ANN001
+    access_life = timedelta(hours=settings.JWT_EXPIRATION_HOURS)
+    refresh_life = timedelta(hours=settings.JWT_REFRESH_EXPIRATION_HOURS)
+    access = tokens.encode(
+        user_id=user.pk,
+        sid=session.sid,
+        jti=tokens.new_jti(),
+        kind=tokens.ACCESS,
+        issued=now,
+        lifetime=access_life,
+    )
+    refresh = tokens.encode(
+        user_id=user.pk,
+        sid=session.sid,
+        jti=session.refresh_jti,
+        kind=tokens.REFRESH,
+        issued=now,
+        lifetime=refresh_life,
+    )
+    return TokenPair(
+        access=access, refresh=refresh, expires_in=int(access_life.total_seconds()), user=user
+    )
+
+
+def login(*, request: HttpRequest, username: str, password: str) -> TokenPair:
+    """Tokens for valid credentials; one message for every failure so usernames don't leak."""
+    ip = client_ip(request)
+    _check_lockout(username, ip)
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        LoginFailure.objects.create(username=username.lower()[:150], ip_address=ip)
+        audit_record(
+            action="auth.login_failed",
+            outcome="failure",
+            username=username,
+            request=request,
+            status_code=401,
+        )
+        raise NotAuthenticated(INVALID_CREDENTIALS)
+    with transaction.atomic():
+        LoginFailure.objects.filter(username=username.lower(), ip_address=ip).delete()
+        update_last_login(None, user)
+        pair = _issue(user, request=request)
+        audit_record(
+            action="auth.login", outcome="success", user=user, request=request, status_code=200
+        )
+    return pair
+
+
+def refresh(*, request: HttpRequest, refresh_token: str) -> TokenPair:
+    """Rotate: the presented refresh token is spent, a new pair is issued for the same login.
+
+    Presenting an already-spent refresh token means it was copied: the whole login is ended.
+    """
+    claims = tokens.decode(refresh_token, kind=tokens.REFRESH)
+    if claims is None:
+        raise NotAuthenticated(INVALID_REFRESH)
+    now = timezone.now()
+    new_jti = tokens.new_jti()
+    rotated = AuthSession.objects.filter(
+        sid=claims["sid"], refresh_jti=claims["jti"], revoked_at__isnull=True, expires_at__gt=now
+    ).update(refresh_jti=new_jti)
+    session = AuthSession.objects.select_related("user").filter(sid=claims["sid"]).first()
+    if rotated != 1 or session is None or not session.user.is_active:
+        AuthSession.objects.filter(sid=claims["sid"], revoked_at__isnull=True).update(
+            revoked_at=now
+        )
+        audit_record(
+            action="auth.refresh_rejected",
+            outcome="denied",
+            user=session.user if session else None,
+            request=request,
+            status_code=401,
+        )
+        raise NotAuthenticated(INVALID_REFRESH)
+    audit_record(
+        action="auth.refresh",
+        outcome="success",
+        user=session.user,
+        request=request,
+        status_code=200,
+    )
+    return _pair(session, session.user, now=now)
+
+
+def logout(*, user: User, refresh_token: str | None = None) -> None:
+    """End the login of the access token used (and of the refresh token, if another login's)."""
+    now = timezone.now()
+    sids = {getattr(user, "auth_session_id", None)}
+    if refresh_token:
+        claims = tokens.decode(refresh_token, kind=tokens.REFRESH)
+        if claims is not None and claims["sub"] == str(user.pk):
+            sids.add(claims["sid"])
+    AuthSession.objects.filter(sid__in=[s for s in sids if s], revoked_at__isnull=True).update(
+        revoked_at=now
+    )

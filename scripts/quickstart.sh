@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Install, create the SQLite database, load the sample data, create the demo admin (its
+# credentials are printed), start a task worker and serve on http://127.0.0.1:8001.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh
+.venv/bin/python manage.py migrate --noinput
+.venv/bin/python manage.py quickstart
+HOST="${HOST:-127.0.0.1}"
+PORT="${PORT:-8001}"
+echo "Serving on http://$HOST:$PORT  (API: http://$HOST:$PORT/api/v1/, admin: http://$HOST:$PORT/admin/)"
+exec .venv/bin/gunicorn config.wsgi --bind "$HOST:$PORT" --workers 2 --access-logfile -

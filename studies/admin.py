@@ -1,0 +1,30 @@
+from django.contrib import admin
+
+from studies.models import Study
+
+
+@admin.register(Study)
+class StudyAdmin(admin.ModelAdmin):
+    """Browse-only: studies enter through the audited importer, never by hand."""
+
+    list_display = (
+        "exam_id",
+        "patient_name",
+        "exam_status",
+        "exam_source",
+        "exam_item",
+        "order_datetime",
+    )
+    list_filter = ("exam_status", "exam_source", "equipment_type")
+    search_fields = ("=exam_id", "=medical_record_no", "patient_name")
+    date_hierarchy = "order_datetime"
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:  # noqa: ANN001
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False

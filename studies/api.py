@@ -1,0 +1,85 @@
+from django.http import FileResponse, HttpRequest, StreamingHttpResponse
+from ninja import Query, Router
+
+from accounts.auth import viewer_auth
+from audit.services import audit_note
+from core.pagination import paginate
+from studies import exports, selectors
+from studies.schemas import (
+    FilterOptionsOut,
+    StudyDetailOut,
+    StudyExportParams,
+    StudySearchOut,
+    StudySearchParams,
+)
+
+router = Router(tags=["studies"], auth=viewer_auth)
+
+
+@router.get("/search", response=StudySearchOut)
+def search_studies(request: HttpRequest, params: Query[StudySearchParams]):
+    studies, total = paginate(
+        selectors.study_list(**params.filters()), page=params.page, page_size=params.page_size
+    )
+    options = selectors.study_filter_options()
+    audit_note(
+        request,
+        action="study.search",
+        object_type="study",
+        object_ids=[s.exam_id for s in studies],
+        result_count=total,
+    )
+    return {
+        "data": studies,
+        "total": total,
+        "page": params.page,
+        "page_size": params.page_size,
+        "filters": {k: options[k] for k in ("exam_statuses", "exam_sources", "exam_items")},
+    }
+
+
+@router.get("/filters/options", response=FilterOptionsOut)
+def filter_options(request: HttpRequest):
+    audit_note(request, action="study.filter_options")
+    return selectors.study_filter_options()
+
+
+@router.get(
+    "/export",
+    response={200: None},
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "An .xlsx (or CSV with format=csv) attachment of every matching study",
+                "content": {exports.XLSX_CONTENT_TYPE: {}, "text/csv": {}},
+            }
+        }
+    },
+)
+def export_studies(request: HttpRequest, params: Query[StudyExportParams]):
+    queryset = selectors.study_list(**params.filters())
+    if params.format == "csv":
+        count = queryset.count()
+        response = StreamingHttpResponse(
+            exports.csv_stream(queryset), content_type="text/csv; charset=utf-8"
+        )
+        filename = exports.export_filename("csv")
+    else:
+        handle, count = exports.write_xlsx(queryset)
+        response = FileResponse(handle, content_type=exports.XLSX_CONTENT_TYPE)
+        filename = exports.export_filename("xlsx")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    audit_note(
+        request,
+        action="study.export",
+        object_type="study",
+        result_count=count,
+        detail={"format": params.format},
+    )
+    return response
+
+
+@router.get("/{exam_id}", response=StudyDetailOut)
+def get_study(request: HttpRequest, exam_id: str):
+    audit_note(request, action="study.view", object_type="study", object_ids=[exam_id])
+    return selectors.study_get(exam_id=exam_id)

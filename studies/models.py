@@ -1,0 +1,81 @@
+"""Examinations ("studies") as the RIS exports them."""
+
+from django.db import models
+
+
+class Gender(models.TextChoices):
+    MALE = "M", "Male"
+    FEMALE = "F", "Female"
+    UNKNOWN = "U", "Unknown"
+
+
+class Study(models.Model):
+    """One examination. ``exam_status`` and ``exam_source`` are stored as the RIS gives them."""
+
+    exam_id = models.CharField(max_length=50, primary_key=True)
+    medical_record_no = models.CharField(max_length=100, null=True, blank=True)
+    application_order_no = models.CharField(max_length=100, null=True, blank=True)
+    patient_name = models.CharField(max_length=200)
+    patient_gender = models.CharField(max_length=1, choices=Gender.choices, null=True, blank=True)
+    patient_age = models.IntegerField(null=True, blank=True)
+    exam_status = models.CharField(max_length=20)
+    exam_source = models.CharField(max_length=50)
+    exam_item = models.CharField(max_length=100)
+    equipment_type = models.CharField(max_length=50, null=True, blank=True)
+    exam_description = models.TextField(null=True, blank=True)
+    order_datetime = models.DateTimeField()
+    check_in_datetime = models.DateTimeField(null=True, blank=True)
+    report_certification_datetime = models.DateTimeField(null=True, blank=True)
+    certified_physician = models.CharField(max_length=200, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "studies"
+        indexes = [
+            # The default listing is newest first with the primary key as tie-breaker.
+            models.Index(fields=["-order_datetime", "exam_id"], name="study_order_dt_idx"),
+            models.Index(fields=["exam_status", "-order_datetime"], name="study_status_idx"),
+            models.Index(fields=["exam_source", "-order_datetime"], name="study_source_idx"),
+            models.Index(fields=["exam_item", "-order_datetime"], name="study_item_idx"),
+            models.Index(fields=["equipment_type", "-order_datetime"], name="study_equipment_idx"),
+            models.Index(fields=["medical_record_no", "order_datetime"], name="study_mrn_idx"),
+            models.Index(fields=["application_order_no"], name="study_order_no_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.exam_id
+
+
+# The fields a search result shows, in the locked contract's order.
+SEARCH_FIELDS = (
+    "exam_id",
+    "patient_name",
+    "patient_gender",
+    "patient_age",
+    "exam_status",
+    "exam_source",
+    "exam_item",
+    "order_datetime",
+    "check_in_datetime",
+    "report_certification_datetime",
+)
+
+# Every field a detail view and an export show, in the SPEC's order.
+DETAIL_FIELDS = (
+    "exam_id",
+    "medical_record_no",
+    "application_order_no",
+    "patient_name",
+    "patient_gender",
+    "patient_age",
+    "exam_status",
+    "exam_source",
+    "exam_item",
+    "equipment_type",
+    "exam_description",
+    "order_datetime",
+    "check_in_datetime",
+    "report_certification_datetime",
+    "certified_physician",
+)

@@ -1,0 +1,94 @@
+"""Every read of studies: the search that the API, the export and the web pages share."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from core.errors import NotFound
+from core.text import codepoint_order
+from studies.models import Study
+
+TEXT_SORT_FIELDS = {"patient_name", "exam_status", "exam_item", "exam_id"}
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def study_list(
+    *,
+    q: str | None = None,
+    exam_status: str | None = None,
+    exam_source: str | None = None,
+    exam_item: str | None = None,
+    equipment_type: str | None = None,
+    patient_gender: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    sort: str = "-order_datetime",
+) -> QuerySet[Study]:
+    """Studies matching the filters, in a stable order (ties broken by exam_id)."""
+    qs = Study.objects.all()
+    q = (q or "").strip()
+    if q:
+        # Identifiers match whole values (as typed, or upper/lower-cased); free text matches
+        # a substring. Django escapes % and _ in icontains, so they are taken literally.
+        ids = {q, q.upper(), q.lower()}
+        qs = qs.filter(
+            Q(patient_name__icontains=q)
+            | Q(exam_description__icontains=q)
+            | Q(exam_item__icontains=q)
+            | Q(exam_id__in=ids)
+            | Q(medical_record_no__in=ids)
+            | Q(application_order_no__in=ids)
+        )
+    exact = {
+        "exam_status": exam_status,
+        "exam_source": exam_source,
+        "exam_item": exam_item,
+        "equipment_type": equipment_type,
+        "patient_gender": patient_gender,
+    }
+    qs = qs.filter(**{field: value for field, value in exact.items() if value})
+    if date_from:
+        qs = qs.filter(order_datetime__gte=_local_midnight(date_from))
+    if date_to:
+        qs = qs.filter(order_datetime__lt=_local_midnight(date_to + timedelta(days=1)))
+    return qs.order_by(*study_ordering(sort))
+
+
+def study_ordering(sort: str) -> list:
+    descending = sort.startswith("-")
+    field = sort.lstrip("-")
+    if field in TEXT_SORT_FIELDS:
+        primary = codepoint_order(field, descending=descending)
+    else:
+        # NULLs last in both directions, the same on PostgreSQL and SQLite.
+        primary = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+    if field == "exam_id":
+        return [primary]
+    return [primary, codepoint_order("exam_id")]
+
+
+def study_get(*, exam_id: str) -> Study:
+    study = Study.objects.filter(exam_id=exam_id).first()
+    if study is None:
+        raise NotFound("Study not found")
+    return study
+
+
+def _distinct(field: str) -> list[str]:
+    values = Study.objects.exclude(**{f"{field}__isnull": True}).exclude(**{field: ""})
+    # Python's sort is code point order, whatever the database's collation.
+    return sorted(set(values.values_list(field, flat=True).distinct()))
+
+
+def study_filter_options() -> dict[str, list[str]]:
+    """Distinct non-empty values over all studies, sorted by code point."""
+    return {
+        "exam_statuses": _distinct("exam_status"),
+        "exam_sources": _distinct("exam_source"),
+        "exam_items": _distinct("exam_item"),
+        "equipment_types": _distinct("equipment_type"),
+    }

@@ -1,0 +1,56 @@
+from collections.abc import Callable
+from http import HTTPStatus
+
+import pytest
+from django.test import Client
+
+from accounts.models import Role, User
+from tests.factories import PASSWORD, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings) -> None:  # noqa: ANN001
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def make_user(db) -> Callable[..., User]:  # noqa: ANN001
+    def make(role: str = Role.VIEWER, **kwargs) -> User:  # noqa: ANN003
+        return UserFactory(role=role, **kwargs)
+
+    return make
+
+
+def login(client: Client, username: str, password: str = PASSWORD) -> dict:
+    response = client.post(
+        "/api/v1/auth/login",
+        {"username": username, "password": password},
+        content_type="application/json",
+    )
+    assert response.status_code == HTTPStatus.OK, response.content
+    return response.json()
+
+
+@pytest.fixture
+def api(make_user) -> Callable[..., Client]:  # noqa: ANN001
+    """A test client logged in (bearer token) with the given role."""
+
+    def make(role: str = Role.VIEWER, **kwargs) -> Client:  # noqa: ANN003
+        user = make_user(role=role, **kwargs)
+        tokens = login(Client(), user.username)
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+        client.user = user
+        client.tokens = tokens
+        return client
+
+    return make
+
+
+@pytest.fixture
+def viewer(api) -> Client:  # noqa: ANN001
+    return api(Role.VIEWER)
+
+
+@pytest.fixture
+def admin_client(api) -> Client:  # noqa: ANN001
+    return api(Role.ADMIN)

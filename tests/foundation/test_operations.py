@@ -1,0 +1,97 @@
+"""Health, API documentation, permissions and deployment settings."""
+
+from http import HTTPStatus
+
+import pytest
+from django.db import DatabaseError
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_health_needs_no_login(db, settings):
+    response = Client().get("/api/v1/health")
+    assert response.status_code == HTTPStatus.OK
+    assert response.json() == {"status": "ok", "database": "ok", "version": settings.VERSION}
+
+
+def test_health_is_503_when_the_database_is_unreachable(db, monkeypatch, settings):
+    from django.db.backends.utils import CursorWrapper
+
+    def broken(self, sql, params=None):  # noqa: ANN001, ANN202
+        raise DatabaseError("connection refused")
+
+    monkeypatch.setattr(CursorWrapper, "execute", broken)
+    response = Client().get("/api/v1/health")
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert response.json() == {
+        "status": "error",
+        "database": "unavailable",
+        "version": settings.VERSION,
+    }
+
+
+@pytest.mark.parametrize("path", ["/api/v1/docs", "/api/v1/openapi.json"])
+def test_api_docs_need_a_login(db, path):
+    response = Client().get(path)
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert response.json() == {"detail": "Not authenticated"}
+
+
+def test_api_docs_with_a_bearer_token(viewer):
+    schema = viewer.get("/api/v1/openapi.json")
+    assert schema.status_code == HTTPStatus.OK
+    assert "/api/v1/studies/search" in schema.json()["paths"]
+
+
+def test_api_docs_with_an_admin_session_are_served_offline(make_user):
+    client = Client()
+    client.force_login(make_user("admin", is_staff=True))
+    page = client.get("/api/v1/docs")
+    assert page.status_code == HTTPStatus.OK
+    html = page.content.decode()
+    assert "swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower()
+
+
+def test_unknown_api_path_is_a_json_404(viewer):
+    response = viewer.get("/api/v1/nowhere")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert response.json() == {"detail": "Not Found"}
+
+
+def test_responses_are_not_cached(viewer):
+    response = viewer.get("/api/v1/studies/search")
+    assert response["Cache-Control"] == "no-store"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_cors_allows_configured_origins(viewer, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["http://localhost:5173"]
+    allowed = viewer.get("/api/v1/health", HTTP_ORIGIN="http://localhost:5173")
+    other = viewer.get("/api/v1/health", HTTP_ORIGIN="http://evil.example")
+    assert allowed["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    assert "Access-Control-Allow-Origin" not in other
+
+
+def test_admin_manages_users_and_roles(make_user):
+    admin = make_user("admin", is_staff=True, is_superuser=True)
+    target = make_user("viewer")
+    client = Client()
+    client.force_login(admin)
+    page = client.get(f"/admin/accounts/user/{target.pk}/change/")
+    assert page.status_code == HTTPStatus.OK
+    assert b'name="role"' in page.content
+
+
+def test_admin_browses_studies_read_only(make_user):
+    from tests.factories import StudyFactory
+
+    study = StudyFactory()
+    client = Client()
+    client.force_login(make_user("admin", is_staff=True, is_superuser=True))
+    assert client.get("/admin/studies/study/").status_code == HTTPStatus.OK
+    assert client.get(f"/admin/studies/study/{study.pk}/change/").status_code == HTTPStatus.OK
+    assert (
+        client.get(f"/admin/studies/study/{study.pk}/delete/").status_code == HTTPStatus.FORBIDDEN
+    )
