@@ -11,6 +11,7 @@ from accounts.api import router as auth_router
 from accounts.auth import user_from_access_token
 from core.api import router as core_router
 from core.errors import DomainError, TooManyRequests
+from reports.api import router as reports_router
 from studies.api import router as studies_router
 
 
@@ -60,3 +61,4 @@ def on_not_authenticated(request: HttpRequest, exc: AuthenticationError) -> Http
 api.add_router("/", core_router)
 api.add_router("/auth", auth_router)
 api.add_router("/studies", studies_router)
+api.add_router("/reports", reports_router)

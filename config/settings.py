@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "studies",
+    "reports",
 ]
 
 MIDDLEWARE = [

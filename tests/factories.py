@@ -48,3 +48,17 @@ class StudyFactory(factory.django.DjangoModelFactory):
     check_in_datetime = None
     report_certification_datetime = None
     certified_physician = None
+
+
+class ReportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "reports.Report"
+
+    report_id = factory.Sequence(lambda n: f"RPT{n:08d}")
+    study = factory.SubFactory(StudyFactory)
+    radiologist = "李医生"
+    content = "检查所见：双肺纹理清晰，未见明显异常。诊断意见：胸部CT平扫未见异常。"
+    status = "finalized"
+    created_at = factory.Sequence(lambda n: local(2025, 2, 1, 8, 0) + timezone.timedelta(hours=n))
+    submitted_at = None
+    reviewed_at = None

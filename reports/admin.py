@@ -1,0 +1,23 @@
+from django.contrib import admin
+
+from reports.models import Report
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    """Browse-only, like studies: reports enter through the audited importer."""
+
+    list_display = ("report_id", "study", "radiologist", "status", "created_at")
+    list_filter = ("status",)
+    search_fields = ("=report_id", "=study__exam_id", "radiologist")
+    raw_id_fields = ("study",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:  # noqa: ANN001
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False

@@ -1,0 +1,55 @@
+from django.http import HttpRequest
+from ninja import Query, Router
+
+from accounts.auth import viewer_auth
+from audit.services import audit_note
+from core.pagination import paginate
+from reports import selectors
+from reports.schemas import ReportDetailOut, ReportFiltersOut, ReportSearchOut, ReportSearchParams
+
+router = Router(tags=["reports"], auth=viewer_auth)
+
+
+@router.get("/search", response=ReportSearchOut)
+def search_reports(request: HttpRequest, params: Query[ReportSearchParams]):
+    reports, total = paginate(
+        selectors.report_list(**params.filters()), page=params.page, page_size=params.page_size
+    )
+    audit_note(
+        request,
+        action="report.search",
+        object_type="report",
+        object_ids=[r.report_id for r in reports],
+        result_count=total,
+    )
+    return {
+        "data": [selectors.report_search_item(r, q=params.q) for r in reports],
+        "total": total,
+        "page": params.page,
+        "page_size": params.page_size,
+        "filters": selectors.report_filter_options(),
+    }
+
+
+@router.get("/filters/options", response=ReportFiltersOut)
+def filter_options(request: HttpRequest):
+    audit_note(request, action="report.filter_options")
+    return selectors.report_filter_options()
+
+
+@router.get("/{report_id}", response=ReportDetailOut)
+def get_report(request: HttpRequest, report_id: str):
+    audit_note(request, action="report.view", object_type="report", object_ids=[report_id])
+    report = selectors.report_get(report_id=report_id)
+    return {
+        "report_id": report.report_id,
+        "exam_id": report.study_id,
+        "radiologist": report.radiologist,
+        "content": report.content,
+        "status": report.status,
+        "created_at": report.created_at,
+        "updated_at": report.updated_at,
+        "submitted_at": report.submitted_at,
+        "reviewed_at": report.reviewed_at,
+        "study": report.study,
+    }

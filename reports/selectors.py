@@ -1,0 +1,88 @@
+"""Every read of reports: search with snippets, detail, filter options."""
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from core.errors import NotFound
+from core.text import codepoint_order
+from reports.models import Report
+
+SNIPPET_LENGTH = 200
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def report_list(
+    *,
+    q: str | None = None,
+    status: str | None = None,
+    radiologist: str | None = None,
+    exam_id: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[Report]:
+    """Reports matching the filters, newest first (ties by report_id), with their study."""
+    qs = Report.objects.select_related("study")
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(content__icontains=q)
+    if status:
+        qs = qs.filter(status=status)
+    if radiologist:
+        qs = qs.filter(radiologist=radiologist)
+    if exam_id:
+        qs = qs.filter(study_id=exam_id)
+    if date_from:
+        qs = qs.filter(created_at__gte=_local_midnight(date_from))
+    if date_to:
+        qs = qs.filter(created_at__lt=_local_midnight(date_to + timedelta(days=1)))
+    return qs.order_by("-created_at", codepoint_order("report_id"))
+
+
+def snippet(content: str, q: str | None, *, length: int = SNIPPET_LENGTH) -> str:
+    """At most ``length`` characters of ``content``, centred on the first match of ``q``."""
+    q = (q or "").strip()
+    match = re.search(re.escape(q), content, flags=re.IGNORECASE) if q else None
+    if match is None or len(content) <= length:
+        return content[:length]
+    centre = (match.start() + match.end()) // 2
+    start = max(0, min(centre - length // 2, len(content) - length))
+    return content[start : start + length]
+
+
+def report_search_item(report: Report, *, q: str | None) -> dict[str, Any]:
+    return {
+        "report_id": report.report_id,
+        "exam_id": report.study_id,
+        "patient_name": report.study.patient_name,
+        "exam_item": report.study.exam_item,
+        "radiologist": report.radiologist,
+        "status": report.status,
+        "created_at": report.created_at,
+        "submitted_at": report.submitted_at,
+        "reviewed_at": report.reviewed_at,
+        "snippet": snippet(report.content, q),
+    }
+
+
+def report_get(*, report_id: str) -> Report:
+    report = Report.objects.select_related("study").filter(report_id=report_id).first()
+    if report is None:
+        raise NotFound("Report not found")
+    return report
+
+
+def _distinct(field: str) -> list[str]:
+    values = Report.objects.exclude(**{field: ""}).values_list(field, flat=True).distinct()
+    return sorted(set(values))
+
+
+def report_filter_options() -> dict[str, list[str]]:
+    """Distinct non-empty statuses and radiologists over all reports, by code point."""
+    return {"statuses": _distinct("status"), "radiologists": _distinct("radiologist")}
