@@ -136,7 +136,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Per-process cache of counts and filter lists; entries are keyed by a data version that the
+# database bumps on every write (core.cache), so processes never serve each other stale data.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    }
+}
 
 # ---------------------------------------------------------------- i18n / time
 LANGUAGE_CODE = "en"

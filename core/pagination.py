@@ -16,9 +16,12 @@ class PageParams(Schema):
     )
 
 
-def paginate(queryset: QuerySet, *, page: int, page_size: int) -> tuple[list[Any], int]:
-    """One page of ``queryset`` and the exact total; a page past the end is empty."""
-    total = queryset.count()
+def paginate(
+    queryset: QuerySet, *, page: int, page_size: int, total: int | None = None
+) -> tuple[list[Any], int]:
+    """One page of ``queryset`` and the exact total (counted unless given); past the end, []."""
+    if total is None:
+        total = queryset.count()
     offset = (page - 1) * page_size
     if offset >= total:
         return [], total

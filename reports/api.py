@@ -3,7 +3,6 @@ from ninja import Query, Router
 
 from accounts.auth import viewer_auth
 from audit.services import audit_note
-from core.pagination import paginate
 from reports import selectors
 from reports.schemas import ReportDetailOut, ReportFiltersOut, ReportSearchOut, ReportSearchParams
 
@@ -12,22 +11,22 @@ router = Router(tags=["reports"], auth=viewer_auth)
 
 @router.get("/search", response=ReportSearchOut)
 def search_reports(request: HttpRequest, params: Query[ReportSearchParams]):
-    reports, total = paginate(
-        selectors.report_list(**params.filters()), page=params.page, page_size=params.page_size
+    items, total, options = selectors.report_search(
+        page=params.page, page_size=params.page_size, **params.filters()
     )
     audit_note(
         request,
         action="report.search",
         object_type="report",
-        object_ids=[r.report_id for r in reports],
+        object_ids=[item["report_id"] for item in items],
         result_count=total,
     )
     return {
-        "data": [selectors.report_search_item(r, q=params.q) for r in reports],
+        "data": items,
         "total": total,
         "page": params.page,
         "page_size": params.page_size,
-        "filters": selectors.report_filter_options(),
+        "filters": options,
     }
 
 

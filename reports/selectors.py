@@ -7,7 +7,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.cache import cached, data_version, key_of
 from core.errors import NotFound
+from core.pagination import paginate
 from core.text import codepoint_order
 from reports.models import Report
 
@@ -83,6 +85,22 @@ def _distinct(field: str) -> list[str]:
     return sorted(set(values))
 
 
-def report_filter_options() -> dict[str, list[str]]:
-    """Distinct non-empty statuses and radiologists over all reports, by code point."""
+def _filter_options() -> dict[str, list[str]]:
     return {"statuses": _distinct("status"), "radiologists": _distinct("radiologist")}
+
+
+def report_filter_options(*, version: int | None = None) -> dict[str, list[str]]:
+    """Distinct non-empty statuses and radiologists over all reports, by code point."""
+    return cached("reports", "options", _filter_options, version=version)
+
+
+def report_search(
+    *, page: int, page_size: int, **filters: Any
+) -> tuple[list[dict[str, Any]], int, dict[str, list[str]]]:
+    """One page of search items (with snippets), the exact total and the filter options."""
+    version = data_version("reports")
+    queryset = report_list(**filters)
+    total = cached("reports", f"count:{key_of(filters)}", queryset.count, version=version)
+    reports, total = paginate(queryset, page=page, page_size=page_size, total=total)
+    items = [report_search_item(r, q=filters.get("q")) for r in reports]
+    return items, total, report_filter_options(version=version)

@@ -3,7 +3,6 @@ from ninja import Query, Router
 
 from accounts.auth import viewer_auth
 from audit.services import audit_note
-from core.pagination import paginate
 from studies import exports, selectors
 from studies.schemas import (
     FilterOptionsOut,
@@ -18,10 +17,9 @@ router = Router(tags=["studies"], auth=viewer_auth)
 
 @router.get("/search", response=StudySearchOut)
 def search_studies(request: HttpRequest, params: Query[StudySearchParams]):
-    studies, total = paginate(
-        selectors.study_list(**params.filters()), page=params.page, page_size=params.page_size
+    studies, total, options = selectors.study_search(
+        page=params.page, page_size=params.page_size, **params.filters()
     )
-    options = selectors.study_filter_options()
     audit_note(
         request,
         action="study.search",

@@ -86,9 +86,7 @@ def csv_stream(queryset: QuerySet) -> Iterator[str]:
         yield "".join(buffer)
 
 
-def write_xlsx(
-    queryset: QuerySet, rows: Iterable[tuple] | None = None
-) -> tuple[IO[bytes], int]:
+def write_xlsx(queryset: QuerySet, rows: Iterable[tuple] | None = None) -> tuple[IO[bytes], int]:
     """An .xlsx of the queryset in a temporary file (xlsxwriter's constant-memory mode).
 
     Text is written with write_string, so nothing is ever stored as a formula.

@@ -1,11 +1,14 @@
 """Every read of studies: the search that the API, the export and the web pages share."""
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from core.cache import cached, data_version, key_of
 from core.errors import NotFound
+from core.pagination import paginate
 from core.text import codepoint_order
 from studies.models import Study
 
@@ -84,11 +87,30 @@ def _distinct(field: str) -> list[str]:
     return sorted(set(values.values_list(field, flat=True).distinct()))
 
 
-def study_filter_options() -> dict[str, list[str]]:
-    """Distinct non-empty values over all studies, sorted by code point."""
+def _filter_options() -> dict[str, list[str]]:
     return {
         "exam_statuses": _distinct("exam_status"),
         "exam_sources": _distinct("exam_source"),
         "exam_items": _distinct("exam_item"),
         "equipment_types": _distinct("equipment_type"),
     }
+
+
+def study_filter_options(*, version: int | None = None) -> dict[str, list[str]]:
+    """Distinct non-empty values over all studies, sorted by code point."""
+    return cached("studies", "options", _filter_options, version=version)
+
+
+def study_search(
+    *, page: int, page_size: int, **filters: Any
+) -> tuple[list[Study], int, dict[str, list[str]]]:
+    """One page of ``study_list(**filters)``, its exact total and the filter options.
+
+    The total and the options are reused until the studies table changes: counting an
+    unselective filter over a million rows is the most expensive part of a search.
+    """
+    version = data_version("studies")
+    queryset = study_list(**filters)
+    total = cached("studies", f"count:{key_of(filters)}", queryset.count, version=version)
+    rows, total = paginate(queryset, page=page, page_size=page_size, total=total)
+    return rows, total, study_filter_options(version=version)

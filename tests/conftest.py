@@ -2,6 +2,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import Role, User
@@ -11,6 +12,14 @@ from tests.factories import PASSWORD, UserFactory
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings) -> None:  # noqa: ANN001
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # A test database flush resets the data versions that cached answers are keyed by.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

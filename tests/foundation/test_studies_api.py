@@ -299,8 +299,21 @@ def test_datetimes_show_local_wall_clock_time(viewer, settings):
     assert body["order_datetime"] == "2025-11-06T10:30:00"
 
 
-def test_search_uses_a_fixed_number_of_queries(
-    viewer, three_studies, django_assert_max_num_queries
-):
-    with django_assert_max_num_queries(8):
+def test_search_uses_a_fixed_number_of_queries(viewer, three_studies, django_assert_num_queries):
+    # auth, data version, count, page, four filter lists (uncached inside the test's
+    # transaction), audit
+    with django_assert_num_queries(9):
         viewer.get(SEARCH, {"q": "zhang", "exam_status": "completed"})
+
+
+def test_detail_uses_a_fixed_number_of_queries(viewer, three_studies, django_assert_num_queries):
+    # auth, the study, audit
+    with django_assert_num_queries(3):
+        viewer.get("/api/v1/studies/EXAM001")
+
+
+def test_export_uses_a_fixed_number_of_queries(viewer, three_studies, django_assert_num_queries):
+    # auth, the rows (one cursor, however many rows), audit
+    with django_assert_num_queries(3):
+        response = viewer.get("/api/v1/studies/export")
+        b"".join(response.streaming_content)

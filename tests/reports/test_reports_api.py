@@ -218,6 +218,6 @@ def test_report_search_and_view_are_audited(viewer, reports):
 
 
 def test_search_uses_a_fixed_number_of_queries(viewer, reports, django_assert_num_queries):
-    # auth (1) + count (1) + page with studies joined (1) + two filter lists (2) + audit (1)
-    with django_assert_num_queries(6):
+    # auth, data version, count, page with studies joined, two filter lists, audit
+    with django_assert_num_queries(7):
         viewer.get(SEARCH, {"q": "no", "page_size": 100})
