@@ -1,0 +1,54 @@
+"""Pure, offline analysis of radiology report text (Chinese and English).
+
+No Django, no network, no models: functions of text and dates, deterministic and explainable.
+The lexicon and cue phrases live in ``data/*.toml`` and can be extended without code.
+
+Modules: ``matcher`` (longest-match phrase finder), ``lexicon`` (data files), ``text`` (sections
+and sentences), ``measurements`` (sizes in mm), ``cues`` (negation, uncertainty, laterality),
+``extract`` (findings per sentence), ``timeline`` (turnaround), ``analyses`` (the three
+analyses and the choice of a prior study).
+"""
+
+from analysis.nlp.analyses import (
+    ANALYSIS_TYPES,
+    ENGINE_VERSION,
+    STABLE_MM,
+    STABLE_PERCENT,
+    analyze_comparison,
+    analyze_detailed,
+    analyze_general,
+    primary_report,
+    run_analysis,
+    select_prior,
+)
+from analysis.nlp.extract import analyze_text, extract_findings
+from analysis.nlp.lexicon import Lexicon, LexiconError, default_lexicon, load_lexicon
+from analysis.nlp.measurements import find_measurements, parse_measurements
+from analysis.nlp.text import split_report, split_sections, split_sentences
+from analysis.nlp.timeline import compute_timeline, format_datetime
+
+__all__ = [
+    "ANALYSIS_TYPES",
+    "ENGINE_VERSION",
+    "STABLE_MM",
+    "STABLE_PERCENT",
+    "Lexicon",
+    "LexiconError",
+    "analyze_comparison",
+    "analyze_detailed",
+    "analyze_general",
+    "analyze_text",
+    "compute_timeline",
+    "default_lexicon",
+    "extract_findings",
+    "find_measurements",
+    "format_datetime",
+    "load_lexicon",
+    "parse_measurements",
+    "primary_report",
+    "run_analysis",
+    "select_prior",
+    "split_report",
+    "split_sections",
+    "split_sentences",
+]

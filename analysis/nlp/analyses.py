@@ -1,0 +1,626 @@
+"""The three analyses of a study (general, detailed, comparison) and the choice of its prior.
+
+Inputs are plain dicts with the Study and Report field names, so this module needs no Django:
+the task worker turns model instances into dicts and stores the returned dict as the result.
+Every result is JSON-ready (str, int, float, bool, None, list, dict; datetimes as
+``YYYY-MM-DDTHH:MM:SS``) and every extracted item carries the report id, sentence and character
+span it came from, so a person can check it against the report.
+
+Which text is read: the study's primary report, that is the one with the most advanced status
+(finalized > reviewed > submitted > draft), then the most recently created, among those with
+content; drafts it supersedes are listed but not read, so that a corrected draft cannot raise a
+flag. A study with no report text falls back to its ``exam_description`` and says so
+(``"source": "exam_description"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from analysis.nlp.extract import Mention, TextAnalysis, analyze_text
+from analysis.nlp.lexicon import Lexicon, default_lexicon
+from analysis.nlp.timeline import compute_timeline, format_datetime, instant, parse_datetime
+
+ENGINE_VERSION = "1.0.0"
+
+ANALYSIS_TYPES: tuple[dict[str, str], ...] = (
+    {
+        "value": "general",
+        "label": "General analysis",
+        "description": "Timeline and turnaround, report status, impression, positive and "
+        "negated findings, critical-result flags.",
+    },
+    {
+        "value": "detailed",
+        "label": "Detailed analysis",
+        "description": "Sections and sentences of the report, each finding with negation, "
+        "uncertainty, laterality and sizes in millimetres.",
+    },
+    {
+        "value": "comparison",
+        "label": "Comparison analysis",
+        "description": "Against the same patient's most recent prior study: new, resolved and "
+        "persistent findings and size changes, with the interval in days.",
+    },
+)
+
+# Sizes within either margin count as stable: a 1 mm change is within the caliper error of a
+# small nodule, 10 % within the error of a large mass.
+STABLE_MM = 1.0
+STABLE_PERCENT = 10.0
+
+_STATUS_RANK = {"finalized": 3, "reviewed": 2, "submitted": 1, "draft": 0}
+
+
+# ------------------------------------------------------------------------------ public API
+
+
+def analyze_general(
+    study: Mapping[str, Any],
+    reports: Sequence[Mapping[str, Any]],
+    *,
+    turnaround_limit_hours: float = 24.0,
+) -> dict:
+    """Timeline, report status, impression, findings by assertion and critical flags."""
+    lex = default_lexicon()
+    source, analysis = _read(study, reports, lex)
+    timeline = compute_timeline(
+        study.get("order_datetime"),
+        study.get("check_in_datetime"),
+        study.get("report_certification_datetime"),
+        turnaround_limit_hours=turnaround_limit_hours,
+    )
+    groups = _group(analysis.mentions, source.report_id, by_assertion=True)
+    positive = [g for g in groups if g["assertion"] == "positive"]
+    uncertain = [g for g in groups if g["assertion"] == "uncertain"]
+    negated = [g for g in groups if g["assertion"] == "negated"]
+    # Groups are in reading order, so the flags are too.
+    critical = [_critical_flag(g) for g in groups if g["critical"] and g["assertion"] != "negated"]
+    status = _report_status(reports, source)
+    result = {
+        "analysis_type": "general",
+        "engine": _engine(lex),
+        "exam_id": study.get("exam_id"),
+        "exam_item": study.get("exam_item"),
+        "equipment_type": study.get("equipment_type"),
+        "exam_status": study.get("exam_status"),
+        "source": source.kind,
+        "report_id": source.report_id,
+        "timeline": timeline,
+        "report_status": status,
+        "impression": _impression(analysis, source.report_id),
+        "positive_findings": positive,
+        "uncertain_findings": uncertain,
+        "negated_findings": negated,
+        "critical_flags": critical,
+        "has_critical": bool(critical),
+        "counts": {
+            "positive": len(positive),
+            "uncertain": len(uncertain),
+            "negated": len(negated),
+            "critical": len(critical),
+        },
+    }
+    result["summary"] = _general_summary(result, status)
+    return result
+
+
+def analyze_detailed(study: Mapping[str, Any], reports: Sequence[Mapping[str, Any]]) -> dict:
+    """Sections of the report and, per sentence, its findings and sizes."""
+    lex = default_lexicon()
+    source, analysis = _read(study, reports, lex)
+    rid = source.report_id
+    sentences = [
+        {
+            "index": r.sentence.index,
+            "text": r.sentence.text,
+            "span": list(r.sentence.span),
+            "section": r.sentence.section,
+            "findings": [m.to_dict(rid) for m in r.mentions],
+            "measurements": [m.to_dict() for m in r.measurements],
+        }
+        for r in analysis.sentences
+    ]
+    mentions = analysis.mentions
+    counts = {
+        "sections": len(analysis.sections),
+        "sentences": len(sentences),
+        "findings": len(mentions),
+        "positive": sum(m.assertion == "positive" for m in mentions),
+        "uncertain": sum(m.assertion == "uncertain" for m in mentions),
+        "negated": sum(m.assertion == "negated" for m in mentions),
+        "measurements": sum(len(r.measurements) for r in analysis.sentences),
+    }
+    return {
+        "analysis_type": "detailed",
+        "engine": _engine(lex),
+        "exam_id": study.get("exam_id"),
+        "source": source.kind,
+        "report_id": rid,
+        "text_length": len(source.text),
+        "sections": [
+            {
+                "key": s.key,
+                "title": s.title,
+                "text": s.text,
+                "span": list(s.span),
+                "title_span": list(s.title_span) if s.title_span else None,
+            }
+            for s in analysis.sections
+        ],
+        "sentences": sentences,
+        "counts": counts,
+        "summary": (
+            f"{_source_phrase(source)} {counts['sections']} section(s), "
+            f"{counts['sentences']} sentence(s), {counts['findings']} finding mention(s) "
+            f"({counts['positive']} positive, {counts['uncertain']} uncertain, "
+            f"{counts['negated']} negated), {counts['measurements']} measurement(s)."
+        ),
+    }
+
+
+def analyze_comparison(
+    study: Mapping[str, Any],
+    reports: Sequence[Mapping[str, Any]],
+    prior_study: Mapping[str, Any] | None,
+    prior_reports: Sequence[Mapping[str, Any]] | None,
+    *,
+    stable_mm: float = STABLE_MM,
+    stable_percent: float = STABLE_PERCENT,
+) -> dict:
+    """New, resolved and persistent findings against the prior study, and size changes.
+
+    Findings are compared by key and side, over the findings present (positive or uncertain)
+    in each primary report; a side given in one report and not the other still pairs them
+    ("nodule" now, "right upper lobe nodule" before). A finding's size is its largest
+    dimension over all its mentions. A change is ``stable`` within ``stable_mm`` or
+    ``stable_percent`` (either), otherwise ``increased`` or ``decreased``.
+    """
+    lex = default_lexicon()
+    source, analysis = _read(study, reports, lex)
+    current = _present(analysis.mentions, source.report_id)
+    base = {
+        "analysis_type": "comparison",
+        "engine": _engine(lex),
+        "exam_id": study.get("exam_id"),
+        "source": source.kind,
+        "report_id": source.report_id,
+        "current_findings": current,
+    }
+    if prior_study is None:
+        return {
+            **base,
+            "has_prior": False,
+            "message": "No prior study of this patient to compare with.",
+            "prior_exam_id": None,
+            "prior_order_datetime": None,
+            "prior_source": None,
+            "prior_report_id": None,
+            "interval_days": None,
+            "new_findings": [],
+            "resolved_findings": [],
+            "persistent_findings": [],
+            "size_changes": [],
+            "summary": "No prior study of this patient to compare with.",
+        }
+
+    prior_source, prior_analysis = _read(prior_study, prior_reports or [], lex)
+    prior = _present(prior_analysis.mentions, prior_source.report_id)
+    pairs, new, resolved = _pair(current, prior)
+    negated_now = [m for m in analysis.mentions if m.negated]
+    persistent = []
+    size_changes = []
+    for cur, old in pairs:
+        persistent.append({**cur, "prior": _brief(old)})
+        change = _size_change(cur, old, stable_mm, stable_percent)
+        if change is not None:
+            size_changes.append(change)
+    resolved_items = []
+    for old in resolved:
+        denial = next(
+            (
+                m
+                for m in negated_now
+                if m.key == old["key"]
+                and (m.laterality == old["laterality"] or None in (m.laterality, old["laterality"]))
+            ),
+            None,
+        )
+        resolved_items.append(
+            {
+                **old,
+                "current_status": "negated" if denial else "not_mentioned",
+                "current_evidence": [_evidence(denial, source.report_id)] if denial else [],
+            }
+        )
+    result = {
+        **base,
+        "has_prior": True,
+        "message": None,
+        "prior_exam_id": prior_study.get("exam_id"),
+        "prior_exam_item": prior_study.get("exam_item"),
+        "prior_order_datetime": format_datetime(prior_study.get("order_datetime")),
+        "prior_source": prior_source.kind,
+        "prior_report_id": prior_source.report_id,
+        "interval_days": _interval_days(prior_study, study),
+        "new_findings": new,
+        "resolved_findings": resolved_items,
+        "persistent_findings": persistent,
+        "size_changes": size_changes,
+    }
+    if prior_source.kind == "none":
+        result["message"] = "The prior study has no report text or exam description."
+    result["summary"] = _comparison_summary(result)
+    return result
+
+
+def select_prior(
+    study: Mapping[str, Any], candidates: Iterable[Mapping[str, Any]]
+) -> Mapping[str, Any] | None:
+    """The study to compare with: same medical_record_no, ordered earlier, most recent first,
+    preferring the same exam_item, then the same equipment_type, then any other exam."""
+    mrn = (study.get("medical_record_no") or "").strip()
+    ordered = parse_datetime(study.get("order_datetime"))
+    if not mrn or ordered is None:
+        return None
+    now = instant(ordered)
+    best: tuple | None = None
+    chosen = None
+    for cand in candidates:
+        if cand.get("exam_id") == study.get("exam_id"):
+            continue
+        if (cand.get("medical_record_no") or "").strip() != mrn:
+            continue
+        when = parse_datetime(cand.get("order_datetime"))
+        if when is None or instant(when) >= now:
+            continue
+        if _same(cand, study, "exam_item"):
+            tier = 0
+        elif _same(cand, study, "equipment_type"):
+            tier = 1
+        else:
+            tier = 2
+        # Lower tier first, then the latest; exam_id breaks exact ties deterministically.
+        rank = (-tier, instant(when), str(cand.get("exam_id") or ""))
+        if best is None or rank > best:
+            best, chosen = rank, cand
+    return chosen
+
+
+def run_analysis(
+    analysis_type: str,
+    study: Mapping[str, Any],
+    reports: Sequence[Mapping[str, Any]],
+    *,
+    prior_study: Mapping[str, Any] | None = None,
+    prior_reports: Sequence[Mapping[str, Any]] | None = None,
+    turnaround_limit_hours: float = 24.0,
+) -> dict:
+    """Run one analysis by its type name (``general``, ``detailed`` or ``comparison``)."""
+    if analysis_type == "general":
+        return analyze_general(study, reports, turnaround_limit_hours=turnaround_limit_hours)
+    if analysis_type == "detailed":
+        return analyze_detailed(study, reports)
+    if analysis_type == "comparison":
+        return analyze_comparison(study, reports, prior_study, prior_reports)
+    raise ValueError(f"unknown analysis type {analysis_type!r}")
+
+
+def primary_report(reports: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The report to read: most advanced status, then latest created_at, among those with text."""
+    usable = [r for r in reports if str(r.get("content") or "").strip()]
+    if not usable:
+        return None
+    return max(
+        usable,
+        key=lambda r: (
+            _STATUS_RANK.get(str(r.get("status") or "").strip().lower(), -1),
+            _sortable(r.get("created_at")),
+            str(r.get("report_id") or ""),
+        ),
+    )
+
+
+# ------------------------------------------------------------------------------ internals
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    kind: str  # report | exam_description | none
+    report: Mapping[str, Any] | None
+    text: str
+
+    @property
+    def report_id(self) -> str | None:
+        if self.report is None:
+            return None
+        rid = self.report.get("report_id")
+        return None if rid is None else str(rid)
+
+
+def _read(
+    study: Mapping[str, Any], reports: Sequence[Mapping[str, Any]], lex: Lexicon
+) -> tuple[_Source, TextAnalysis]:
+    report = primary_report(reports)
+    if report is not None:
+        source = _Source("report", report, str(report["content"]))
+    elif str(study.get("exam_description") or "").strip():
+        source = _Source("exam_description", None, str(study["exam_description"]))
+    else:
+        source = _Source("none", None, "")
+    return source, analyze_text(source.text, lexicon=lex)
+
+
+def _engine(lex: Lexicon) -> dict:
+    return {"name": "analysis.nlp", "version": ENGINE_VERSION, "lexicon": lex.fingerprint}
+
+
+def _evidence(m: Mention, report_id: str | None) -> dict:
+    return {
+        "report_id": report_id,
+        "section": m.sentence.section,
+        "text": m.text,
+        "span": list(m.span),
+        "sentence": m.sentence.text,
+        "sentence_span": list(m.sentence.span),
+        "assertion": m.assertion,
+        "cue": m.cue.to_dict() if m.cue is not None else None,
+        "measurements": [x.to_dict() for x in m.measurements],
+    }
+
+
+def _group(mentions: Iterable[Mention], report_id: str | None, *, by_assertion: bool) -> list[dict]:
+    """One item per finding key and side (and assertion), mentions kept as evidence."""
+    groups: dict[tuple, dict] = {}
+    for m in mentions:
+        gk = (m.key, m.laterality, m.assertion if by_assertion else None)
+        item = groups.get(gk)
+        if item is None:
+            f = m.finding
+            item = groups[gk] = {
+                "key": f.key,
+                "label_en": f.label_en,
+                "label_zh": f.label_zh,
+                "region": f.region,
+                "critical": f.critical,
+                "laterality": m.laterality,
+                "assertion": m.assertion,
+                "max_mm": None,
+                "evidence": [],
+            }
+        if not by_assertion and m.assertion == "positive":
+            item["assertion"] = "positive"  # present for sure once any mention is definite
+        if m.max_mm is not None and (item["max_mm"] is None or m.max_mm > item["max_mm"]):
+            item["max_mm"] = m.max_mm
+        item["evidence"].append(_evidence(m, report_id))
+    return list(groups.values())
+
+
+def _present(mentions: Iterable[Mention], report_id: str | None) -> list[dict]:
+    return _group((m for m in mentions if not m.negated), report_id, by_assertion=False)
+
+
+def _critical_flag(group: dict) -> dict:
+    side = f" ({group['laterality']})" if group["laterality"] else ""
+    doubt = "possible " if group["assertion"] == "uncertain" else ""
+    return {
+        "key": group["key"],
+        "label_en": group["label_en"],
+        "label_zh": group["label_zh"],
+        "laterality": group["laterality"],
+        "assertion": group["assertion"],
+        "message": f"Critical result: {doubt}{group['label_en'].lower()}{side}",
+        "evidence": group["evidence"],
+    }
+
+
+def _report_status(reports: Sequence[Mapping[str, Any]], source: _Source) -> dict | None:
+    if not reports:
+        return None
+    listed = [
+        {
+            "report_id": None if r.get("report_id") is None else str(r.get("report_id")),
+            "status": r.get("status"),
+            "radiologist": r.get("radiologist"),
+            "created_at": _format_any(r.get("created_at")),
+            "analysed": source.report is r,
+        }
+        for r in reports
+    ]
+    primary = source.report
+    return {
+        "report_id": source.report_id,
+        "status": primary.get("status") if primary else None,
+        "radiologist": primary.get("radiologist") if primary else None,
+        "report_count": len(reports),
+        "reports": listed,
+    }
+
+
+def _impression(analysis: TextAnalysis, report_id: str | None) -> dict | None:
+    for key in ("impression", "conclusion"):
+        for s in analysis.sections:
+            if s.key == key and s.text:
+                return {
+                    "text": s.text,
+                    "span": list(s.span),
+                    "section": key,
+                    "from": "section",
+                    "report_id": report_id,
+                }
+    if not analysis.sentences:
+        return None
+    last = analysis.sentences[-1].sentence
+    return {
+        "text": last.text,
+        "span": list(last.span),
+        "section": last.section,
+        "from": "last_sentence",
+        "report_id": report_id,
+    }
+
+
+def _pair(current: list[dict], prior: list[dict]) -> tuple[list[tuple[dict, dict]], list, list]:
+    """Match present findings by (key, side), then by key where one side is unknown."""
+    pairs: list[tuple[dict, dict]] = []
+    cur_left = list(current)
+    old_left = list(prior)
+    for exact in (True, False):
+        for cur in list(cur_left):
+            for old in old_left:
+                if cur["key"] != old["key"]:
+                    continue
+                same_side = cur["laterality"] == old["laterality"]
+                one_unknown = cur["laterality"] is None or old["laterality"] is None
+                if same_side if exact else one_unknown:
+                    pairs.append((cur, old))
+                    cur_left.remove(cur)
+                    old_left.remove(old)
+                    break
+    pairs.sort(key=lambda p: current.index(p[0]))
+    return pairs, cur_left, old_left
+
+
+def _brief(item: dict) -> dict:
+    return {
+        "laterality": item["laterality"],
+        "assertion": item["assertion"],
+        "max_mm": item["max_mm"],
+        "evidence": item["evidence"],
+    }
+
+
+def _size_change(cur: dict, old: dict, stable_mm: float, stable_percent: float) -> dict | None:
+    before, after = old["max_mm"], cur["max_mm"]
+    if before is None or after is None:
+        return None
+    change = round(after - before, 2)
+    percent = round(change / before * 100, 1) if before > 0 else None
+    if abs(change) <= stable_mm or (percent is not None and abs(percent) <= stable_percent):
+        trend = "stable"
+    else:
+        trend = "increased" if change > 0 else "decreased"
+    return {
+        "key": cur["key"],
+        "label_en": cur["label_en"],
+        "label_zh": cur["label_zh"],
+        "laterality": cur["laterality"] or old["laterality"],
+        "prior_max_mm": before,
+        "current_max_mm": after,
+        "change_mm": change,
+        "change_percent": percent,
+        "trend": trend,
+        "prior_evidence": [e for e in old["evidence"] if e["measurements"]],
+        "current_evidence": [e for e in cur["evidence"] if e["measurements"]],
+    }
+
+
+def _interval_days(prior: Mapping[str, Any], study: Mapping[str, Any]) -> int | None:
+    then = parse_datetime(prior.get("order_datetime"))
+    now = parse_datetime(study.get("order_datetime"))
+    if then is None or now is None:
+        return None
+    # Calendar days on the wall clock, as a radiologist counts them.
+    return (now.date() - then.date()).days
+
+
+def _same(a: Mapping[str, Any], b: Mapping[str, Any], field: str) -> bool:
+    x = str(a.get(field) or "").strip().lower()
+    return bool(x) and x == str(b.get(field) or "").strip().lower()
+
+
+def _sortable(value: Any) -> str:
+    try:
+        dt = parse_datetime(value)
+    except (TypeError, ValueError):
+        return ""
+    return instant(dt).isoformat() if dt is not None else ""
+
+
+def _format_any(value: Any) -> str | None:
+    try:
+        return format_datetime(value)
+    except (TypeError, ValueError):
+        return None if value is None else str(value)
+
+
+# ------------------------------------------------------------------------------ summaries
+
+
+def _name(item: Mapping[str, Any]) -> str:
+    text = item["label_en"]
+    if item.get("laterality"):
+        text += f" ({item['laterality']})"
+    if item.get("max_mm") is not None:
+        text += f" {item['max_mm']:g} mm"
+    return text
+
+
+def _source_phrase(source: _Source) -> str:
+    if source.kind == "report":
+        status = source.report.get("status") if source.report else None
+        return f"Report {source.report_id} ({status or 'no status'}):"
+    if source.kind == "exam_description":
+        return "No report text; read the exam description:"
+    return "No report text or exam description to read:"
+
+
+def _general_summary(result: Mapping[str, Any], status: Mapping[str, Any] | None) -> str:
+    parts = []
+    if result["source"] == "report":
+        parts.append(
+            f"Report {result['report_id']} ({(status or {}).get('status') or 'no status'})."
+        )
+    elif result["source"] == "exam_description":
+        parts.append("No report text; the exam description was read.")
+    else:
+        parts.append("No report text or exam description to read.")
+    if result["critical_flags"]:
+        names = ", ".join(
+            ("possible " if f["assertion"] == "uncertain" else "") + _name(f)
+            for f in result["critical_flags"]
+        )
+        parts.append(f"CRITICAL: {names}.")
+    if result["positive_findings"]:
+        names = ", ".join(_name(g) for g in result["positive_findings"])
+        parts.append(f"Positive: {names}.")
+    else:
+        parts.append("No positive findings.")
+    if result["uncertain_findings"]:
+        parts.append(f"Uncertain: {', '.join(_name(g) for g in result['uncertain_findings'])}.")
+    if result["negated_findings"]:
+        parts.append(f"Negated: {', '.join(_name(g) for g in result['negated_findings'])}.")
+    timeline = result["timeline"]
+    turnaround = timeline["intervals_minutes"]["order_to_certification"]
+    if timeline["exceeds_limit"]:
+        worst = max(
+            (f for f in timeline["flags"] if f["kind"] == "exceeds_limit"),
+            key=lambda f: f["minutes"],
+        )
+        parts.append(f"Turnaround: {worst['message']}.")
+    elif turnaround is not None and turnaround >= 0:
+        parts.append(f"Order to certification {turnaround / 60:.1f} h.")
+    elif not timeline["certified"]:
+        parts.append("Not certified yet.")
+    return " ".join(parts)
+
+
+def _comparison_summary(result: Mapping[str, Any]) -> str:
+    days = result["interval_days"]
+    when = f", {days} day(s) earlier" if days is not None else ""
+    parts = [f"Compared with {result['prior_exam_id']}{when}:"]
+    for label, key in (("new", "new_findings"), ("resolved", "resolved_findings")):
+        items = result[key]
+        names = f" ({', '.join(_name(i) for i in items)})" if items else ""
+        parts.append(f"{len(items)} {label}{names};")
+    parts.append(f"{len(result['persistent_findings'])} persistent.")
+    for c in result["size_changes"]:
+        side = f" ({c['laterality']})" if c["laterality"] else ""
+        pct = f", {c['change_percent']:+g}%" if c["change_percent"] is not None else ""
+        parts.append(
+            f"{c['label_en']}{side} {c['prior_max_mm']:g} -> {c['current_max_mm']:g} mm "
+            f"({c['change_mm']:+g} mm{pct}, {c['trend']})."
+        )
+    return " ".join(parts)
