@@ -4,9 +4,9 @@ No Django, no network, no models: functions of text and dates, deterministic and
 The lexicon and cue phrases live in ``data/*.toml`` and can be extended without code.
 
 Modules: ``matcher`` (longest-match phrase finder), ``lexicon`` (data files), ``text`` (sections
-and sentences), ``measurements`` (sizes in mm), ``cues`` (negation, uncertainty, laterality),
-``extract`` (findings per sentence), ``timeline`` (turnaround), ``analyses`` (the three
-analyses and the choice of a prior study).
+and sentences), ``measurements`` (sizes in mm, current or quoted from a prior study), ``cues``
+(negation, uncertainty, laterality), ``extract`` (findings per sentence), ``timeline``
+(turnaround), ``analyses`` (the three analyses and the choice of a prior study).
 """
 
 from analysis.nlp.analyses import (
@@ -23,7 +23,11 @@ from analysis.nlp.analyses import (
 )
 from analysis.nlp.extract import analyze_text, extract_findings
 from analysis.nlp.lexicon import Lexicon, LexiconError, default_lexicon, load_lexicon
-from analysis.nlp.measurements import find_measurements, parse_measurements
+from analysis.nlp.measurements import (
+    classify_measurements,
+    find_measurements,
+    parse_measurements,
+)
 from analysis.nlp.text import split_report, split_sections, split_sentences
 from analysis.nlp.timeline import compute_timeline, format_datetime
 
@@ -38,6 +42,7 @@ __all__ = [
     "analyze_detailed",
     "analyze_general",
     "analyze_text",
+    "classify_measurements",
     "compute_timeline",
     "default_lexicon",
     "extract_findings",

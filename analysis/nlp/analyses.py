@@ -23,7 +23,7 @@ from analysis.nlp.extract import Mention, TextAnalysis, analyze_text
 from analysis.nlp.lexicon import Lexicon, default_lexicon
 from analysis.nlp.timeline import compute_timeline, format_datetime, instant, parse_datetime
 
-ENGINE_VERSION = "1.0.0"
+ENGINE_VERSION = "1.1.0"
 
 ANALYSIS_TYPES: tuple[dict[str, str], ...] = (
     {
@@ -36,7 +36,8 @@ ANALYSIS_TYPES: tuple[dict[str, str], ...] = (
         "value": "detailed",
         "label": "Detailed analysis",
         "description": "Sections and sentences of the report, each finding with negation, "
-        "uncertainty, laterality and sizes in millimetres.",
+        "uncertainty, laterality and sizes in millimetres (current, or quoted from a prior "
+        "study).",
     },
     {
         "value": "comparison",
@@ -132,7 +133,11 @@ def analyze_detailed(study: Mapping[str, Any], reports: Sequence[Mapping[str, An
         "uncertain": sum(m.assertion == "uncertain" for m in mentions),
         "negated": sum(m.assertion == "negated" for m in mentions),
         "measurements": sum(len(r.measurements) for r in analysis.sentences),
+        "prior_measurements": sum(
+            x.role == "prior" for r in analysis.sentences for x in r.measurements
+        ),
     }
+    quoted = counts["prior_measurements"]
     return {
         "analysis_type": "detailed",
         "engine": _engine(lex),
@@ -156,7 +161,8 @@ def analyze_detailed(study: Mapping[str, Any], reports: Sequence[Mapping[str, An
             f"{_source_phrase(source)} {counts['sections']} section(s), "
             f"{counts['sentences']} sentence(s), {counts['findings']} finding mention(s) "
             f"({counts['positive']} positive, {counts['uncertain']} uncertain, "
-            f"{counts['negated']} negated), {counts['measurements']} measurement(s)."
+            f"{counts['negated']} negated), {counts['measurements']} measurement(s)"
+            + (f" ({quoted} quoted from a prior study)." if quoted else ".")
         ),
     }
 
@@ -174,9 +180,12 @@ def analyze_comparison(
 
     Findings are compared by key and side, over the findings present (positive or uncertain)
     in each primary report; a side given in one report and not the other still pairs them
-    ("nodule" now, "right upper lobe nodule" before). A finding's size is its largest
-    dimension over all its mentions. A change is ``stable`` within ``stable_mm`` or
-    ``stable_percent`` (either), otherwise ``increased`` or ``decreased``.
+    ("nodule" now, "right upper lobe nodule" before). A finding's size is its largest current
+    dimension over all its mentions: a size a report quotes from an earlier study (前片约42mm,
+    "increased from 13 mm") is not its size now. The change compares the prior report's own
+    current size with this report's; the size this report quotes for the prior study is given
+    beside it (``quoted_prior_mm``) as supporting evidence. A change is ``stable`` within
+    ``stable_mm`` or ``stable_percent`` (either), otherwise ``increased`` or ``decreased``.
     """
     lex = default_lexicon()
     source, analysis = _read(study, reports, lex)
@@ -368,6 +377,8 @@ def _evidence(m: Mention, report_id: str | None) -> dict:
         "assertion": m.assertion,
         "cue": m.cue.to_dict() if m.cue is not None else None,
         "measurements": [x.to_dict() for x in m.measurements],
+        "prior_measurements": [x.to_dict() for x in m.prior_measurements],
+        "change_measurements": [x.to_dict() for x in m.change_measurements],
     }
 
 
@@ -388,12 +399,18 @@ def _group(mentions: Iterable[Mention], report_id: str | None, *, by_assertion: 
                 "laterality": m.laterality,
                 "assertion": m.assertion,
                 "max_mm": None,
+                "quoted_prior_mm": None,
                 "evidence": [],
             }
         if not by_assertion and m.assertion == "positive":
             item["assertion"] = "positive"  # present for sure once any mention is definite
         if m.max_mm is not None and (item["max_mm"] is None or m.max_mm > item["max_mm"]):
             item["max_mm"] = m.max_mm
+        quoted = m.quoted_prior_mm
+        if quoted is not None and (
+            item["quoted_prior_mm"] is None or quoted > item["quoted_prior_mm"]
+        ):
+            item["quoted_prior_mm"] = quoted
         item["evidence"].append(_evidence(m, report_id))
     return list(groups.values())
 
@@ -488,6 +505,7 @@ def _brief(item: dict) -> dict:
         "laterality": item["laterality"],
         "assertion": item["assertion"],
         "max_mm": item["max_mm"],
+        "quoted_prior_mm": item["quoted_prior_mm"],
         "evidence": item["evidence"],
     }
 
@@ -498,10 +516,14 @@ def _size_change(cur: dict, old: dict, stable_mm: float, stable_percent: float) 
         return None
     change = round(after - before, 2)
     percent = round(change / before * 100, 1) if before > 0 else None
-    if abs(change) <= stable_mm or (percent is not None and abs(percent) <= stable_percent):
-        trend = "stable"
-    else:
-        trend = "increased" if change > 0 else "decreased"
+    trend = _trend(change, percent, stable_mm, stable_percent)
+    # The size this report says the lesion had before: supporting evidence, not the baseline.
+    quoted = cur["quoted_prior_mm"]
+    quoted_agrees = None
+    if quoted is not None:
+        diff = round(quoted - before, 2)
+        pct = diff / before * 100 if before > 0 else None
+        quoted_agrees = _trend(diff, pct, stable_mm, stable_percent) == "stable"
     return {
         "key": cur["key"],
         "label_en": cur["label_en"],
@@ -512,9 +534,19 @@ def _size_change(cur: dict, old: dict, stable_mm: float, stable_percent: float) 
         "change_mm": change,
         "change_percent": percent,
         "trend": trend,
+        "quoted_prior_mm": quoted,
+        "quoted_prior_matches": quoted_agrees,
         "prior_evidence": [e for e in old["evidence"] if e["measurements"]],
-        "current_evidence": [e for e in cur["evidence"] if e["measurements"]],
+        "current_evidence": [
+            e for e in cur["evidence"] if e["measurements"] or e["prior_measurements"]
+        ],
     }
+
+
+def _trend(change: float, percent: float | None, stable_mm: float, stable_percent: float) -> str:
+    if abs(change) <= stable_mm or (percent is not None and abs(percent) <= stable_percent):
+        return "stable"
+    return "increased" if change > 0 else "decreased"
 
 
 def _interval_days(prior: Mapping[str, Any], study: Mapping[str, Any]) -> int | None:
@@ -623,4 +655,7 @@ def _comparison_summary(result: Mapping[str, Any]) -> str:
             f"{c['label_en']}{side} {c['prior_max_mm']:g} -> {c['current_max_mm']:g} mm "
             f"({c['change_mm']:+g} mm{pct}, {c['trend']})."
         )
+        if c["quoted_prior_mm"] is not None:
+            agrees = "" if c["quoted_prior_matches"] else ", not the prior report's"
+            parts.append(f"(The report quotes {c['quoted_prior_mm']:g} mm before{agrees}.)")
     return " ".join(parts)

@@ -1,4 +1,11 @@
-"""Findings of a report, sentence by sentence, with their context and sizes."""
+"""Findings of a report, sentence by sentence, with their context and sizes.
+
+A finding's sizes are split by role: ``measurements`` are its current size, ``prior_measurements``
+the sizes the report quotes from an earlier study (前片约42mm, "increased from 13 mm"), and
+``change_measurements`` interval changes ("increased by 3 mm"). ``max_mm`` is the largest
+current dimension only, so a follow-up report that quotes a larger earlier size still gives the
+lesion's size now.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,14 @@ from dataclasses import dataclass, field
 from analysis.nlp.cues import Assertion, CueHit, assess, laterality
 from analysis.nlp.lexicon import FindingDef, Lexicon, default_lexicon
 from analysis.nlp.matcher import PhraseHit
-from analysis.nlp.measurements import Measurement, find_measurements
+from analysis.nlp.measurements import (
+    CHANGE,
+    CURRENT,
+    PRIOR,
+    Measurement,
+    classify_measurements,
+    find_measurements,
+)
 from analysis.nlp.text import Section, Sentence, split_report
 
 # Clause punctuation inside a sentence: the unit for side words and sizes, in both languages
@@ -29,7 +43,9 @@ class Mention:
     uncertain: bool
     cue: CueHit | None
     laterality: str | None
-    measurements: tuple[Measurement, ...]
+    measurements: tuple[Measurement, ...]  # current sizes
+    prior_measurements: tuple[Measurement, ...] = ()  # sizes quoted from an earlier study
+    change_measurements: tuple[Measurement, ...] = ()  # interval changes ("by 3 mm")
 
     @property
     def key(self) -> str:
@@ -43,7 +59,13 @@ class Mention:
 
     @property
     def max_mm(self) -> float | None:
+        """Largest current dimension; quoted prior sizes and changes do not count."""
         return max((m.max_mm for m in self.measurements), default=None)
+
+    @property
+    def quoted_prior_mm(self) -> float | None:
+        """Largest dimension of the sizes this report quotes from an earlier study."""
+        return max((m.max_mm for m in self.prior_measurements), default=None)
 
     def to_dict(self, report_id: str | None = None) -> dict:
         f = self.finding
@@ -62,6 +84,9 @@ class Mention:
             "laterality": self.laterality,
             "measurements": [m.to_dict() for m in self.measurements],
             "max_mm": self.max_mm,
+            "prior_measurements": [m.to_dict() for m in self.prior_measurements],
+            "quoted_prior_mm": self.quoted_prior_mm,
+            "change_measurements": [m.to_dict() for m in self.change_measurements],
             "section": self.sentence.section,
             "sentence": self.sentence.text,
             "sentence_span": list(self.sentence.span),
@@ -103,7 +128,7 @@ def extract_findings(text: str, *, lexicon: Lexicon | None = None) -> list[dict]
 def _read_sentence(text: str, sentence: Sentence, lex: Lexicon) -> SentenceResult:
     s, e = sentence.span
     hits = lex.finding_matcher.find(text, s, e)
-    sizes = find_measurements(text, s, e)
+    sizes = classify_measurements(text, find_measurements(text, s, e), s, e, lexicon=lex)
     if not hits:
         return SentenceResult(sentence, (), tuple(sizes))
     # A cue inside a finding's own words is part of the term, not a cue (不 in 肺不张 is not
@@ -127,6 +152,7 @@ def _read_sentence(text: str, sentence: Sentence, lex: Lexicon) -> SentenceResul
     mentions = []
     for i, hit in enumerate(hits):
         found: Assertion = assess(text, hit, cues, lex)
+        own = attached[i]
         mentions.append(
             Mention(
                 finding=hit.payload,
@@ -137,7 +163,9 @@ def _read_sentence(text: str, sentence: Sentence, lex: Lexicon) -> SentenceResul
                 uncertain=found.uncertain,
                 cue=found.cue,
                 laterality=laterality(i, hits, sides, clause_bounds),
-                measurements=tuple(attached[i]),
+                measurements=tuple(m for m in own if m.role == CURRENT),
+                prior_measurements=tuple(m for m in own if m.role == PRIOR),
+                change_measurements=tuple(m for m in own if m.role == CHANGE),
             )
         )
     return SentenceResult(sentence, tuple(mentions), tuple(sizes))

@@ -24,6 +24,7 @@ CUES_FILE = DATA_DIR / "cues.toml"
 REGIONS = ("chest", "abdomen", "neuro", "msk", "general")
 SIDES = ("left", "right", "bilateral")
 CUE_KINDS = ("negation", "uncertainty", "pseudo", "terminator")
+SIZE_ROLES = ("current", "prior", "change")
 
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _FINDING_FIELDS = {"label_en", "label_zh", "region", "critical", "en", "zh"}
@@ -57,6 +58,16 @@ class CueDef:
     chinese: bool  # decides the scope rule (clause for Chinese, word window for English)
 
 
+@dataclass(frozen=True, slots=True)
+class SizeCueDef:
+    """A phrase that tells what a size next to it is: current, prior (quoted) or a change."""
+
+    phrase: str
+    role: str  # current | prior | change
+    pre: bool  # stands right before its size
+    post: bool  # stands right after it
+
+
 # eq=False: compared and hashed by identity, so compiled helpers can be cached per lexicon.
 @dataclass(frozen=True, eq=False)
 class Lexicon:
@@ -66,6 +77,8 @@ class Lexicon:
     finding_matcher: PhraseMatcher[FindingDef]
     cue_matcher: PhraseMatcher[CueDef]
     laterality_matcher: PhraseMatcher[str | None]
+    size_cue_matcher: PhraseMatcher[SizeCueDef]
+    size_filler: re.Pattern[str]  # what may stand between a size cue and its size
     section_headers: dict[str, str]  # normalised header phrase -> section key
     abbreviations: frozenset[str]
     english_pre_window: int
@@ -109,9 +122,11 @@ def load_lexicon(findings_path: Path | None = None, cues_path: Path | None = Non
 
     cues = _read_cues(cues_doc, cues_path.name)
     laterality = _read_laterality(cues_doc, cues_path.name)
+    size_cues, fillers = _read_size_cues(cues_doc, cues_path.name)
     try:
         cue_matcher = PhraseMatcher((c.phrase, c) for c in cues)
         laterality_matcher = PhraseMatcher(laterality)
+        size_cue_matcher = PhraseMatcher((c.phrase, c) for c in size_cues)
     except ValueError as exc:
         raise LexiconError(f"{cues_path.name}: {exc}") from exc
 
@@ -122,6 +137,8 @@ def load_lexicon(findings_path: Path | None = None, cues_path: Path | None = Non
         finding_matcher=finding_matcher,
         cue_matcher=cue_matcher,
         laterality_matcher=laterality_matcher,
+        size_cue_matcher=size_cue_matcher,
+        size_filler=_filler_pattern(fillers),
         section_headers=_read_sections(cues_doc, cues_path.name),
         abbreviations=frozenset(
             a.lower().rstrip(".")
@@ -211,6 +228,46 @@ def _read_cues(doc: dict[str, Any], where: str) -> list[CueDef]:
         CueDef(phrase=phrase, kind=kind, pre=pre, post=post, chinese=is_chinese(phrase))
         for kind, pre, post, phrase in merged.values()
     ]
+
+
+def _read_size_cues(doc: dict[str, Any], where: str) -> tuple[list[SizeCueDef], list[str]]:
+    table = _table(doc, "sizes", where)
+    unknown = set(table) - {"fillers", *SIZE_ROLES}
+    if unknown:
+        raise LexiconError(f"{where} [sizes]: unknown field(s) {', '.join(sorted(unknown))}")
+    merged: dict[str, list[Any]] = {}  # phrase -> [role, pre, post, phrase as written]
+    for role in SIZE_ROLES:
+        entry = _table(table, role, f"{where} [sizes]")
+        extra = set(entry) - {"pre", "post"}
+        if extra:
+            raise LexiconError(
+                f"{where} [sizes.{role}]: unknown field(s) {', '.join(sorted(extra))}"
+            )
+        for direction in ("pre", "post"):
+            for phrase in _strings(entry.get(direction, []), where, f"sizes.{role}.{direction}"):
+                norm = normalise_phrase(phrase)
+                item = merged.setdefault(norm, [role, False, False, phrase])
+                if item[0] != role:
+                    raise LexiconError(
+                        f"{where}: size cue {phrase!r} is both a {item[0]} and a {role} cue"
+                    )
+                item[1 if direction == "pre" else 2] = True
+    cues = [SizeCueDef(phrase, role, pre, post) for role, pre, post, phrase in merged.values()]
+    return cues, _strings(table.get("fillers", []), where, "sizes.fillers")
+
+
+def _filler_pattern(fillers: list[str]) -> re.Pattern[str]:
+    """Matches a whole gap of spaces, colons and filler words, in any order and number."""
+    words = sorted({normalise_phrase(f) for f in fillers}, key=len, reverse=True)
+    alts = []
+    for w in words:
+        body = r"[\s\-]+".join(re.escape(part) for part in w.split(" "))
+        if w[-1].isascii() and w[-1].isalnum():
+            body += r"(?![A-Za-z0-9])"
+        alts.append(body)
+    filler = "|".join(alts) or "(?!)"
+    # One separator character per repetition: "(?:\s+)*" would backtrack exponentially.
+    return re.compile(rf"(?:[\s:：~～≈]|{filler})*", re.IGNORECASE)
 
 
 def _read_laterality(doc: dict[str, Any], where: str) -> list[tuple[str, str | None]]:

@@ -267,6 +267,7 @@ def test_detailed_lists_sections_sentences_and_findings():
         "uncertain": 1,
         "negated": 2,
         "measurements": 1,
+        "prior_measurements": 0,
     }
     assert result["summary"].startswith("Report R1 (finalized): 2 section(s), 6 sentence(s)")
     assert_json_ready(result)
@@ -365,6 +366,98 @@ def test_size_trend_table(before, after, trend, percent):
     current = [make_report(f"Right lower lobe mass {after}.", "C")]
     (change,) = analyze_comparison(make_study(), current, PRIOR_STUDY, prior)["size_changes"]
     assert (change["trend"], change["change_percent"]) == (trend, percent)
+
+
+def test_comparison_uses_the_current_size_when_the_report_quotes_the_prior_one():
+    # The follow-up quotes the larger earlier size in the same sentence; the lesion shrank.
+    prior = [make_report("左侧基底节区见类圆形高密度血肿，大小约42mm×35mm，周围见水肿带。", "P")]
+    current = [
+        make_report(
+            "与2025-08-01片比较：左侧基底节区血肿较前缩小（前片约42mm×35mm），现大小约31mm×26mm，"
+            "密度减低。",
+            "C",
+        )
+    ]
+    result = analyze_comparison(make_study(), current, PRIOR_STUDY, prior)
+    (change,) = result["size_changes"]
+    assert (change["key"], change["laterality"]) == ("hemorrhage", "left")
+    assert (change["prior_max_mm"], change["current_max_mm"]) == (42.0, 31.0)
+    assert change["change_mm"] == -11.0
+    assert change["change_percent"] == pytest.approx(-26.2)
+    assert change["trend"] == "decreased"
+    # The quoted size is supporting evidence, with its span in the current report.
+    assert change["quoted_prior_mm"] == 42.0
+    assert change["quoted_prior_matches"] is True
+    (evidence,) = change["current_evidence"]
+    assert evidence["report_id"] == "C"
+    (quoted,) = evidence["prior_measurements"]
+    text = current[0]["content"]
+    assert text[quoted["span"][0] : quoted["span"][1]] == quoted["text"] == "42mm×35mm"
+    assert [m["text"] for m in evidence["measurements"]] == ["31mm×26mm"]
+    (persistent,) = result["persistent_findings"]
+    assert (persistent["max_mm"], persistent["quoted_prior_mm"]) == (31.0, 42.0)
+    assert "Hemorrhage (left) 42 -> 31 mm (-11 mm, -26.2%, decreased)." in result["summary"]
+    assert "(The report quotes 42 mm before.)" in result["summary"]
+    assert_json_ready(result)
+
+
+def test_english_follow_up_quoting_the_prior_size():
+    prior = [make_report("A 1.3 x 1.0 cm solid nodule in the right upper lobe.", "P")]
+    current = [
+        make_report(
+            "The solid nodule in the right upper lobe measures 1.5 x 1.2 cm, "
+            "increased from 1.3 x 1.0 cm.",
+            "C",
+        )
+    ]
+    (change,) = analyze_comparison(make_study(), current, PRIOR_STUDY, prior)["size_changes"]
+    assert (change["prior_max_mm"], change["current_max_mm"], change["trend"]) == (
+        13.0,
+        15.0,
+        "increased",
+    )
+    assert change["change_percent"] == 15.4
+    assert (change["quoted_prior_mm"], change["quoted_prior_matches"]) == (13.0, True)
+
+
+def test_the_prior_reports_own_size_stays_the_baseline():
+    # The quoted size disagrees with what the prior report said: the prior report wins, and
+    # the disagreement is shown.
+    prior = [make_report("Right lower lobe mass 30 mm.", "P")]
+    current = [make_report("Right lower lobe mass 31 mm (previously 42 mm).", "C")]
+    result = analyze_comparison(make_study(), current, PRIOR_STUDY, prior)
+    (change,) = result["size_changes"]
+    assert (change["prior_max_mm"], change["current_max_mm"], change["trend"]) == (
+        30.0,
+        31.0,
+        "stable",
+    )
+    assert (change["quoted_prior_mm"], change["quoted_prior_matches"]) == (42.0, False)
+    assert "(The report quotes 42 mm before, not the prior report's.)" in result["summary"]
+
+
+def test_a_quoted_size_alone_gives_no_size_change():
+    prior = [make_report("Right lower lobe mass.", "P")]
+    current = [make_report("Right lower lobe mass 31 mm (previously 42 mm).", "C")]
+    result = analyze_comparison(make_study(), current, PRIOR_STUDY, prior)
+    assert result["size_changes"] == []
+    assert result["persistent_findings"][0]["quoted_prior_mm"] == 42.0
+
+
+def test_general_and_detailed_keep_quoted_sizes_apart():
+    content = "右侧额叶血肿较前缩小（前片约4.2cm×3.5cm），现大小约3.1cm×2.6cm。"
+    general = analyze_general(make_study(), [make_report(content)])
+    (group,) = general["positive_findings"]
+    assert (group["max_mm"], group["quoted_prior_mm"]) == (31.0, 42.0)
+    assert "Hemorrhage (right) 31 mm" in general["summary"]
+    detailed = analyze_detailed(make_study(), [make_report(content)])
+    assert (detailed["counts"]["measurements"], detailed["counts"]["prior_measurements"]) == (2, 1)
+    assert detailed["summary"].endswith("2 measurement(s) (1 quoted from a prior study).")
+    (sentence,) = detailed["sentences"]
+    assert [(m["role"], m["max_mm"]) for m in sentence["measurements"]] == [
+        ("prior", 42.0),
+        ("current", 31.0),
+    ]
 
 
 def test_comparison_custom_stability_margins():

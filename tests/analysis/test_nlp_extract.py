@@ -1,5 +1,7 @@
 """Findings per sentence: negation, uncertainty, laterality and attached sizes."""
 
+import re
+
 import pytest
 
 from analysis.nlp import analyze_text, extract_findings
@@ -238,3 +240,86 @@ def test_anechoic_is_not_a_negation():
     assert only("肝内见一无回声区，考虑肝囊肿", "hepatic_cyst")["assertion"] == "uncertain"
     assert only("肝内见一无回声区，肝囊肿", "hepatic_cyst")["assertion"] == "positive"
     assert only("肝内见无回声区及结节", "nodule")["assertion"] == "positive"
+
+
+# ----------------------------------------------------------------------------- quoted prior sizes
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "current", "quoted"),
+    [
+        (
+            "右侧基底节区血肿较前缩小（前片约42mm×35mm），现大小约31mm×26mm",
+            "hemorrhage",
+            31.0,
+            42.0,
+        ),
+        (
+            "与2023-11-27片比较：右肺下叶磨玻璃结节，现大小约10mm×8mm，较前增大（前片约8mm×6mm）。",
+            "nodule",
+            10.0,
+            8.0,
+        ),
+        (
+            "The solid nodule in the right upper lobe measures 1.5 x 1.2 cm, "
+            "increased from 1.3 x 1.0 cm.",
+            "nodule",
+            15.0,
+            13.0,
+        ),
+        ("The right lower lobe mass measures 31 mm (previously 42 mm).", "mass", 31.0, 42.0),
+        ("The nodule has grown from 6 mm to 9 mm.", "nodule", 9.0, 6.0),
+        ("Hematoma was 42 mm, now 31 mm.", "hemorrhage", 31.0, 42.0),
+        ("结节原约12mm，现约8mm", "nodule", 8.0, 12.0),
+    ],
+)
+def test_a_quoted_prior_size_is_not_the_current_size(text, key, current, quoted):
+    f = only(text, key)
+    assert f["max_mm"] == current
+    assert f["quoted_prior_mm"] == quoted
+    assert [m["role"] for m in f["measurements"]] == ["current"]
+    (prior,) = f["prior_measurements"]
+    assert prior["role"] == "prior"
+    assert prior["max_mm"] == quoted
+    for m in (*f["measurements"], prior):
+        assert text[m["span"][0] : m["span"][1]] == m["text"]
+    cue = prior["cue"]
+    assert text[cue["span"][0] : cue["span"][1]] == cue["text"]
+    assert f["sentence"] == text
+
+
+def test_an_interval_change_is_not_a_size():
+    f = only("The right upper lobe nodule has increased by 3 mm.", "nodule")
+    assert f["max_mm"] is None
+    assert f["measurements"] == f["prior_measurements"] == []
+    assert [(m["max_mm"], m["role"]) for m in f["change_measurements"]] == [(3.0, "change")]
+
+
+def test_the_sentence_keeps_every_size_with_its_role():
+    result = analyze_text("血肿较前缩小（前片约42mm×35mm），现大小约31mm×26mm。")
+    (sentence,) = result.sentences
+    assert [(m.max_mm, m.role) for m in sentence.measurements] == [
+        (42.0, "prior"),
+        (31.0, "current"),
+    ]
+
+
+def test_generated_follow_up_sentences_agree_with_their_change_words():
+    # The sample-data generator writes follow-ups such as 血肿较前缩小（前片约42mm×35mm），现大小约
+    # 31mm×26mm and "measures 1.5 x 1.2 cm, increased from 1.3 x 1.0 cm": the current size must
+    # be on the side of the quoted prior size that the change word says.
+    sampledata = pytest.importorskip("sampledata")
+    studies = list(sampledata.generate_studies(800, seed=20251029))
+    reports = list(sampledata.generate_reports(studies, seed=20251029))
+    grew, shrank = re.compile(r"较前增大|increased|enlarged"), re.compile(r"较前缩小|decreased")
+    checked = 0
+    for report in reports:
+        for result in analyze_text(report["content"]).sentences:
+            text = result.sentence.text
+            up, down = bool(grew.search(text)), bool(shrank.search(text))
+            for m in result.mentions:
+                if up == down or m.max_mm is None or m.quoted_prior_mm is None:
+                    continue
+                assert (m.max_mm > m.quoted_prior_mm) == up, text
+                checked += 1
+    assert checked >= 20

@@ -256,6 +256,10 @@ def test_findings_file_needs_findings(data_copy):
         ),
         ('left = ["left"', 'left = ["right"', "two different entries"),
         ("[scope]", "scope = 1\n[x]", "must be a table"),
+        ('pre = [\n    "now",', 'pre = [\n    "前片", "now",', "both a current and a prior cue"),
+        ("[sizes.change]", "[sizes.later]\npre = []\n[sizes.change]", "unknown field"),
+        ('post = ["increase"', 'side = ["x"]\npost = ["increase"', "unknown field"),
+        ('"约", "大约"', '"", "大约"', "non-empty strings"),
     ],
 )
 def test_cues_file_errors_are_named(data_copy, old, new, message):
@@ -265,3 +269,17 @@ def test_cues_file_errors_are_named(data_copy, old, new, message):
     cues.write_text(text.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(LexiconError, match=message):
         load_lexicon(findings, cues)
+
+
+def test_a_new_size_cue_needs_no_code(data_copy):
+    findings, cues = data_copy
+    text = "右肺结节，去年约12mm，今约8mm"
+    assert [(f["max_mm"], f["quoted_prior_mm"]) for f in extract_findings(text)] == [(12.0, None)]
+    cues.write_text(
+        cues.read_text(encoding="utf-8").replace('"前片", "原",', '"前片", "去年", "原",', 1),
+        encoding="utf-8",
+    )
+    lex = load_lexicon(findings, cues)
+    assert [(f["max_mm"], f["quoted_prior_mm"]) for f in extract_findings(text, lexicon=lex)] == [
+        (8.0, 12.0)
+    ]
