@@ -1,0 +1,160 @@
+from typing import Literal
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.http import HttpRequest
+from ninja import Query, Router
+from ninja.errors import ValidationError
+
+from accounts.auth import admin_auth
+from audit.services import audit_note
+from core.errors import InvalidInput, PayloadTooLarge
+from core.pagination import PageParams, paginate
+from ingest import selectors, services
+from ingest.schemas import ImportBatchDetailOut, ImportBatchPage, ImportResultOut
+
+router = Router(tags=["import"], auth=admin_auth)
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+_UPLOAD_DOC = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "on_duplicate": {
+                            "type": "string",
+                            "enum": list(services.ON_DUPLICATE),
+                            "default": "update",
+                        },
+                        "dry_run": {"type": "boolean", "default": False},
+                    },
+                }
+            }
+        },
+        "required": True,
+    },
+    "parameters": [
+        {
+            "in": "query",
+            "name": "on_duplicate",
+            "required": False,
+            "schema": {"type": "string", "enum": list(services.ON_DUPLICATE)},
+        },
+        {"in": "query", "name": "dry_run", "required": False, "schema": {"type": "boolean"}},
+    ],
+}
+
+
+def _limit_bytes() -> int:
+    return int(settings.MAX_UPLOAD_MB * 1024 * 1024)
+
+
+def _too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The file is larger than the {settings.MAX_UPLOAD_MB:g} MB upload limit"
+    )
+
+
+def _upload(request: HttpRequest) -> tuple[UploadedFile, dict]:
+    """The uploaded file and the import options (form fields or query parameters).
+
+    The declared length is checked before the body is read, so an oversized upload is
+    refused without being stored.
+    """
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > _limit_bytes() + 64 * 1024:
+        raise _too_large()
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise InvalidInput("No file uploaded: send it as the multipart form field 'file'")
+    if upload.size > _limit_bytes():
+        raise _too_large()
+    values = {**request.GET.dict(), **request.POST.dict()}
+    errors = []
+    on_duplicate = values.get("on_duplicate", "update").strip().lower() or "update"
+    if on_duplicate not in services.ON_DUPLICATE:
+        errors.append({
+            "type": "enum", "loc": ["form", "on_duplicate"],
+            "msg": "Input should be 'update', 'skip' or 'fail'",
+        })  # fmt: skip
+    dry_run_text = values.get("dry_run", "").strip().lower()
+    if dry_run_text not in _TRUE | _FALSE:
+        errors.append(
+            {
+                "type": "bool_parsing",
+                "loc": ["form", "dry_run"],
+                "msg": "Input should be a valid boolean",
+            }
+        )
+    if errors:
+        raise ValidationError(errors)
+    return upload, {"on_duplicate": on_duplicate, "dry_run": dry_run_text in _TRUE}
+
+
+def _source(upload: UploadedFile):  # noqa: ANN202
+    # Large uploads are already spooled to a temporary file: read it by path.
+    path = getattr(upload, "temporary_file_path", None)
+    return path() if path else upload.file
+
+
+@router.post("/studies", response=ImportResultOut, openapi_extra=_UPLOAD_DOC)
+def import_studies(request: HttpRequest):
+    upload, options = _upload(request)
+    audit_note(
+        request,
+        action="import.studies",
+        object_type="import",
+        detail={"file_name": upload.name, **options},
+    )
+    result = services.import_studies(
+        source=_source(upload), file_name=upload.name, user=request.auth, **options
+    )
+    audit_note(request, object_ids=[result["batch_id"]], result_count=result["rows_total"])
+    return result
+
+
+@router.post("/reports", response=ImportResultOut, openapi_extra=_UPLOAD_DOC)
+def import_reports(request: HttpRequest):
+    upload, options = _upload(request)
+    audit_note(
+        request,
+        action="import.reports",
+        object_type="import",
+        detail={"file_name": upload.name, **options},
+    )
+    result = services.import_reports(
+        source=_source(upload), file_name=upload.name, user=request.auth, **options
+    )
+    audit_note(request, object_ids=[result["batch_id"]], result_count=result["rows_total"])
+    return result
+
+
+class BatchFilters(PageParams):
+    kind: Literal["studies", "reports"] | None = None
+    status: str | None = None
+
+
+@router.get("/batches", response=ImportBatchPage)
+def list_batches(request: HttpRequest, params: Query[BatchFilters]):
+    batches, total = paginate(
+        selectors.import_batch_list(kind=params.kind, status=params.status),
+        page=params.page,
+        page_size=params.page_size,
+    )
+    audit_note(request, action="import.batches", object_type="import", result_count=total)
+    return {"data": batches, "total": total, "page": params.page, "page_size": params.page_size}
+
+
+@router.get("/batches/{batch_id}", response=ImportBatchDetailOut)
+def get_batch(request: HttpRequest, batch_id: str):
+    audit_note(request, action="import.batch", object_type="import", object_ids=[batch_id])
+    return selectors.import_batch_get(batch_id=batch_id)

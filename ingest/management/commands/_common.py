@@ -1,0 +1,40 @@
+"""Shared output of the import commands."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ingest.services import ImportError_
+
+
+def print_result(command: BaseCommand, result: dict[str, Any]) -> None:
+    command.stdout.write(
+        f"batch {result['batch_id']}: {result['rows_total']} rows — "
+        f"created {result['created']}, updated {result['updated']}, "
+        f"unchanged {result['unchanged']}, skipped {result['skipped']}, "
+        f"rejected {result['rejected']} ({result['duration_ms']} ms)"
+    )
+    if result["ignored_columns"]:
+        command.stdout.write("ignored columns: " + ", ".join(result["ignored_columns"]))
+
+
+def fail(command: BaseCommand, exc: ImportError_) -> CommandError:
+    """Print the row errors of a refused import and turn it into a non-zero exit."""
+    result = exc.result
+    for error in result.get("errors", [])[:50]:
+        command.stderr.write(
+            f"row {error['row']}, column {error['column']!r}, value {error['value']!r}: {error['message']}"
+        )
+    if len(result.get("errors", [])) > 50:
+        command.stderr.write(
+            f"… and {len(result['errors']) - 50} more listed in batch {result.get('batch_id')}"
+        )
+    return CommandError(exc.message)
+
+
+def add_import_options(parser) -> None:  # noqa: ANN001
+    parser.add_argument(
+        "--on-duplicate", choices=["update", "skip", "fail"], default="update",
+        help="what to do with an exam_id/report_id that already exists (default: update)",
+    )  # fmt: skip
+    parser.add_argument("--dry-run", action="store_true", help="validate and count; write nothing")

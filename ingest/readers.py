@@ -1,0 +1,860 @@
+"""Uploaded files → header and rows of plain Python values.
+
+Pure: no Django, no ORM. ``read_table`` checks a file before any parser sees it, then gives
+its header row and a lazy, re-iterable stream of ``(row_number, values)``. Values stay what
+the format gives (``str``, ``int``, ``float``, ``bool``, ``datetime``/``date``/``time``/
+``timedelta`` from Excel); ``ingest.rows`` turns them into field values. Every problem with
+the file itself is a ``ReaderError`` whose message can be shown to the person who uploaded it.
+
+Memory, per format:
+
+- ``.csv``: one row at a time (plus one validation pass over the bytes to settle the encoding).
+- ``.json``: one list item at a time, in two passes (the first collects the keys that make the
+  header), so an item may not exceed ``ReaderLimits.max_json_item_bytes``.
+- ``.xlsx`` / ``.xls``: calamine parses the whole first sheet into a dense Rust grid
+  (rows × columns cells, about 32 bytes each plus the text) and the shared strings table;
+  only the Python row lists are built lazily. A 1,000,000 × 15 sheet costs about 1.4 GB.
+  That grid is also why ``.xlsx`` files are scanned first (see ``_check_xlsx``): a 5 KB
+  workbook with one cell in A1 and one in XFD1048576 makes calamine allocate hundreds of GB
+  and abort the whole process, which no ``try`` can catch. An ``.xls`` is not scanned (that
+  would mean parsing BIFF records); its format caps the grid at 65,536 × 256 cells, about
+  0.5 GB at worst.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from operator import itemgetter
+from pathlib import Path
+from typing import IO, Any
+
+import python_calamine
+
+CellValue = str | int | float | bool | datetime | date | time | timedelta | None
+Row = tuple[int, list[Any]]
+
+STUDY_EXTENSIONS: tuple[str, ...] = (".xlsx", ".xls", ".csv")
+REPORT_EXTENSIONS: tuple[str, ...] = (".xlsx", ".csv", ".json")
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_CHUNK = 1 << 20
+_MB = 1024 * 1024
+
+
+class ReaderError(Exception):
+    """A file that cannot be read; ``message`` is meant for the person who uploaded it."""
+
+    status_code = 422
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UnsupportedFileType(ReaderError):
+    """The file's extension is not one this import accepts (HTTP 415)."""
+
+    status_code = 415
+
+
+class FileFormatError(ReaderError):
+    """The file is not what its name says, or is damaged, empty or malformed (HTTP 422)."""
+
+
+class FileTooComplex(FileFormatError):
+    """The file is valid but bigger inside than the import reads safely (HTTP 422).
+
+    Zip bombs, sheets that span absurd ranges, too many rows or columns.
+    """
+
+
+@dataclass(frozen=True)
+class ReaderLimits:
+    """Caps that keep a hostile or accidental file from exhausting the server."""
+
+    # .xlsx container, checked from the zip directory alone, before anything is inflated.
+    max_zip_entries: int = 10_000
+    max_uncompressed_bytes: int = 2 * 1024 * _MB
+    max_compression_ratio: int = 200
+    # Small parts legitimately compress very well (a sheet of empty styled cells), so the
+    # ratio is only checked on parts that expand past this.
+    ratio_check_min_bytes: int = 8 * _MB
+    # The dense grid calamine allocates for a sheet: rows × columns between the outermost
+    # cells. 30 M cells is about 1 GB before any text.
+    max_cells: int = 30_000_000
+    # Header width for every format; more is not an export of a RIS.
+    max_columns: int = 1_000
+    max_json_item_bytes: int = 16 * _MB
+
+
+DEFAULT_LIMITS = ReaderLimits()
+
+
+@dataclass
+class Table:
+    """A readable file: its header and a re-iterable stream of data rows.
+
+    ``rows()`` may be called more than once (a validation pass, then a write pass), but one
+    iteration at a time. Close the table (or use it as a context manager) to release the
+    workbook and any temporary copy.
+    """
+
+    file_name: str
+    format: str
+    headers: list[str]
+    # Spreadsheet row number of the header row; None for JSON, which has no header row.
+    header_row: int | None
+    sheet_name: str | None = None
+    # Other sheets of a workbook, which are not read.
+    other_sheets: list[str] = field(default_factory=list)
+    max_rows: int | None = None
+    _raw_rows: Callable[[], Iterator[Row]] | None = field(default=None, repr=False)
+    _cleanup: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    def rows(self) -> Iterator[Row]:
+        """Yield ``(row_number, values)`` for every data row that is not entirely empty.
+
+        ``row_number`` is what a person sees in the spreadsheet (the header is usually row
+        1); for JSON it is the 1-based position of the object in the list. ``values`` has
+        exactly one entry per header, ``None`` for empty cells; cells to the right of the
+        last header are dropped, and a row with nothing else is skipped.
+        """
+        if self._raw_rows is None:
+            raise RuntimeError("The table is closed")
+        width = len(self.headers)
+        count = 0
+        for row_number, values in self._raw_rows():
+            if self.header_row is not None and row_number <= self.header_row:
+                continue
+            if len(values) < width:
+                values = values + [None] * (width - len(values))
+            elif len(values) > width:
+                values = values[:width]
+                # Cells under no header are not data of this table; a row of only those is
+                # as empty as a blank row.
+                if all(_is_blank(v) for v in values):
+                    continue
+            count += 1
+            if self.max_rows is not None and count > self.max_rows:
+                raise FileTooComplex(f"The file has more than {self.max_rows:,} data rows")
+            yield row_number, values
+
+    def close(self) -> None:
+        self._raw_rows = None
+        while self._cleanup:
+            self._cleanup.pop()()
+
+    def __enter__(self) -> Table:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def file_extension(file_name: str) -> str:
+    """Lower-cased extension with its dot ('' if none); browsers may send a Windows path."""
+    base = file_name.replace("\\", "/").rsplit("/", 1)[-1]
+    if "." not in base.strip("."):
+        return ""
+    return "." + base.rsplit(".", 1)[-1].lower()
+
+
+def check_extension(file_name: str, allowed_extensions: Collection[str]) -> str:
+    """The file's extension, or ``UnsupportedFileType`` naming what may be uploaded."""
+    extension = file_extension(file_name)
+    if extension not in allowed_extensions:
+        shown = f"'{extension}'" if extension else "(no extension)"
+        raise UnsupportedFileType(
+            f"Unsupported file type {shown}: upload {_human_list(allowed_extensions)}"
+        )
+    return extension
+
+
+def read_table(
+    source: str | os.PathLike[str] | IO[bytes],
+    *,
+    file_name: str,
+    allowed_extensions: Collection[str] = STUDY_EXTENSIONS,
+    limits: ReaderLimits = DEFAULT_LIMITS,
+    max_rows: int | None = None,
+) -> Table:
+    """Open an uploaded file and read its header row.
+
+    ``source`` is a path or a seekable binary file; ``file_name`` is the name the user gave
+    it, whose extension picks the format. Raises ``UnsupportedFileType`` (415) for an
+    extension outside ``allowed_extensions`` and ``FileFormatError`` / ``FileTooComplex``
+    (422) for anything wrong with the content. Exceeding ``max_rows`` data rows raises
+    ``FileTooComplex`` while iterating ``rows()``.
+    """
+    extension = check_extension(file_name, allowed_extensions)
+    head = _read_head(source)
+    if not head:
+        raise FileFormatError("The file is empty")
+    if extension == ".csv":
+        table = _open_csv(source, head, file_name, limits)
+    elif extension == ".json":
+        table = _open_json(source, head, file_name, limits)
+    else:
+        table = _open_workbook(source, head, extension, file_name, limits)
+    table.max_rows = max_rows
+    return table
+
+
+# --- shared helpers -------------------------------------------------------------------
+
+
+def _size(n: int) -> str:
+    return f"{n // _MB:,} MB" if n >= _MB else f"{n:,} bytes"
+
+
+def _human_list(extensions: Collection[str]) -> str:
+    items = list(extensions)
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _read_head(source: str | os.PathLike[str] | IO[bytes], size: int = 8) -> bytes:
+    if isinstance(source, str | os.PathLike):
+        try:
+            with Path(source).open("rb") as fh:
+                return fh.read(size)
+        except OSError as exc:
+            raise FileFormatError("The file could not be read") from exc
+    source.seek(0)
+    head = source.read(size)
+    source.seek(0)
+    return head
+
+
+@contextlib.contextmanager
+def _binary(source: str | os.PathLike[str] | IO[bytes]) -> Iterator[IO[bytes]]:
+    """A binary handle at offset 0; a path is opened and closed, a file object only rewound."""
+    if isinstance(source, str | os.PathLike):
+        with Path(source).open("rb") as fh:
+            yield fh
+    else:
+        source.seek(0)
+        yield source
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _header_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _make_headers(values: list[Any], limits: ReaderLimits) -> list[str]:
+    headers = [_header_text(v) for v in values]
+    while headers and not headers[-1].strip():
+        headers.pop()
+    if len(headers) > limits.max_columns:
+        raise FileTooComplex(f"The header row has more than {limits.max_columns:,} columns")
+    return headers
+
+
+def _first_row(raw_rows: Iterator[Row]) -> Row:
+    for row in raw_rows:
+        return row
+    raise FileFormatError("The file has no header row")
+
+
+def _looks_like(head: bytes) -> str | None:
+    if head.startswith((_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)):
+        return "an .xlsx workbook"
+    if head.startswith(_OLE_MAGIC):
+        return "an .xls workbook"
+    return None
+
+
+# --- CSV ------------------------------------------------------------------------------
+
+
+def _open_csv(
+    source: str | os.PathLike[str] | IO[bytes], head: bytes, file_name: str, limits: ReaderLimits
+) -> Table:
+    kind = _looks_like(head)
+    if kind:
+        raise FileFormatError(f"The file is not a valid .csv file (it looks like {kind})")
+    encoding = _csv_encoding(source, head)
+    delimiter = _csv_delimiter(source, encoding)
+
+    def raw_rows() -> Iterator[Row]:
+        with _binary(source) as fh:
+            text = io.TextIOWrapper(fh, encoding=encoding, newline="")
+            try:
+                reader = csv.reader(text, delimiter=delimiter)
+                # Excel shows one row per record, even when a quoted cell spans lines.
+                row_number = 0
+                while True:
+                    try:
+                        record = next(reader)
+                    except StopIteration:
+                        break
+                    except csv.Error as exc:
+                        raise FileFormatError(
+                            f"The CSV file is malformed at row {row_number + 1}: {exc}"
+                        ) from exc
+                    row_number += 1
+                    values = [v if v != "" else None for v in record]
+                    if all(_is_blank(v) for v in values):
+                        continue
+                    yield row_number, values
+            except UnicodeDecodeError as exc:
+                raise FileFormatError(
+                    f"The CSV file is not valid {_ENCODING_NAMES[encoding]} text"
+                ) from exc
+            finally:
+                # Leave a caller's file object open: the wrapper would close it.
+                text.detach()
+
+    header_row, header_values = _first_row(raw_rows())
+    return Table(
+        file_name=file_name,
+        format="csv",
+        headers=_make_headers(header_values, limits),
+        header_row=header_row,
+        _raw_rows=raw_rows,
+    )
+
+
+_ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16", "gb18030": "GB18030"}
+
+
+def _csv_encoding(source: str | os.PathLike[str] | IO[bytes], head: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030.
+
+    Excel on a Chinese Windows saves "CSV" in the ANSI code page, GBK, of which GB18030 is
+    the superset. A file is taken as GB18030 only if it is not UTF-8 from its first non-ASCII
+    characters on: a UTF-8 file with a damaged byte deep inside is refused, rather than read
+    as GB18030 and every Chinese name in it silently garbled.
+    """
+    if head.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8"
+    failure = _first_decode_error(source, encoding)
+    if failure is None:
+        return encoding
+    line, multibyte_before = failure
+    if encoding != "utf-8":
+        raise FileFormatError(
+            f"The CSV file is not valid {_ENCODING_NAMES[encoding]} text (bad bytes near line {line})"
+        )
+    if multibyte_before >= 8:
+        raise FileFormatError(f"The CSV file is not valid UTF-8 text (bad bytes near line {line})")
+    if _first_decode_error(source, "gb18030") is None:
+        return "gb18030"
+    raise FileFormatError(
+        f"The CSV file is neither UTF-8 nor GB18030 (GBK) text (bad bytes near line {line})"
+    )
+
+
+def _first_decode_error(
+    source: str | os.PathLike[str] | IO[bytes], encoding: str
+) -> tuple[int, int] | None:
+    """None if the whole file decodes; else (line number, extra UTF-8 bytes before the error)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    lines = 1
+    multibyte = 0
+    with _binary(source) as fh:
+        while True:
+            chunk = fh.read(_CHUNK)
+            final = not chunk
+            try:
+                text = decoder.decode(chunk, final=final)
+            except UnicodeDecodeError as exc:
+                good = chunk[: max(exc.start, 0)]
+                lines += good.count(b"\n")
+                with contextlib.suppress(UnicodeDecodeError):
+                    multibyte += len(good) - len(good.decode(encoding, errors="ignore"))
+                return lines, multibyte
+            lines += chunk.count(b"\n")
+            # Bytes beyond one per character: how much non-ASCII text decoded cleanly.
+            multibyte += len(chunk) - len(text)
+            if final:
+                return None
+
+
+def _csv_delimiter(source: str | os.PathLike[str] | IO[bytes], encoding: str) -> str:
+    """Comma unless the first line clearly uses tabs or semicolons (European Excel)."""
+    with _binary(source) as fh:
+        text = io.TextIOWrapper(fh, encoding=encoding, newline="")
+        try:
+            first_line = text.readline(64 * 1024)
+        finally:
+            text.detach()
+    counts = {d: first_line.count(d) for d in (",", "\t", ";")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
+
+
+# --- JSON -----------------------------------------------------------------------------
+
+
+def _open_json(
+    source: str | os.PathLike[str] | IO[bytes], head: bytes, file_name: str, limits: ReaderLimits
+) -> Table:
+    kind = _looks_like(head)
+    if kind:
+        raise FileFormatError(f"The file is not a valid .json file (it looks like {kind})")
+
+    # First pass: the union of keys in first-seen order is the header.
+    seen: dict[str, None] = {}
+    count = 0
+    for _, item in _json_items(source, limits):
+        count += 1
+        for key in item:
+            if key not in seen:
+                seen[key] = None
+                if len(seen) > limits.max_columns:
+                    raise FileTooComplex(
+                        f"The JSON objects have more than {limits.max_columns:,} different keys"
+                    )
+    if count == 0:
+        raise FileFormatError("The JSON list is empty")
+    headers = list(seen)
+
+    def raw_rows() -> Iterator[Row]:
+        for number, item in _json_items(source, limits):
+            values = [item.get(key) for key in headers]
+            if all(_is_blank(v) for v in values):
+                continue
+            yield number, values
+
+    return Table(
+        file_name=file_name, format="json", headers=headers, header_row=None, _raw_rows=raw_rows
+    )
+
+
+class _JsonStream:
+    """Characters of a UTF-8 JSON file, refilled in chunks, for a streaming list parser."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self._fh = fh
+        self.buf = ""
+        self.pos = 0
+        self.eof = False
+
+    def more(self) -> bool:
+        if self.eof:
+            return False
+        chunk = self._fh.read(_CHUNK)
+        try:
+            text = self._decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as exc:
+            raise FileFormatError("The JSON file is not UTF-8 text") from exc
+        if not chunk:
+            self.eof = True
+        self.buf = self.buf[self.pos :] + text
+        self.pos = 0
+        return True
+
+    def peek(self) -> str:
+        """The next non-whitespace character without consuming it; '' at the end."""
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in " \t\r\n":
+                self.pos += 1
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self.more():
+                return ""
+
+
+_NOT_A_LIST = "The JSON file must contain a list of objects"
+
+
+def _json_items(
+    source: str | os.PathLike[str] | IO[bytes], limits: ReaderLimits
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    decoder = json.JSONDecoder()
+    with _binary(source) as fh:
+        stream = _JsonStream(fh)
+        if stream.peek() != "[":
+            raise FileFormatError(_NOT_A_LIST)
+        stream.pos += 1
+        if stream.peek() == "]":
+            stream.pos += 1
+        else:
+            number = 0
+            while True:
+                if stream.peek() == "":
+                    raise FileFormatError("The JSON file is not valid JSON (it ends too early)")
+                try:
+                    item, end = decoder.raw_decode(stream.buf, stream.pos)
+                except json.JSONDecodeError as exc:
+                    # Most often the item only continues in the next chunk.
+                    if len(stream.buf) - stream.pos > limits.max_json_item_bytes:
+                        raise FileTooComplex(
+                            "An item of the JSON list is larger than "
+                            f"{_size(limits.max_json_item_bytes)}"
+                        ) from exc
+                    if stream.more():
+                        continue
+                    raise FileFormatError(
+                        f"The JSON file is not valid JSON (item {number + 1}: {exc.msg})"
+                    ) from exc
+                number += 1
+                if not isinstance(item, dict):
+                    raise FileFormatError(f"{_NOT_A_LIST} (item {number} is not an object)")
+                stream.pos = end
+                yield number, item
+                separator = stream.peek()
+                stream.pos += 1
+                if separator == "]":
+                    break
+                if separator == "":
+                    raise FileFormatError("The JSON file is not valid JSON (it ends too early)")
+                if separator != ",":
+                    raise FileFormatError(f"The JSON file is not valid JSON (after item {number})")
+        if stream.peek() != "":
+            raise FileFormatError("The JSON file is not valid JSON (text after the list)")
+
+
+# --- workbooks ------------------------------------------------------------------------
+
+
+def _open_workbook(
+    source: str | os.PathLike[str] | IO[bytes],
+    head: bytes,
+    extension: str,
+    file_name: str,
+    limits: ReaderLimits,
+) -> Table:
+    if head.startswith((_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)):
+        # Some hospital systems save .xlsx content under an .xls name; read it as what it is.
+        content = ".xlsx"
+    elif head.startswith(_OLE_MAGIC):
+        if extension == ".xlsx":
+            # Excel wraps a password-protected .xlsx in this container; an old .xls renamed
+            # looks the same from outside.
+            raise FileFormatError("The workbook is encrypted or not an .xlsx file")
+        content = ".xls"
+    elif extension == ".xls" and head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        raise FileFormatError(
+            "The file is not a valid .xls workbook (it is a web page saved under an .xls "
+            "name; open it in Excel and save it as .xlsx)"
+        )
+    else:
+        raise FileFormatError(f"The file is not a valid {extension} workbook")
+
+    cleanup: list[Callable[[], None]] = []
+    try:
+        path = _path_with_suffix(source, content, cleanup)
+        if content == ".xlsx":
+            _check_xlsx(path, limits)
+        return _calamine_table(path, content, file_name, limits, cleanup)
+    except BaseException:
+        for step in reversed(cleanup):
+            step()
+        raise
+
+
+def _path_with_suffix(
+    source: str | os.PathLike[str] | IO[bytes], suffix: str, cleanup: list[Callable[[], None]]
+) -> Path:
+    """A path ending in ``suffix`` with the file's bytes.
+
+    calamine picks its parser from a path's extension; a path ending in anything else makes
+    it guess from the content and possibly pick another format (.ods, .xlsb) that the checks
+    here do not cover. A file object is spooled to a temporary file (constant memory).
+    """
+    if isinstance(source, str | os.PathLike) and Path(source).suffix.lower() == suffix:
+        return Path(source)
+    directory = tempfile.mkdtemp(prefix="ingest-")
+    cleanup.append(lambda: shutil.rmtree(directory, ignore_errors=True))
+    target = Path(directory) / f"upload{suffix}"
+    if isinstance(source, str | os.PathLike):
+        try:
+            target.symlink_to(Path(source).resolve())
+        except OSError:
+            shutil.copyfile(source, target)
+    else:
+        source.seek(0)
+        with target.open("wb") as out:
+            shutil.copyfileobj(source, out, _CHUNK)
+        source.seek(0)
+    return target
+
+
+def _calamine_table(
+    path: Path,
+    content: str,
+    file_name: str,
+    limits: ReaderLimits,
+    cleanup: list[Callable[[], None]],
+) -> Table:
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        cleanup.append(workbook.close)
+        sheets = [
+            meta.name
+            for meta in workbook.sheets_metadata
+            if meta.typ == python_calamine.SheetTypeEnum.WorkSheet
+        ]
+        if not sheets:
+            raise FileFormatError("The workbook has no worksheet")
+        sheet = workbook.get_sheet_by_index(workbook.sheet_names.index(sheets[0]))
+        # Only the first sheet is imported; data on another sheet (a long export continues
+        # on 'studies_2') must not be dropped without a word.
+        loaded = [name for name in sheets[1:] if workbook.get_sheet_by_name(name).height > 1]
+    except python_calamine.PasswordError as exc:
+        raise FileFormatError("The workbook is password-protected") from exc
+    except ReaderError:
+        raise
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:
+        # calamine raises CalamineError subclasses, and pyo3 turns a Rust panic into
+        # PanicException, which derives from BaseException.
+        raise FileFormatError(f"The file is not a valid {content} workbook") from exc
+    if loaded:
+        raise FileFormatError(
+            f"The workbook has data on more than one worksheet ({', '.join(loaded)}); only the "
+            "first is imported: save each sheet as its own file"
+        )
+
+    def raw_rows() -> Iterator[Row]:
+        # iter_rows() starts at sheet row 1 (padding leading empty rows) but at the first
+        # used column; both are fine here because columns are matched by header text.
+        for row_number, values in enumerate(sheet.iter_rows(), start=1):
+            cells = [None if v == "" else v for v in values]
+            if all(_is_blank(v) for v in cells):
+                continue
+            yield row_number, cells
+
+    header_row, header_values = _first_row(raw_rows())
+    return Table(
+        file_name=file_name,
+        format=content.lstrip("."),
+        headers=_make_headers(header_values, limits),
+        header_row=header_row,
+        sheet_name=sheets[0],
+        other_sheets=[name for name in workbook.sheet_names if name != sheets[0]],
+        _raw_rows=raw_rows,
+        _cleanup=cleanup,
+    )
+
+
+# --- .xlsx safety checks --------------------------------------------------------------
+
+
+def _check_xlsx(path: Path, limits: ReaderLimits) -> None:
+    """Refuse an .xlsx that would make calamine exhaust memory, before calamine opens it.
+
+    First the zip directory alone (no inflating): entry count, declared total size and
+    compression ratio. The declared sizes can be trusted because calamine's zip reader stops
+    with an error when an entry inflates past its declared size. Then the parts calamine
+    sizes its memory by are read as a stream: the sheets, for the span of their cells, and
+    the shared strings table, whose declared ``uniqueCount`` calamine reserves up front.
+    """
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+        raise FileFormatError("The .xlsx workbook is damaged or truncated") from exc
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > limits.max_zip_entries:
+            raise FileTooComplex(
+                f"The workbook has more than {limits.max_zip_entries:,} parts; refusing to read it"
+            )
+        total = 0
+        for info in infos:
+            if info.flag_bits & 0x1:
+                raise FileFormatError("The workbook is encrypted or not an .xlsx file")
+            total += info.file_size
+            if total > limits.max_uncompressed_bytes:
+                raise FileTooComplex(
+                    f"The file expands to more than {_size(limits.max_uncompressed_bytes)}; "
+                    "refusing to read it"
+                )
+            if (
+                info.file_size > limits.ratio_check_min_bytes
+                and info.file_size > limits.max_compression_ratio * max(info.compress_size, 1)
+            ):
+                raise FileTooComplex(
+                    f"The file is compressed more than {limits.max_compression_ratio}:1 "
+                    "(a zip bomb?); refusing to read it"
+                )
+        names = {_part_name(info.filename) for info in infos}
+        if "xl/workbook.xml" not in names:
+            raise FileFormatError("The file is not a valid .xlsx workbook")
+        for info in infos:
+            name = _part_name(info.filename)
+            if name == "xl/sharedstrings.xml":
+                _check_shared_strings(archive, info, limits)
+            elif _SHEET_PART.match(name) and not name.endswith(".rels"):
+                _check_sheet_span(archive, info, limits)
+
+
+def _part_name(filename: str) -> str:
+    # calamine finds parts case-insensitively; normalise the same way, and more.
+    return filename.replace("\\", "/").lstrip("/").lower()
+
+
+_SHEET_PART = re.compile(r"xl/(?:worksheets|chartsheets|dialogsheets)/")
+_UNUSUAL_SHEET = (
+    "The worksheet is written in a form this importer cannot check safely; "
+    "open it in Excel and save it again as .xlsx"
+)
+
+
+def _inflated_chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    try:
+        with archive.open(info) as fh:
+            while chunk := fh.read(4 * _MB):
+                yield chunk
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        # Includes a CRC mismatch: the part inflates to something else than it declares.
+        raise FileFormatError("The .xlsx workbook is damaged or truncated") from exc
+
+
+def _tag_bodies(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """Re-cut a stream of XML so that no tag straddles two pieces."""
+    tail = b""
+    for chunk in chunks:
+        buf = tail + chunk
+        cut = buf.rfind(b"<")
+        # Tags are short; a long run after the last '<' is text, not a tag being cut.
+        if cut == -1 or len(buf) - cut > 64 * 1024:
+            yield buf
+            tail = b""
+        else:
+            yield buf[:cut]
+            tail = buf[cut:]
+    if tail:
+        yield tail
+
+
+_PREFIXED_C = re.compile(rb"<([A-Za-z_][\w.\-]*):c[\s>/]")
+_ROOT = re.compile(rb"<(?:([A-Za-z_][\w.\-]*):)?worksheet[\s>/]")
+
+
+def _check_sheet_span(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ReaderLimits
+) -> None:
+    """Bound the grid calamine will allocate for this sheet.
+
+    calamine places a cell by its ``r="B7"`` reference, or, lacking one, by counting cells and
+    rows, and allocates (last row - first row + 1) × (last column - first column + 1) cells.
+    Every writer we know of (Excel, WPS, POI/EasyExcel, NPOI, openpyxl, xlsxwriter) puts
+    ``r`` first on every cell. The check relies on that: every cell tag must start
+    ``<c r="..."``, and the span of those references is what calamine allocates. A sheet
+    written otherwise is refused rather than guessed at; re-saving it in Excel fixes it.
+    Cost: one inflate and one regex pass, about 8 s for a 1,000,000-row sheet.
+    Self-closing ``<c r="Z9"/>`` (a formatted empty cell) is counted although calamine
+    ignores it, so the estimate only errs on the large side.
+    """
+    prefix: bytes | None = None
+    pattern: re.Pattern[bytes] | None = None
+    tag_start = b"<c"
+    columns: set[bytes] = set()
+    low_row: int | None = None
+    high_row = 0
+    first_col, first_row = itemgetter(0), itemgetter(1)
+    for body in _tag_bodies(_inflated_chunks(archive, info)):
+        if pattern is None:
+            # Every writer uses UTF-8; the byte patterns here would not see UTF-16 tags.
+            if (
+                body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+                or b"\x00" in body[:1024]
+            ):
+                raise FileFormatError(_UNUSUAL_SHEET)
+            root = _ROOT.search(body)
+            if root is None:
+                if b"<sheetData" in body or b":sheetData" in body:
+                    raise FileFormatError(_UNUSUAL_SHEET)
+                continue  # not a worksheet part, or its root is further on
+            prefix = root.group(1) + b":" if root.group(1) else b""
+            tag_start = b"<" + prefix + b"c"
+            pattern = re.compile(re.escape(tag_start) + rb' r="([A-Z]{1,3})([0-9]{1,10})"')
+        refs = pattern.findall(body)
+        # '<c' also begins <cols>, <cfRule>, <c/>…; only when the quick count disagrees are
+        # the tags told apart, which happens in the few pieces holding those elements.
+        if body.count(tag_start) != len(refs) and _cell_tags(body, tag_start) != len(refs):
+            raise FileFormatError(_UNUSUAL_SHEET)
+        # calamine matches the local name: cells under another prefix, or none, count too.
+        if prefix and _cell_tags(body, b"<c"):
+            raise FileFormatError(_UNUSUAL_SHEET)
+        if b":c" in body and any(m.group(1) + b":" != prefix for m in _PREFIXED_C.finditer(body)):
+            raise FileFormatError(_UNUSUAL_SHEET)
+        if not refs:
+            continue
+        columns.update(map(first_col, refs))
+        rows = {int(r) for r in set(map(first_row, refs))}
+        high_row = max(high_row, max(rows))
+        low = min(rows)
+        low_row = low if low_row is None else min(low_row, low)
+    if low_row is None:
+        return
+    indexes = [_column_index(c) for c in columns]
+    height = high_row - low_row + 1
+    width = max(indexes) - min(indexes) + 1
+    if height * width > limits.max_cells:
+        raise FileTooComplex(
+            f"The worksheet spans {height:,} rows × {width:,} columns, more than the "
+            f"{limits.max_cells:,} cells this importer reads; delete stray cells far below "
+            "or to the right of the data"
+        )
+
+
+def _cell_tags(body: bytes, tag_start: bytes) -> int:
+    """Start tags of cells that can hold a value: ``<c`` then a space or '>', not ``<c/>``."""
+    pattern = re.compile(re.escape(tag_start) + rb"[\s>]")
+    return len(pattern.findall(body))
+
+
+def _column_index(letters: bytes) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + (letter - 64)
+    return index
+
+
+_SST_TAG = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?sst[\s>/][^>]*>")
+_UNIQUE_COUNT = re.compile(rb"\suniqueCount\s*=\s*[\"']\s*([0-9]+)")
+
+
+def _check_shared_strings(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ReaderLimits
+) -> None:
+    """calamine reserves ``uniqueCount`` strings before reading any: a lie aborts the process."""
+    seen = b""
+    for chunk in _inflated_chunks(archive, info):
+        seen += chunk
+        tag = _SST_TAG.search(seen)
+        if tag:
+            declared = _UNIQUE_COUNT.search(tag.group(0))
+            # Each <si> takes at least five bytes, so a true count cannot exceed this.
+            if declared and int(declared.group(1)) > min(info.file_size // 5 + 1, limits.max_cells):
+                raise FileTooComplex(
+                    "The workbook's shared strings table is too large or malformed; "
+                    "refusing to read it"
+                )
+            return
+        if len(seen) > _MB:
+            break
+    raise FileFormatError("The .xlsx workbook is damaged (no shared strings table)")

@@ -1,0 +1,62 @@
+from typing import Any
+
+from ninja import Schema
+
+from core.schemas import LocalDateTime
+
+
+class RowErrorOut(Schema):
+    row: int | None
+    column: str
+    value: Any
+    message: str
+
+
+class ImportResultOut(Schema):
+    batch_id: str
+    file_name: str
+    rows_total: int
+    created: int
+    updated: int
+    unchanged: int
+    skipped: int
+    rejected: int
+    errors: list[RowErrorOut]
+    ignored_columns: list[str]
+    duration_ms: int
+
+
+class ImportBatchOut(Schema):
+    batch_id: str
+    kind: str
+    source: str
+    file_name: str
+    file_sha256: str
+    file_size: int | None
+    username: str
+    on_duplicate: str
+    dry_run: bool
+    status: str
+    message: str
+    rows_total: int
+    created: int
+    updated: int
+    unchanged: int
+    skipped: int
+    rejected: int
+    error_count: int
+    started_at: LocalDateTime
+    finished_at: LocalDateTime | None
+    duration_ms: int | None
+
+
+class ImportBatchDetailOut(ImportBatchOut):
+    errors: list[RowErrorOut]
+    ignored_columns: list[str]
+
+
+class ImportBatchPage(Schema):
+    data: list[ImportBatchOut]
+    total: int
+    page: int
+    page_size: int

@@ -1,0 +1,565 @@
+"""Imports: read → map headers → validate every row → write in one transaction → verify → record.
+
+Nothing is written unless every row of the file is valid. Valid rows stream into a temporary
+staging table inside the import's transaction (COPY on PostgreSQL, batched inserts on SQLite);
+the counts (created / updated / unchanged / skipped) are then answered by SQL against the
+target table, the target is written with one INSERT … ON CONFLICT, and the result is checked
+against the database before the transaction commits. A dry run does all of that and rolls
+back. The batch record is written outside the transaction, so a failed or rejected import is
+recorded too.
+"""
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from core.errors import DomainError
+from ingest import readers
+from ingest.models import ImportBatch
+from ingest.rows import REPORT_SCHEMA, STUDY_SCHEMA, HeaderError, Schema, map_headers, validate_rows
+
+logger = logging.getLogger(__name__)
+
+STAGING_BATCH = 5_000
+MAX_LISTED_IDS = 20
+STALE_RUNNING = timedelta(hours=6)
+ON_DUPLICATE = ("update", "skip", "fail")
+
+
+class ImportError_(DomainError):
+    """An import that did not write anything; ``result`` is the full result object."""
+
+    status_code = 422
+
+    def __init__(self, message: str, result: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class ImportRejected(ImportError_):
+    status_code = 422
+
+
+class ImportConflict(ImportError_):
+    status_code = 409
+
+
+class ImportVerificationError(RuntimeError):
+    """The database disagrees with the counts of the import: it is rolled back."""
+
+
+class _DryRun(Exception):
+    """Raised to roll back a dry run after its counts are known."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a schema's records go: table, key, and the file field → column mapping."""
+
+    schema: Schema
+    table: str
+    key_column: str
+    columns: dict[str, str]  # schema field → table column
+    # NOT NULL columns a file may leave empty: kept from the existing row, else this default.
+    fallbacks: dict[str, str] = field(default_factory=dict)
+
+
+STUDIES = Target(
+    schema=STUDY_SCHEMA,
+    table="studies_study",
+    key_column="exam_id",
+    columns={f.name: f.name for f in STUDY_SCHEMA.fields},
+)
+REPORTS = Target(
+    schema=REPORT_SCHEMA,
+    table="reports_report",
+    key_column="report_id",
+    columns={f.name: ("study_id" if f.name == "exam_id" else f.name) for f in REPORT_SCHEMA.fields},
+    fallbacks={"radiologist": "''", "created_at": "NOW"},
+)
+
+
+@dataclass
+class Outcome:
+    rows_total: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    error_count: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+    table_rows_before: int = 0
+
+
+# ---------------------------------------------------------------- public services
+
+
+def import_studies(
+    *,
+    source: str | Path | IO[bytes],
+    file_name: str,
+    user: Any = None,
+    on_duplicate: str = "update",
+    dry_run: bool = False,
+    origin: str = "api",
+) -> dict[str, Any]:
+    """Import a RIS export of studies (.xlsx, .xls, .csv). See the module docstring."""
+    return _import(
+        STUDIES, source=source, file_name=file_name, user=user, on_duplicate=on_duplicate,
+        dry_run=dry_run, origin=origin, extensions=readers.STUDY_EXTENSIONS,
+    )  # fmt: skip
+
+
+def import_reports(
+    *,
+    source: str | Path | IO[bytes],
+    file_name: str,
+    user: Any = None,
+    on_duplicate: str = "update",
+    dry_run: bool = False,
+    origin: str = "api",
+) -> dict[str, Any]:
+    """Import reports (.xlsx, .csv, .json); a report of an unknown exam_id is a row error."""
+    return _import(
+        REPORTS, source=source, file_name=file_name, user=user, on_duplicate=on_duplicate,
+        dry_run=dry_run, origin=origin, extensions=readers.REPORT_EXTENSIONS,
+    )  # fmt: skip
+
+
+def import_table(
+    target: Target,
+    *,
+    table: Any,
+    file_name: str,
+    file_sha256: str = "",
+    file_size: int | None = None,
+    user: Any = None,
+    on_duplicate: str = "update",
+    dry_run: bool = False,
+    origin: str = "command",
+) -> dict[str, Any]:
+    """Import an already opened table (an object with ``headers`` and ``rows()``)."""
+    batch = _start_batch(
+        target, file_name=file_name, sha256=file_sha256, size=file_size, user=user,
+        on_duplicate=on_duplicate, dry_run=dry_run, origin=origin,
+    )  # fmt: skip
+    return _run(target, batch, table, on_duplicate=on_duplicate, dry_run=dry_run)
+
+
+# ---------------------------------------------------------------- orchestration
+
+
+def _import(
+    target: Target,
+    *,
+    source: str | Path | IO[bytes],
+    file_name: str,
+    user: Any,
+    on_duplicate: str,
+    dry_run: bool,
+    origin: str,
+    extensions: tuple[str, ...],
+) -> dict[str, Any]:
+    if on_duplicate not in ON_DUPLICATE:
+        raise ValueError(f"on_duplicate must be one of {', '.join(ON_DUPLICATE)}")
+    sha256, size = _digest(source)
+    batch = _start_batch(
+        target, file_name=file_name, sha256=sha256, size=size, user=user,
+        on_duplicate=on_duplicate, dry_run=dry_run, origin=origin,
+    )  # fmt: skip
+    try:
+        table = readers.read_table(source, file_name=file_name, allowed_extensions=extensions)
+    except readers.ReaderError as exc:
+        _finish(batch, ImportBatch.Status.REJECTED, Outcome(), message=exc.message)
+        raise _reader_error(exc, batch, Outcome()) from exc
+    with table:
+        return _run(target, batch, table, on_duplicate=on_duplicate, dry_run=dry_run)
+
+
+def _run(
+    target: Target, batch: ImportBatch, table: Any, *, on_duplicate: str, dry_run: bool
+) -> dict[str, Any]:
+    outcome = Outcome()
+    try:
+        header_map = map_headers(table.headers, target.schema)
+        outcome.ignored_columns = list(header_map.ignored_columns)
+        header_map.check(target.schema)
+        fields = _staged_fields(target, header_map)
+        with transaction.atomic():
+            _lock(target)
+            _stage(target, fields, validate_rows(table.rows(), header_map, target.schema), outcome)
+            _check_references(target, outcome, header_map)
+            if outcome.rows_total == 0:
+                raise ImportRejected("The file has no data rows", {})
+            if outcome.error_count:
+                raise ImportRejected(_rejected_message(outcome), {})
+            _count(target, fields, outcome, on_duplicate=on_duplicate)
+            if on_duplicate == "fail" and outcome.skipped:
+                raise ImportConflict(_conflict_message(target, outcome), {})
+            _write(target, fields, outcome, on_duplicate=on_duplicate)
+            _verify(target, fields, outcome, on_duplicate=on_duplicate)
+            _drop_staging()
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        return _finish(batch, ImportBatch.Status.DRY_RUN, outcome)
+    except HeaderError as exc:
+        _finish(batch, ImportBatch.Status.REJECTED, outcome, message=str(exc))
+        raise ImportRejected(str(exc), _result(batch, outcome)) from exc
+    except readers.ReaderError as exc:
+        _finish(batch, ImportBatch.Status.REJECTED, outcome, message=exc.message)
+        raise _reader_error(exc, batch, outcome) from exc
+    except ImportRejected as exc:
+        _finish(batch, ImportBatch.Status.REJECTED, outcome, message=exc.message)
+        raise ImportRejected(exc.message, _result(batch, outcome)) from None
+    except ImportConflict as exc:
+        _finish(batch, ImportBatch.Status.CONFLICT, outcome, message=exc.message)
+        raise ImportConflict(exc.message, _result(batch, outcome)) from None
+    except Exception as exc:
+        logger.exception("Import %s failed and was rolled back", batch.batch_id)
+        _finish(batch, ImportBatch.Status.FAILED, outcome, message=f"{type(exc).__name__}: {exc}")
+        raise
+    return _finish(batch, ImportBatch.Status.SUCCEEDED, outcome)
+
+
+def _reader_error(exc: readers.ReaderError, batch: ImportBatch, outcome: Outcome) -> DomainError:
+    error = ImportRejected(exc.message, _result(batch, outcome))
+    error.status_code = exc.status_code
+    return error
+
+
+def _rejected_message(outcome: Outcome) -> str:
+    return (
+        f"The file has {outcome.rejected} invalid row(s) ({outcome.error_count} error(s)); "
+        "nothing was imported"
+    )
+
+
+def _conflict_message(target: Target, outcome: Outcome) -> str:
+    return (
+        f"{outcome.skipped} {target.schema.key}(s) already exist and on_duplicate is 'fail'; "
+        "nothing was imported"
+    )
+
+
+# ---------------------------------------------------------------- batch record
+
+
+def _digest(source: str | Path | IO[bytes]) -> tuple[str, int]:
+    sha = hashlib.sha256()
+    size = 0
+    if isinstance(source, str | Path):
+        with Path(source).open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                sha.update(chunk)
+                size += len(chunk)
+        return sha.hexdigest(), size
+    position = source.tell()
+    for chunk in iter(lambda: source.read(1 << 20), b""):
+        sha.update(chunk)
+        size += len(chunk)
+    source.seek(position)
+    return sha.hexdigest(), size
+
+
+def _start_batch(
+    target: Target, *, file_name: str, sha256: str, size: int | None, user: Any,
+    on_duplicate: str, dry_run: bool, origin: str,
+) -> ImportBatch:  # fmt: skip
+    # A batch still 'running' long after it started belongs to a process that died: its
+    # transaction was rolled back by the database, so it wrote nothing.
+    ImportBatch.objects.filter(
+        status=ImportBatch.Status.RUNNING, started_at__lt=timezone.now() - STALE_RUNNING
+    ).update(status=ImportBatch.Status.FAILED, message="Interrupted; nothing was written")
+    authenticated = user is not None and getattr(user, "is_authenticated", False)
+    return ImportBatch.objects.create(
+        kind=target.schema.name,
+        source=origin,
+        file_name=file_name[:255],
+        file_sha256=sha256,
+        file_size=size,
+        user=user if authenticated else None,
+        username=user.get_username() if authenticated else "",
+        on_duplicate=on_duplicate,
+        dry_run=dry_run,
+    )
+
+
+def _finish(
+    batch: ImportBatch, status: str, outcome: Outcome, *, message: str = ""
+) -> dict[str, Any]:
+    finished = timezone.now()
+    batch.status = status
+    batch.message = message[:2000]
+    batch.rows_total = outcome.rows_total
+    batch.created = outcome.created
+    batch.updated = outcome.updated
+    batch.unchanged = outcome.unchanged
+    batch.skipped = outcome.skipped
+    batch.rejected = outcome.rejected
+    batch.error_count = outcome.error_count
+    batch.errors = outcome.errors
+    batch.ignored_columns = outcome.ignored_columns
+    batch.finished_at = finished
+    batch.duration_ms = int((finished - batch.started_at).total_seconds() * 1000)
+    batch.save()
+    return _result(batch, outcome)
+
+
+def _result(batch: ImportBatch, outcome: Outcome) -> dict[str, Any]:
+    duration = batch.duration_ms
+    if duration is None:
+        duration = int((timezone.now() - batch.started_at).total_seconds() * 1000)
+    return {
+        "batch_id": batch.batch_id,
+        "file_name": batch.file_name,
+        "rows_total": outcome.rows_total,
+        "created": outcome.created,
+        "updated": outcome.updated,
+        "unchanged": outcome.unchanged,
+        "skipped": outcome.skipped,
+        "rejected": outcome.rejected,
+        "errors": outcome.errors,
+        "ignored_columns": outcome.ignored_columns,
+        "duration_ms": duration,
+    }
+
+
+# ---------------------------------------------------------------- staging and SQL
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _staged_fields(target: Target, header_map: Any) -> list[str]:
+    """The fields every staged row has: mapped columns, fields with a default, and NOT NULL
+    columns that fall back to the stored value (so an absent column leaves them alone)."""
+    mapped = set(header_map.columns.values())
+    return [
+        f.name
+        for f in target.schema.fields
+        if f.name in mapped or f.default is not None or f.name in target.fallbacks
+    ]
+
+
+def _column_type(target: Target, field_name: str) -> str:
+    if target.schema.field(field_name).kind == "datetime":
+        return "timestamptz" if connection.vendor == "postgresql" else "text"
+    if target.schema.field(field_name).kind == "int_age":
+        return "integer"
+    return "text"
+
+
+def _lock(target: Target) -> None:
+    # One import at a time per table, so that the count check cannot be disturbed by a
+    # concurrent import; readers are not blocked. SQLite's IMMEDIATE transactions already
+    # admit one writer.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {_q(target.table)} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def _stage(
+    target: Target, fields: list[str], records: Iterable[tuple[int, dict]], outcome: Outcome
+) -> None:
+    columns = ["row_number", *fields]
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS ingest_staging")
+        definition = ", ".join(
+            ["row_number integer"] + [f"{_q(f)} {_column_type(target, f)}" for f in fields]
+        )
+        cursor.execute(f"CREATE TEMPORARY TABLE ingest_staging ({definition})")
+        batch: list[tuple] = []
+        for row_number, record in records:
+            batch.append((row_number, *(_adapt(target, f, record.get(f)) for f in fields)))
+            if len(batch) >= STAGING_BATCH:
+                _insert_staging(cursor, columns, batch)
+                batch = []
+        if batch:
+            _insert_staging(cursor, columns, batch)
+        cursor.execute(
+            f"CREATE INDEX ingest_staging_key ON ingest_staging ({_q(target.schema.key)})"
+        )
+    outcome.rows_total = records.rows_total
+    outcome.rejected = records.rejected
+    outcome.error_count = records.error_count
+    outcome.errors = list(records.errors)
+
+
+def _adapt(target: Target, field_name: str, value: Any) -> Any:
+    if isinstance(value, datetime):
+        aware = timezone.make_aware(value) if timezone.is_naive(value) else value
+        return (
+            connection.ops.adapt_datetimefield_value(aware)
+            if connection.vendor != "postgresql"
+            else aware
+        )
+    return value
+
+
+def _insert_staging(cursor: Any, columns: list[str], rows: list[tuple]) -> None:
+    names = ", ".join(_q(c) for c in columns)
+    if connection.vendor == "postgresql":
+        with cursor.cursor.copy(f"COPY ingest_staging ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        marks = ", ".join(["%s"] * len(columns))
+        cursor.executemany(f"INSERT INTO ingest_staging ({names}) VALUES ({marks})", rows)
+
+
+def _drop_staging() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS ingest_staging")
+
+
+def _check_references(target: Target, outcome: Outcome, header_map: Any) -> None:
+    """Reports must point at known studies: each unknown exam_id is a row error."""
+    if target is not REPORTS:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.row_number, s.exam_id FROM ingest_staging s "
+            "LEFT JOIN studies_study t ON t.exam_id = s.exam_id "
+            "WHERE t.exam_id IS NULL ORDER BY s.row_number"
+        )
+        unknown = cursor.fetchall()
+    if not unknown:
+        return
+    header = header_map.headers[header_map.column_of("exam_id")]
+    for row_number, exam_id in unknown:
+        outcome.error_count += 1
+        outcome.rejected += 1
+        if len(outcome.errors) < 1000:
+            outcome.errors.append(
+                {
+                    "row": row_number,
+                    "column": header,
+                    "value": exam_id,
+                    "message": "Unknown exam_id",
+                }
+            )
+    outcome.errors.sort(key=lambda e: e["row"])
+
+
+def _same(left: str, right: str) -> str:
+    operator = "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS"
+    return f"{left} {operator} {right}"
+
+
+def _fill_fallbacks(target: Target, fields: list[str], cursor: Any) -> None:
+    """Empty cells of NOT NULL columns keep the stored value, else the column's default."""
+    table, key = _q(target.table), _q(target.key_column)
+    for name, default in target.fallbacks.items():
+        if name not in fields:
+            continue
+        column = _q(target.columns[name])
+        fallback = "%s" if default == "NOW" else default
+        params = [_adapt(target, name, timezone.now())] if default == "NOW" else []
+        cursor.execute(
+            f"UPDATE ingest_staging SET {_q(name)} = COALESCE("
+            f"(SELECT t.{column} FROM {table} t WHERE t.{key} = ingest_staging.{_q(target.schema.key)}), "
+            f"{fallback}) WHERE {_q(name)} IS NULL",
+            params,
+        )
+
+
+def _count(target: Target, fields: list[str], outcome: Outcome, *, on_duplicate: str) -> None:
+    table, key, skey = _q(target.table), _q(target.key_column), _q(target.schema.key)
+    with connection.cursor() as cursor:
+        _fill_fallbacks(target, fields, cursor)
+        equal = " AND ".join(_same(f"t.{_q(target.columns[f])}", f"s.{_q(f)}") for f in fields)
+        cursor.execute(
+            f"SELECT COUNT(t.{key}), COALESCE(SUM(CASE WHEN {equal} THEN 1 ELSE 0 END), 0) "
+            f"FROM ingest_staging s LEFT JOIN {table} t ON t.{key} = s.{skey}"
+        )
+        existing, unchanged = cursor.fetchone()
+        cursor.execute("SELECT COUNT(*) FROM ingest_staging")
+        (staged,) = cursor.fetchone()
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")
+        (outcome.table_rows_before,) = cursor.fetchone()
+        if on_duplicate == "fail" and existing:
+            cursor.execute(
+                f"SELECT s.row_number, s.{skey} FROM ingest_staging s "
+                f"JOIN {table} t ON t.{key} = s.{skey} ORDER BY s.row_number LIMIT {MAX_LISTED_IDS}"
+            )
+            outcome.errors = [
+                {
+                    "row": row,
+                    "column": target.schema.key,
+                    "value": value,
+                    "message": "Already exists",
+                }
+                for row, value in cursor.fetchall()
+            ]
+    outcome.created = staged - existing
+    if on_duplicate == "update":
+        outcome.unchanged = unchanged
+        outcome.updated = existing - unchanged
+    else:
+        outcome.skipped = existing
+
+
+def _write(target: Target, fields: list[str], outcome: Outcome, *, on_duplicate: str) -> None:
+    table, key = _q(target.table), _q(target.key_column)
+    columns = [_q(target.columns[f]) for f in fields]
+    # Timestamps the file does not give are set now; updated_at only changes with the row.
+    stamps = [c for c in ("created_at", "updated_at") if c not in fields]
+    now = _adapt(target, "updated_at", timezone.now())
+    insert_columns = ", ".join([*columns, *(_q(c) for c in stamps)])
+    select = ", ".join([f"s.{_q(f)}" for f in fields] + ["%s"] * len(stamps))
+    sql = (
+        f"INSERT INTO {table} ({insert_columns}) SELECT {select} FROM ingest_staging s WHERE true "
+    )
+    if on_duplicate == "update":
+        updates = [c for c in columns if c != key]
+        assignments = ", ".join(f"{c} = excluded.{c}" for c in [*updates, _q("updated_at")])
+        changed = " AND ".join(_same(f"{table}.{c}", f"excluded.{c}") for c in updates) or "TRUE"
+        sql += f"ON CONFLICT ({key}) DO UPDATE SET {assignments} WHERE NOT ({changed})"
+    else:
+        sql += f"ON CONFLICT ({key}) DO NOTHING"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now] * len(stamps))
+
+
+def _verify(target: Target, fields: list[str], outcome: Outcome, *, on_duplicate: str) -> None:
+    """After the write, every staged row must be in the table as the file says (update)."""
+    table, key, skey = _q(target.table), _q(target.key_column), _q(target.schema.key)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM ingest_staging")
+        (staged,) = cursor.fetchone()
+        if on_duplicate == "update":
+            equal = " AND ".join(_same(f"t.{_q(target.columns[f])}", f"s.{_q(f)}") for f in fields)
+            cursor.execute(
+                f"SELECT COUNT(*) FROM ingest_staging s JOIN {table} t ON t.{key} = s.{skey} WHERE {equal}"
+            )
+        else:
+            cursor.execute(
+                f"SELECT COUNT(*) FROM ingest_staging s JOIN {table} t ON t.{key} = s.{skey}"
+            )
+        (present,) = cursor.fetchone()
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")
+        (table_rows,) = cursor.fetchone()
+    expected = outcome.created + outcome.updated + outcome.unchanged + outcome.skipped
+    grown = table_rows - outcome.table_rows_before
+    if (
+        present != staged
+        or expected != staged
+        or staged != outcome.rows_total
+        or grown != outcome.created
+    ):
+        raise ImportVerificationError(
+            f"Verification failed: file rows {outcome.rows_total}, staged {staged}, counted "
+            f"{expected}, found in the database {present}, table grew by {grown} for "
+            f"{outcome.created} created"
+        )
