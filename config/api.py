@@ -9,8 +9,11 @@ from ninja.errors import AuthenticationError
 
 from accounts.api import router as auth_router
 from accounts.auth import user_from_access_token
+from analysis.api import router as analysis_router
 from core.api import router as core_router
 from core.errors import DomainError, TooManyRequests
+from ingest.api import router as ingest_router
+from ingest.services import ImportError_
 from reports.api import router as reports_router
 from studies.api import router as studies_router
 
@@ -51,6 +54,14 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return response
 
 
+@api.exception_handler(ImportError_)
+def on_import_error(request: HttpRequest, exc: ImportError_) -> HttpResponse:
+    """A refused import answers its message and the full result object (row errors, counts)."""
+    return api.create_response(
+        request, {"detail": exc.message, **exc.result}, status=exc.status_code
+    )
+
+
 @api.exception_handler(AuthenticationError)
 def on_not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     response = api.create_response(request, {"detail": "Not authenticated"}, status=401)
@@ -62,3 +73,5 @@ api.add_router("/", core_router)
 api.add_router("/auth", auth_router)
 api.add_router("/studies", studies_router)
 api.add_router("/reports", reports_router)
+api.add_router("/import", ingest_router)
+api.add_router("/analysis", analysis_router)

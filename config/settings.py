@@ -4,6 +4,8 @@ One file, read from the environment (or a ``.env`` file beside manage.py). With 
 product runs on SQLite; production differs only by environment values (see .env.example).
 """
 
+import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -39,6 +41,10 @@ INSTALLED_APPS = [
     "audit",
     "studies",
     "reports",
+    "ingest",
+    "django_tasks",
+    "django_tasks_db",
+    "analysis",
 ]
 
 MIDDLEWARE = [
@@ -119,6 +125,11 @@ def _database() -> dict:
     db.setdefault("TEST", {})
     if env_str("DB_TEST_NAME"):
         db["TEST"]["NAME"] = env_str("DB_TEST_NAME")
+    elif db["ENGINE"].endswith("sqlite3"):
+        # A file rather than Django's in-memory default: the worker tests start real worker
+        # processes, which must open the test database. One per test run, so runs in parallel
+        # do not share it; Django deletes it when the run ends.
+        db["TEST"]["NAME"] = str(Path(tempfile.gettempdir()) / f"mip_test_{os.getpid()}.sqlite3")
     return db
 
 
@@ -203,6 +214,30 @@ MAX_UPLOAD_MB = env_float("MAX_UPLOAD_MB", 50.0, minimum=0.001)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 EXPORT_BATCH_SIZE = env_int("EXPORT_BATCH_SIZE", 5000, minimum=100)
+
+# ---------------------------------------------------------------- background tasks / analysis
+# Django's tasks API (the django-tasks backport) with its database backend: the queue lives in
+# the product's database, so it works on SQLite and PostgreSQL and any number of workers
+# (`manage.py run_analysis_worker`) on any number of machines can share it.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+# A study's turnaround (order -> check-in -> certification) above this is flagged.
+ANALYSIS_TURNAROUND_LIMIT_HOURS = env_float("ANALYSIS_TURNAROUND_LIMIT_HOURS", 24.0, minimum=0.01)
+# A processing task whose worker has not checked in for this long is recovered: re-queued,
+# or failed once it has been claimed ANALYSIS_MAX_ATTEMPTS times.
+ANALYSIS_STALE_SECONDS = env_float("ANALYSIS_STALE_SECONDS", 300.0, minimum=0.1)
+ANALYSIS_MAX_ATTEMPTS = env_int("ANALYSIS_MAX_ATTEMPTS", 3, minimum=1)
+# How often each worker looks for stale tasks (0: only when it starts).
+ANALYSIS_RECOVERY_INTERVAL_SECONDS = env_float(
+    "ANALYSIS_RECOVERY_INTERVAL_SECONDS", 60.0, minimum=0.0
+)
+# Test and diagnostic knob: a pause before every step of a run, so that a running task can be
+# watched, cancelled or have its worker killed. Always 0 in production.
+ANALYSIS_STEP_DELAY_SECONDS = env_float("ANALYSIS_STEP_DELAY_SECONDS", 0.0, minimum=0.0)
 
 # ---------------------------------------------------------------- logging
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

@@ -9,4 +9,15 @@ bash scripts/install.sh
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8001}"
 echo "Serving on http://$HOST:$PORT  (API: http://$HOST:$PORT/api/v1/, admin: http://$HOST:$PORT/admin/)"
-exec .venv/bin/gunicorn config.wsgi --bind "$HOST:$PORT" --workers 2 --access-logfile -
+# One background worker for analysis tasks beside the server; Ctrl-C (or SIGTERM) stops both.
+.venv/bin/python manage.py run_analysis_worker &
+worker_pid=$!
+.venv/bin/gunicorn config.wsgi --bind "$HOST:$PORT" --workers 2 --access-logfile - &
+server_pid=$!
+stop() {
+    trap - INT TERM EXIT
+    kill -TERM "$server_pid" "$worker_pid" 2>/dev/null || true
+    wait "$server_pid" "$worker_pid" 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+wait "$server_pid"

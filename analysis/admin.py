@@ -1,0 +1,33 @@
+from django.contrib import admin
+
+from analysis.models import AnalysisTask
+
+
+@admin.register(AnalysisTask)
+class AnalysisTaskAdmin(admin.ModelAdmin):
+    """Browse-only: tasks are created and cancelled through the audited API."""
+
+    list_display = (
+        "task_id",
+        "study",
+        "analysis_type",
+        "status",
+        "progress",
+        "attempts",
+        "created_by_username",
+        "created_at",
+        "completed_at",
+    )
+    list_filter = ("status", "analysis_type")
+    search_fields = ("=task_id", "=study__exam_id", "created_by_username")
+    raw_id_fields = ("study", "created_by")
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:  # noqa: ANN001
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False

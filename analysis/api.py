@@ -1,0 +1,76 @@
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+
+from accounts.auth import analyst_auth, viewer_auth
+from analysis import selectors, services
+from analysis.schemas import (
+    AnalysisOptionsOut,
+    AnalysisStatisticsOut,
+    AnalysisTaskIn,
+    AnalysisTaskListOut,
+    AnalysisTaskListParams,
+    AnalysisTaskOut,
+)
+from audit.services import audit_note
+from core.pagination import paginate
+
+router = Router(tags=["analysis"], auth=viewer_auth)
+
+
+@router.post("/tasks", response={201: AnalysisTaskOut}, auth=analyst_auth)
+def create_task(request: HttpRequest, payload: AnalysisTaskIn):
+    audit_note(
+        request,
+        action="analysis.create",
+        object_type="analysis_task",
+        detail={"exam_id": payload.exam_id, "analysis_type": payload.analysis_type},
+    )
+    task = services.analysis_create(
+        exam_id=payload.exam_id,
+        analysis_type=payload.analysis_type,
+        description=payload.description,
+        user=request.auth,
+    )
+    audit_note(request, object_ids=[task.task_id])
+    return Status(201, task)
+
+
+@router.get("/tasks", response=AnalysisTaskListOut)
+def list_tasks(request: HttpRequest, params: Query[AnalysisTaskListParams]):
+    tasks, total = paginate(
+        selectors.analysis_task_list(**params.filters()),
+        page=params.page,
+        page_size=params.page_size,
+    )
+    audit_note(
+        request,
+        action="analysis.list",
+        object_type="analysis_task",
+        object_ids=[t.task_id for t in tasks],
+        result_count=total,
+    )
+    return {"data": tasks, "total": total, "page": params.page, "page_size": params.page_size}
+
+
+@router.get("/tasks/{task_id}", response=AnalysisTaskOut)
+def get_task(request: HttpRequest, task_id: str):
+    audit_note(request, action="analysis.view", object_type="analysis_task", object_ids=[task_id])
+    return selectors.analysis_task_get(task_id=task_id)
+
+
+@router.delete("/tasks/{task_id}", response=AnalysisTaskOut, auth=analyst_auth)
+def cancel_task(request: HttpRequest, task_id: str):
+    audit_note(request, action="analysis.cancel", object_type="analysis_task", object_ids=[task_id])
+    return services.analysis_cancel(task_id=task_id)
+
+
+@router.get("/statistics", response=AnalysisStatisticsOut)
+def statistics(request: HttpRequest):
+    audit_note(request, action="analysis.statistics")
+    return selectors.analysis_statistics()
+
+
+@router.get("/options", response=AnalysisOptionsOut)
+def options(request: HttpRequest):
+    audit_note(request, action="analysis.options")
+    return selectors.analysis_options()
