@@ -1,0 +1,92 @@
+"""Settings helpers fail loudly on bad values; the quick start loads data and a demo admin."""
+
+from http import HTTPStatus
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.test import Client
+
+from config import env
+from reports.models import Report
+from studies.models import Study
+
+
+@pytest.mark.parametrize(
+    ("reader", "raw", "expected"),
+    [
+        (env.env_bool, "yes", True),
+        (env.env_bool, "OFF", False),
+        (env.env_bool, "", False),
+        (env.env_int, " 42 ", 42),
+        (env.env_float, "0.5", 0.5),
+        (env.env_list, "a, b,,c ", ["a", "b", "c"]),
+        (env.env_str, "  text ", "text"),
+    ],
+)
+def test_env_readers_parse_values(monkeypatch, reader, raw, expected):
+    monkeypatch.setenv("MIP_TEST_VALUE", raw)
+    assert (
+        reader("MIP_TEST_VALUE", *([] if reader in (env.env_list, env.env_str) else [0]))
+        == expected
+    )
+
+
+@pytest.mark.parametrize(
+    ("reader", "raw", "message"),
+    [
+        (env.env_bool, "perhaps", "MIP_TEST_VALUE must be true or false, not 'perhaps'"),
+        (env.env_int, "ten", "MIP_TEST_VALUE must be a whole number, not 'ten'"),
+        (env.env_int, "-1", "MIP_TEST_VALUE must be at least 0, not -1"),
+        (env.env_float, "fast", "MIP_TEST_VALUE must be a number, not 'fast'"),
+        (env.env_float, "-2", "MIP_TEST_VALUE must be at least 0, not -2.0"),
+    ],
+)
+def test_env_readers_refuse_bad_values(monkeypatch, reader, raw, message):
+    monkeypatch.setenv("MIP_TEST_VALUE", raw)
+    with pytest.raises(ImproperlyConfigured) as error:
+        reader("MIP_TEST_VALUE", 0, minimum=0) if reader is not env.env_bool else reader(
+            "MIP_TEST_VALUE"
+        )
+    assert str(error.value) == message
+
+
+def test_env_readers_use_defaults_when_unset(monkeypatch):
+    monkeypatch.delenv("MIP_TEST_VALUE", raising=False)
+    assert env.env_bool("MIP_TEST_VALUE", True) is True
+    assert env.env_int("MIP_TEST_VALUE", 7) == 7
+    assert env.env_float("MIP_TEST_VALUE", 1.5) == 1.5
+    assert env.env_list("MIP_TEST_VALUE", ["x"]) == ["x"]
+
+
+def test_secret_is_generated_once_and_kept(monkeypatch, tmp_path):
+    monkeypatch.delenv("MIP_TEST_SECRET", raising=False)
+    path = tmp_path / "var" / "secret"
+    first = env.env_secret("MIP_TEST_SECRET", path)
+    assert len(first) > 40
+    assert env.env_secret("MIP_TEST_SECRET", path) == first
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    monkeypatch.setenv("MIP_TEST_SECRET", "from-environment")
+    assert env.env_secret("MIP_TEST_SECRET", path) == "from-environment"
+
+
+@pytest.mark.django_db
+def test_quickstart_loads_sample_data_and_prints_a_working_demo_login(settings, tmp_path, capsys):
+    settings.VAR_DIR = tmp_path
+    call_command("quickstart", studies=120)
+    out = capsys.readouterr().out
+    assert Study.objects.count() == 120
+    assert Report.objects.count() > 50
+    password = out.split("password: ")[1].split()[0]
+    response = Client().post(
+        "/api/v1/auth/login",
+        {"username": "admin", "password": password},
+        content_type="application/json",
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["user"]["role"] == "admin"
+    # Run again: data kept, password renewed.
+    call_command("quickstart", studies=120)
+    out = capsys.readouterr().out
+    assert "already holds 120 studies" in out
+    assert out.split("password: ")[1].split()[0] != password
