@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 .venv/bin/python manage.py migrate --noinput
+.venv/bin/python manage.py collectstatic --noinput -v0
 .venv/bin/python manage.py quickstart
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8001}"
@@ -12,7 +13,9 @@ echo "Serving on http://$HOST:$PORT  (API: http://$HOST:$PORT/api/v1/, admin: ht
 # One background worker for analysis tasks beside the server; Ctrl-C (or SIGTERM) stops both.
 .venv/bin/python manage.py run_analysis_worker &
 worker_pid=$!
-.venv/bin/gunicorn config.wsgi --bind "$HOST:$PORT" --workers 2 --access-logfile - &
+# The access log leaves out query strings: they can hold patient names.
+.venv/bin/gunicorn config.wsgi --bind "$HOST:$PORT" --workers 2 --access-logfile - \
+    --access-logformat '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms' &
 server_pid=$!
 stop() {
     trap - INT TERM EXIT
