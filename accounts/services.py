@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.models import update_last_login
 from django.db import transaction
 from django.http import HttpRequest
@@ -159,3 +161,55 @@ def logout(*, user: User, refresh_token: str | None = None) -> None:
     AuthSession.objects.filter(sid__in=[s for s in sids if s], revoked_at__isnull=True).update(
         revoked_at=now
     )
+
+
+# ---------------------------------------------------------------- web UI (browser session)
+# The web UI signs in with Django's session instead of tokens, under the same lockout (same
+# LoginFailure rows, so failures through the API and the web UI count together) and with the
+# same audit events.
+
+
+def session_login(*, request: HttpRequest, username: str, password: str) -> User:
+    """Sign this browser session in; TooManyRequests while locked out, else NotAuthenticated
+    with the one message for every bad credential."""
+    ip = client_ip(request)
+    _check_lockout(username, ip)
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        LoginFailure.objects.create(username=username.lower()[:150], ip_address=ip)
+        audit_record(
+            action="auth.login_failed",
+            outcome="failure",
+            username=username,
+            request=request,
+            status_code=401,
+            detail={"via": "web"},
+        )
+        raise NotAuthenticated(INVALID_CREDENTIALS)
+    with transaction.atomic():
+        LoginFailure.objects.filter(username=username.lower(), ip_address=ip).delete()
+        # Rotates the session key and the CSRF token; the user_logged_in signal sets last_login.
+        auth_login(request, user)
+        audit_record(
+            action="auth.login",
+            outcome="success",
+            user=user,
+            request=request,
+            status_code=200,
+            detail={"via": "web"},
+        )
+    return user
+
+
+def session_logout(*, request: HttpRequest, reason: str = "user") -> None:
+    """End this browser session (``reason``: ``user``, or ``idle`` for the automatic logoff)."""
+    user = getattr(request, "user", None)
+    auth_logout(request)
+    if user is not None and user.is_authenticated:
+        audit_record(
+            action="auth.logout",
+            outcome="success",
+            user=user,
+            request=request,
+            detail={"via": "web", "reason": reason},
+        )

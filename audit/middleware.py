@@ -1,4 +1,5 @@
-"""One audit event for every protected API call, whatever its outcome."""
+"""One audit event for every protected API call, whatever its outcome, and for every web page
+that says (with ``audit.services.audit_note``) which patient data it served."""
 
 from collections.abc import Callable
 
@@ -28,7 +29,12 @@ class AuditMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         path = request.path_info
-        if path.startswith("/api/") and path not in UNAUDITED:
+        if path.startswith("/api/"):
+            audited = path not in UNAUDITED
+        else:
+            # Web pages (web/) opt in by attaching a note; other pages (admin, static) do not.
+            audited = getattr(request, "audit_note", None) is not None
+        if audited:
             self._record(request, response)
         return response
 

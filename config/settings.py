@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "analysis",
+    "django_htmx",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -53,10 +55,13 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "web.middleware.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.NoStoreMiddleware",
     "audit.middleware.AuditMiddleware",
@@ -158,6 +163,9 @@ CACHES = {
 
 # ---------------------------------------------------------------- i18n / time
 LANGUAGE_CODE = "en"
+# The web UI's languages; LocaleMiddleware picks one from the language cookie or the browser.
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "web" / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -181,6 +189,12 @@ WHITENOISE_AUTOREFRESH = DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 30 * 60, minimum=60)
 SESSION_SAVE_EVERY_REQUEST = True
+# The web UI signs a user out after this long without activity (background polling of task
+# progress does not count as activity; see web.middleware).
+WEB_IDLE_TIMEOUT_MINUTES = env_float("WEB_IDLE_TIMEOUT_MINUTES", 30.0, minimum=0.1)
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:studies"
+LOGOUT_REDIRECT_URL = "web:login"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.http import HttpRequest, JsonResponse
-from django.urls import path
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import include, path
 
 from config.api import api
+from web import views as web_views
 
 admin.site.site_header = "Medical Imaging Data Platform"
 admin.site.site_title = "Medical Imaging admin"
@@ -10,16 +11,27 @@ admin.site.site_title = "Medical Imaging admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("web.urls")),
 ]
 
 
-def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse({"detail": "Not Found"}, status=404)
+def _is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
 
 
-def json_server_error(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"detail": "Internal server error"}, status=500)
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """JSON for the API, an HTML page for the web UI (and the admin)."""
+    if _is_api(request):
+        return JsonResponse({"detail": "Not Found"}, status=404)
+    return web_views.page_not_found(request, exception)
 
 
-handler404 = json_not_found
-handler500 = json_server_error
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": "Internal server error"}, status=500)
+    return web_views.server_error(request)
+
+
+handler404 = not_found
+handler500 = server_error

@@ -9,7 +9,7 @@ bash scripts/install.sh
 .venv/bin/python manage.py quickstart
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8001}"
-echo "Serving on http://$HOST:$PORT  (API: http://$HOST:$PORT/api/v1/, admin: http://$HOST:$PORT/admin/)"
+echo "Serving on http://$HOST:$PORT  (web UI: http://$HOST:$PORT/, API: http://$HOST:$PORT/api/v1/, admin: http://$HOST:$PORT/admin/)"
 # One background worker for analysis tasks beside the server; Ctrl-C (or SIGTERM) stops both.
 .venv/bin/python manage.py run_analysis_worker &
 worker_pid=$!

@@ -76,9 +76,13 @@ def study_ordering(sort: str, *, filter_first: bool = False) -> list:
             F("order_datetime") + Value(timedelta(0)), output_field=DateTimeField()
         )
         primary = shifted.desc() if descending else shifted.asc()
-    else:
+    elif Study._meta.get_field(field).null:
         # NULLs last in both directions, the same on PostgreSQL and SQLite.
         primary = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+    else:
+        # A NOT NULL column gets no NULLS clause: "DESC NULLS LAST" would not match the
+        # (order_datetime DESC) index, and PostgreSQL would sort the whole table instead.
+        primary = F(field).desc() if descending else F(field).asc()
     if field == "exam_id":
         return [primary]
     return [primary, codepoint_order("exam_id")]

@@ -1,0 +1,85 @@
+"""Report search with highlighted snippets, and the report page with its sections."""
+
+from http import HTTPStatus
+
+import pytest
+
+from audit.models import AuditEvent
+from tests.factories import ReportFactory, StudyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reports():
+    study = StudyFactory(exam_id="CT001", patient_name="王小明")
+    return [
+        ReportFactory(study=study, report_id="R1", radiologist="李医生", status="finalized",
+                      content="检查所见：右肺上叶结节，大小约8mm。诊断意见：右肺上叶结节。"),
+        ReportFactory(study=study, report_id="R2", radiologist="张医生", status="draft",
+                      content="FINDINGS: <b>Nodule</b> & effusion.\nIMPRESSION: Nodule."),
+    ]  # fmt: skip
+
+
+def test_report_search_highlights_the_match_in_the_snippet(viewer_web, reports):
+    response = viewer_web.get("/reports/", {"q": "结节"})
+    assert [i["report_id"] for i in response.context["items"]] == ["R1"]
+    body = response.content.decode()
+    assert "右肺上叶<mark>结节</mark>，大小约8mm。诊断意见：右肺上叶<mark>结节</mark>。" in body
+    assert "王小明" in body
+
+
+def test_report_search_escapes_the_text_before_highlighting(viewer_web, reports):
+    body = viewer_web.get("/reports/", {"q": "nodule"}).content.decode()
+    assert "FINDINGS: &lt;b&gt;<mark>Nodule</mark>&lt;/b&gt; &amp; effusion." in body
+    assert "<b>Nodule</b>" not in body
+
+
+def test_report_search_query_cannot_inject_markup(viewer_web):
+    ReportFactory(content="a <i> b")
+    body = viewer_web.get("/reports/", {"q": "<i>"}).content.decode()
+    assert "a <mark>&lt;i&gt;</mark> b" in body
+
+
+def test_report_search_filters_by_status_and_radiologist(viewer_web, reports):
+    response = viewer_web.get("/reports/", {"status": "draft", "radiologist": "张医生"})
+    assert [i["report_id"] for i in response.context["items"]] == ["R2"]
+    assert response.context["options"]["radiologists"] == ["张医生", "李医生"]
+
+
+def test_report_search_htmx_returns_only_the_results(viewer_web, reports):
+    response = viewer_web.get(
+        "/reports/", {"q": "结节"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results"
+    )
+    assert response.content.decode().startswith('<section id="results"')
+
+
+def test_report_search_is_audited(viewer_web, reports):
+    viewer_web.get("/reports/", {"q": "结节"})
+    event = AuditEvent.objects.get()
+    assert (event.action, event.object_ids, event.result_count) == ("web.report.search", ["R1"], 1)
+
+
+def test_report_page_shows_its_sections(viewer_web, reports):
+    response = viewer_web.get("/reports/R1/", {"q": "结节"})
+    sections = response.context["sections"]
+    assert [(s.key, s.title) for s in sections] == [
+        ("findings", "检查所见"),
+        ("impression", "诊断意见"),
+    ]
+    body = response.content.decode()
+    assert 'data-section="impression"' in body
+    assert "右肺上叶<mark>结节</mark>。" in body
+    event = AuditEvent.objects.get()
+    assert (event.action, event.object_ids, event.detail) == (
+        "web.report.view", ["R1"], {"exam_id": "CT001"},
+    )  # fmt: skip
+
+
+def test_report_page_escapes_the_content(viewer_web, reports):
+    body = viewer_web.get("/reports/R2/").content.decode()
+    assert "&lt;b&gt;Nodule&lt;/b&gt; &amp; effusion." in body
+
+
+def test_unknown_report_is_a_404(viewer_web):
+    assert viewer_web.get("/reports/NOPE/").status_code == HTTPStatus.NOT_FOUND

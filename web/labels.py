@@ -1,0 +1,98 @@
+"""Translated display labels for the stored codes that the pages show.
+
+The models' choice labels are English only (the API shows codes, not labels); these are the
+web UI's, in both languages. A code without a label is shown as stored (e.g. the RIS's own
+exam statuses, which are free text).
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+LABELS = {
+    "gender": {"M": _("Male"), "F": _("Female"), "U": _("Unknown")},
+    "role": {"viewer": _("Viewer"), "analyst": _("Analyst"), "admin": _("Administrator")},
+    "report_status": {
+        "draft": _("Draft"),
+        "submitted": _("Submitted"),
+        "reviewed": _("Reviewed"),
+        "finalized": _("Finalized"),
+    },
+    "task_status": {
+        "pending": _("Pending"),
+        "processing": _("Processing"),
+        "completed": _("Completed"),
+        "failed": _("Failed"),
+        "cancelled": _("Cancelled"),
+    },
+    "analysis_type": {
+        "general": _("General"),
+        "detailed": _("Detailed"),
+        "comparison": _("Comparison"),
+    },
+    "analysis_help": {
+        "general": _(
+            "Timeline and turnaround, report status, impression, positive and negated "
+            "findings, critical-result flags."
+        ),
+        "detailed": _(
+            "Every sentence of the report with its findings: negation, uncertainty, "
+            "laterality and sizes in millimetres."
+        ),
+        "comparison": _(
+            "Against the same patient's most recent prior study: new, resolved and persistent "
+            "findings and size changes."
+        ),
+    },
+    "assertion": {
+        "positive": _("Positive"),
+        "negated": _("Negated"),
+        "uncertain": _("Uncertain"),
+    },
+    "laterality": {"left": _("Left"), "right": _("Right"), "bilateral": _("Bilateral")},
+    "trend": {"increased": _("Increased"), "decreased": _("Decreased"), "stable": _("Stable")},
+    "section": {
+        "body": _("Text"),
+        "findings": _("Findings"),
+        "impression": _("Impression"),
+        "conclusion": _("Conclusion"),
+        "history": _("History"),
+        "technique": _("Technique"),
+        "comparison": _("Comparison"),
+        "recommendation": _("Recommendation"),
+    },
+    "import_status": {
+        "running": _("Running"),
+        "succeeded": _("Imported"),
+        "dry_run": _("Preview"),
+        "rejected": _("Rejected"),
+        "conflict": _("Conflict"),
+        "failed": _("Failed"),
+    },
+    "import_kind": {"studies": _("Studies"), "reports": _("Reports")},
+    "on_duplicate": {
+        "update": _("Update existing records"),
+        "skip": _("Skip existing records"),
+        "fail": _("Refuse the file if a record exists"),
+    },
+    "resolved_status": {"negated": _("Now negated"), "not_mentioned": _("Not mentioned")},
+    "source": {
+        "report": _("Report"),
+        "exam_description": _("Exam description (no report text)"),
+        "none": _("No text"),
+    },
+    "interval": {
+        "order_to_check_in": _("Order → check-in"),
+        "check_in_to_certification": _("Check-in → certification"),
+        "order_to_certification": _("Order → certification"),
+    },
+}
+
+
+def label(kind: str, code: object) -> str:
+    """The label of ``code`` in the active language, or the code itself."""
+    if code is None or code == "":
+        return ""
+    return str(LABELS.get(kind, {}).get(str(code), code))
+
+
+def choices(kind: str) -> list[tuple[str, str]]:
+    return [(code, str(text)) for code, text in LABELS[kind].items()]

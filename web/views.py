@@ -1,0 +1,613 @@
+"""The web UI's pages.
+
+Each view parses its input (query strings with the API's own parameter schemas), calls the same
+selectors and services as the API, notes what it showed for the audit log (the audit middleware
+writes one event per page, as for the API) and renders a template. htmx requests for a part of
+a page get only that part (``_fragment``).
+"""
+
+import math
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    QueryDict,
+    StreamingHttpResponse,
+)
+from django.shortcuts import redirect, render
+from django.template import loader
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+from ninja import Schema
+from pydantic import ValidationError as PydanticValidationError
+
+from accounts.models import Role
+from accounts.services import session_login, session_logout
+from analysis import nlp
+from analysis import selectors as analysis_selectors
+from analysis import services as analysis_services
+from analysis.models import ACTIVE_STATUSES, AnalysisType
+from analysis.schemas import AnalysisTaskIn, AnalysisTaskListParams
+from audit.services import audit_note
+from core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, TooManyRequests
+from core.pagination import paginate
+from ingest import selectors as ingest_selectors
+from ingest import services as ingest_services
+from reports import selectors as report_selectors
+from reports.schemas import ReportSearchParams
+from studies import exports
+from studies import selectors as study_selectors
+from studies.schemas import StudyExportParams, StudySearchParams
+from web import labels
+from web import selectors as web_selectors
+from web.forms import ImportForm, LoginForm
+from web.results import result_view
+
+PAGE_SIZES = (20, 50, 100)
+DASHBOARD_DAYS = (7, 30, 90, 365)
+STUDY_TASKS_SHOWN = 50
+BATCHES_PER_PAGE = 15
+# How often a page with a running analysis asks for its progress.
+POLL_SECONDS = 1
+
+
+# ---------------------------------------------------------------- plumbing
+
+
+def web_page(action: str, *, role: str = Role.VIEWER) -> Callable:
+    """Login required, ``role`` required (else 403), audited as ``action``.
+
+    The audit note is attached before the role check, so a refused attempt is recorded too
+    (outcome ``denied``). Domain errors (not found, conflict, …) become an error page with
+    their status, as config/api.py maps them for the API.
+    """
+
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not request.user.is_authenticated:
+                if request.htmx:
+                    next_url = request.htmx.current_url_abs_path or request.get_full_path()
+                    return HttpResponseClientRedirect(redirect_to_login(next_url).url)
+                return redirect_to_login(request.get_full_path())
+            audit_note(request, action=action)
+            if not request.user.has_role(role):
+                return forbidden(request)
+            try:
+                return view(request, *args, **kwargs)
+            except DomainError as exc:
+                return error_page(request, exc.status_code, exc.message)
+
+        return wrapper
+
+    return decorate
+
+
+def _fragment(request: HttpRequest, target: str) -> bool:
+    """True for an htmx request that replaces the element ``#target`` (not a history restore)."""
+    htmx = request.htmx
+    return bool(htmx) and not htmx.history_restore_request and htmx.target == target
+
+
+def _query_data(query: QueryDict) -> dict[str, str]:
+    """The query string's non-empty values (the last one of a repeated key)."""
+    return {key: value.strip() for key, value in query.items() if value.strip()}
+
+
+def parse_query(schema: type[Schema], query: QueryDict, *, ignore: tuple[str, ...] = ()) -> tuple:
+    """The query string validated by ``schema`` (the API's own), and what was wrong with it.
+
+    An invalid value is dropped with a message instead of failing the page: a person editing
+    a bookmarked URL gets the search without that filter and is told so.
+    """
+    data = {k: v for k, v in _query_data(query).items() if k not in ignore}
+    problems: list[str] = []
+    while True:
+        try:
+            return schema.model_validate(data), problems
+        except PydanticValidationError as exc:
+            dropped = set()
+            for error in exc.errors():
+                name = error["loc"][0] if error["loc"] else None
+                if name in data:
+                    dropped.add(name)
+                    problems.append(
+                        _("Ignored the invalid value of “%(field)s”.") % {"field": name}
+                    )
+                elif not error["loc"] and {"date_from", "date_to"} <= data.keys():
+                    # The one rule across fields: a date range that ends before it starts.
+                    dropped |= {"date_from", "date_to"}
+                    problems.append(_("The date range ends before it starts; it was ignored."))
+            if not dropped:
+                raise  # not a problem of the query string: a bug
+            for name in dropped:
+                del data[name]
+
+
+def _form_values(params: Schema) -> dict[str, str]:
+    """The parsed parameters as the form fields show them."""
+    values = {}
+    for key, value in params.model_dump().items():
+        values[key] = "" if value is None else str(value)
+    return values
+
+
+def _page_info(page: int, page_size: int, total: int) -> dict[str, Any]:
+    pages = max(1, math.ceil(total / page_size))
+    shown = bool(total) and page <= pages
+    return {
+        "page": page,
+        "page_size": page_size,
+        "total": total,
+        "pages": pages,
+        "first": (page - 1) * page_size + 1 if shown else 0,
+        "last": min(page * page_size, total) if shown else 0,
+        "has_previous": page > 1,
+        "has_next": page < pages,
+        "previous": min(page - 1, pages),
+        "next": page + 1,
+    }
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return fallback
+
+
+def error_page(request: HttpRequest, status: int, message: str = "") -> HttpResponse:
+    titles = {
+        403: _("Not allowed"),
+        404: _("Not found"),
+        409: _("Conflict"),
+        422: _("Invalid request"),
+    }
+    return render(
+        request,
+        "web/errors/error.html",
+        {"status": status, "title": titles.get(status, _("Error")), "message": message},
+        status=status,
+    )
+
+
+def forbidden(request: HttpRequest) -> HttpResponse:
+    return error_page(request, 403, _("Your role does not allow this action."))
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_page(request, 404, _("There is no page at this address."))
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # No context processors and no database: this must render even when they are broken.
+    return HttpResponse(loader.get_template("web/errors/500.html").render(), status=500)
+
+
+# ---------------------------------------------------------------- login / logout
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("web:studies")
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+def login_view(request: HttpRequest) -> HttpResponse:
+    """Session login with the API login's lockout (accounts.services.session_login)."""
+    next_url = _safe_next(request, reverse(settings.LOGIN_REDIRECT_URL))
+    if request.method == "GET" and request.user.is_authenticated:
+        return redirect(next_url)
+    form = LoginForm(request.POST or None)
+    status = 200
+    retry_after = 0
+    if request.method == "POST" and form.is_valid():
+        try:
+            session_login(
+                request=request,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+            )
+        except TooManyRequests as exc:
+            retry_after = exc.retry_after or 60
+            minutes = math.ceil(retry_after / 60)
+            form.add_error(
+                None,
+                _("Too many failed attempts. Try again in %(minutes)s minute(s).")
+                % {"minutes": minutes},
+            )
+            status = 429
+        except NotAuthenticated:
+            form.add_error(None, _("Invalid username or password."))
+        else:
+            return redirect(next_url)
+    response = render(request, "web/login.html", {"form": form, "next": next_url}, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+@require_POST
+@csrf_protect
+def logout_view(request: HttpRequest) -> HttpResponse:
+    session_logout(request=request)
+    messages.info(request, _("You have been signed out."))
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+# ---------------------------------------------------------------- studies
+
+
+@web_page("web.study.search")
+def studies(request: HttpRequest) -> HttpResponse:
+    params, problems = parse_query(StudySearchParams, request.GET)
+    if params.page_size not in PAGE_SIZES:
+        params.page_size = PAGE_SIZES[0]
+    rows, total, options = study_selectors.study_search(
+        page=params.page, page_size=params.page_size, **params.filters()
+    )
+    audit_note(
+        request,
+        object_type="study",
+        object_ids=[s.exam_id for s in rows],
+        result_count=total,
+    )
+    context = {
+        "rows": rows,
+        "options": options,
+        "form": _form_values(params),
+        "sort": params.sort,
+        "problems": problems,
+        "page_sizes": PAGE_SIZES,
+        "genders": labels.choices("gender"),
+        "pager": _page_info(params.page, params.page_size, total),
+        "export_query": _export_query(request.GET),
+    }
+    if _fragment(request, "results"):
+        return render(request, "web/studies/_results.html", {**context, "fragment": True})
+    return render(request, "web/studies/list.html", context)
+
+
+def _export_query(query: QueryDict) -> str:
+    """The current search's filters, without paging, for the export links."""
+    kept = query.copy()
+    for key in ("page", "page_size", "format"):
+        kept.pop(key, None)
+    return kept.urlencode()
+
+
+@web_page("web.study.export")
+def studies_export(request: HttpRequest) -> HttpResponseBase:
+    """The API's export (same selector, same writers) of the current search."""
+    params, _problems = parse_query(StudyExportParams, request.GET, ignore=("page", "page_size"))
+    queryset = study_selectors.study_list(**params.filters())
+    if params.format == "csv":
+        count = queryset.count()
+        response: HttpResponseBase = StreamingHttpResponse(
+            exports.csv_stream(queryset), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        handle, count = exports.write_xlsx(queryset)
+        response = FileResponse(handle, content_type=exports.XLSX_CONTENT_TYPE)
+    filename = exports.export_filename(params.format)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    audit_note(request, object_type="study", result_count=count, detail={"format": params.format})
+    return response
+
+
+@web_page("web.study.view")
+def study_detail(request: HttpRequest, exam_id: str) -> HttpResponse:
+    audit_note(request, object_type="study", object_ids=[exam_id])
+    study = study_selectors.study_get(exam_id=exam_id)
+    reports = list(report_selectors.report_list(exam_id=study.exam_id))
+    tasks = list(analysis_selectors.analysis_task_list(exam_id=study.exam_id)[:STUDY_TASKS_SHOWN])
+    timeline = nlp.compute_timeline(
+        timezone.localtime(study.order_datetime),
+        study.check_in_datetime and timezone.localtime(study.check_in_datetime),
+        study.report_certification_datetime
+        and timezone.localtime(study.report_certification_datetime),
+        turnaround_limit_hours=settings.ANALYSIS_TURNAROUND_LIMIT_HOURS,
+    )
+    context = {
+        "study": study,
+        "reports": reports,
+        "tasks": tasks,
+        "timeline": timeline,
+        "timeline_over": {f["interval"] for f in timeline["flags"] if f["kind"] == "exceeds_limit"},
+        "analysis_types": AnalysisType.values,
+    }
+    return render(request, "web/studies/detail.html", context)
+
+
+# ---------------------------------------------------------------- reports
+
+
+@web_page("web.report.search")
+def reports(request: HttpRequest) -> HttpResponse:
+    params, problems = parse_query(ReportSearchParams, request.GET)
+    if params.page_size not in PAGE_SIZES:
+        params.page_size = PAGE_SIZES[0]
+    items, total, options = report_selectors.report_search(
+        page=params.page, page_size=params.page_size, **params.filters()
+    )
+    audit_note(
+        request,
+        object_type="report",
+        object_ids=[item["report_id"] for item in items],
+        result_count=total,
+    )
+    context = {
+        "items": items,
+        "options": options,
+        "form": _form_values(params),
+        "query": params.q or "",
+        "problems": problems,
+        "pager": _page_info(params.page, params.page_size, total),
+        "page_sizes": PAGE_SIZES,
+    }
+    if _fragment(request, "results"):
+        return render(request, "web/reports/_results.html", context)
+    return render(request, "web/reports/list.html", context)
+
+
+@web_page("web.report.view")
+def report_detail(request: HttpRequest, report_id: str) -> HttpResponse:
+    audit_note(request, object_type="report", object_ids=[report_id])
+    report = report_selectors.report_get(report_id=report_id)
+    audit_note(request, detail={"exam_id": report.study_id})
+    context = {
+        "report": report,
+        "study": report.study,
+        "sections": nlp.split_sections(report.content),
+        "query": request.GET.get("q", ""),
+    }
+    return render(request, "web/reports/detail.html", context)
+
+
+# ---------------------------------------------------------------- analysis
+
+
+@web_page("web.analysis.list")
+def analysis_list(request: HttpRequest) -> HttpResponse:
+    params, problems = parse_query(AnalysisTaskListParams, request.GET)
+    tasks, total = web_selectors.analysis_task_page(
+        page=params.page, page_size=params.page_size, **params.filters()
+    )
+    audit_note(
+        request,
+        object_type="analysis_task",
+        object_ids=[t.task_id for t in tasks],
+        result_count=total,
+    )
+    context = {
+        "tasks": tasks,
+        "form": _form_values(params),
+        "problems": problems,
+        "pager": _page_info(params.page, params.page_size, total),
+        "statuses": labels.choices("task_status"),
+        "types": labels.choices("analysis_type"),
+        "polling": any(t.status in ACTIVE_STATUSES for t in tasks),
+        "poll_seconds": POLL_SECONDS,
+    }
+    if _fragment(request, "task-table"):
+        return render(request, "web/analysis/_table.html", context)
+    return render(request, "web/analysis/list.html", context)
+
+
+@web_page("web.analysis.create", role=Role.ANALYST)
+@require_POST
+def analysis_create(request: HttpRequest) -> HttpResponse:
+    try:
+        payload = AnalysisTaskIn.model_validate(_query_data(request.POST))
+    except PydanticValidationError as exc:
+        raise InvalidInput(_("Choose a study and an analysis type.")) from exc
+    audit_note(
+        request,
+        object_type="analysis_task",
+        detail={"exam_id": payload.exam_id, "analysis_type": payload.analysis_type},
+    )
+    task = analysis_services.analysis_create(
+        exam_id=payload.exam_id,
+        analysis_type=payload.analysis_type,
+        description=payload.description,
+        user=request.user,
+    )
+    audit_note(request, object_ids=[task.task_id])
+    return redirect("web:analysis_detail", task_id=task.task_id)
+
+
+@web_page("web.analysis.view")
+def analysis_detail(request: HttpRequest, task_id: str) -> HttpResponse:
+    audit_note(request, object_type="analysis_task", object_ids=[task_id])
+    task = analysis_selectors.analysis_task_get(task_id=task_id)
+    audit_note(request, detail={"exam_id": task.study_id})
+    context = {
+        "task": task,
+        "study": task.study,
+        "view": result_view(task.result),
+        "active": task.status in ACTIVE_STATUSES,
+        "poll_seconds": POLL_SECONDS,
+    }
+    if _fragment(request, "task-body"):
+        return render(request, "web/analysis/_task_body.html", context)
+    return render(request, "web/analysis/detail.html", context)
+
+
+@web_page("web.analysis.cancel", role=Role.ANALYST)
+@require_POST
+def analysis_cancel(request: HttpRequest, task_id: str) -> HttpResponse:
+    audit_note(request, object_type="analysis_task", object_ids=[task_id])
+    try:
+        analysis_services.analysis_cancel(task_id=task_id)
+    except Conflict as exc:
+        messages.warning(request, _("Not cancelled: the task had already finished."))
+        audit_note(request, detail={"refused": exc.message})
+    else:
+        messages.success(request, _("The analysis was cancelled."))
+    return redirect(_safe_next(request, reverse("web:analysis_detail", args=[task_id])))
+
+
+# ---------------------------------------------------------------- import (admin)
+
+
+def _upload_source(upload: Any) -> Any:
+    # Large uploads are spooled to a temporary file: read it by path.
+    path = getattr(upload, "temporary_file_path", None)
+    return path() if path else upload.file
+
+
+@web_page("web.import", role=Role.ADMIN)
+def import_page(request: HttpRequest) -> HttpResponse:
+    """Upload -> dry-run preview (row errors listed) -> commit of the same file; the history."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    outcome = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            outcome = _run_import(request, form)
+            status = outcome["status"]
+        else:
+            status = 422
+    try:
+        batch_page = int(request.GET.get("page", "1"))
+    except ValueError:
+        batch_page = 1
+    batches, total = paginate(
+        ingest_selectors.import_batch_list(), page=max(batch_page, 1), page_size=BATCHES_PER_PAGE
+    )
+    context = {
+        "form": form,
+        "outcome": outcome,
+        "batches": batches,
+        "pager": _page_info(max(batch_page, 1), BATCHES_PER_PAGE, total),
+        "max_upload_mb": f"{settings.MAX_UPLOAD_MB:g}",
+    }
+    if request.method == "POST" and _fragment(request, "import-outcome"):
+        return render(request, "web/import/_outcome.html", context, status=status)
+    return render(request, "web/import/page.html", context, status=status)
+
+
+def _run_import(request: HttpRequest, form: ImportForm) -> dict[str, Any]:
+    upload = form.cleaned_data["file"]
+    kind = form.cleaned_data["kind"]
+    dry_run = request.POST.get("action") != "commit"
+    options = {"on_duplicate": form.cleaned_data["on_duplicate"], "dry_run": dry_run}
+    audit_note(
+        request,
+        action=f"web.import.{kind}",
+        object_type="import",
+        detail={"file_name": upload.name, **options},
+    )
+    service = (
+        ingest_services.import_studies if kind == "studies" else ingest_services.import_reports
+    )
+    try:
+        result = service(
+            source=_upload_source(upload),
+            file_name=upload.name,
+            user=request.user,
+            origin="web",
+            **options,
+        )
+        message, status, ok = "", 200, True
+    except ingest_services.ImportError_ as exc:
+        result, message, status, ok = exc.result, exc.message, exc.status_code, False
+    if result.get("batch_id"):
+        audit_note(request, object_ids=[result["batch_id"]], result_count=result.get("rows_total"))
+    return {
+        "ok": ok,
+        "dry_run": dry_run,
+        "kind": kind,
+        "on_duplicate": options["on_duplicate"],
+        "message": message,
+        "status": status,
+        "result": result,
+    }
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+@web_page("web.dashboard")
+def dashboard(request: HttpRequest) -> HttpResponse:
+    try:
+        days = int(request.GET.get("days", "30"))
+    except ValueError:
+        days = 30
+    if days not in DASHBOARD_DAYS:
+        days = 30
+    try:
+        last_day = date.fromisoformat(request.GET.get("end", ""))
+    except ValueError:
+        last_day = web_selectors.dashboard_last_day()
+    data = web_selectors.dashboard_studies(days=days, last_day=last_day)
+    stats = analysis_selectors.analysis_statistics()
+    modality_names = [m or _("(none)") for m in data["modalities"]]
+    charts = {
+        "perDay": {
+            "labels": [d["day"].isoformat() for d in data["per_day"]],
+            "series": [
+                {"label": name, "data": [d["counts"][m] for d in data["per_day"]]}
+                for name, m in zip(modality_names, data["modalities"], strict=True)
+            ],
+        },
+        "statuses": {
+            "labels": [s["status"] for s in data["statuses"]],
+            "data": [s["count"] for s in data["statuses"]],
+        },
+        "turnaround": {
+            "labels": [_bucket_label(b) for b in data["turnaround"]["buckets"]],
+            "data": [b["count"] for b in data["turnaround"]["buckets"]],
+        },
+        "analysis": {
+            "labels": [labels.label("task_status", s) for s in stats["by_status"]],
+            "data": list(stats["by_status"].values()),
+        },
+        "text": {"studies": _("Studies"), "tasks": _("Tasks")},
+    }
+    context = {
+        "days": days,
+        "day_choices": DASHBOARD_DAYS,
+        "data": data,
+        "modality_names": modality_names,
+        "per_day_rows": [
+            {
+                "day": d["day"],
+                "counts": [d["counts"][m] for m in data["modalities"]],
+                "total": d["total"],
+            }
+            for d in data["per_day"]
+        ],
+        "buckets": [
+            {"label": _bucket_label(b), "count": b["count"]} for b in data["turnaround"]["buckets"]
+        ],
+        "stats": stats,
+        "charts": charts,
+    }
+    return render(request, "web/dashboard.html", context)
+
+
+def _bucket_label(bucket: dict[str, Any]) -> str:
+    if bucket["to_hours"] is None:
+        return _("≥ %(hours)s h") % {"hours": bucket["from_hours"]}
+    return f"{bucket['from_hours']}–{bucket['to_hours']} h"
