@@ -1,11 +1,10 @@
-from datetime import date
 from typing import Literal
 
 from ninja import Field, Schema
 from pydantic import model_validator
 
 from core.pagination import PageParams
-from core.schemas import LocalDateTime
+from core.schemas import IsoDate, LocalDateTime
 
 SORT_FIELDS = (
     "order_datetime",
@@ -32,8 +31,8 @@ class StudyFilterParams(Schema):
     exam_item: str | None = None
     equipment_type: str | None = None
     patient_gender: Literal["M", "F", "U"] | None = None
-    date_from: date | None = Field(None, description="order date from (inclusive)")
-    date_to: date | None = Field(None, description="order date to (inclusive)")
+    date_from: IsoDate | None = Field(None, description="order date from (inclusive)")
+    date_to: IsoDate | None = Field(None, description="order date to (inclusive)")
     sort: SortParam = Field("-order_datetime", description="field, or -field for descending")
 
     @model_validator(mode="after")

@@ -4,7 +4,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import DateTimeField, ExpressionWrapper, F, Q, QuerySet, Value
+from django.db.models import BooleanField, DateTimeField, ExpressionWrapper, F, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from core.cache import cached, data_version, key_of
@@ -14,9 +15,47 @@ from core.text import codepoint_order
 from studies.models import Study
 
 TEXT_SORT_FIELDS = {"patient_name", "exam_status", "exam_item", "exam_id"}
-# A text search matching at most this many studies sorts its matches rather than walking the
-# date index in hope of meeting them: for a rare term the walk reads most of the table.
-FILTER_FIRST_MAX = 50_000
+# Shorter terms cannot use the trigram indexes.
+TRIGRAM = 3
+# A text search whose page the date index would find within this many rows walks the index;
+# a rarer term sorts its matches (found through the text indexes) instead, since the walk
+# would read most of the table before meeting them.
+WALK_LIMIT = 20_000
+
+
+# The characters of the three searched text fields, as indexed by the GIN index of migration
+# 0003 (the expression must stay identical to be usable). It narrows 1–2 character searches,
+# which the trigram indexes cannot serve; the LIKE conditions then decide exactly.
+TEXT_CHARS = (
+    "regexp_split_to_array(upper(coalesce(patient_name, '') || coalesce(exam_item, '') "
+    "|| coalesce(exam_description, '')), '')"
+)
+
+
+def _short_text_candidates(q: str) -> Q:
+    return Q(
+        RawSQL(
+            f"{TEXT_CHARS} @> regexp_split_to_array(upper(%s), '')",
+            (q,),
+            output_field=BooleanField(),
+        )
+    )
+
+
+def _table_estimate() -> float:
+    # The planner's own row estimate: good enough to choose a plan, never shown to anyone.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'studies_study'")
+        row = cursor.fetchone()
+    return float(row[0]) if row else 0.0
+
+
+def _walks_date_index(total: int, rows_needed: int, sort: str, *, version: int) -> bool:
+    """Whether walking the order_datetime index is the cheaper plan for this page."""
+    if sort.lstrip("-") != "order_datetime":
+        return False
+    table_rows = max(cached("studies", "reltuples", _table_estimate, version=version), total, 1)
+    return total > 0 and rows_needed * table_rows / total <= WALK_LIMIT
 
 
 def _local_midnight(day: date) -> datetime:
@@ -34,18 +73,28 @@ def study_list(
     date_from: date | None = None,
     date_to: date | None = None,
     sort: str = "-order_datetime",
+    text_index: bool = True,
 ) -> QuerySet[Study]:
-    """Studies matching the filters, in a stable order (ties broken by exam_id)."""
+    """Studies matching the filters, in a stable order (ties broken by exam_id).
+
+    ``text_index=False`` leaves out the clause that lets PostgreSQL find 1–2 character terms
+    through the character index; the matches are the same.
+    """
     qs = Study.objects.all()
     q = (q or "").strip()
     if q:
         # Identifiers match whole values (as typed, or upper/lower-cased); free text matches
         # a substring. Django escapes % and _ in icontains, so they are taken literally.
         ids = {q, q.upper(), q.lower()}
-        qs = qs.filter(
+        text = (
             Q(patient_name__icontains=q)
             | Q(exam_description__icontains=q)
             | Q(exam_item__icontains=q)
+        )
+        if text_index and connection.vendor == "postgresql" and len(q) < TRIGRAM:
+            text = _short_text_candidates(q) & text
+        qs = qs.filter(
+            text
             | Q(exam_id__in=ids)
             | Q(medical_record_no__in=ids)
             | Q(application_order_no__in=ids)
@@ -141,12 +190,18 @@ def study_search(
 
     The total and the options are reused until the studies table changes: counting an
     unselective filter over a million rows is the most expensive part of a search.
+    The exact total also picks the plan of a text search's page (see ``_walks_date_index``).
     """
     version = data_version("studies")
+    total = cached(
+        "studies", f"count:{key_of(filters)}", study_list(**filters).count, version=version
+    )
     queryset = study_list(**filters)
-    total = cached("studies", f"count:{key_of(filters)}", queryset.count, version=version)
-    if (filters.get("q") or "").strip() and total <= FILTER_FIRST_MAX:
+    if (filters.get("q") or "").strip() and connection.vendor == "postgresql":
         sort = filters.get("sort") or "-order_datetime"
-        queryset = queryset.order_by(*study_ordering(sort, filter_first=True))
+        if _walks_date_index(total, page * page_size, sort, version=version):
+            queryset = study_list(**filters, text_index=False)
+        else:
+            queryset = queryset.order_by(*study_ordering(sort, filter_first=True))
     rows, total = paginate(queryset, page=page, page_size=page_size, total=total)
     return rows, total, study_filter_options(version=version)
