@@ -37,7 +37,68 @@ def docs_login_required(view):  # noqa: ANN001, ANN201
     return wrapper
 
 
-api = NinjaAPI(
+_ERROR = {
+    "type": "object",
+    "properties": {
+        "detail": {
+            "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}],
+            "title": "Detail",
+        }
+    },
+    "required": ["detail"],
+}
+# Answers a few operations give beyond the common ones below (SPEC §3).
+_EXTRA_ERRORS = {
+    ("post", "/auth/login"): {401: "Invalid username or password",
+                              429: "Too many failed logins from this address (Retry-After)"},
+    ("post", "/auth/refresh"): {401: "Invalid, spent or expired refresh token"},
+    ("post", "/import/studies"): {409: "An exam_id exists and on_duplicate is 'fail'",
+                                  413: "Larger than MAX_UPLOAD_MB", 415: "Unsupported file type"},
+    ("post", "/import/reports"): {409: "A report_id exists and on_duplicate is 'fail'",
+                                  413: "Larger than MAX_UPLOAD_MB", 415: "Unsupported file type"},
+    ("post", "/analysis/tasks"): {404: "Study not found"},
+    ("delete", "/analysis/tasks/{task_id}"): {409: "The task is already finished"},
+}  # fmt: skip
+
+
+def _add_error(responses: dict, code: int, description: str, *, body: bool = True) -> None:
+    if str(code) not in responses:
+        responses[str(code)] = {"description": description}
+        if body:
+            responses[str(code)]["content"] = {"application/json": {"schema": _ERROR}}
+
+
+def _document_errors(schema: dict) -> dict:
+    """Declare the error answers every operation can give, so the schema tells the whole truth
+    (schemathesis checks every answer against it): 401/403 where a login is needed, 404 for a
+    path id, 400/422 for bad input, 414 when the HTTP server refuses an over-long request line.
+    """
+    for path, item in schema.get("paths", {}).items():
+        for method, operation in item.items():
+            responses = operation.setdefault("responses", {})
+            parameters = operation.get("parameters", [])
+            if operation.get("security"):
+                _add_error(responses, 401, "Not signed in, or the token is invalid or revoked")
+                _add_error(responses, 403, "The user's role does not allow this")
+            if any(p.get("in") == "path" for p in parameters):
+                _add_error(responses, 404, "Not found")
+            if "requestBody" in operation:
+                _add_error(responses, 400, "The body cannot be parsed")
+            if parameters or "requestBody" in operation:
+                _add_error(responses, 422, "Invalid input: the field errors, or a message")
+                _add_error(responses, 414, "Request line too long (the HTTP server)", body=False)
+            suffix = path.split("/api/v1", 1)[-1]
+            for code, description in _EXTRA_ERRORS.get((method, suffix), {}).items():
+                _add_error(responses, code, description)
+    return schema
+
+
+class PlatformAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs) -> dict:  # noqa: ANN003
+        return _document_errors(super().get_openapi_schema(**kwargs))
+
+
+api = PlatformAPI(
     title="Medical Imaging Data Platform API",
     version=settings.VERSION,
     description="Studies, reports, analysis and RIS import for the radiology department.",

@@ -1,10 +1,11 @@
 """Schema building blocks shared by every app's API."""
 
-from datetime import datetime
-from typing import Annotated
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
 
 from django.utils import timezone
-from pydantic import PlainSerializer
+from pydantic import BeforeValidator, PlainSerializer
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
@@ -17,3 +18,15 @@ def format_local(value: datetime) -> str:
 
 
 LocalDateTime = Annotated[datetime, PlainSerializer(format_local, return_type=str)]
+
+
+def _iso_date_only(value: Any) -> Any:
+    """Refuse what pydantic would otherwise read as a date: a number is not a day (``0`` would
+    silently mean 1970-01-01), nor is a datetime string."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError("Input should be a date as YYYY-MM-DD")
+    return value
+
+
+# A calendar day given as YYYY-MM-DD (query filters such as date_from / date_to).
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]

@@ -1,20 +1,55 @@
 """The legacy DuckDB file as a table of rows, for ``migrate_from_duckdb``.
 
-Opened read-only, with external access (files, network, extensions) disabled and a memory
-cap, so a damaged or hostile file can neither reach anything else nor exhaust the machine.
+The file is opened in a child process, read-only, with external access (files, network,
+extensions) disabled and a memory cap, so a damaged or hostile file can neither reach anything
+else, exhaust the machine, nor take down the process that imports it: if DuckDB crashes, only
+the child dies and the import fails with a message. The child sends its answers back as
+pickles on its standard output (rows in batches, in constant memory).
 """
 
+import pickle
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from ingest.readers import FileFormatError
 
 LEGACY_TABLE = "medical_examinations_fact"
 FETCH_ROWS = 10_000
+META_SECONDS = 600
+
+# Runs in a fresh interpreter: ``meta`` answers (headers, count, repeated exam_ids); ``rows``
+# streams every row in batches. Exit 2 with the error on stderr when DuckDB refuses the file.
+_CHILD = """
+import pickle, sys
+import duckdb
+path, memory_limit, mode, table, batch = sys.argv[1:6]
+out = sys.stdout.buffer
+try:
+    con = duckdb.connect(path, read_only=True,
+                         config={"enable_external_access": False, "memory_limit": memory_limit})
+    cursor = con.execute(f"SELECT * FROM {table} LIMIT 0")
+    headers = [column[0] for column in cursor.description]
+    if mode == "meta":
+        count = con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+        repeated = con.execute(
+            f"SELECT exam_id, COUNT(*) AS n FROM {table} GROUP BY exam_id "
+            "HAVING COUNT(*) > 1 ORDER BY exam_id LIMIT 20"
+        ).fetchall()
+        pickle.dump((headers, count, repeated), out)
+    else:
+        cursor = con.cursor()
+        cursor.execute(f"SELECT * FROM {table}")
+        while rows := cursor.fetchmany(int(batch)):
+            pickle.dump([list(r) for r in rows], out)
+    out.flush()
+except duckdb.Error as exc:
+    sys.stderr.write(str(exc))
+    sys.exit(2)
+"""
 
 
 @dataclass
@@ -22,46 +57,63 @@ class DuckDBTable:
     path: Path
     memory_limit: str = "512MB"
     headers: list[str] = field(default_factory=list)
-    _connection: Any = None
+    _count: int = 0
+    _repeated: list[tuple[str, int]] = field(default_factory=list)
+
+    def _command(self, mode: str) -> list[str]:
+        return [sys.executable, "-c", _CHILD, str(self.path), self.memory_limit, mode,
+                LEGACY_TABLE, str(FETCH_ROWS)]  # fmt: skip
+
+    def _failure(self, stderr: bytes, returncode: int) -> FileFormatError:
+        reason = stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = reason[-1] if reason and returncode == 2 else f"the reader stopped ({returncode})"
+        return FileFormatError(f"Cannot read {LEGACY_TABLE} from {self.path.name}: {detail}")
 
     def __enter__(self) -> "DuckDBTable":
         try:
-            self._connection = duckdb.connect(
-                str(self.path),
-                read_only=True,
-                config={"enable_external_access": False, "memory_limit": self.memory_limit},
-            )
-            cursor = self._connection.execute(f"SELECT * FROM {LEGACY_TABLE} LIMIT 0")
-        except duckdb.Error as exc:
-            self.close()
+            done = subprocess.run(self._command("meta"), capture_output=True, check=False,
+                                  timeout=META_SECONDS)  # fmt: skip
+        except subprocess.TimeoutExpired as exc:
             raise FileFormatError(
-                f"Cannot read {LEGACY_TABLE} from {self.path.name}: {exc}"
+                f"Cannot read {LEGACY_TABLE} from {self.path.name}: it takes too long"
             ) from exc
-        self.headers = [column[0] for column in cursor.description]
+        if done.returncode != 0:
+            raise self._failure(done.stderr, done.returncode)
+        # Trusted: written by our own child process above.
+        self.headers, self._count, self._repeated = pickle.loads(done.stdout)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        """Nothing stays open between calls: each child process ends with its answer."""
 
     def count(self) -> int:
-        return self._connection.execute(f"SELECT COUNT(*) FROM {LEGACY_TABLE}").fetchone()[0]
+        return self._count
 
     def duplicated_keys(self, limit: int = 20) -> list[tuple[str, int]]:
-        return self._connection.execute(
-            f"SELECT exam_id, COUNT(*) AS n FROM {LEGACY_TABLE} GROUP BY exam_id "
-            f"HAVING COUNT(*) > 1 ORDER BY exam_id LIMIT {int(limit)}"
-        ).fetchall()
+        return self._repeated[:limit]
 
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
-        cursor = self._connection.cursor()
-        cursor.execute(f"SELECT * FROM {LEGACY_TABLE}")
+        child = subprocess.Popen(self._command("rows"), stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)  # fmt: skip
         number = 0
-        while batch := cursor.fetchmany(FETCH_ROWS):
-            for row in batch:
-                number += 1
-                yield number, list(row)
+        try:
+            while True:
+                try:
+                    batch = pickle.load(child.stdout)
+                except EOFError:
+                    break
+                for row in batch:
+                    number += 1
+                    yield number, row
+            stderr = child.stderr.read()
+            if child.wait() != 0:
+                raise self._failure(stderr, child.returncode)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+            child.stdout.close()
+            child.stderr.close()

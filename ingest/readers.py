@@ -16,9 +16,11 @@ Memory, per format:
   only the Python row lists are built lazily. A 1,000,000 × 15 sheet costs about 1.4 GB.
   That grid is also why ``.xlsx`` files are scanned first (see ``_check_xlsx``): a 5 KB
   workbook with one cell in A1 and one in XFD1048576 makes calamine allocate hundreds of GB
-  and abort the whole process, which no ``try`` can catch. An ``.xls`` is not scanned (that
-  would mean parsing BIFF records); its format caps the grid at 65,536 × 256 cells, about
-  0.5 GB at worst.
+  and abort the whole process, which no ``try`` can catch. An ``.xls`` cannot be checked so
+  cheaply (its cell records address up to 65,536 × 65,536 cells, and a cycle in the compound
+  file's sector chains makes calamine grow a buffer without end): it is parsed in a child
+  process with a memory cap (``ReaderLimits.xls_memory_bytes``) and a time limit, which sends
+  the rows back; a file that makes calamine abort kills only that child.
 """
 
 from __future__ import annotations
@@ -29,8 +31,11 @@ import csv
 import io
 import json
 import os
+import pickle
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Collection, Iterator
@@ -99,6 +104,9 @@ class ReaderLimits:
     # Header width for every format; more is not an export of a RIS.
     max_columns: int = 1_000
     max_json_item_bytes: int = 16 * _MB
+    # The child process that parses an .xls: address space and wall-clock time.
+    xls_memory_bytes: int = 2 * 1024 * _MB
+    xls_seconds: float = 120.0
 
 
 DEFAULT_LIMITS = ReaderLimits()
@@ -505,6 +513,10 @@ def _json_items(
                     raise FileFormatError("The JSON file is not valid JSON (it ends too early)")
                 try:
                     item, end = decoder.raw_decode(stream.buf, stream.pos)
+                except RecursionError as exc:
+                    raise FileFormatError(
+                        f"The JSON file is nested too deeply (item {number + 1})"
+                    ) from exc
                 except json.JSONDecodeError as exc:
                     # Most often the item only continues in the next chunk.
                     if len(stream.buf) - stream.pos > limits.max_json_item_bytes:
@@ -517,9 +529,19 @@ def _json_items(
                     raise FileFormatError(
                         f"The JSON file is not valid JSON (item {number + 1}: {exc.msg})"
                     ) from exc
+                except ValueError as exc:
+                    # Python refuses to convert integers of more than 4,300 digits.
+                    raise FileFormatError(
+                        f"The JSON file has a number too long to read (item {number + 1})"
+                    ) from exc
                 number += 1
                 if not isinstance(item, dict):
                     raise FileFormatError(f"{_NOT_A_LIST} (item {number} is not an object)")
+                if _has_surrogates(item):
+                    # "\ud800" escapes decode to text that no database can store.
+                    raise FileFormatError(
+                        f"The JSON file has text that is not valid Unicode (item {number})"
+                    )
                 stream.pos = end
                 yield number, item
                 separator = stream.peek()
@@ -532,6 +554,20 @@ def _json_items(
                     raise FileFormatError(f"The JSON file is not valid JSON (after item {number})")
         if stream.peek() != "":
             raise FileFormatError("The JSON file is not valid JSON (text after the list)")
+
+
+def _has_surrogates(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_surrogates(k) or _has_surrogates(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogates(v) for v in value)
+    return False
 
 
 # --- workbooks ------------------------------------------------------------------------
@@ -564,8 +600,9 @@ def _open_workbook(
     cleanup: list[Callable[[], None]] = []
     try:
         path = _path_with_suffix(source, content, cleanup)
-        if content == ".xlsx":
-            _check_xlsx(path, limits)
+        if content == ".xls":
+            return _xls_table(path, file_name, limits, cleanup)
+        _check_xlsx(path, limits)
         return _calamine_table(path, content, file_name, limits, cleanup)
     except BaseException:
         for step in reversed(cleanup):
@@ -654,6 +691,104 @@ def _calamine_table(
         header_row=header_row,
         sheet_name=sheets[0],
         other_sheets=[name for name in workbook.sheet_names if name != sheets[0]],
+        _raw_rows=raw_rows,
+        _cleanup=cleanup,
+    )
+
+
+# --- .xls, in a child process ---------------------------------------------------------
+
+# Runs in a fresh interpreter: caps its own address space, parses the first worksheet with
+# calamine and pickles what the parent needs to a file, one row at a time. Exit 3: password.
+_XLS_CHILD = """
+import pickle, resource, sys
+limit = int(sys.argv[3])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+import python_calamine
+try:
+    book = python_calamine.CalamineWorkbook.from_path(sys.argv[1])
+except python_calamine.PasswordError:
+    sys.exit(3)
+kinds = {meta.name: meta.typ for meta in book.sheets_metadata}
+sheets = [n for n in book.sheet_names if kinds.get(n) == python_calamine.SheetTypeEnum.WorkSheet]
+with open(sys.argv[2], "wb") as out:
+    if not sheets:
+        pickle.dump(None, out)
+        sys.exit(0)
+    loaded = [n for n in sheets[1:] if book.get_sheet_by_name(n).height > 1]
+    pickle.dump((sheets[0], book.sheet_names, loaded), out)
+    for row in book.get_sheet_by_name(sheets[0]).iter_rows():
+        pickle.dump(row, out)
+"""
+
+
+def _xls_table(
+    path: Path, file_name: str, limits: ReaderLimits, cleanup: list[Callable[[], None]]
+) -> Table:
+    """Parse an .xls in a memory-capped child process; its rows come back through a file."""
+    directory = tempfile.mkdtemp(prefix="ingest-xls-")
+    cleanup.append(lambda: shutil.rmtree(directory, ignore_errors=True))
+    rows_path = Path(directory) / "rows.pickle"
+    command = [sys.executable, "-c", _XLS_CHILD, str(path), str(rows_path)]
+    try:
+        done = subprocess.run(
+            [*command, str(limits.xls_memory_bytes)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=limits.xls_seconds,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise FileTooComplex("The .xls workbook takes too long to read; refusing it") from exc
+    if done.returncode == 3:
+        raise FileFormatError("The workbook is password-protected")
+    if done.returncode != 0:
+        if b"memory allocation" in done.stderr or b"MemoryError" in done.stderr:
+            raise FileTooComplex(
+                "The .xls workbook is bigger inside than this importer reads; open it in "
+                "Excel and save it as .xlsx"
+            )
+        raise FileFormatError("The file is not a valid .xls workbook")
+
+    def unpickled() -> Iterator[Any]:
+        with rows_path.open("rb") as fh:
+            while True:
+                try:
+                    # Trusted: written by our own child process above.
+                    yield pickle.load(fh)
+                except EOFError:
+                    return
+
+    items = unpickled()
+    meta = next(items, None)
+    items.close()
+    if meta is None:
+        raise FileFormatError("The workbook has no worksheet")
+    sheet_name, sheet_names, loaded = meta
+    if loaded:
+        raise FileFormatError(
+            f"The workbook has data on more than one worksheet ({', '.join(loaded)}); only the "
+            "first is imported: save each sheet as its own file"
+        )
+
+    def raw_rows() -> Iterator[Row]:
+        rows = unpickled()
+        next(rows)
+        for row_number, values in enumerate(rows, start=1):
+            cells = [None if v == "" else v for v in values]
+            if all(_is_blank(v) for v in cells):
+                continue
+            yield row_number, cells
+
+    header_row, header_values = _first_row(raw_rows())
+    return Table(
+        file_name=file_name,
+        format="xls",
+        headers=_make_headers(header_values, limits),
+        header_row=header_row,
+        sheet_name=sheet_name,
+        other_sheets=[name for name in sheet_names if name != sheet_name],
         _raw_rows=raw_rows,
         _cleanup=cleanup,
     )

@@ -1,10 +1,8 @@
-from datetime import date
-
 from ninja import Field, Schema
 from pydantic import model_validator
 
 from core.pagination import PageParams
-from core.schemas import LocalDateTime
+from core.schemas import IsoDate, LocalDateTime
 from studies.schemas import StudyItemOut
 
 
@@ -15,8 +13,8 @@ class ReportFilterParams(Schema):
     status: str | None = None
     radiologist: str | None = None
     exam_id: str | None = None
-    date_from: date | None = Field(None, description="created from (inclusive)")
-    date_to: date | None = Field(None, description="created to (inclusive)")
+    date_from: IsoDate | None = Field(None, description="created from (inclusive)")
+    date_to: IsoDate | None = Field(None, description="created to (inclusive)")
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> "ReportFilterParams":

