@@ -41,6 +41,10 @@ class AuthSession(models.Model):
     sid = models.CharField(max_length=64, primary_key=True)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_sessions")
     refresh_jti = models.CharField(max_length=64)
+    # The refresh token spent by the last rotation, and when: presenting it again within
+    # JWT_REFRESH_REUSE_GRACE_SECONDS is a concurrent refresh (two tabs), not a stolen copy.
+    previous_refresh_jti = models.CharField(max_length=64, blank=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -118,26 +118,39 @@ def refresh(*, request: HttpRequest, refresh_token: str) -> TokenPair:
     """Rotate: the presented refresh token is spent, a new pair is issued for the same login.
 
     Presenting an already-spent refresh token means it was copied: the whole login is ended.
+    The one exception is the token spent by the latest rotation, presented again within
+    JWT_REFRESH_REUSE_GRACE_SECONDS: clients that refresh from two tabs at once do that, and
+    they get a 401 without losing the login.
     """
     claims = tokens.decode(refresh_token, kind=tokens.REFRESH)
     if claims is None:
         raise NotAuthenticated(INVALID_REFRESH)
     now = timezone.now()
-    new_jti = tokens.new_jti()
     rotated = AuthSession.objects.filter(
         sid=claims["sid"], refresh_jti=claims["jti"], revoked_at__isnull=True, expires_at__gt=now
-    ).update(refresh_jti=new_jti)
+    ).update(refresh_jti=tokens.new_jti(), previous_refresh_jti=claims["jti"], rotated_at=now)
     session = AuthSession.objects.select_related("user").filter(sid=claims["sid"]).first()
     if rotated != 1 or session is None or not session.user.is_active:
-        AuthSession.objects.filter(sid=claims["sid"], revoked_at__isnull=True).update(
-            revoked_at=now
+        concurrent = (
+            session is not None
+            and session.user.is_active
+            and session.revoked_at is None
+            and session.previous_refresh_jti == claims["jti"]
+            and session.rotated_at is not None
+            and (now - session.rotated_at).total_seconds()
+            <= settings.JWT_REFRESH_REUSE_GRACE_SECONDS
         )
+        if not concurrent:
+            AuthSession.objects.filter(sid=claims["sid"], revoked_at__isnull=True).update(
+                revoked_at=now
+            )
         audit_record(
             action="auth.refresh_rejected",
             outcome="denied",
             user=session.user if session else None,
             request=request,
             status_code=401,
+            detail={"reason": "concurrent refresh" if concurrent else "spent or invalid token"},
         )
         raise NotAuthenticated(INVALID_REFRESH)
     audit_record(

@@ -1,12 +1,28 @@
 """One audit event for every protected API call, whatever its outcome, and for every web page
 that says (with ``audit.services.audit_note``) which patient data it served."""
 
+import logging
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 
 from audit.services import audit_record
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE = "The database is unavailable; try again shortly"
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    if request.path_info.startswith("/api/"):
+        response = JsonResponse({"detail": UNAVAILABLE}, status=503)
+    else:
+        response = HttpResponse(UNAVAILABLE, status=503, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = "10"
+    return response
+
 
 # Open endpoints that carry no patient data; login and refresh audit themselves.
 UNAUDITED = {"/api/v1/health", "/api/v1/auth/login", "/api/v1/auth/refresh"}
@@ -35,7 +51,13 @@ class AuditMiddleware:
             # Web pages (web/) opt in by attaching a note; other pages (admin, static) do not.
             audited = getattr(request, "audit_note", None) is not None
         if audited:
-            self._record(request, response)
+            try:
+                self._record(request, response)
+            except (OperationalError, InterfaceError):
+                # An access that cannot be recorded is not served: the answer (which may hold
+                # patient data) is withheld while the database is unreachable.
+                logger.warning("Audit event not written (database unavailable); answer withheld")
+                return database_unavailable(request)
         return response
 
     def _record(self, request: HttpRequest, response: HttpResponse) -> None:

@@ -3,6 +3,7 @@
 from functools import wraps
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
@@ -10,6 +11,7 @@ from ninja.errors import AuthenticationError
 from accounts.api import router as auth_router
 from accounts.auth import user_from_access_token
 from analysis.api import router as analysis_router
+from audit.middleware import UNAVAILABLE
 from core.api import router as core_router
 from core.errors import DomainError, TooManyRequests
 from ingest.api import router as ingest_router
@@ -121,6 +123,19 @@ def on_import_error(request: HttpRequest, exc: ImportError_) -> HttpResponse:
     return api.create_response(
         request, {"detail": exc.message, **exc.result}, status=exc.status_code
     )
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A lost database connection is a 503 the client may retry, not a server bug (500).
+
+    Django drops the broken connection when the request ends (CONN_HEALTH_CHECKS), so the
+    next request reconnects once the database is back.
+    """
+    response = api.create_response(request, {"detail": UNAVAILABLE}, status=503)
+    response["Retry-After"] = "10"
+    return response
 
 
 @api.exception_handler(AuthenticationError)

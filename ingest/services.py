@@ -275,13 +275,9 @@ def _start_batch(
     target: Target, *, file_name: str, sha256: str, size: int | None, user: Any,
     on_duplicate: str, dry_run: bool, origin: str,
 ) -> ImportBatch:  # fmt: skip
-    # A batch still 'running' long after it started belongs to a process that died: its
-    # transaction was rolled back by the database, so it wrote nothing.
-    ImportBatch.objects.filter(
-        status=ImportBatch.Status.RUNNING, started_at__lt=timezone.now() - STALE_RUNNING
-    ).update(status=ImportBatch.Status.FAILED, message="Interrupted; nothing was written")
+    _fail_interrupted_batches()
     authenticated = user is not None and getattr(user, "is_authenticated", False)
-    return ImportBatch.objects.create(
+    batch = ImportBatch.objects.create(
         kind=target.schema.name,
         source=origin,
         file_name=file_name[:255],
@@ -292,6 +288,44 @@ def _start_batch(
         on_duplicate=on_duplicate,
         dry_run=dry_run,
     )
+    _hold_batch_lock(batch, take=True)
+    return batch
+
+
+# While an import runs on PostgreSQL, its connection holds an advisory lock named after its
+# batch. The database releases it when that connection ends, so a batch still 'running' whose
+# lock is free belongs to a process that died (kill -9, a lost server): its transaction was
+# rolled back, nothing was written, and it is marked failed at the next import. SQLite has no
+# such locks; there a batch counts as interrupted once it is STALE_RUNNING old.
+_LOCK_KEY = "hashtextextended('mip-import-' || %s, 0)"
+INTERRUPTED = "Interrupted (the importing process ended); nothing was written"
+
+
+def _hold_batch_lock(batch: ImportBatch, *, take: bool) -> None:
+    if connection.vendor != "postgresql":
+        return
+    function = "pg_advisory_lock" if take else "pg_advisory_unlock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}({_LOCK_KEY})", [batch.batch_id])
+
+
+def _fail_interrupted_batches() -> None:
+    running = ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING)
+    if connection.vendor != "postgresql":
+        running.filter(started_at__lt=timezone.now() - STALE_RUNNING).update(
+            status=ImportBatch.Status.FAILED, message=INTERRUPTED
+        )
+        return
+    for batch_id in running.values_list("batch_id", flat=True):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT pg_try_advisory_lock({_LOCK_KEY})", [batch_id])
+            (orphaned,) = cursor.fetchone()
+            if orphaned:
+                cursor.execute(f"SELECT pg_advisory_unlock({_LOCK_KEY})", [batch_id])
+        if orphaned:
+            running.filter(batch_id=batch_id).update(
+                status=ImportBatch.Status.FAILED, message=INTERRUPTED, finished_at=timezone.now()
+            )
 
 
 def _finish(
@@ -312,6 +346,7 @@ def _finish(
     batch.finished_at = finished
     batch.duration_ms = int((finished - batch.started_at).total_seconds() * 1000)
     batch.save()
+    _hold_batch_lock(batch, take=False)
     return _result(batch, outcome)
 
 

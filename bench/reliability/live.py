@@ -235,6 +235,19 @@ def check_tokens(world: World, env: dict[str, str]) -> list[Figure]:
     spent["refresh after rotation"] = (
         Http(world.port).post_json("/api/v1/auth/refresh", {"refresh": pair["refresh"]}).status
     )
+    # Past the grace window for concurrent refreshes, reuse of the spent token ends the login.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import AuthSession
+
+    AuthSession.objects.filter(user__username="rel_viewer").update(
+        rotated_at=timezone.now() - timedelta(hours=1)
+    )
+    spent["refresh reused after the grace window"] = (
+        Http(world.port).post_json("/api/v1/auth/refresh", {"refresh": pair["refresh"]}).status
+    )
     spent["new access after reuse of the old refresh"] = (
         Http(world.port, token=rotated.json()["access"]).get("/api/v1/auth/me").status
     )

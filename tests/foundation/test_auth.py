@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts.models import AuthSession, Role
 from tests.conftest import login
 from tests.factories import PASSWORD
 
@@ -172,7 +172,12 @@ def test_refresh_rotates_and_the_old_refresh_token_is_spent(viewer):
     again = Client().post("/api/v1/auth/refresh", {"refresh": old}, content_type="application/json")
     assert again.status_code == HTTPStatus.UNAUTHORIZED
     assert again.json() == {"detail": "Invalid or expired refresh token"}
-    # Reuse of a spent refresh token ends the whole login: the new tokens die too.
+    # Presented again at once, it is a concurrent refresh (two tabs): the login lives on.
+    assert bearer(new["access"]).get(ME).status_code == HTTPStatus.OK
+    # After the grace window, reuse means the token was copied: the whole login ends.
+    AuthSession.objects.update(rotated_at=timezone.now() - timedelta(seconds=11))
+    late = Client().post("/api/v1/auth/refresh", {"refresh": old}, content_type="application/json")
+    assert late.status_code == HTTPStatus.UNAUTHORIZED
     assert bearer(new["access"]).get(ME).status_code == HTTPStatus.UNAUTHORIZED
 
 

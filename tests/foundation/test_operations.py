@@ -95,3 +95,31 @@ def test_admin_browses_studies_read_only(make_user):
     assert (
         client.get(f"/admin/studies/study/{study.pk}/delete/").status_code == HTTPStatus.FORBIDDEN
     )
+
+
+def test_api_answers_503_while_the_database_is_unreachable(viewer, monkeypatch):
+    from django.db import OperationalError
+    from django.db.backends.utils import CursorWrapper
+
+    def broken(self, sql, params=None):  # noqa: ANN001, ANN202
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(CursorWrapper, "execute", broken)
+    response = viewer.get("/api/v1/studies/search")
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert response.json() == {"detail": "The database is unavailable; try again shortly"}
+    assert response["Retry-After"] == "10"
+
+
+def test_an_answer_whose_audit_event_cannot_be_written_is_withheld(viewer, monkeypatch):
+    from django.db import OperationalError
+
+    from audit import middleware
+
+    def unwritable(**kwargs):  # noqa: ANN003, ANN202
+        raise OperationalError("could not write")
+
+    monkeypatch.setattr(middleware, "audit_record", unwritable)
+    response = viewer.get("/api/v1/studies/search")
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert "data" not in response.json()

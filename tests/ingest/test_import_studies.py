@@ -496,3 +496,23 @@ def test_a_workbook_with_data_on_a_second_sheet_is_refused(admin_client, tmp_pat
         "imported: save each sheet as its own file"
     )
     assert_nothing_written(0, status="rejected")
+
+
+def test_a_batch_left_running_by_a_dead_process_is_marked_failed(admin_client, tmp_path, settings):
+    from datetime import timedelta
+
+    from django.db import connection
+
+    # A batch whose importing process died: on PostgreSQL nobody holds its lock; on SQLite it
+    # is old enough to count as interrupted.
+    orphan = ImportBatch.objects.create(kind="studies", file_name="died.xlsx")
+    ImportBatch.objects.filter(pk=orphan.pk).update(started_at=timezone.now() - timedelta(hours=7))
+    if connection.vendor == "postgresql":
+        young = ImportBatch.objects.create(kind="studies", file_name="died-young.xlsx")
+    upload(admin_client, write_xlsx(tmp_path / "next.xlsx", [study_row(1)]))
+    orphan.refresh_from_db()
+    assert orphan.status == "failed"
+    assert orphan.message == "Interrupted (the importing process ended); nothing was written"
+    if connection.vendor == "postgresql":
+        young.refresh_from_db()
+        assert young.status == "failed"
