@@ -316,6 +316,10 @@ STUDY_SCHEMA = Schema(
     ),
 )
 
+# The RIS export's column header of each study field (its first alias), in column order: what
+# the study export writes, so that an export imports again.
+RIS_HEADERS: dict[str, str] = {f.name: f.aliases[0] for f in STUDY_SCHEMA.fields}
+
 # Reports: an empty radiologist is None here (the model stores ""); a missing status column
 # or empty status cell means 'finalized', as a report exported from the RIS is signed.
 REPORT_SCHEMA = Schema(

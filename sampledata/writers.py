@@ -18,27 +18,12 @@ from typing import Any
 
 import xlsxwriter
 
+from ingest.rows import RIS_HEADERS
 from sampledata.reports import REPORT_FIELDS
 from sampledata.studies import DEFAULT_END, STUDY_FIELDS
 
-# The RIS export's column headers, in its column order.
-STUDY_HEADERS_ZH = {
-    "exam_id": "检查号",
-    "medical_record_no": "病历号",
-    "application_order_no": "申请单号",
-    "patient_name": "姓名",
-    "patient_gender": "性别",
-    "patient_age": "年龄",
-    "exam_status": "检查状态",
-    "exam_source": "检查来源",
-    "exam_item": "检查项目",
-    "equipment_type": "设备类型",
-    "exam_description": "检查描述",
-    "order_datetime": "开单时间",
-    "check_in_datetime": "登记时间",
-    "report_certification_datetime": "报告审核时间",
-    "certified_physician": "审核医生",
-}
+# The RIS export's column headers, in its column order (the importer's declared schema).
+STUDY_HEADERS_ZH = RIS_HEADERS
 GENDER_ZH = {"M": "男", "F": "女", "U": "未知"}
 
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"

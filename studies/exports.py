@@ -14,25 +14,10 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from ingest.rows import RIS_HEADERS
 from studies.models import DETAIL_FIELDS
 
-EXPORT_HEADERS = {
-    "exam_id": "检查号",
-    "medical_record_no": "病历号",
-    "application_order_no": "申请单号",
-    "patient_name": "姓名",
-    "patient_gender": "性别",
-    "patient_age": "年龄",
-    "exam_status": "检查状态",
-    "exam_source": "检查来源",
-    "exam_item": "检查项目",
-    "equipment_type": "设备类型",
-    "exam_description": "检查描述",
-    "order_datetime": "开单时间",
-    "check_in_datetime": "登记时间",
-    "report_certification_datetime": "报告审核时间",
-    "certified_physician": "审核医生",
-}
+EXPORT_HEADERS = RIS_HEADERS
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A spreadsheet treats a cell starting with one of these as a formula (OWASP CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")

@@ -1,9 +1,12 @@
 """Shared output of the import commands."""
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.services import audit_record
 from ingest.services import ImportError_
 
 
@@ -38,3 +41,29 @@ def add_import_options(parser) -> None:  # noqa: ANN001
         help="what to do with an exam_id/report_id that already exists (default: update)",
     )  # fmt: skip
     parser.add_argument("--dry-run", action="store_true", help="validate and count; write nothing")
+
+
+def run_import(
+    command: BaseCommand,
+    importer: Callable[..., dict[str, Any]],
+    path: Path,
+    options: dict,
+    *,
+    action: str,
+) -> None:
+    """Import ``path`` with a service, as the API would, then audit and print the summary."""
+    if not path.is_file():
+        raise CommandError(f"No such file: {path}")
+    try:
+        result = importer(
+            source=path, file_name=path.name, on_duplicate=options["on_duplicate"],
+            dry_run=options["dry_run"], origin="command",
+        )  # fmt: skip
+    except ImportError_ as exc:
+        raise fail(command, exc) from None
+    audit_record(
+        action=action, outcome="success", username="(command)", object_type="import",
+        object_ids=[result["batch_id"]], result_count=result["rows_total"],
+        detail={"file_name": path.name},
+    )  # fmt: skip
+    print_result(command, result)

@@ -1,10 +1,9 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from audit.services import audit_record
 from ingest import services
-from ingest.management.commands._common import add_import_options, fail, print_result
+from ingest.management.commands._common import add_import_options, run_import
 
 
 class Command(BaseCommand):
@@ -15,19 +14,6 @@ class Command(BaseCommand):
         add_import_options(parser)
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
-        path = Path(options["path"])
-        if not path.is_file():
-            raise CommandError(f"No such file: {path}")
-        try:
-            result = services.import_reports(
-                source=path, file_name=path.name, on_duplicate=options["on_duplicate"],
-                dry_run=options["dry_run"], origin="command",
-            )  # fmt: skip
-        except services.ImportError_ as exc:
-            raise fail(self, exc) from None
-        audit_record(
-            action="import.reports", outcome="success", username="(command)",
-            object_type="import", object_ids=[result["batch_id"]], result_count=result["rows_total"],
-            detail={"file_name": path.name},
-        )  # fmt: skip
-        print_result(self, result)
+        run_import(
+            self, services.import_reports, Path(options["path"]), options, action="import.reports"
+        )
