@@ -4,9 +4,10 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from core import search
 from core.cache import cached, data_version, key_of
 from core.errors import NotFound
 from core.pagination import paginate
@@ -14,6 +15,9 @@ from core.text import codepoint_order
 from reports.models import Report
 
 SNIPPET_LENGTH = 200
+# The characters of a report's content, as indexed by the GIN index of migration 0003 (the
+# expression must stay identical to be usable); see core.search.
+CONTENT_CHARS = "regexp_split_to_array(upper(content), '')"
 
 
 def _local_midnight(day: date) -> datetime:
@@ -28,12 +32,21 @@ def report_list(
     exam_id: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    text_index: bool = True,
+    filter_first: bool = False,
 ) -> QuerySet[Report]:
-    """Reports matching the filters, newest first (ties by report_id), with their study."""
+    """Reports matching the filters, newest first (ties by report_id), with their study.
+
+    ``text_index`` and ``filter_first`` only choose PostgreSQL's plan (see core.search); the
+    rows and their order are the same.
+    """
     qs = Report.objects.select_related("study")
     q = (q or "").strip()
     if q:
-        qs = qs.filter(content__icontains=q)
+        text = Q(content__icontains=q)
+        if text_index and search.wants_short_term_index(q):
+            text = search.short_term_candidates(CONTENT_CHARS, q) & text
+        qs = qs.filter(text)
     if status:
         qs = qs.filter(status=status)
     if radiologist:
@@ -44,7 +57,10 @@ def report_list(
         qs = qs.filter(created_at__gte=_local_midnight(date_from))
     if date_to:
         qs = qs.filter(created_at__lt=_local_midnight(date_to + timedelta(days=1)))
-    return qs.order_by("-created_at", codepoint_order("report_id"))
+    newest = (
+        search.unindexed_order("created_at", descending=True) if filter_first else "-created_at"
+    )
+    return qs.order_by(newest, codepoint_order("report_id"))
 
 
 def snippet(content: str, q: str | None, *, length: int = SNIPPET_LENGTH) -> str:
@@ -99,8 +115,16 @@ def report_search(
 ) -> tuple[list[dict[str, Any]], int, dict[str, list[str]]]:
     """One page of search items (with snippets), the exact total and the filter options."""
     version = data_version("reports")
+    total = cached(
+        "reports", f"count:{key_of(filters)}", report_list(**filters).count, version=version
+    )
     queryset = report_list(**filters)
-    total = cached("reports", f"count:{key_of(filters)}", queryset.count, version=version)
+    if (filters.get("q") or "").strip() and search.uses_postgresql():
+        dense = search.walks_date_index(
+            table="reports_report", data="reports", version=version, total=total,
+            rows_needed=page * page_size,
+        )  # fmt: skip
+        queryset = report_list(**filters, text_index=not dense, filter_first=not dense)
     reports, total = paginate(queryset, page=page, page_size=page_size, total=total)
     items = [report_search_item(r, q=filters.get("q")) for r in reports]
     return items, total, report_filter_options(version=version)

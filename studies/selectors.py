@@ -4,10 +4,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, DateTimeField, ExpressionWrapper, F, Q, QuerySet, Value
-from django.db.models.expressions import RawSQL
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from core import search
 from core.cache import cached, data_version, key_of
 from core.errors import NotFound
 from core.pagination import paginate
@@ -15,47 +15,13 @@ from core.text import codepoint_order
 from studies.models import Study
 
 TEXT_SORT_FIELDS = {"patient_name", "exam_status", "exam_item", "exam_id"}
-# Shorter terms cannot use the trigram indexes.
-TRIGRAM = 3
-# A text search whose page the date index would find within this many rows walks the index;
-# a rarer term sorts its matches (found through the text indexes) instead, since the walk
-# would read most of the table before meeting them.
-WALK_LIMIT = 20_000
-
 
 # The characters of the three searched text fields, as indexed by the GIN index of migration
-# 0003 (the expression must stay identical to be usable). It narrows 1–2 character searches,
-# which the trigram indexes cannot serve; the LIKE conditions then decide exactly.
+# 0003 (the expression must stay identical to be usable); see core.search.
 TEXT_CHARS = (
     "regexp_split_to_array(upper(coalesce(patient_name, '') || coalesce(exam_item, '') "
     "|| coalesce(exam_description, '')), '')"
 )
-
-
-def _short_text_candidates(q: str) -> Q:
-    return Q(
-        RawSQL(
-            f"{TEXT_CHARS} @> regexp_split_to_array(upper(%s), '')",
-            (q,),
-            output_field=BooleanField(),
-        )
-    )
-
-
-def _table_estimate() -> float:
-    # The planner's own row estimate: good enough to choose a plan, never shown to anyone.
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'studies_study'")
-        row = cursor.fetchone()
-    return float(row[0]) if row else 0.0
-
-
-def _walks_date_index(total: int, rows_needed: int, sort: str, *, version: int) -> bool:
-    """Whether walking the order_datetime index is the cheaper plan for this page."""
-    if sort.lstrip("-") != "order_datetime":
-        return False
-    table_rows = max(cached("studies", "reltuples", _table_estimate, version=version), total, 1)
-    return total > 0 and rows_needed * table_rows / total <= WALK_LIMIT
 
 
 def _local_midnight(day: date) -> datetime:
@@ -91,8 +57,8 @@ def study_list(
             | Q(exam_description__icontains=q)
             | Q(exam_item__icontains=q)
         )
-        if text_index and connection.vendor == "postgresql" and len(q) < TRIGRAM:
-            text = _short_text_candidates(q) & text
+        if text_index and search.wants_short_term_index(q):
+            text = search.short_term_candidates(TEXT_CHARS, q) & text
         qs = qs.filter(
             text
             | Q(exam_id__in=ids)
@@ -121,10 +87,7 @@ def study_ordering(sort: str, *, filter_first: bool = False) -> list:
     if field in TEXT_SORT_FIELDS:
         primary = codepoint_order(field, descending=descending)
     elif field == "order_datetime" and filter_first:
-        shifted = ExpressionWrapper(
-            F("order_datetime") + Value(timedelta(0)), output_field=DateTimeField()
-        )
-        primary = shifted.desc() if descending else shifted.asc()
+        primary = search.unindexed_order(field, descending=descending)
     elif Study._meta.get_field(field).null:
         # NULLs last in both directions, the same on PostgreSQL and SQLite.
         primary = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
@@ -197,9 +160,12 @@ def study_search(
         "studies", f"count:{key_of(filters)}", study_list(**filters).count, version=version
     )
     queryset = study_list(**filters)
-    if (filters.get("q") or "").strip() and connection.vendor == "postgresql":
-        sort = filters.get("sort") or "-order_datetime"
-        if _walks_date_index(total, page * page_size, sort, version=version):
+    sort = filters.get("sort") or "-order_datetime"
+    if (filters.get("q") or "").strip() and search.uses_postgresql():
+        if sort.lstrip("-") == "order_datetime" and search.walks_date_index(
+            table="studies_study", data="studies", version=version, total=total,
+            rows_needed=page * page_size,
+        ):  # fmt: skip
             queryset = study_list(**filters, text_index=False)
         else:
             queryset = queryset.order_by(*study_ordering(sort, filter_first=True))

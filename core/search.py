@@ -1,0 +1,62 @@
+"""Planning of substring searches on PostgreSQL, shared by the studies and reports searches.
+
+Results never depend on anything here: these helpers only choose how PostgreSQL finds the
+same rows. Substrings of three characters or more use the trigram GIN indexes; shorter ones
+(a Chinese surname) use a GIN index of the text's characters to narrow the rows that LIKE
+then decides exactly. Which plan fetches a page is chosen from the exact total of matches,
+which the search knows (cached) before it fetches the page.
+"""
+
+from datetime import timedelta
+
+from django.db import connection
+from django.db.models import BooleanField, DateTimeField, ExpressionWrapper, F, Q, Value
+from django.db.models.expressions import OrderBy, RawSQL
+
+from core.cache import cached
+
+# Terms shorter than this cannot use the trigram indexes.
+TRIGRAM = 3
+# A search whose page the date index would meet within this many rows walks the index; a
+# rarer term sorts its matches instead, since the walk would read most of the table first.
+WALK_LIMIT = 20_000
+
+
+def uses_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def short_term_candidates(chars_expression: str, q: str) -> Q:
+    """Rows whose text holds every character of ``q`` (an index condition, not a match)."""
+    return Q(
+        RawSQL(
+            f"{chars_expression} @> regexp_split_to_array(upper(%s), '')",
+            (q,),
+            output_field=BooleanField(),
+        )
+    )
+
+
+def wants_short_term_index(q: str) -> bool:
+    return uses_postgresql() and 0 < len(q) < TRIGRAM
+
+
+def _estimate(table: str) -> float:
+    # The planner's own row estimate: good enough to choose a plan, never shown to anyone.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+        row = cursor.fetchone()
+    return float(row[0]) if row else 0.0
+
+
+def walks_date_index(*, table: str, data: str, version: int, total: int, rows_needed: int) -> bool:
+    """Whether walking the date index meets ``rows_needed`` matches cheaply (dense matches)."""
+    table_rows = max(cached(data, "reltuples", lambda: _estimate(table), version=version), total, 1)
+    return total > 0 and rows_needed * table_rows / total <= WALK_LIMIT
+
+
+def unindexed_order(field: str, *, descending: bool) -> OrderBy:
+    """Order by a datetime ``field`` through an expression no index serves (field + 0 s), so
+    the planner sorts the matches rather than walking the field's index to meet them."""
+    shifted = ExpressionWrapper(F(field) + Value(timedelta(0)), output_field=DateTimeField())
+    return shifted.desc() if descending else shifted.asc()
