@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Small database chores for the benchmark, run with the product's interpreter and settings.
+
+    .venv/bin/python bench/dbtool.py createdb NAME          # PostgreSQL database, if missing
+    .venv/bin/python bench/dbtool.py dropdb NAME_import      # only mip_bench*_import
+    .venv/bin/python bench/dbtool.py user USERNAME PASSWORD  # an active admin-role user
+    .venv/bin/python bench/dbtool.py info                    # vendor, version, row counts (JSON)
+    .venv/bin/python bench/dbtool.py serve                   # reads commands on stdin:
+        bump      -> bumps the studies and reports data versions (what every import does)
+        quit
+
+The database is whatever the product's settings say (DATABASE_URL / DB_*).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(os.environ.get("MIP_PRODUCT_DIR") or Path(__file__).resolve().parents[1])
+sys.path.insert(0, str(ROOT))
+
+
+def setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+
+def createdb(name: str) -> None:
+    """CREATE DATABASE name on the server the settings point at (connecting to 'postgres')."""
+    if not name.startswith("mip_bench"):
+        raise SystemExit("the benchmark only creates databases named mip_bench*")
+    import psycopg
+
+    setup()
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    for key in ("cursor_factory", "context", "prepare_threshold"):
+        params.pop(key, None)
+    params["dbname"] = "postgres"
+    with psycopg.connect(**params, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    print(json.dumps({"database": name, "created": not exists}))
+
+
+def dropdb(name: str) -> None:
+    """DROP DATABASE name: only the import benchmark's scratch databases (mip_bench*_import)."""
+    if not (name.startswith("mip_bench") and name.endswith("_import")):
+        raise SystemExit("the benchmark only drops its scratch databases mip_bench*_import")
+    import psycopg
+
+    setup()
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    for key in ("cursor_factory", "context", "prepare_threshold"):
+        params.pop(key, None)
+    params["dbname"] = "postgres"
+    with psycopg.connect(**params, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    print(json.dumps({"database": name, "dropped": True}))
+
+
+def user(username: str, password: str) -> None:
+    setup()
+    from accounts.models import User
+
+    u = User.objects.filter(username=username).first() or User(
+        username=username, email=f"{username}@bench.invalid"
+    )
+    u.role = "admin"
+    u.is_active = True
+    u.set_password(password)
+    u.save()
+    print(json.dumps({"user": username, "role": u.role}))
+
+
+def info() -> None:
+    setup()
+    from django.db import connection
+
+    with connection.cursor() as c:
+        if connection.vendor == "postgresql":
+            c.execute("SHOW server_version")
+            version = "PostgreSQL " + c.fetchone()[0]
+        else:
+            c.execute("SELECT sqlite_version()")
+            version = "SQLite " + c.fetchone()[0]
+        out = {
+            "vendor": connection.vendor,
+            "version": version,
+            "name": str(connection.settings_dict["NAME"]),
+        }
+        for table in ("studies_study", "reports_report"):
+            c.execute(f"SELECT count(*) FROM {table}")
+            out[table] = c.fetchone()[0]
+    print(json.dumps(out))
+
+
+def bump() -> None:
+    from django.db import connection
+
+    with connection.cursor() as c:
+        c.execute("UPDATE core_dataversion SET version = version + 1")
+
+
+def serve() -> None:
+    setup()
+    for line in sys.stdin:
+        cmd = line.strip()
+        if cmd == "quit":
+            break
+        try:
+            if cmd == "bump":
+                bump()
+            else:
+                raise ValueError(f"unknown command {cmd!r}")
+            print("ok", flush=True)
+        except Exception as exc:  # report, keep serving
+            print(f"error {type(exc).__name__}: {exc}", flush=True)
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print(__doc__)
+        return 2
+    cmd, args = argv[0], argv[1:]
+    {"createdb": createdb, "dropdb": dropdb, "user": user, "info": info, "serve": serve}[cmd](*args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
