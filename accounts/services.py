@@ -89,8 +89,12 @@ def _pair(session: AuthSession, user: User, *, now) -> TokenPair:  # noqa: ANN00
     )
 
 
-def login(*, request: HttpRequest, username: str, password: str) -> TokenPair:
-    """Tokens for valid credentials; one message for every failure so usernames don't leak."""
+def _verified_user(
+    *, request: HttpRequest, username: str, password: str, detail: dict | None = None
+) -> User:
+    """The user behind valid credentials, under the lockout; every failure is counted and
+    audited and answers one message, so usernames don't leak. Shared by the API and the web UI,
+    whose failures therefore count together."""
     ip = client_ip(request)
     _check_lockout(username, ip)
     user = authenticate(request, username=username, password=password)
@@ -102,10 +106,17 @@ def login(*, request: HttpRequest, username: str, password: str) -> TokenPair:
             username=username,
             request=request,
             status_code=401,
+            detail=detail,
         )
         raise NotAuthenticated(INVALID_CREDENTIALS)
+    LoginFailure.objects.filter(username=username.lower(), ip_address=ip).delete()
+    return user
+
+
+def login(*, request: HttpRequest, username: str, password: str) -> TokenPair:
+    """Tokens for valid credentials."""
+    user = _verified_user(request=request, username=username, password=password)
     with transaction.atomic():
-        LoginFailure.objects.filter(username=username.lower(), ip_address=ip).delete()
         update_last_login(None, user)
         pair = _issue(user, request=request)
         audit_record(
@@ -185,22 +196,10 @@ def logout(*, user: User, refresh_token: str | None = None) -> None:
 def session_login(*, request: HttpRequest, username: str, password: str) -> User:
     """Sign this browser session in; TooManyRequests while locked out, else NotAuthenticated
     with the one message for every bad credential."""
-    ip = client_ip(request)
-    _check_lockout(username, ip)
-    user = authenticate(request, username=username, password=password)
-    if user is None:
-        LoginFailure.objects.create(username=username.lower()[:150], ip_address=ip)
-        audit_record(
-            action="auth.login_failed",
-            outcome="failure",
-            username=username,
-            request=request,
-            status_code=401,
-            detail={"via": "web"},
-        )
-        raise NotAuthenticated(INVALID_CREDENTIALS)
+    user = _verified_user(
+        request=request, username=username, password=password, detail={"via": "web"}
+    )
     with transaction.atomic():
-        LoginFailure.objects.filter(username=username.lower(), ip_address=ip).delete()
         # Rotates the session key and the CSRF token; the user_logged_in signal sets last_login.
         auth_login(request, user)
         audit_record(
