@@ -1262,8 +1262,8 @@ def machine_info(db: Database | None) -> dict:
             info["pg_version"] = last_json(product_run(db, [BENCH / "dbtool.py", "info"]))[
                 "version"
             ]
-        except Exception as exc:  # noqa: BLE001
-            info["pg_version"] = f"unknown ({exc})"
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 — e.g. the database is not made yet
+            info["pg_version"] = f"unknown ({str(exc).splitlines()[0]})"
     return info
 
 

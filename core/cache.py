@@ -15,8 +15,11 @@ T = TypeVar("T")
 
 def data_version(name: str) -> int:
     """The current write counter of a versioned table ("studies" or "reports")."""
-    row = DataVersion.objects.filter(name=name).values_list("version", flat=True).first()
-    return row if row is not None else 0
+    # Read on every search: plain SQL, no per-call query compilation.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT version FROM {DataVersion._meta.db_table} WHERE name = %s", [name])
+        row = cursor.fetchone()
+    return row[0] if row is not None else 0
 
 
 def cached(name: str, key: str, compute: Callable[[], T], *, version: int | None = None) -> T:

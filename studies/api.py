@@ -3,6 +3,8 @@ from ninja import Query, Router
 
 from accounts.auth import viewer_auth
 from audit.services import audit_note
+from core import responses
+from core.cache import cached, data_version, key_of
 from studies import exports, selectors
 from studies.schemas import (
     FilterOptionsOut,
@@ -17,29 +19,49 @@ router = Router(tags=["studies"], auth=viewer_auth)
 
 @router.get("/search", response=StudySearchOut)
 def search_studies(request: HttpRequest, params: Query[StudySearchParams]):
-    studies, total, options = selectors.study_search(
-        page=params.page, page_size=params.page_size, **params.filters()
-    )
+    filters = params.filters()
+
+    def answer() -> dict:
+        studies, total, options = selectors.study_search(
+            page=params.page, page_size=params.page_size, version=version, **filters
+        )
+        body = {
+            "data": studies,
+            "total": total,
+            "page": params.page,
+            "page_size": params.page_size,
+            "filters": {k: options[k] for k in ("exam_statuses", "exam_sources", "exam_items")},
+        }
+        return {
+            "content": responses.render(request, StudySearchOut, body),
+            "ids": [s.exam_id for s in studies],
+            "total": total,
+        }
+
+    # The rendered page is reused until the next write to the studies table (see core.cache):
+    # staff open the same first pages and look up the same names all day.
+    version = data_version("studies")
+    page_key = key_of({**filters, "page": params.page, "page_size": params.page_size})
+    page = cached("studies", f"page:{page_key}", answer, version=version)
     audit_note(
         request,
         action="study.search",
         object_type="study",
-        object_ids=[s.exam_id for s in studies],
-        result_count=total,
+        object_ids=page["ids"],
+        result_count=page["total"],
     )
-    return {
-        "data": studies,
-        "total": total,
-        "page": params.page,
-        "page_size": params.page_size,
-        "filters": {k: options[k] for k in ("exam_statuses", "exam_sources", "exam_items")},
-    }
+    return responses.json_response(page["content"])
 
 
 @router.get("/filters/options", response=FilterOptionsOut)
 def filter_options(request: HttpRequest):
     audit_note(request, action="study.filter_options")
-    return selectors.study_filter_options()
+    content = cached(
+        "studies",
+        "options:rendered",
+        lambda: responses.render(request, FilterOptionsOut, selectors.study_filter_options()),
+    )
+    return responses.json_response(content)
 
 
 @router.get(

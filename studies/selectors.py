@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from core import search
+from core import rawsql, search
 from core.cache import cached, data_version, key_of
 from core.errors import NotFound
 from core.pagination import paginate
@@ -101,10 +101,12 @@ def study_ordering(sort: str, *, filter_first: bool = False) -> list:
 
 
 def study_get(*, exam_id: str) -> Study:
-    study = Study.objects.filter(exam_id=exam_id).first()
-    if study is None:
+    # exam_id is unique; plain SQL because this lookup is the most frequent call of all.
+    sql = f"SELECT {rawsql.columns(Study, 's')} FROM {Study._meta.db_table} s WHERE s.exam_id = %s"
+    found = rawsql.fetch(Study, sql, [exam_id])
+    if not found:
         raise NotFound("Study not found")
-    return study
+    return found[0]
 
 
 # PostgreSQL has no skip scan: a loose index scan (one index probe per distinct value) reads a
@@ -147,7 +149,7 @@ def study_filter_options(*, version: int | None = None) -> dict[str, list[str]]:
 
 
 def study_search(
-    *, page: int, page_size: int, **filters: Any
+    *, page: int, page_size: int, version: int | None = None, **filters: Any
 ) -> tuple[list[Study], int, dict[str, list[str]]]:
     """One page of ``study_list(**filters)``, its exact total and the filter options.
 
@@ -155,7 +157,8 @@ def study_search(
     unselective filter over a million rows is the most expensive part of a search.
     The exact total also picks the plan of a text search's page (see ``_walks_date_index``).
     """
-    version = data_version("studies")
+    if version is None:
+        version = data_version("studies")
     total = cached(
         "studies", f"count:{key_of(filters)}", study_list(**filters).count, version=version
     )

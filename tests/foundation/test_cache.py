@@ -1,13 +1,15 @@
 """Cached totals and filter lists are exact: any write to the data makes them recompute."""
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from core.cache import data_version
 from reports.models import Report
 from studies.models import Study
 from studies.selectors import study_list
-from tests.factories import ReportFactory, StudyFactory
+from tests.factories import ReportFactory, StudyFactory, local
+from tests.ingest.helpers import study_row, write_xlsx
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,3 +62,73 @@ def test_report_filter_options_follow_writes(viewer):
     ]
     Report.objects.all().delete()
     assert viewer.get("/api/v1/reports/search").json()["total"] == 0
+
+
+def _uncached(client, url: str, params: dict) -> dict:  # noqa: ANN001
+    # A cleared cache makes the next answer come from plain queries again.
+    cache.clear()
+    return client.get(url, params).json()
+
+
+SEARCHES = [
+    {},
+    {"page": 2, "page_size": 3},
+    {"exam_status": "已审核"},
+    {"q": "张"},
+    {"q": "CT0000"},
+    {"exam_item": "胸部CT平扫", "sort": "patient_name"},
+]
+
+
+def test_cached_pages_equal_uncached_ones_after_an_import(viewer, admin_client, tmp_path):
+    for n in range(7):
+        StudyFactory(exam_status="已审核" if n % 2 else "已登记", patient_name=f"张{n}")
+    before = {i: viewer.get(SEARCH, params).json() for i, params in enumerate(SEARCHES)}
+    options_before = viewer.get("/api/v1/studies/filters/options").json()
+    assert before == {i: viewer.get(SEARCH, p).json() for i, p in enumerate(SEARCHES)}
+
+    rows = [study_row(n, 检查状态="已审核" if n % 3 else "已预约") for n in range(1, 9)]
+    upload = write_xlsx(tmp_path / "more.xlsx", rows)
+    with upload.open("rb") as fh:
+        response = admin_client.post("/api/v1/import/studies", {"file": fh})
+    assert response.status_code == 200, response.content
+
+    for i, params in enumerate(SEARCHES):
+        cached_answer = viewer.get(SEARCH, params).json()
+        assert cached_answer == viewer.get(SEARCH, params).json()
+        assert cached_answer == _uncached(viewer, SEARCH, params)
+        if i in (0, 2, 3):
+            assert cached_answer != before[i]
+        expected = study_list(**{k: v for k, v in params.items() if k not in ("page", "page_size")})
+        page, size = params.get("page", 1), params.get("page_size", 20)
+        assert cached_answer["total"] == expected.count()
+        assert [s["exam_id"] for s in cached_answer["data"]] == [
+            s.exam_id for s in expected[(page - 1) * size : page * size]
+        ]
+    options = viewer.get("/api/v1/studies/filters/options").json()
+    assert options == _uncached(viewer, "/api/v1/studies/filters/options", {})
+    assert options["exam_statuses"] == sorted({*options_before["exam_statuses"], "已预约"})
+
+
+def test_a_warm_search_reads_only_the_login_and_the_data_version(viewer, django_assert_num_queries):
+    StudyFactory.create_batch(3)
+    viewer.get(SEARCH, {"q": "x", "exam_status": "已审核"})
+    viewer.get("/api/v1/studies/filters/options")
+    # auth, data version, audit: the count, the page and the filter lists are reused.
+    with django_assert_num_queries(3):
+        viewer.get(SEARCH, {"q": "x", "exam_status": "已审核"})
+    with django_assert_num_queries(3):
+        viewer.get("/api/v1/studies/filters/options")
+
+
+def test_deep_pages_are_the_same_rows_as_plain_offsets(viewer, monkeypatch):
+    from core import pagination
+
+    for n in range(12):
+        StudyFactory(order_datetime=local(2025, 1, 1 + n % 4, 8, 0))
+    plain = [viewer.get(SEARCH, {"page": p, "page_size": 5}).json() for p in (1, 2, 3)]
+    cache.clear()
+    monkeypatch.setattr(pagination, "DEEP_OFFSET", 1)
+    deep = [viewer.get(SEARCH, {"page": p, "page_size": 5}).json() for p in (1, 2, 3)]
+    assert deep == plain
+    assert [len(p["data"]) for p in deep] == [5, 5, 2]

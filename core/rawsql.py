@@ -1,0 +1,44 @@
+"""Model instances from hand-written SQL, for the few queries that run on every request.
+
+Django compiles a QuerySet to SQL on every call; for a one-row lookup that compilation costs
+more CPU than the database spends answering. These helpers write the column list once and
+still apply the backend's converters (SQLite returns datetimes as text, booleans as 0/1), so
+the instances are the same as the ORM's.
+"""
+
+import functools
+from collections.abc import Iterable, Sequence
+
+from django.db import connection
+from django.db.models import Model
+from django.db.models.sql import Query
+
+
+@functools.cache
+def columns(model: type[Model], alias: str) -> str:
+    """Every concrete column of ``model``, qualified by the table alias, in field order."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(f.column)}" for f in model._meta.concrete_fields)
+
+
+@functools.cache
+def _fields(model: type[Model]) -> tuple[list, list[str]]:
+    fields = model._meta.concrete_fields
+    return [f.get_col(model._meta.db_table) for f in fields], [f.attname for f in fields]
+
+
+def instances(model: type[Model], rows: Iterable[Sequence]) -> list[Model]:
+    """Instances of ``model`` from rows holding ``columns(model, ...)`` in that order."""
+    cols, names = _fields(model)
+    compiler = Query(model).get_compiler(connection=connection)
+    converters = compiler.get_converters(cols)
+    if converters:
+        rows = compiler.apply_converters(rows, converters)
+    return [model.from_db(connection.alias, names, row) for row in rows]
+
+
+def fetch(model: type[Model], sql: str, params: Sequence) -> list[Model]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return instances(model, rows)
