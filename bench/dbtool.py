@@ -6,7 +6,7 @@
     .venv/bin/python bench/dbtool.py user USERNAME PASSWORD  # an active admin-role user
     .venv/bin/python bench/dbtool.py info                    # vendor, version, row counts (JSON)
     .venv/bin/python bench/dbtool.py serve                   # reads commands on stdin:
-        bump      -> bumps the studies and reports data versions (what every import does)
+        bump      -> bumps the studies and reports data versions and warms the caches (what every import does)
         quit
 
 The database is whatever the product's settings say (DATABASE_URL / DB_*).
@@ -109,6 +109,13 @@ def bump() -> None:
 
     with connection.cursor() as c:
         c.execute("UPDATE core_dataversion SET version = version + 1")
+    # What every import does after it commits (ingest.services): the first pages, totals and
+    # filter lists of the new data are computed ahead, into the cache all workers share.
+    from reports.services import warm_caches as warm_reports
+    from studies.services import warm_caches as warm_studies
+
+    warm_studies()
+    warm_reports()
 
 
 def serve() -> None:

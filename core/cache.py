@@ -2,13 +2,17 @@
 
 import hashlib
 import json
+import pickle
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 
-from core.models import DataVersion
+from core.models import DataVersion, SharedAnswer
+
+_SHARED = SharedAnswer._meta.db_table
 
 T = TypeVar("T")
 
@@ -25,6 +29,8 @@ def data_version(name: str) -> int:
 def cached(name: str, key: str, compute: Callable[[], T], *, version: int | None = None) -> T:
     """``compute()``'s answer, reused until the next write to the table ``name``.
 
+    Looked up in this process's memory first, then in the table every process shares
+    (``SharedAnswer``); computed only when neither has it, and then stored in both.
     Inside a transaction nothing is cached: what it sees may never be committed, and its
     version bump would then be reused by another writer.
     """
@@ -35,9 +41,40 @@ def cached(name: str, key: str, compute: Callable[[], T], *, version: int | None
     full_key = f"dv:{name}:{version}:{key}"
     value = cache.get(full_key)
     if value is None:
-        value = compute()
+        value = _shared_get(full_key)
+        if value is None:
+            value = compute()
+            _shared_set(name, version, full_key, value)
         cache.set(full_key, value, timeout=None)
     return value
+
+
+def _shared_get(full_key: str) -> Any:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT value FROM {_SHARED} WHERE key = %s", [full_key])
+        row = cursor.fetchone()
+    # Only this module writes the table, with values it computed itself (counts, lists,
+    # rendered pages): unpickling them is as safe as the database is.
+    return pickle.loads(bytes(row[0])) if row else None  # noqa: S301
+
+
+def _shared_set(name: str, version: int, full_key: str, value: Any) -> None:
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_SHARED} (key, name, version, value, created_at) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (key) DO NOTHING",
+            [full_key, name, version, data, timezone.now()],
+        )
+        # Answers of older versions are never read again.
+        cursor.execute(f"DELETE FROM {_SHARED} WHERE name = %s AND version < %s", [name, version])
+
+
+def clear() -> None:
+    """Forget every cached answer, in this process and in the shared table."""
+    cache.clear()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {_SHARED}")
 
 
 def key_of(params: dict[str, Any]) -> str:

@@ -16,3 +16,25 @@ class DataVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}@{self.version}"
+
+
+class SharedAnswer(models.Model):
+    """A cached answer that every server process (and the importer) can read.
+
+    Each process keeps answers in its own memory; this table is the second level behind it,
+    so that an answer computed once (by any worker, or ahead of time right after an import)
+    serves all workers. Keys carry the data version, so rows of older versions are never read
+    again; they are removed as newer ones are written.
+    """
+
+    key = models.CharField(max_length=200, primary_key=True)
+    name = models.CharField(max_length=50)
+    version = models.BigIntegerField()
+    value = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["name", "version"], name="shared_answer_version_idx")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -3,7 +3,8 @@ from ninja import Query, Router
 
 from accounts.auth import viewer_auth
 from audit.services import audit_note
-from reports import selectors
+from core import responses
+from reports import selectors, services
 from reports.schemas import ReportDetailOut, ReportFiltersOut, ReportSearchOut, ReportSearchParams
 
 router = Router(tags=["reports"], auth=viewer_auth)
@@ -11,29 +12,23 @@ router = Router(tags=["reports"], auth=viewer_auth)
 
 @router.get("/search", response=ReportSearchOut)
 def search_reports(request: HttpRequest, params: Query[ReportSearchParams]):
-    items, total, options = selectors.report_search(
-        page=params.page, page_size=params.page_size, **params.filters()
+    page = services.search_page(
+        filters=params.filters(), page=params.page, page_size=params.page_size, request=request
     )
     audit_note(
         request,
         action="report.search",
         object_type="report",
-        object_ids=[item["report_id"] for item in items],
-        result_count=total,
+        object_ids=page["ids"],
+        result_count=page["total"],
     )
-    return {
-        "data": items,
-        "total": total,
-        "page": params.page,
-        "page_size": params.page_size,
-        "filters": options,
-    }
+    return responses.json_response(page["content"])
 
 
 @router.get("/filters/options", response=ReportFiltersOut)
 def filter_options(request: HttpRequest):
     audit_note(request, action="report.filter_options")
-    return selectors.report_filter_options()
+    return responses.json_response(services.filter_options_content(request=request))
 
 
 @router.get("/{report_id}", response=ReportDetailOut)

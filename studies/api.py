@@ -4,8 +4,7 @@ from ninja import Query, Router
 from accounts.auth import viewer_auth
 from audit.services import audit_note
 from core import responses
-from core.cache import cached, data_version, key_of
-from studies import exports, selectors
+from studies import exports, selectors, services
 from studies.schemas import (
     FilterOptionsOut,
     StudyDetailOut,
@@ -19,30 +18,9 @@ router = Router(tags=["studies"], auth=viewer_auth)
 
 @router.get("/search", response=StudySearchOut)
 def search_studies(request: HttpRequest, params: Query[StudySearchParams]):
-    filters = params.filters()
-
-    def answer() -> dict:
-        studies, total, options = selectors.study_search(
-            page=params.page, page_size=params.page_size, version=version, **filters
-        )
-        body = {
-            "data": studies,
-            "total": total,
-            "page": params.page,
-            "page_size": params.page_size,
-            "filters": {k: options[k] for k in ("exam_statuses", "exam_sources", "exam_items")},
-        }
-        return {
-            "content": responses.render(request, StudySearchOut, body),
-            "ids": [s.exam_id for s in studies],
-            "total": total,
-        }
-
-    # The rendered page is reused until the next write to the studies table (see core.cache):
-    # staff open the same first pages and look up the same names all day.
-    version = data_version("studies")
-    page_key = key_of({**filters, "page": params.page, "page_size": params.page_size})
-    page = cached("studies", f"page:{page_key}", answer, version=version)
+    page = services.search_page(
+        filters=params.filters(), page=params.page, page_size=params.page_size, request=request
+    )
     audit_note(
         request,
         action="study.search",
@@ -56,12 +34,7 @@ def search_studies(request: HttpRequest, params: Query[StudySearchParams]):
 @router.get("/filters/options", response=FilterOptionsOut)
 def filter_options(request: HttpRequest):
     audit_note(request, action="study.filter_options")
-    content = cached(
-        "studies",
-        "options:rendered",
-        lambda: responses.render(request, FilterOptionsOut, selectors.study_filter_options()),
-    )
-    return responses.json_response(content)
+    return responses.json_response(services.filter_options_content(request=request))
 
 
 @router.get(

@@ -1,10 +1,11 @@
 """Every read of studies: the search that the API, the export and the web pages share."""
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from core import rawsql, search
@@ -148,6 +149,25 @@ def study_filter_options(*, version: int | None = None) -> dict[str, list[str]]:
     return cached("studies", "options", _filter_options, version=version)
 
 
+def study_value_counts(field: str) -> list[tuple[str, int]]:
+    """How many studies hold each value of ``field``."""
+    return list(Study.objects.values_list(field).annotate(n=Count("pk")).order_by())
+
+
+def study_search_total(
+    filters: dict[str, Any], *, version: int, compute: Callable[[], int] | None = None
+) -> int:
+    """The exact number of studies matching ``filters``, cached under the data version.
+
+    The total does not depend on the order: one count serves every sort of a search.
+    ``compute`` supplies a total counted another way (the warm-up's grouped counts).
+    """
+    key = key_of({k: v for k, v in filters.items() if k != "sort"})
+    return cached(
+        "studies", f"count:{key}", compute or study_list(**filters).count, version=version
+    )
+
+
 def study_search(
     *, page: int, page_size: int, version: int | None = None, **filters: Any
 ) -> tuple[list[Study], int, dict[str, list[str]]]:
@@ -159,9 +179,7 @@ def study_search(
     """
     if version is None:
         version = data_version("studies")
-    total = cached(
-        "studies", f"count:{key_of(filters)}", study_list(**filters).count, version=version
-    )
+    total = study_search_total(filters, version=version)
     queryset = study_list(**filters)
     sort = filters.get("sort") or "-order_datetime"
     if (filters.get("q") or "").strip() and search.uses_postgresql():

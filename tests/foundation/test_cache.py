@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-from core.cache import data_version
+from core.cache import clear, data_version
 from reports.models import Report
 from studies.models import Study
 from studies.selectors import study_list
@@ -65,8 +65,9 @@ def test_report_filter_options_follow_writes(viewer):
 
 
 def _uncached(client, url: str, params: dict) -> dict:  # noqa: ANN001
-    # A cleared cache makes the next answer come from plain queries again.
-    cache.clear()
+    # A cleared cache (this process's and the shared table) makes the next answer come from
+    # plain queries again.
+    clear()
     return client.get(url, params).json()
 
 
@@ -132,3 +133,32 @@ def test_deep_pages_are_the_same_rows_as_plain_offsets(viewer, monkeypatch):
     deep = [viewer.get(SEARCH, {"page": p, "page_size": 5}).json() for p in (1, 2, 3)]
     assert deep == plain
     assert [len(p["data"]) for p in deep] == [5, 5, 2]
+
+
+def test_answers_are_shared_between_processes(viewer, django_assert_num_queries):
+    StudyFactory.create_batch(3, exam_status="已审核")
+    first = viewer.get(SEARCH, {"exam_status": "已审核"}).json()
+    # Another worker process: its memory is empty, the shared table is not.
+    cache.clear()
+    # auth, data version, the shared table, audit
+    with django_assert_num_queries(4):
+        again = viewer.get(SEARCH, {"exam_status": "已审核"}).json()
+    assert again == first
+
+
+def test_the_warm_up_prepares_the_first_pages_exactly(viewer, django_assert_num_queries):
+    from studies.services import warm_caches
+
+    for n in range(25):
+        StudyFactory(exam_status="已审核" if n % 3 else "已登记", exam_source="门诊")
+    # no filter, then each listed status (2), source, item and equipment type
+    assert warm_caches() == 1 + 2 + 1 + 1 + 1
+    searches = ({}, {"exam_status": "已登记"}, {"exam_source": "门诊"})
+    warmed = []
+    for params in searches:
+        cache.clear()
+        with django_assert_num_queries(4):
+            warmed.append(viewer.get(SEARCH, params).json())
+    for params, answer in zip(searches, warmed, strict=True):
+        assert answer == _uncached(viewer, SEARCH, params)
+        assert answer["total"] == study_list(**params).count()

@@ -1,0 +1,93 @@
+"""The search answer as the API sends it, cached per data version, and its warm-up."""
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from core import responses
+from core.cache import cached, data_version, key_of
+from studies import selectors
+from studies.schemas import FilterOptionsOut, StudyFilterParams, StudySearchOut
+
+# The filters whose values the filter lists offer: the first page of each value is what staff
+# open first after an import, so the warm-up computes those.
+WARM_FILTERS = {
+    "exam_status": "exam_statuses",
+    "exam_source": "exam_sources",
+    "exam_item": "exam_items",
+    "equipment_type": "equipment_types",
+}
+
+
+def search_page(
+    *,
+    filters: dict[str, Any],
+    page: int,
+    page_size: int,
+    version: int | None = None,
+    request: HttpRequest | None = None,
+) -> dict[str, Any]:
+    """The rendered search answer (``content``) with its exam ids and total, for the audit.
+
+    Reused until the next write to the studies table (see core.cache): staff open the same
+    first pages and look up the same names all day.
+    """
+    if version is None:
+        version = data_version("studies")
+
+    def answer() -> dict[str, Any]:
+        studies, total, options = selectors.study_search(
+            page=page, page_size=page_size, version=version, **filters
+        )
+        body = {
+            "data": studies,
+            "total": total,
+            "page": page,
+            "page_size": page_size,
+            "filters": {k: options[k] for k in ("exam_statuses", "exam_sources", "exam_items")},
+        }
+        return {
+            "content": responses.render(request, StudySearchOut, body),
+            "ids": [s.exam_id for s in studies],
+            "total": total,
+        }
+
+    key = key_of({**filters, "page": page, "page_size": page_size})
+    return cached("studies", f"page:{key}", answer, version=version)
+
+
+def filter_options_content(
+    *, version: int | None = None, request: HttpRequest | None = None
+) -> bytes:
+    return cached(
+        "studies",
+        "options:rendered",
+        lambda: responses.render(
+            request, FilterOptionsOut, selectors.study_filter_options(version=version)
+        ),
+        version=version,
+    )
+
+
+def warm_caches(*, page_size: int = 20) -> int:
+    """Compute, for the current data, what the first requests after an import ask for: the
+    filter lists and the first page (with its exact total) of no filter and of each single
+    filter value. Called after every import, so that no user waits for a count over the whole
+    table. Returns the number of searches prepared."""
+    version = data_version("studies")
+    filter_options_content(version=version)
+    options = selectors.study_filter_options(version=version)
+    # One grouped count per filter instead of one count per value: the same exact numbers,
+    # read in a few scans.
+    totals = {(): selectors.study_list().count()}
+    for field in WARM_FILTERS:
+        totals.update(((field, value), n) for value, n in selectors.study_value_counts(field))
+    searches = [()] + [
+        (field, value) for field, listed in WARM_FILTERS.items() for value in options[listed]
+    ]
+    for search in searches:
+        filters = StudyFilterParams(**dict([search] if search else [])).filters()
+        total = totals.get(search, 0)
+        selectors.study_search_total(filters, version=version, compute=lambda n=total: n)
+        search_page(filters=filters, page=1, page_size=page_size, version=version)
+    return len(searches)
