@@ -45,7 +45,8 @@ def report_list(
     if q:
         text = Q(content__icontains=q)
         if text_index and search.wants_short_term_index(q):
-            text = search.short_term_candidates(CONTENT_CHARS, q) & text
+            candidates = search.short_term_candidates(CONTENT_CHARS, q)
+            text = candidates if search.candidates_are_exact(q) else candidates & text
         qs = qs.filter(text)
     if status:
         qs = qs.filter(status=status)

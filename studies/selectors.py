@@ -59,7 +59,8 @@ def study_list(
             | Q(exam_item__icontains=q)
         )
         if text_index and search.wants_short_term_index(q):
-            text = search.short_term_candidates(TEXT_CHARS, q) & text
+            candidates = search.short_term_candidates(TEXT_CHARS, q)
+            text = candidates if search.candidates_are_exact(q) else candidates & text
         qs = qs.filter(
             text
             | Q(exam_id__in=ids)

@@ -4,6 +4,7 @@ from http import HTTPStatus
 
 import pytest
 
+from studies.models import Study
 from tests.factories import StudyFactory, local
 
 pytestmark = pytest.mark.django_db
@@ -329,3 +330,21 @@ def test_the_short_search_index_matches_the_search_expression():
 
     migration = importlib.import_module("studies.migrations.0003_text_chars_index")
     assert migration.TEXT_CHARS == selectors.TEXT_CHARS
+
+
+@pytest.mark.parametrize("q", ["王", "z", "Z", "%", "_", "\\", "ß", "伟"])
+def test_one_character_terms_find_the_same_studies_as_a_plain_scan(viewer, three_studies, q):
+    StudyFactory(exam_id="ONE1", patient_name="王z%", exam_item="Straße")
+    StudyFactory(exam_id="ONE2", patient_name="a_b\\c", exam_description="ZZ 伟")
+    expected = sorted(
+        s.exam_id
+        for s in Study.objects.all()
+        if any(
+            q.lower() in (v or "").lower()
+            for v in (s.patient_name, s.exam_item, s.exam_description)
+        )
+        or q in (s.exam_id, s.medical_record_no, s.application_order_no)
+    )
+    body = viewer.get(SEARCH, {"q": q, "page_size": 100}).json()
+    assert sorted(s["exam_id"] for s in body["data"]) == expected
+    assert body["total"] == len(expected)
