@@ -12,7 +12,8 @@ missing). Steps (``--steps``, comma-separated, default all):
   servers  gunicorn sync / gunicorn gthread / uvicorn / granian (those installed), 2 workers
            each, the realistic mix at 100 clients, interleaved rounds: the one with the least
            server CPU per request and no errors is recommended (used later with --server auto)
-  search   single client, per query class: cold (first request after a data-version bump)
+  search   single client, per query class: cold (first request after an import: data-version
+           bump + the import's cache warm-up)
            and warm medians / p95; filter options; detail; report search q (Chinese, English)
   parity   the same search URLs against the legacy and the product: totals and rows compared
   compare  100 clients x 60 s, the legacy's realistic mix, legacy (A) and product (B)
@@ -1116,9 +1117,12 @@ def markdown(result: dict) -> str:
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
             *search_rows(result["search"], TARGETS["search_p95_ms"], TARGETS["search_median_ms"]),
             "",
-            "Cold = the first request after a data-version bump (what every import does): the "
-            "count and the filter lists are recomputed. Warm = after each URL was requested "
-            f"{result.get('warmup_passes', 3)} times (each of the 2 workers has its own cache). "
+            "Cold = the first request after an import: a data-version bump followed by the "
+            "import's warm-up (`warm_caches`: filter lists and the first page of no filter and "
+            "of each single filter value); every other count and page, and every `q` and "
+            "report search, is computed by that request. Warm = after each URL was requested "
+            f"{result.get('warmup_passes', 3)} times (each worker keeps answers in its memory, "
+            "in front of the cache table they share). "
             "App CPU / DB CPU = CPU ms per warm request of the app server's processes / of the "
             "PostgreSQL backends serving them; busy cores = the whole machine's during the warm samples.",
             "",
