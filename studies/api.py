@@ -1,4 +1,4 @@
-from django.http import FileResponse, HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest
 from ninja import Query, Router
 
 from accounts.auth import viewer_auth
@@ -51,17 +51,7 @@ def filter_options(request: HttpRequest):
 )
 def export_studies(request: HttpRequest, params: Query[StudyExportParams]):
     queryset = selectors.study_list(**params.filters())
-    if params.format == "csv":
-        count = queryset.count()
-        response = StreamingHttpResponse(
-            exports.csv_stream(queryset), content_type="text/csv; charset=utf-8"
-        )
-        filename = exports.export_filename("csv")
-    else:
-        handle, count = exports.write_xlsx(queryset)
-        response = FileResponse(handle, content_type=exports.XLSX_CONTENT_TYPE)
-        filename = exports.export_filename("xlsx")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response, count = exports.export_response(queryset, params.format)
     audit_note(
         request,
         action="study.export",

@@ -16,12 +16,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import (
-    FileResponse,
     HttpRequest,
     HttpResponse,
     HttpResponseBase,
     QueryDict,
-    StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
 from django.template import loader
@@ -301,16 +299,7 @@ def studies_export(request: HttpRequest) -> HttpResponseBase:
     """The API's export (same selector, same writers) of the current search."""
     params, _problems = parse_query(StudyExportParams, request.GET, ignore=("page", "page_size"))
     queryset = study_selectors.study_list(**params.filters())
-    if params.format == "csv":
-        count = queryset.count()
-        response: HttpResponseBase = StreamingHttpResponse(
-            exports.csv_stream(queryset), content_type="text/csv; charset=utf-8"
-        )
-    else:
-        handle, count = exports.write_xlsx(queryset)
-        response = FileResponse(handle, content_type=exports.XLSX_CONTENT_TYPE)
-    filename = exports.export_filename(params.format)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response, count = exports.export_response(queryset, params.format)
     audit_note(request, object_type="study", result_count=count, detail={"format": params.format})
     return response
 

@@ -2,12 +2,17 @@
 
 import csv
 import io
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 
 import openpyxl
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from python_calamine import CalamineWorkbook
 
-from studies.exports import EXPORT_HEADERS
+from studies import exports
+from studies.exports import EXPORT_HEADERS, inert_csv_text
 from tests.factories import StudyFactory, local
 
 pytestmark = pytest.mark.django_db
@@ -114,17 +119,128 @@ def test_export_rejects_unknown_format(viewer):
     )
 
 
-def test_export_splits_sheets_past_the_row_limit(monkeypatch):
-    from studies import exports
+def _chunks(response) -> list[bytes]:
+    return list(response.streaming_content)
 
-    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 3)
-    rows = [(f"E{n}",) + (None,) * 14 for n in range(5)]
-    handle, count = exports.write_xlsx(None, rows=rows)
-    workbook = openpyxl.load_workbook(handle)
-    assert count == 5
+
+def _csv_rows(response) -> list[list[str]]:
+    text = b"".join(response.streaming_content).decode("utf-8")
+    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+
+
+def test_xlsx_export_splits_sheets_past_the_row_limit_with_headers_repeated(viewer, monkeypatch):
+    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 3)  # stands for 1,048,576: 2 rows a sheet
+    for n in range(5):
+        StudyFactory(exam_id=f"E{n}")
+    response = viewer.get("/api/v1/studies/export", {"sort": "exam_id"})
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     assert workbook.sheetnames == ["studies", "studies_2", "studies_3"]
-    assert [r[0] for r in workbook["studies_2"].iter_rows(values_only=True)] == [
-        "检查号",
-        "E2",
-        "E3",
+    assert [
+        [r[0] for r in workbook[name].iter_rows(values_only=True)] for name in workbook.sheetnames
+    ] == [
+        ["检查号", "E0", "E1"],
+        ["检查号", "E2", "E3"],
+        ["检查号", "E4"],
     ]
+    assert workbook["studies_2"]["A1"].font.b
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_keeps_the_search_order(viewer, fmt):
+    for n in range(6):
+        StudyFactory(exam_id=f"S{n}", order_datetime=local(2025, 1, 1 + n))
+    expected = [s["exam_id"] for s in viewer.get("/api/v1/studies/search").json()["data"]]
+    response = viewer.get("/api/v1/studies/export", {"format": fmt})
+    if fmt == "csv":
+        ids = [row[0] for row in _csv_rows(response)[1:]]
+    else:
+        ids = [r[0] for r in _xlsx(response).active.iter_rows(min_row=2, values_only=True)]
+    assert ids == expected == [f"S{n}" for n in range(5, -1, -1)]
+
+
+def test_csv_export_writes_local_datetimes_to_the_second_and_nulls_as_empty(viewer, settings):
+    settings.TIME_ZONE = "Asia/Shanghai"
+    StudyFactory(
+        exam_id="T1",
+        order_datetime=datetime(2025, 12, 31, 16, 30, 59, 900000, tzinfo=UTC),
+        check_in_datetime=None,
+        patient_age=None,
+        medical_record_no=None,
+    )
+    row = dict(
+        zip(
+            HEADERS,
+            _csv_rows(viewer.get("/api/v1/studies/export", {"format": "csv"}))[1],
+            strict=True,
+        )
+    )
+    assert row["开单时间"] == "2026-01-01 00:30:59"
+    assert row["登记时间"] == row["年龄"] == row["病历号"] == ""
+
+
+def test_xlsx_export_writes_local_datetimes_as_dates(viewer, settings):
+    settings.TIME_ZONE = "Asia/Shanghai"
+    StudyFactory(exam_id="T1", order_datetime=datetime(2025, 12, 31, 16, 30, 15, tzinfo=UTC))
+    sheet = _xlsx(viewer.get("/api/v1/studies/export")).active
+    cell = sheet.cell(row=2, column=HEADERS.index("开单时间") + 1)
+    assert cell.is_date
+    assert cell.number_format == "yyyy\\-mm\\-dd\\ hh:mm:ss"
+    assert abs(cell.value - datetime(2026, 1, 1, 0, 30, 15)) < timedelta(milliseconds=1)
+
+
+TRICKY_TEXT = [
+    "a\rb\r\nc\nd",
+    "bell\x07 vt\x0b us\x1f end",
+    "literal _x0041_ and _x000D_",
+    "<b>&amp; 1 > 0</b>",
+    "  leading and trailing  ",
+    "\ttabbed",
+    "\ufeff结节\u2028\u2029\x7f",
+]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_round_trips_control_characters_and_markup(viewer, fmt):
+    for n, text in enumerate(TRICKY_TEXT):
+        StudyFactory(exam_id=f"X{n}", exam_description=text, certified_physician=text[:200])
+    response = viewer.get("/api/v1/studies/export", {"format": fmt, "sort": "exam_id"})
+    assert response.status_code == HTTPStatus.OK
+    column = HEADERS.index("检查描述")
+    if fmt == "csv":
+        values = [row[column] for row in _csv_rows(response)[1:]]
+        expected = [inert_csv_text(text) for text in TRICKY_TEXT]
+    else:
+        # calamine is what the importer reads .xlsx with; it decodes the _xHHHH_ escapes.
+        data = b"".join(response.streaming_content)
+        rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
+        values = [row[column] for row in rows[1:]]
+        expected = TRICKY_TEXT
+        openpyxl.load_workbook(io.BytesIO(data))  # well-formed XML for a second reader too
+    assert values == expected
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_streams_in_chunks(viewer, monkeypatch, fmt):
+    monkeypatch.setattr(exports, "CHUNK_BYTES", 1024)
+    for _ in range(40):
+        StudyFactory(exam_description="x" * 200)
+    response = viewer.get("/api/v1/studies/export", {"format": fmt})
+    assert response.streaming
+    chunks = iter(response.streaming_content)
+    first = next(chunks)
+    assert first.startswith(b"PK\x03\x04" if fmt == "xlsx" else "\ufeff检查号".encode())
+    assert len(list(chunks)) > 3
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_queries_do_not_grow_with_rows(viewer, fmt, django_assert_max_num_queries):
+    for _ in range(3):
+        StudyFactory()
+    with CaptureQueriesContext(connection) as few:
+        _chunks(viewer.get("/api/v1/studies/export", {"format": fmt}))
+    for _ in range(60):
+        StudyFactory()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        _chunks(viewer.get("/api/v1/studies/export", {"format": fmt}))
+    # Authentication, the count, the rows (with their session settings) and the audit event.
+    assert len(few.captured_queries) <= 12
