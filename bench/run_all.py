@@ -1087,7 +1087,7 @@ def markdown(result: dict) -> str:
             else ""
         ),
         "",
-        f"Data: {result['n']:,} studies, {result.get('reports', '?'):,} reports "
+        f"Data: {result['n']:,} studies, {result.get('reports', 0):,} reports "
         f"({result['database']}); server: **{result.get('server')}** with 2 workers.",
         "",
     ]

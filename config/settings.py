@@ -121,7 +121,10 @@ def _database() -> dict:
         options.setdefault("timeout", 20)
         options.setdefault(
             "init_command",
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+            # mmap and a 64 MB page cache: a search that reads many rows reads them from memory
+            # (measured at 100K studies: a full LIKE scan 140 -> 113 ms).
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+            "PRAGMA mmap_size=268435456; PRAGMA cache_size=-65536;",
         )
     else:
         # Client-side binding stays on (psycopg's default with Django): server-side prepared

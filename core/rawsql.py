@@ -8,8 +8,9 @@ the instances are the same as the ORM's.
 
 import functools
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Model
 from django.db.models.sql import Query
 
@@ -27,13 +28,23 @@ def _fields(model: type[Model]) -> tuple[list, list[str]]:
     return [f.get_col(model._meta.db_table) for f in fields], [f.attname for f in fields]
 
 
+def _converters(model: type[Model]) -> tuple[Any, dict]:
+    # Worked out once per model and connection (a process has one per thread): asking every
+    # field for its converters cost as much as the query.
+    real = connections[connection.alias]  # this thread's connection, not the shared proxy
+    cache = real.__dict__.setdefault("_rawsql_converters", {})
+    if model not in cache:
+        compiler = Query(model).get_compiler(connection=real)
+        cache[model] = (compiler, compiler.get_converters(_fields(model)[0]))
+    return cache[model]
+
+
 def instances(model: type[Model], rows: Iterable[Sequence]) -> list[Model]:
     """Instances of ``model`` from rows holding ``columns(model, ...)`` in that order."""
-    cols, names = _fields(model)
-    compiler = Query(model).get_compiler(connection=connection)
-    converters = compiler.get_converters(cols)
+    compiler, converters = _converters(model)
     if converters:
         rows = compiler.apply_converters(rows, converters)
+    names = _fields(model)[1]
     return [model.from_db(connection.alias, names, row) for row in rows]
 
 

@@ -13,6 +13,7 @@ from core.cache import cached, data_version, key_of
 from core.errors import NotFound
 from core.pagination import paginate
 from core.text import codepoint_order
+from studies import sqlite_search
 from studies.models import Study
 
 TEXT_SORT_FIELDS = {"patient_name", "exam_status", "exam_item", "exam_id"}
@@ -44,8 +45,9 @@ def study_list(
 ) -> QuerySet[Study]:
     """Studies matching the filters, in a stable order (ties broken by exam_id).
 
-    ``text_index=False`` leaves out the clause that lets PostgreSQL find 1–2 character terms
-    through the character index; the matches are the same.
+    ``text_index=False`` leaves out the clause that finds candidate rows through a text index
+    (PostgreSQL's character index for 1–2 character terms, SQLite's trigram index); the
+    matches are the same.
     """
     qs = Study.objects.all()
     q = (q or "").strip()
@@ -61,6 +63,8 @@ def study_list(
         if text_index and search.wants_short_term_index(q):
             candidates = search.short_term_candidates(TEXT_CHARS, q)
             text = candidates if search.candidates_are_exact(q) else candidates & text
+        elif text_index and (candidates := sqlite_search.text_candidates(q)) is not None:
+            text = candidates & text
         qs = qs.filter(
             text
             | Q(exam_id__in=ids)
@@ -176,7 +180,8 @@ def study_search(
 
     The total and the options are reused until the studies table changes: counting an
     unselective filter over a million rows is the most expensive part of a search.
-    The exact total also picks the plan of a text search's page (see ``_walks_date_index``).
+    The exact total also picks the plan of a text search's page
+    (see ``core.search.walks_date_index``).
     """
     if version is None:
         version = data_version("studies")
@@ -191,5 +196,9 @@ def study_search(
             queryset = study_list(**filters, text_index=False)
         else:
             queryset = queryset.order_by(*study_ordering(sort, filter_first=True))
+    elif (filters.get("q") or "").strip() and sqlite_search.walks_date_index(
+        sort=sort, total=total, rows_needed=page * page_size
+    ):
+        queryset = study_list(**filters, text_index=False)
     rows, total = paginate(queryset, page=page, page_size=page_size, total=total)
     return rows, total, study_filter_options(version=version)
