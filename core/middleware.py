@@ -52,3 +52,45 @@ def client_ip(request: HttpRequest) -> str | None:
         if forwarded:
             return forwarded.split(",")[0].strip()[:45] or None
     return request.META.get("REMOTE_ADDR") or None
+
+
+# Token-authenticated API calls carry no cookie session, no form and no page language: the
+# session, locale, login, messages and htmx middleware have nothing to do for them, and
+# running them cost a tenth of an API call's CPU. The API's browsable docs log in with the
+# session, so they keep the whole stack. (CSRF stays stock: `check --deploy` looks for it by
+# name, and it costs little for views that are exempt.)
+_PAGES_UNDER_API = ("/api/v1/docs", "/api/v1/openapi.json")
+
+
+def _token_api(path: str) -> bool:
+    return path.startswith(API_PREFIX) and not path.startswith(_PAGES_UNDER_API)
+
+
+def pages_only(base: type) -> type:
+    """``base`` (a middleware class) that lets token API calls pass straight through."""
+
+    class PagesOnly(base):
+        def __call__(self, request: HttpRequest):  # noqa: ANN204 — sync or async, as base
+            if _token_api(request.path_info):
+                return self.get_response(request)
+            return super().__call__(request)
+
+    PagesOnly.__name__ = PagesOnly.__qualname__ = base.__name__
+    PagesOnly.__module__ = __name__
+    PagesOnly.__doc__ = f"{base.__module__}.{base.__name__}, for pages only (not token API calls)."
+    return PagesOnly
+
+
+def _import(path: str) -> type:
+    from django.utils.module_loading import import_string
+
+    return import_string(path)
+
+
+SessionMiddleware = pages_only(_import("django.contrib.sessions.middleware.SessionMiddleware"))
+LocaleMiddleware = pages_only(_import("django.middleware.locale.LocaleMiddleware"))
+AuthenticationMiddleware = pages_only(
+    _import("django.contrib.auth.middleware.AuthenticationMiddleware")
+)
+MessageMiddleware = pages_only(_import("django.contrib.messages.middleware.MessageMiddleware"))
+HtmxMiddleware = pages_only(_import("django_htmx.middleware.HtmxMiddleware"))

@@ -123,3 +123,22 @@ def test_an_answer_whose_audit_event_cannot_be_written_is_withheld(viewer, monke
     response = viewer.get("/api/v1/studies/search")
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert "data" not in response.json()
+
+
+def test_token_api_calls_skip_the_page_middleware_but_pages_keep_it(viewer, make_user):
+    # A token API call: no cookie session is read or started, no page language negotiated.
+    viewer.cookies["sessionid"] = "not-a-session"
+    response = viewer.get("/api/v1/studies/search", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == HTTPStatus.OK
+    assert "sessionid" not in response.cookies
+    assert "Cookie" not in response.get("Vary", "")
+    assert "Content-Language" not in response
+    # The security headers still come with it.
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Cache-Control"] == "no-store"
+    # Pages under /api/ that log in with the session (the docs) keep the whole stack.
+    client = Client()
+    client.force_login(make_user("admin", is_staff=True))
+    docs = client.get("/api/v1/docs", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert docs.status_code == HTTPStatus.OK
+    assert docs["Content-Language"] == "zh-hans"
