@@ -11,12 +11,17 @@ Memory, per format:
 - ``.csv``: one row at a time (plus one validation pass over the bytes to settle the encoding).
 - ``.json``: one list item at a time, in two passes (the first collects the keys that make the
   header), so an item may not exceed ``ReaderLimits.max_json_item_bytes``.
-- ``.xlsx`` / ``.xls``: calamine parses the whole first sheet into a dense Rust grid
-  (rows × columns cells, about 32 bytes each plus the text) and the shared strings table;
-  only the Python row lists are built lazily. A 1,000,000 × 15 sheet costs about 1.4 GB.
-  That grid is also why ``.xlsx`` files are scanned first (see ``_check_xlsx``): a 5 KB
+- ``.xlsx``: the first worksheet is streamed, a piece of its XML at a time, into the values
+  calamine would give (``_stream_sheet``), plus the shared strings table as a Python list;
+  about 300 MB for a 1,000,000-row import, most of it the validator's set of keys. A form of
+  sheet the stream does not read hands over to calamine (see "streamed" below), which
+  parses the whole sheet into a dense Rust grid (rows × columns cells, about 32 bytes each
+  plus the text): a 1,000,000 × 15 sheet costs about 1.4 GB. That grid is also why
+  ``.xlsx`` files are scanned before calamine loads a sheet (see ``_check_xlsx``): a 5 KB
   workbook with one cell in A1 and one in XFD1048576 makes calamine allocate hundreds of GB
-  and abort the whole process, which no ``try`` can catch. An ``.xls`` cannot be checked so
+  and abort the whole process, which no ``try`` can catch. The streamed sheet is measured
+  the same way as it is read, and refused with the same message.
+- ``.xls``: calamine reads the whole sheet. An ``.xls`` cannot be checked so
   cheaply (its cell records address up to 65,536 × 65,536 cells, and a cycle in the compound
   file's sector chains makes calamine grow a buffer without end): it is parsed in a child
   process with a memory cap (``ReaderLimits.xls_memory_bytes``) and a time limit, which sends
@@ -44,6 +49,7 @@ from datetime import date, datetime, time, timedelta
 from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
+from xml.etree import ElementTree
 
 import python_calamine
 
@@ -602,8 +608,8 @@ def _open_workbook(
         path = _path_with_suffix(source, content, cleanup)
         if content == ".xls":
             return _xls_table(path, file_name, limits, cleanup)
-        _check_xlsx(path, limits)
-        return _calamine_table(path, content, file_name, limits, cleanup)
+        plan = _check_xlsx(path, limits, plan_streaming=True)
+        return _calamine_table(path, content, file_name, limits, cleanup, plan=plan)
     except BaseException:
         for step in reversed(cleanup):
             step()
@@ -643,7 +649,15 @@ def _calamine_table(
     file_name: str,
     limits: ReaderLimits,
     cleanup: list[Callable[[], None]],
+    *,
+    plan: _XlsxPlan | None = None,
 ) -> Table:
+    """The workbook's first worksheet as a Table.
+
+    With a ``plan`` (see ``_check_xlsx``) calamine only answers the workbook's metadata and the
+    first sheet is streamed (``_stream_sheet``); its span has not been checked, so calamine must
+    not load it unless ``_check_sheet_part`` passes first (which ``_fallback_rows`` does).
+    """
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
         cleanup.append(workbook.close)
@@ -654,10 +668,21 @@ def _calamine_table(
         ]
         if not sheets:
             raise FileFormatError("The workbook has no worksheet")
-        sheet = workbook.get_sheet_by_index(workbook.sheet_names.index(sheets[0]))
+        if plan is not None and plan.sheet_name != sheets[0]:
+            # The two readings of the workbook disagree: let calamine read it, checked first.
+            _check_sheet_part(path, plan.sheet_part, limits)
+            plan = None
+        sheet = None
+        if plan is None:
+            sheet = workbook.get_sheet_by_index(workbook.sheet_names.index(sheets[0]))
         # Only the first sheet is imported; data on another sheet (a long export continues
         # on 'studies_2') must not be dropped without a word.
         loaded = [name for name in sheets[1:] if workbook.get_sheet_by_name(name).height > 1]
+        sheet_names = list(workbook.sheet_names)
+        if plan is not None:
+            # The shared strings calamine holds are not needed any more: free them now.
+            cleanup.remove(workbook.close)
+            workbook.close()
     except python_calamine.PasswordError as exc:
         raise FileFormatError("The workbook is password-protected") from exc
     except ReaderError:
@@ -673,6 +698,9 @@ def _calamine_table(
             f"The workbook has data on more than one worksheet ({', '.join(loaded)}); only the "
             "first is imported: save each sheet as its own file"
         )
+
+    if plan is not None:
+        return _streamed_table(path, plan, file_name, sheets[0], sheet_names, limits, cleanup)
 
     def raw_rows() -> Iterator[Row]:
         # iter_rows() starts at sheet row 1 (padding leading empty rows) but at the first
@@ -690,7 +718,7 @@ def _calamine_table(
         headers=_make_headers(header_values, limits),
         header_row=header_row,
         sheet_name=sheets[0],
-        other_sheets=[name for name in workbook.sheet_names if name != sheets[0]],
+        other_sheets=[name for name in sheet_names if name != sheets[0]],
         _raw_rows=raw_rows,
         _cleanup=cleanup,
     )
@@ -797,7 +825,9 @@ def _xls_table(
 # --- .xlsx safety checks --------------------------------------------------------------
 
 
-def _check_xlsx(path: Path, limits: ReaderLimits) -> None:
+def _check_xlsx(
+    path: Path, limits: ReaderLimits, *, plan_streaming: bool = False
+) -> _XlsxPlan | None:
     """Refuse an .xlsx that would make calamine exhaust memory, before calamine opens it.
 
     First the zip directory alone (no inflating): entry count, declared total size and
@@ -805,6 +835,10 @@ def _check_xlsx(path: Path, limits: ReaderLimits) -> None:
     with an error when an entry inflates past its declared size. Then the parts calamine
     sizes its memory by are read as a stream: the sheets, for the span of their cells, and
     the shared strings table, whose declared ``uniqueCount`` calamine reserves up front.
+
+    With ``plan_streaming``, the first worksheet is left out of the span check when it can be
+    streamed (the returned plan): calamine will not load it, and the stream measures the
+    span itself. Otherwise None is returned and every sheet has been checked.
     """
     try:
         archive = zipfile.ZipFile(path)
@@ -837,12 +871,16 @@ def _check_xlsx(path: Path, limits: ReaderLimits) -> None:
         names = {_part_name(info.filename) for info in infos}
         if "xl/workbook.xml" not in names:
             raise FileFormatError("The file is not a valid .xlsx workbook")
+        plan = _plan_stream(archive) if plan_streaming else None
         for info in infos:
             name = _part_name(info.filename)
             if name == "xl/sharedstrings.xml":
                 _check_shared_strings(archive, info, limits)
             elif _SHEET_PART.match(name) and not name.endswith(".rels"):
+                if plan is not None and name == plan.sheet_part:
+                    continue
                 _check_sheet_span(archive, info, limits)
+    return plan
 
 
 def _part_name(filename: str) -> str:
@@ -993,3 +1031,504 @@ def _check_shared_strings(
         if len(seen) > _MB:
             break
     raise FileFormatError("The .xlsx workbook is damaged (no shared strings table)")
+
+
+def _check_sheet_part(path: Path, part: str, limits: ReaderLimits) -> None:
+    """The span check of one sheet part (by its lower-cased name), before calamine loads it."""
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if _part_name(info.filename) == part:
+                _check_sheet_span(archive, info, limits)
+
+
+# --- .xlsx, streamed ------------------------------------------------------------------
+#
+# calamine holds a whole sheet in memory (1.4 GB for a 1,000,000-row export), so the first
+# worksheet is read here instead, a piece of XML at a time, into the values calamine would
+# give. Only the forms that the exporters we know write are read this way: cells placed by
+# reference in row order, numbers, shared strings (plain or rich text), inline strings, and
+# numbers under date formats. Anything else (formulas, booleans, errors, phonetic runs,
+# '_x000D_' escapes, rows out of order, a 1904 workbook, namespace prefixes…) raises
+# _NotStreamable, and calamine reads the sheet from there on, after the span check: such a
+# file costs what it did before, and reads the same. tests/ingest/test_xlsx_stream.py keeps
+# calamine as the reference.
+
+
+class _NotStreamable(Exception):
+    """The sheet holds a form the streaming reader does not read; calamine takes over."""
+
+
+@dataclass(frozen=True)
+class _XlsxPlan:
+    """Where the first worksheet and its context live, for the streaming reader."""
+
+    sheet_name: str
+    sheet_part: str  # lower-cased, as _part_name gives it
+    shared_strings_part: str | None
+    # Style indexes (the cell's s="…") whose number format is a date or time.
+    date_styles: frozenset[str]
+
+
+_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_DOC_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_PLAN_PART_BYTES = 8 * _MB
+
+
+def _small_xml(archive: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo], part: str) -> Any:
+    info = names.get(part)
+    if info is None or info.file_size > _PLAN_PART_BYTES:
+        return None
+    try:
+        return ElementTree.fromstring(archive.read(info))
+    except (ElementTree.ParseError, zipfile.BadZipFile, EOFError, OSError, ValueError):
+        return None
+
+
+def _relationships(
+    archive: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo], part: str
+) -> dict[str, tuple[str, str]]:
+    """Relationship id → (type, target part name) of a part in xl/."""
+    root = _small_xml(archive, names, part)
+    if root is None:
+        return {}
+    found = {}
+    for rel in root.iter(f"{{{_REL_NS}}}Relationship"):
+        target = rel.get("Target", "").replace("\\", "/")
+        if rel.get("TargetMode") == "External" or not target:
+            continue
+        resolved = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        found[rel.get("Id", "")] = (rel.get("Type", ""), os.path.normpath(resolved).lower())
+    return found
+
+
+def _plan_stream(archive: zipfile.ZipFile) -> _XlsxPlan | None:
+    """A plan to stream the first worksheet, or None to leave the workbook to calamine.
+
+    Read from the workbook's small parts only (workbook, relationships, styles).
+    """
+    names = {_part_name(info.filename): info for info in archive.infolist()}
+    workbook = _small_xml(archive, names, "xl/workbook.xml")
+    if workbook is None or workbook.tag != f"{{{_MAIN_NS}}}workbook":
+        return None  # also the 'strict' OOXML namespace: calamine reads those
+    properties = workbook.find(f"{{{_MAIN_NS}}}workbookPr")
+    if properties is not None and properties.get("date1904", "0").lower() in ("1", "true"):
+        return None
+    rels = _relationships(archive, names, "xl/_rels/workbook.xml.rels")
+    first = None
+    for sheet in workbook.iter(f"{{{_MAIN_NS}}}sheet"):
+        kind, target = rels.get(sheet.get(f"{{{_DOC_REL_NS}}}id", ""), ("", ""))
+        if kind.endswith("/worksheet"):
+            first = (sheet.get("name", ""), target)
+            break
+    if first is None or first[1] not in names:
+        return None
+    strings = next((t for k, t in rels.values() if k.endswith("/sharedStrings")), None)
+    styles = next((t for k, t in rels.values() if k.endswith("/styles")), None)
+    date_styles = _date_styles(_small_xml(archive, names, styles) if styles else None)
+    if date_styles is None:
+        return None
+    return _XlsxPlan(
+        sheet_name=first[0],
+        sheet_part=first[1],
+        shared_strings_part=strings if strings in names else None,
+        date_styles=date_styles,
+    )
+
+
+def _date_styles(styles: Any) -> frozenset[str] | None:
+    """Indexes of cellXfs whose number format calamine reads as a date; None if unsure."""
+    if styles is None:
+        return frozenset()
+    if styles.tag != f"{{{_MAIN_NS}}}styleSheet":
+        return None
+    custom = {
+        fmt.get("numFmtId", ""): fmt.get("formatCode", "")
+        for fmt in styles.iter(f"{{{_MAIN_NS}}}numFmt")
+    }
+    cell_xfs = styles.find(f"{{{_MAIN_NS}}}cellXfs")
+    dates = set()
+    for index, xf in enumerate([] if cell_xfs is None else cell_xfs.findall(f"{{{_MAIN_NS}}}xf")):
+        number_format = xf.get("numFmtId", "0")
+        kind = (
+            _custom_format_kind(custom[number_format])
+            if number_format in custom
+            else _builtin_format_kind(number_format)
+        )
+        if kind == "duration":
+            return None  # calamine gives a timedelta; not a form a RIS exports
+        if kind == "date":
+            dates.add(str(index))
+    return frozenset(dates)
+
+
+def _builtin_format_kind(format_id: str) -> str:
+    # Excel's built-in number formats 14–22, 45 and 47 are dates and times, 46 a duration.
+    if format_id in ("14", "15", "16", "17", "18", "19", "20", "21", "22", "45", "47"):
+        return "date"
+    return "duration" if format_id == "46" else "other"
+
+
+def _custom_format_kind(code: str) -> str:
+    """calamine's reading of a custom number format (formats.rs), character by character."""
+    escaped = quoted = am_pm = hms = False
+    brackets = 0
+    previous = " "
+    for char in code:
+        if escaped:
+            escaped = False
+        elif char in "_\\*":
+            escaped = True
+        elif quoted:
+            if char == '"':
+                quoted = False
+        elif char == '"':
+            quoted = True
+        elif char == ";":
+            return "other"
+        elif char == "[":
+            brackets += 1
+        elif char == "]" and brackets == 1 and hms:
+            return "duration"
+        elif char == "]":
+            brackets = max(brackets - 1, 0)
+        elif char in "aA" and not am_pm and brackets == 0:
+            am_pm = True
+        elif brackets == 0 and char in ("pm/PM" if am_pm else "dmhysDMHYS"):
+            return "date"
+        elif not (hms and char.lower() == previous.lower()):
+            hms = previous == "[" and char in "mhsMHS"
+        previous = char
+    return "other"
+
+
+def _streamed_table(
+    path: Path,
+    plan: _XlsxPlan,
+    file_name: str,
+    sheet_name: str,
+    sheet_names: list[str],
+    limits: ReaderLimits,
+    cleanup: list[Callable[[], None]],
+) -> Table:
+    shared: list[str] | None = None
+
+    def absolute_rows() -> Iterator[Row]:
+        nonlocal shared
+        last = 0
+        try:
+            if shared is None and plan.shared_strings_part is not None:
+                shared = _load_shared_strings(path, plan.shared_strings_part)
+            for row_number, values in _stream_sheet(path, plan, shared or [], limits):
+                last = row_number
+                yield row_number, values
+            return
+        except _NotStreamable:
+            pass
+        yield from _fallback_rows(path, plan, sheet_name, limits, after=last)
+
+    header_row, header_values = _first_row(absolute_rows())
+    # Columns are counted from A here; calamine counts from the sheet's first used column.
+    # Dropping the blank columns before the header's first keeps the headers (and every
+    # imported value) what calamine gives.
+    offset = next(i for i, v in enumerate(header_values) if not _is_blank(v))
+    headers = _make_headers(header_values[offset:], limits)
+    width = len(headers)
+
+    def raw_rows() -> Iterator[Row]:
+        for row_number, values in absolute_rows():
+            if offset and any(not _is_blank(v) for v in values[:offset]):
+                # A cell left of the header is under a blank header: the row is not empty
+                # for calamine either, so keep it (sized so that Table.rows() keeps it).
+                cells = values[offset : offset + width]
+                yield row_number, cells + [None] * (width - len(cells))
+            elif offset:
+                yield row_number, values[offset:]
+            else:
+                yield row_number, values
+
+    return Table(
+        file_name=file_name,
+        format="xlsx",
+        headers=headers,
+        header_row=header_row,
+        sheet_name=sheet_name,
+        other_sheets=[name for name in sheet_names if name != sheet_name],
+        _raw_rows=raw_rows,
+        _cleanup=cleanup,
+    )
+
+
+def _fallback_rows(
+    path: Path, plan: _XlsxPlan, sheet_name: str, limits: ReaderLimits, *, after: int
+) -> Iterator[Row]:
+    """calamine's rows after row ``after``, with columns counted from A like the stream's."""
+    _check_sheet_part(path, plan.sheet_part, limits)
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+    except python_calamine.PasswordError as exc:
+        raise FileFormatError("The workbook is password-protected") from exc
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:
+        raise FileFormatError("The file is not a valid .xlsx workbook") from exc
+    try:
+        try:
+            sheet = workbook.get_sheet_by_name(sheet_name)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:
+            raise FileFormatError("The file is not a valid .xlsx workbook") from exc
+        start = sheet.start
+        pad = [None] * (start[1] if start else 0)
+        for row_number, values in enumerate(sheet.iter_rows(), start=1):
+            if row_number <= after:
+                continue
+            cells = [None if v == "" else v for v in values]
+            if all(_is_blank(v) for v in cells):
+                continue
+            yield row_number, pad + cells
+    finally:
+        workbook.close()
+
+
+_XML_WHITESPACE = " \t\n\r"
+_ENTITY = re.compile(r"&(#[0-9]+|#x[0-9A-Fa-f]+|lt|gt|amp|quot|apos);|&")
+_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+
+
+def _unescape(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            raise _NotStreamable  # a bare '&' is not XML
+        if name in _ENTITIES:
+            return _ENTITIES[name]
+        try:
+            return chr(int(name[2:], 16) if name[1] == "x" else int(name[1:]))
+        except (ValueError, OverflowError):
+            raise _NotStreamable from None
+
+    return _ENTITY.sub(replace, text)
+
+
+def _xml_text(raw: str, preserve: bool) -> str:
+    """A <t> element's text as calamine gives it: trimmed unless xml:space="preserve"."""
+    if "\r" in raw or "_x" in raw or "_X" in raw:
+        raise _NotStreamable  # line-end normalisation and OOXML escapes: calamine's business
+    text = raw if preserve else raw.strip(_XML_WHITESPACE)
+    return _unescape(text) if "&" in text else text
+
+
+def _xml_pieces(inflated: Iterator[bytes], end_tag: bytes) -> Iterator[str]:
+    """UTF-8 text cut after the last ``end_tag`` of each piece, so no element straddles two."""
+    tail = b""
+    for chunk in inflated:
+        buf = tail + chunk
+        cut = buf.rfind(end_tag)
+        if cut == -1:
+            if len(buf) > 64 * _MB:
+                raise _NotStreamable  # no sane export has a row or string this long
+            tail = buf
+            continue
+        cut += len(end_tag)
+        tail = buf[cut:]
+        try:
+            yield buf[:cut].decode("utf-8")
+        except UnicodeDecodeError:
+            raise _NotStreamable from None
+    try:
+        yield tail.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _NotStreamable from None
+
+
+def _open_part(path: Path, part: str) -> Iterator[bytes]:
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if _part_name(info.filename) == part:
+                yield from _inflated_chunks(archive, info)
+                return
+    raise _NotStreamable
+
+
+_SHARED_ITEM = re.compile(r"<si>(.*?)</si>|<si/>", re.S)
+_PLAIN_TEXT = re.compile(r'<t( xml:space="preserve")?>([^<]*)</t>|<t/>')
+_RICH_NOISE = re.compile(r"<rPr>.*?</rPr>|<rPr/>|<rPh\b[^>]*>.*?</rPh>|<phoneticPr\b[^>]*/>", re.S)
+_RICH_RUN = re.compile(r'<r><t( xml:space="preserve")?>([^<]*)</t></r>|<r><t/></r>')
+
+
+def _load_shared_strings(path: Path, part: str) -> list[str]:
+    """The shared strings table, read the way calamine reads it (runs joined, phonetics not)."""
+    strings: list[str] = []
+    started = False
+    for piece in _xml_pieces(_open_part(path, part), b"</si>"):
+        if not started:
+            if re.search(r"<[A-Za-z_][\w.\-]*:sst[\s>]", piece):
+                raise _NotStreamable
+            started = True
+        for item in _SHARED_ITEM.finditer(piece):
+            content = item.group(1) or ""
+            plain = _PLAIN_TEXT.fullmatch(content)
+            if plain is not None:
+                strings.append(_xml_text(plain.group(2) or "", bool(plain.group(1))))
+                continue
+            if not content:
+                strings.append("")
+                continue
+            rest = _RICH_NOISE.sub("", content)
+            plain = _PLAIN_TEXT.fullmatch(rest)
+            if plain is not None:
+                strings.append(_xml_text(plain.group(2) or "", bool(plain.group(1))))
+                continue
+            runs = list(_RICH_RUN.finditer(rest))
+            if sum(len(run.group(0)) for run in runs) != len(rest) or not runs:
+                raise _NotStreamable
+            strings.append("".join(_xml_text(r.group(2) or "", bool(r.group(1))) for r in runs))
+    return strings
+
+
+# One cell: reference, then the common forms (style, type, and an inline string or a <v>),
+# else the rest of the cell in the last group, which the stream does not read.
+_CELL = re.compile(
+    r'<c r="([A-Z]{1,3})([0-9]{1,10})"'
+    r'(?:(?: s="([0-9]+)")?(?: t="(s|n|inlineStr)")?'
+    r"(?:\s*/>|>(?:<is><t>([^<]*)</t></is>|<is><t xml:space=\"preserve\">([^<]*)</t></is>"
+    r"|<v>([^<]*)</v>|)</c>)"
+    r"|([^>]*?(?:/>|>.*?</c>)))",
+    re.S,
+)
+_NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_CELL_START = re.compile(r"<c[\s>]")
+_PREFIXED_CELL = re.compile(r"<[A-Za-z_][\w.\-]*:c[\s>/]")
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+def _excel_date(serial: float) -> datetime | date:
+    """calamine's reading of a serial under a date format: whole days a date, else a datetime
+    to the millisecond (rounded half away from zero)."""
+    if not 61 <= serial < 2_958_466:
+        raise _NotStreamable  # times of day, the 1900 leap-year bug, the far future
+    moment = _EXCEL_EPOCH + timedelta(milliseconds=int(serial * 86_400_000 + 0.5))
+    return moment.date() if serial == int(serial) else moment
+
+
+def _stream_sheet(
+    path: Path, plan: _XlsxPlan, shared: list[str], limits: ReaderLimits
+) -> Iterator[Row]:
+    """``(row_number, values)`` of the sheet's non-empty rows, columns counted from A.
+
+    Also measures the span of the cells the way ``_check_sheet_span`` does, and refuses with
+    its message, at the end, a sheet that calamine would have refused. The loop runs once per
+    cell (15 million times for a RIS export), hence its flat shape.
+    """
+    column_index: dict[str, int] = {}
+    date_styles = plan.date_styles
+    strings = len(shared)
+    row_key = ""
+    row_number = 0
+    values: list[Any] = []
+    low_row: int | None = None
+    high_row = 0
+    low_col = 1 << 30
+    high_col = -1
+    first_col = last_col = -1
+    blank_row = True
+    finished = False
+    first = True
+    for piece in _xml_pieces(_open_part(path, plan.sheet_part), b"</row>"):
+        if first:
+            first = False
+            if re.search(r"<[A-Za-z_][\w.\-]*:(?:worksheet|sheetData)[\s>/]", piece):
+                raise _NotStreamable
+        cells = _CELL.findall(piece)
+        # Every '<c ' or '<c>' must be a cell this pattern read (cells without a reference are
+        # placed by counting, which calamine does and the span check refuses).
+        if piece.count("<c") != len(cells) and len(_CELL_START.findall(piece)) != len(cells):
+            raise _NotStreamable
+        # calamine matches cells by local name: one under a prefix would be read there.
+        if ":c" in piece and _PREFIXED_CELL.search(piece):
+            raise _NotStreamable
+        if "</sheetData>" in piece:
+            finished = True
+        for letters, row_text, style, kind, inline, kept, number, other in cells:
+            if row_text != row_key:
+                current = int(row_text)
+                if current <= row_number:
+                    raise _NotStreamable  # rows out of order: calamine sorts them
+                if first_col >= 0:
+                    low_col = min(low_col, first_col)
+                    high_col = max(high_col, last_col)
+                if values and not blank_row:
+                    yield row_number, values
+                values = []
+                blank_row = True
+                row_key = row_text
+                row_number = current
+                first_col = last_col = -1
+                if low_row is None:
+                    low_row = current
+                high_row = current
+            column = column_index.get(letters)
+            if column is None:
+                column = _column_index(letters.encode()) - 1
+                column_index[letters] = column
+            if column <= last_col:
+                raise _NotStreamable
+            if first_col < 0:
+                first_col = column
+            last_col = column
+            if inline:
+                if kind != "inlineStr":
+                    raise _NotStreamable
+                if (
+                    inline[0] in _XML_WHITESPACE
+                    or inline[-1] in _XML_WHITESPACE
+                    or "&" in inline
+                    or "_" in inline
+                    or "\r" in inline
+                ):
+                    value: Any = _xml_text(inline, False)
+                    if not value:
+                        continue
+                else:
+                    value = inline
+            elif number:
+                if kind == "s":
+                    if not number.isdigit() or int(number) >= strings:
+                        raise _NotStreamable
+                    value = shared[int(number)]
+                    if not value:
+                        continue
+                elif kind == "inlineStr" or not _NUMBER.fullmatch(number):
+                    raise _NotStreamable
+                elif style in date_styles:
+                    value = _excel_date(float(number))
+                else:
+                    value = float(number)
+            elif kept:
+                if kind != "inlineStr":
+                    raise _NotStreamable
+                value = _xml_text(kept, True)
+            elif other:
+                raise _NotStreamable
+            else:
+                continue  # no value: an empty or a formatted-only cell
+            if blank_row and (value.strip() if type(value) is str else True):
+                blank_row = False
+            if column > len(values):
+                values.extend([None] * (column - len(values)))
+            values.append(value)
+    if not finished:
+        raise _NotStreamable  # truncated or not a worksheet: calamine says what it is
+    if values and not blank_row:
+        yield row_number, values
+    if low_row is not None:
+        height = high_row - low_row + 1
+        width = max(high_col, last_col) - min(low_col, first_col) + 1
+        if height * width > limits.max_cells:
+            raise FileTooComplex(
+                f"The worksheet spans {height:,} rows × {width:,} columns, more than the "
+                f"{limits.max_cells:,} cells this importer reads; delete stray cells far below "
+                "or to the right of the data"
+            )

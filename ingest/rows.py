@@ -67,7 +67,9 @@ def normalize_text(value: Any, *, max_length: int | None = None) -> str | None:
         raise ValueError("Expected text, not a list or object")
     else:
         text = cell_text(value)
-    text = _CONTROL_CHARS.sub("", text).strip()
+    # isprintable() is False for every control character (and for some harmless ones), so
+    # the regex only runs on the few cells that may hold one.
+    text = (text if text.isprintable() else _CONTROL_CHARS.sub("", text)).strip()
     if text[:1] == "'" and text[1:2] in _FORMULA_TRIGGERS:
         text = text[1:].strip()
     if not text:
@@ -163,6 +165,8 @@ def normalize_datetime(value: Any) -> datetime | None:
     """
     if value is None:
         return None
+    if type(value) is datetime and value.tzinfo is None:
+        return value.replace(microsecond=0) if value.microsecond else value
     if isinstance(value, bool):
         raise ValueError(INVALID_DATETIME)
     if isinstance(value, datetime):
@@ -265,16 +269,48 @@ class Field:
 
     def normalizer(self) -> Callable[[Any], Any]:
         if self.kind == "text":
-            return lambda v: normalize_text(v, max_length=self.max_length)
+            max_length = self.max_length
+            return lambda v: normalize_text(v, max_length=max_length)
         if self.kind == "int_age":
-            return normalize_age
+            return _remembered(normalize_age)
         if self.kind == "datetime":
             return normalize_datetime
         if self.kind == "gender":
-            return normalize_gender
+            return _remembered(normalize_gender)
         if self.kind == "choice":
-            return lambda v: normalize_choice(v, choices=self.choices)
+            choices = self.choices
+            return _remembered(lambda v: normalize_choice(v, choices=choices))
         raise ValueError(f"Unknown field kind {self.kind!r}")
+
+
+_REMEMBERED_VALUES = 10_000
+
+
+def _remembered(normalize: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``normalize`` with its answers for text cells remembered.
+
+    Genders, ages and choices come from a few hundred distinct texts in a file of a million
+    rows; the normalisers are pure, so each text is read once. Errors are remembered too and
+    raised afresh. Only ``str`` keys: 1, 1.0 and True are equal dict keys but not equal cells.
+    """
+    answers: dict[str, tuple[bool, Any]] = {}
+
+    def remembered(value: Any) -> Any:
+        if type(value) is not str:
+            return normalize(value)
+        known = answers.get(value)
+        if known is None:
+            try:
+                known = (True, normalize(value))
+            except ValueError as exc:
+                known = (False, str(exc))
+            if len(answers) < _REMEMBERED_VALUES:
+                answers[value] = known
+        if known[0]:
+            return known[1]
+        raise ValueError(known[1])
+
+    return remembered
 
 
 @dataclass(frozen=True)
@@ -441,25 +477,21 @@ def _error(row: int, column: str, value: Any, message: str) -> dict[str, Any]:
     return {"row": row, "column": column, "value": cell_text(value), "message": message}
 
 
-@dataclass(frozen=True)
-class _Column:
-    index: int
-    header: str
-    field: Field
-    normalize: Callable[[Any], Any]
-
-
 class RowNormalizer:
     """Turns one row's cells into ``{field: value}`` for the mapped fields (and defaults)."""
 
     def __init__(self, header_map: HeaderMap, schema: Schema) -> None:
         self.schema = schema
+        # (index, header, field name, normaliser, default, required): plain tuples, as this
+        # runs for every cell of the file.
         self._columns = [
-            _Column(
+            (
                 index,
                 header_map.headers[index],
-                schema.field(name),
+                name,
                 schema.field(name).normalizer(),
+                schema.field(name).default,
+                schema.field(name).required,
             )
             for index, name in sorted(header_map.columns.items())
         ]
@@ -477,20 +509,21 @@ class RowNormalizer:
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         record: dict[str, Any] = dict(self._absent_defaults)
         errors: list[dict[str, Any]] = []
-        for column in self._columns:
-            raw = values[column.index] if column.index < len(values) else None
+        size = len(values)
+        for index, header, name, normalize, default, required in self._columns:
+            raw = values[index] if index < size else None
             try:
-                value = column.normalize(raw)
+                value = normalize(raw)
             except ValueError as exc:
-                errors.append(_error(row_number, column.header, raw, str(exc)))
+                errors.append(_error(row_number, header, raw, str(exc)))
                 continue
             if value is None:
-                if column.field.default is not None:
-                    value = column.field.default
-                elif column.field.required:
-                    errors.append(_error(row_number, column.header, raw, MISSING_VALUE))
+                if default is not None:
+                    value = default
+                elif required:
+                    errors.append(_error(row_number, header, raw, MISSING_VALUE))
                     continue
-            record[column.field.name] = value
+            record[name] = value
         return record, errors
 
 

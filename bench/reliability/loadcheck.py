@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Load: 100 concurrent clients for 60 s on 1,000,000 studies (PostgreSQL), realistic mix.
 
-    .venv/bin/python bench/reliability/loadcheck.py [-n 1000000] [-c 100] [-d 60] [--drop]
+    .venv/bin/python bench/reliability/loadcheck.py [-n 1000000] [-c 100] [-d 60] [--drop] [--db NAME]
 
 Reuses the performance engineer's tools rather than rewriting them: ``bench/gen_db.py`` loads
 the data set into a database of this campaign (``mip_rel_load_<n>``, kept for the next run
@@ -55,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-d", type=float, default=60.0, help="measured seconds (≤ 60)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (README: 4)")
     parser.add_argument("--drop", action="store_true", help="drop the database afterwards")
+    parser.add_argument("--db", help="PostgreSQL database to use (default mip_rel_load_<n>); "
+                        "e.g. the performance benchmark's mip_bench_1m, which holds the same "
+                        "data set")  # fmt: skip
     parser.add_argument("--quiet-wait", type=float, default=300.0,
                         help="seconds to wait at most for a quiet machine (load average < 1.5)")  # fmt: skip
     args = parser.parse_args(argv)
@@ -62,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     if not BENCH_PY.exists():
         raise SystemExit(f"{BENCH_PY} missing: see bench/README.md (Set up)")
     work = Path(tempfile.mkdtemp(prefix="mip_rel_load_"))
-    db = Database("postgresql", f"mip_rel_load_{args.n}")
+    db = Database("postgresql", args.db or f"mip_rel_load_{args.n}")
     if not psql(f"SELECT 1 FROM pg_database WHERE datname = '{db.name}'"):
         psql(f'CREATE DATABASE "{db.name}"')
     env = db.env(**{**production_env(work), "LOG_LEVEL": "WARNING"})

@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=["auto", "postgresql", "sqlite"], default="auto")
     parser.add_argument("--suites", help="comma-separated subset of live,faults,load")
     parser.add_argument("--no-docs", action="store_true", help="do not touch docs/reliability.md")
+    parser.add_argument("--load-db", help="database for the load check (loadcheck.py --db)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
@@ -111,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         elif suite == "faults":
             figures += run_suite("faults", [], timeout=2400)
         elif suite == "load":
-            figures += run_suite("loadcheck", [], timeout=1200)
+            extra = ["--db", args.load_db] if args.load_db else []
+            figures += run_suite("loadcheck", extra, timeout=1200)
     date, commit = time.strftime("%Y-%m-%d"), git_commit()
 
     width = max((len(f["check"]) for f in figures), default=10)

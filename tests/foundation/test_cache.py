@@ -162,3 +162,19 @@ def test_the_warm_up_prepares_the_first_pages_exactly(viewer, django_assert_num_
     for params, answer in zip(searches, warmed, strict=True):
         assert answer == _uncached(viewer, SEARCH, params)
         assert answer["total"] == study_list(**params).count()
+
+
+def test_an_import_prepares_the_first_searches(
+    viewer, admin_client, tmp_path, django_assert_num_queries
+):
+    rows = [study_row(n, 检查状态="已审核" if n % 2 else "已登记") for n in range(1, 6)]
+    with write_xlsx(tmp_path / "first.xlsx", rows).open("rb") as fh:
+        assert admin_client.post("/api/v1/import/studies", {"file": fh}).status_code == 200
+    cache.clear()  # a worker that never served a search: only the shared table can answer
+    for params in ({}, {"exam_status": "已登记"}):
+        # auth, data version, the shared table, audit: nothing is counted
+        with django_assert_num_queries(4):
+            answer = viewer.get(SEARCH, params).json()
+        assert answer["total"] == study_list(**params).count()
+    with django_assert_num_queries(4):
+        viewer.get("/api/v1/studies/filters/options")

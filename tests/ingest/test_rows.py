@@ -464,6 +464,23 @@ def test_valid_rows_become_records_of_the_mapped_fields():
     assert validator.errors == []
 
 
+def test_a_text_seen_again_gives_the_same_value_or_the_same_error():
+    # Ages and genders are remembered per distinct text; each row still gets its own error.
+    rows = [(n, study_row(f"E{n}", age="abc" if n % 2 else "45岁")) for n in range(2, 8)]
+    records, validator = validate(rows)
+    assert [record["patient_age"] for _, record in records] == [45, 45, 45]
+    assert validator.errors == [
+        {"row": n, "column": "年龄", "value": "abc", "message": "Invalid age"} for n in (3, 5, 7)
+    ]
+
+
+def test_remembered_texts_are_not_confused_with_numbers():
+    records, _ = validate([(2, study_row("E1", age="45")), (3, study_row("E2", age=45.0))])
+    assert [record["patient_age"] for _, record in records] == [45, 45]
+    _, validator = validate([(2, study_row("E1", age=True))])
+    assert validator.errors[0]["message"] == "Invalid age"
+
+
 def test_row_errors_name_the_original_header_and_cell():
     headers = [" 检查号", "姓名", "性别", "年龄", "检查状态", "检查来源", "检查项目", "开单时间"]
     rows = [
