@@ -259,12 +259,15 @@ class Server:
     """gunicorn serving config.wsgi on a free loopback port, with its log in a file."""
 
     def __init__(self, procs: Procs, env: dict[str, str], log_path: Path, *, workers: int = 2,
-                 threads: int = 8, access_log: bool = True) -> None:  # fmt: skip
+                 threads: int = 8, access_log: bool = True,
+                 keep_alive: int | None = None) -> None:  # fmt: skip
         self.procs, self.log_path = procs, log_path
         self.port = free_port()
         cmd = [PYTHON, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{self.port}",
                "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
                "--timeout", "120", "--graceful-timeout", "5"]  # fmt: skip
+        if keep_alive is not None:
+            cmd += ["--keep-alive", str(keep_alive)]
         if access_log:
             # The quick start's access log (scripts/quickstart.sh), so its lines are checked too.
             cmd += ["--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT]
