@@ -256,13 +256,21 @@ def setup_django(env: dict[str, str]) -> None:
 
 
 class Server:
-    """gunicorn serving config.wsgi on a free loopback port, with its log in a file."""
+    """gunicorn (or granian, the README's production server) serving config.wsgi on a free
+    loopback port, with its log in a file."""
 
     def __init__(self, procs: Procs, env: dict[str, str], log_path: Path, *, workers: int = 2,
-                 threads: int = 8, access_log: bool = True,
-                 keep_alive: int | None = None) -> None:  # fmt: skip
+                 threads: int = 8, access_log: bool = True, keep_alive: int | None = None,
+                 kind: str = "gunicorn") -> None:  # fmt: skip
         self.procs, self.log_path = procs, log_path
         self.port = free_port()
+        if kind == "granian":
+            cmd = [PYTHON, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1",
+                   "--port", str(self.port), "--workers", str(workers),
+                   "--blocking-threads", str(threads), "--log-level", "warning",
+                   "config.wsgi:application"]  # fmt: skip
+            self.proc = procs.start(cmd, env=env, log_path=log_path)
+            return
         cmd = [PYTHON, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{self.port}",
                "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
                "--timeout", "120", "--graceful-timeout", "5"]  # fmt: skip

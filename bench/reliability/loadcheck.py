@@ -8,7 +8,7 @@ the data set into a database of this campaign (``mip_rel_load_<n>``, kept for th
 unless --drop; gen_db.py leaves a database that already holds the data set alone), and
 ``bench/legacy/load.py`` (run under ``bench/.venv``, which has aiohttp) sends the realistic mix
 with report search (``bench/mixes/realistic_reports.json``). The server is gunicorn as the
-README's Production section runs it (2 workers x 2 threads), with the production settings behind an
+README's Production section runs it (granian, 2 workers), with the production settings behind an
 HTTPS proxy header. Figure: errors (non-2xx/3xx or transport), requests/s, p50/p95/p99.
 """
 
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", type=int, default=1_000_000, help="studies")
     parser.add_argument("-c", type=int, default=100, help="concurrent clients")
     parser.add_argument("-d", type=float, default=60.0, help="measured seconds (≤ 60)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (README: 2)")
+    parser.add_argument("--workers", type=int, default=2, help="server workers (README: 2)")
     parser.add_argument("--drop", action="store_true", help="drop the database afterwards")
     parser.add_argument("--db", help="PostgreSQL database to use (default mip_rel_load_<n>); "
                         "e.g. the performance benchmark's mip_bench_1m, which holds the same "
@@ -93,9 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         )  # fmt: skip
         if created.returncode != 0:
             raise RuntimeError(created.stderr[-2000:])
-        # As the README's Production section runs it: gthread, 2 threads, no keep-alive.
-        server = Server(procs, env, work / "server.log", workers=args.workers, threads=2,
-                        access_log=False, keep_alive=0)  # fmt: skip
+        # As the README's Production section runs it: granian, 4 blocking threads per worker.
+        server = Server(procs, env, work / "server.log", workers=args.workers, threads=4,
+                        access_log=False, kind="granian")  # fmt: skip
         server.wait_ready(timeout=120)
         token = login(server.port, "rel_load", password)["access"]
         # Other tenants of this 2-core machine distort the figure: wait (bounded) for quiet.
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.c} concurrent clients × {args.d:g} s (after 5 s warm-up), bench/legacy/"
             f"load.py, mix bench/mixes/realistic_reports.json (search with and without q, "
             f"filters, detail, filter options, report search) on {args.n:,} studies, "
-            f"PostgreSQL, gunicorn {args.workers} workers x 2 threads (gthread, no keep-alive), "
+            f"PostgreSQL, granian {args.workers} workers x 4 threads (README), "
             "production settings, 2-core machine",
             f"{result['requests']:,} requests, errors {result['errors']}; "
             f"{result['rps']:.0f} req/s; p50 {latency['p50']:.0f} ms, p95 {latency['p95']:.0f} "
