@@ -1,10 +1,13 @@
 """Answers rendered once and served again as bytes while the data they show is unchanged."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Schema
 from ninja.renderers import JSONRenderer
+
+from core.cache import cached, data_version, key_of
 
 # The renderer and content type NinjaAPI uses by default, so a stored answer is byte for byte
 # the one Ninja would have produced from the same data.
@@ -22,3 +25,48 @@ def render(request: HttpRequest, schema: type[Schema], body: Any) -> bytes:
 
 def json_response(content: bytes) -> HttpResponse:
     return HttpResponse(content, content_type=JSON_CONTENT_TYPE)
+
+
+def cached_page(
+    data: str,
+    schema: type[Schema],
+    *,
+    search: Callable[[int], tuple[list, int, Any]],
+    ids: Callable[[list], list[str]],
+    params: dict[str, Any],
+    page: int,
+    page_size: int,
+    version: int | None = None,
+    request: HttpRequest | None = None,
+) -> dict[str, Any]:
+    """A list page as the API sends it (``content``), with the ids and total the audit records.
+
+    ``search(version)`` returns the page's rows, the exact total and the ``filters`` part of
+    the answer; the rendered answer is reused until the next write to ``data`` (core.cache).
+    """
+    if version is None:
+        version = data_version(data)
+
+    def answer() -> dict[str, Any]:
+        rows, total, filters = search(version)
+        body = {"data": rows, "total": total, "page": page, "page_size": page_size}
+        body["filters"] = filters
+        return {"content": render(request, schema, body), "ids": ids(rows), "total": total}
+
+    key = key_of({**params, "page": page, "page_size": page_size})
+    return cached(data, f"page:{key}", answer, version=version)
+
+
+def cached_render(
+    data: str,
+    name: str,
+    schema: type[Schema],
+    compute: Callable[[], Any],
+    *,
+    version: int | None = None,
+    request: HttpRequest | None = None,
+) -> bytes:
+    """``compute()`` rendered by ``schema``, reused until the next write to ``data``."""
+    return cached(
+        data, f"{name}:rendered", lambda: render(request, schema, compute()), version=version
+    )

@@ -5,7 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from core import responses
-from core.cache import cached, data_version, key_of
+from core.cache import data_version
 from reports import selectors
 from reports.schemas import ReportFilterParams, ReportFiltersOut, ReportSearchOut
 
@@ -20,40 +20,27 @@ def search_page(
 ) -> dict[str, Any]:
     """The rendered search answer (``content``) with its report ids and total, for the audit;
     reused until the next write to the reports table (see core.cache)."""
-    if version is None:
-        version = data_version("reports")
-
-    def answer() -> dict[str, Any]:
-        items, total, options = selectors.report_search(
-            page=page, page_size=page_size, version=version, **filters
-        )
-        body = {
-            "data": items,
-            "total": total,
-            "page": page,
-            "page_size": page_size,
-            "filters": options,
-        }
-        return {
-            "content": responses.render(request, ReportSearchOut, body),
-            "ids": [item["report_id"] for item in items],
-            "total": total,
-        }
-
-    key = key_of({**filters, "page": page, "page_size": page_size})
-    return cached("reports", f"page:{key}", answer, version=version)
+    return responses.cached_page(
+        "reports",
+        ReportSearchOut,
+        search=lambda v: selectors.report_search(
+            page=page, page_size=page_size, version=v, **filters
+        ),
+        ids=lambda items: [item["report_id"] for item in items],
+        params=filters, page=page, page_size=page_size, version=version, request=request,
+    )  # fmt: skip
 
 
 def filter_options_content(
     *, version: int | None = None, request: HttpRequest | None = None
 ) -> bytes:
-    return cached(
+    return responses.cached_render(
         "reports",
-        "options:rendered",
-        lambda: responses.render(
-            request, ReportFiltersOut, selectors.report_filter_options(version=version)
-        ),
+        "options",
+        ReportFiltersOut,
+        lambda: selectors.report_filter_options(version=version),
         version=version,
+        request=request,
     )
 
 

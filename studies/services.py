@@ -5,7 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from core import responses
-from core.cache import cached, data_version, key_of
+from core.cache import data_version
 from studies import selectors
 from studies.schemas import FilterOptionsOut, StudyFilterParams, StudySearchOut
 
@@ -32,40 +32,33 @@ def search_page(
     Reused until the next write to the studies table (see core.cache): staff open the same
     first pages and look up the same names all day.
     """
-    if version is None:
-        version = data_version("studies")
 
-    def answer() -> dict[str, Any]:
+    def search(v: int) -> tuple[list, int, dict]:
         studies, total, options = selectors.study_search(
-            page=page, page_size=page_size, version=version, **filters
+            page=page, page_size=page_size, version=v, **filters
         )
-        body = {
-            "data": studies,
-            "total": total,
-            "page": page,
-            "page_size": page_size,
-            "filters": {k: options[k] for k in ("exam_statuses", "exam_sources", "exam_items")},
-        }
-        return {
-            "content": responses.render(request, StudySearchOut, body),
-            "ids": [s.exam_id for s in studies],
-            "total": total,
-        }
+        listed = {k: options[k] for k in ("exam_statuses", "exam_sources", "exam_items")}
+        return studies, total, listed
 
-    key = key_of({**filters, "page": page, "page_size": page_size})
-    return cached("studies", f"page:{key}", answer, version=version)
+    return responses.cached_page(
+        "studies",
+        StudySearchOut,
+        search=search,
+        ids=lambda studies: [s.exam_id for s in studies],
+        params=filters, page=page, page_size=page_size, version=version, request=request,
+    )  # fmt: skip
 
 
 def filter_options_content(
     *, version: int | None = None, request: HttpRequest | None = None
 ) -> bytes:
-    return cached(
+    return responses.cached_render(
         "studies",
-        "options:rendered",
-        lambda: responses.render(
-            request, FilterOptionsOut, selectors.study_filter_options(version=version)
-        ),
+        "options",
+        FilterOptionsOut,
+        lambda: selectors.study_filter_options(version=version),
         version=version,
+        request=request,
     )
 
 
