@@ -1,13 +1,12 @@
 """Writing the audit log. Endpoints describe what they returned; the middleware writes once."""
 
-import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
 from django.http import HttpRequest
 
 from audit.models import AuditEvent
+from core import rawsql
 from core.middleware import client_ip
 
 
@@ -71,33 +70,6 @@ def audit_record(
         event.request_id = getattr(request, "request_id", "")
         event.method = request.method or ""
         event.path = request.path[:500]
-    _insert(event)
+    # The one write of every API call: plain SQL, no per-call statement compilation.
+    rawsql.insert(event)
     return event
-
-
-@functools.cache
-def _insert_sql() -> tuple[str, list]:
-    quote = connection.ops.quote_name
-    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-    sql = (
-        f"INSERT INTO {quote(AuditEvent._meta.db_table)} "
-        f"({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
-    )
-    return sql, fields
-
-
-def _insert(event: AuditEvent) -> None:
-    """INSERT the event with prepared field values; what ``save(force_insert=True)`` does,
-    without compiling the statement anew on each of the many calls per second."""
-    sql, fields = _insert_sql()
-    values = [f.get_db_prep_save(f.pre_save(event, add=True), connection) for f in fields]
-    with connection.cursor() as cursor:
-        if connection.features.can_return_columns_from_insert:
-            cursor.execute(sql + " RETURNING id", values)
-            event.pk = cursor.fetchone()[0]
-        else:
-            cursor.execute(sql, values)
-            event.pk = cursor.lastrowid
-    event._state.adding = False
-    event._state.db = connection.alias

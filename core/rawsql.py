@@ -53,3 +53,49 @@ def fetch(model: type[Model], sql: str, params: Sequence) -> list[Model]:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return instances(model, rows)
+
+
+@functools.cache
+def _select_by_sql(model: type[Model], column: str) -> str:
+    quote = connection.ops.quote_name
+    return (
+        f"SELECT {columns(model, 't')} FROM {quote(model._meta.db_table)} t "
+        f"WHERE t.{quote(column)} = %s"
+    )
+
+
+def fetch_by(model: type[Model], column: str, value: Any) -> list[Model]:
+    """The rows of ``model`` whose ``column`` equals ``value``."""
+    return fetch(model, _select_by_sql(model, column), [value])
+
+
+@functools.cache
+def _insert_sql(model: type[Model]) -> tuple[str, list]:
+    quote = connection.ops.quote_name
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    return sql, fields
+
+
+def insert(instance: Model) -> None:
+    """INSERT ``instance`` (auto primary key) with its fields' prepared values: what
+    ``save(force_insert=True)`` does, without compiling the statement anew on every call.
+    No save signals are sent."""
+    sql, fields = _insert_sql(type(instance))
+    values = [f.get_db_prep_save(f.pre_save(instance, add=True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        if connection.features.can_return_columns_from_insert:
+            cursor.execute(
+                sql + " RETURNING " + connection.ops.quote_name(type(instance)._meta.pk.column),
+                values,
+            )
+            instance.pk = cursor.fetchone()[0]
+        else:
+            cursor.execute(sql, values)
+            instance.pk = cursor.lastrowid
+    instance._state.adding = False
+    instance._state.db = connection.alias

@@ -49,8 +49,9 @@ def cached_page(
 
     def answer() -> dict[str, Any]:
         rows, total, filters = search(version)
-        body = {"data": rows, "total": total, "page": page, "page_size": page_size}
-        body["filters"] = filters
+        body = {
+            "data": rows, "total": total, "page": page, "page_size": page_size, "filters": filters
+        }  # fmt: skip
         return {"content": render(request, schema, body), "ids": ids(rows), "total": total}
 
     key = key_of({**params, "page": page, "page_size": page_size})

@@ -41,10 +41,9 @@ def candidates_are_exact(q: str) -> bool:
     """Whether the character index alone decides a match of ``q``, with no LIKE to recheck.
 
     For one character it does: some field holds it exactly when the characters of the
-    upper-cased fields include its upper case. Counting then needs no row of the table (a
-    bitmap scan skips pages the visibility map marks all-visible): 14,000 matches of one
-    surname in a million rows are counted in milliseconds instead of 160 ms. A character
-    whose upper case is longer (ß -> SS) keeps the LIKE.
+    upper-cased fields include its upper case, so the LIKE of every candidate row is not
+    evaluated (counting the 14,026 studies of one surname in a million rows: 163 -> 61 ms).
+    A character whose upper case is longer (ß -> SS) keeps the LIKE.
     """
     return len(q) == 1 and len(q.upper()) == 1
 

@@ -117,9 +117,9 @@ def report_search(
     """One page of search items (with snippets), the exact total and the filter options."""
     if version is None:
         version = data_version("reports")
-    # The total does not depend on the order: one count serves every sort of a search.
-    count_key = key_of({k: v for k, v in filters.items() if k != "sort"})
-    total = cached("reports", f"count:{count_key}", report_list(**filters).count, version=version)
+    total = cached(
+        "reports", f"count:{key_of(filters)}", report_list(**filters).count, version=version
+    )
     queryset = report_list(**filters)
     if (filters.get("q") or "").strip() and search.uses_postgresql():
         dense = search.walks_date_index(

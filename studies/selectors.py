@@ -108,8 +108,7 @@ def study_ordering(sort: str, *, filter_first: bool = False) -> list:
 
 def study_get(*, exam_id: str) -> Study:
     # exam_id is unique; plain SQL because this lookup is the most frequent call of all.
-    sql = f"SELECT {rawsql.columns(Study, 's')} FROM {Study._meta.db_table} s WHERE s.exam_id = %s"
-    found = rawsql.fetch(Study, sql, [exam_id])
+    found = rawsql.fetch_by(Study, "exam_id", exam_id)
     if not found:
         raise NotFound("Study not found")
     return found[0]
