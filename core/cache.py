@@ -16,6 +16,9 @@ _SHARED = SharedAnswer._meta.db_table
 
 T = TypeVar("T")
 
+# The version each data name's older shared answers were last removed below, in this process.
+_pruned: dict[str, int] = {}
+
 
 def data_version(name: str) -> int:
     """The current write counter of a versioned table ("studies" or "reports")."""
@@ -26,11 +29,20 @@ def data_version(name: str) -> int:
     return row[0] if row is not None else 0
 
 
-def cached(name: str, key: str, compute: Callable[[], T], *, version: int | None = None) -> T:
+def cached(
+    name: str,
+    key: str,
+    compute: Callable[[], T],
+    *,
+    version: int | None = None,
+    shared: bool = True,
+) -> T:
     """``compute()``'s answer, reused until the next write to the table ``name``.
 
     Looked up in this process's memory first, then in the table every process shares
     (``SharedAnswer``); computed only when neither has it, and then stored in both.
+    ``shared=False`` keeps an answer cheaper to compute than to share (a planner estimate) in
+    this process's memory only.
     Inside a transaction nothing is cached: what it sees may never be committed, and its
     version bump would then be reused by another writer.
     """
@@ -41,10 +53,11 @@ def cached(name: str, key: str, compute: Callable[[], T], *, version: int | None
     full_key = f"dv:{name}:{version}:{key}"
     value = cache.get(full_key)
     if value is None:
-        value = _shared_get(full_key)
+        value = _shared_get(full_key) if shared else None
         if value is None:
             value = compute()
-            _shared_set(name, version, full_key, value)
+            if shared:
+                _shared_set(name, version, full_key, value)
         cache.set(full_key, value, timeout=None)
     return value
 
@@ -66,13 +79,19 @@ def _shared_set(name: str, version: int, full_key: str, value: Any) -> None:
             "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (key) DO NOTHING",
             [full_key, name, version, data, timezone.now()],
         )
-        # Answers of older versions are never read again.
-        cursor.execute(f"DELETE FROM {_SHARED} WHERE name = %s AND version < %s", [name, version])
+        # Answers of older versions are never read again. Each process removes them once per
+        # version (the first time it stores an answer of that version), not on every store.
+        if _pruned.get(name) != version:
+            cursor.execute(
+                f"DELETE FROM {_SHARED} WHERE name = %s AND version < %s", [name, version]
+            )
+            _pruned[name] = version
 
 
 def clear() -> None:
     """Forget every cached answer, in this process and in the shared table."""
     cache.clear()
+    _pruned.clear()
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {_SHARED}")
 

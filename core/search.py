@@ -62,7 +62,9 @@ def _estimate(table: str) -> float:
 
 def walks_date_index(*, table: str, data: str, version: int, total: int, rows_needed: int) -> bool:
     """Whether walking the date index meets ``rows_needed`` matches cheaply (dense matches)."""
-    table_rows = max(cached(data, "reltuples", lambda: _estimate(table), version=version), total, 1)
+    table_rows = max(
+        cached(data, "reltuples", lambda: _estimate(table), version=version, shared=False), total, 1
+    )
     return total > 0 and rows_needed * table_rows / total <= WALK_LIMIT
 
 

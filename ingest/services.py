@@ -19,7 +19,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from core.errors import DomainError
@@ -235,8 +235,33 @@ def _run(
         _finish(batch, ImportBatch.Status.FAILED, outcome, message=f"{type(exc).__name__}: {exc}")
         raise
     result = _finish(batch, ImportBatch.Status.SUCCEEDED, outcome)
+    if outcome.created or outcome.updated:
+        _refresh_statistics(target)
     _warm_caches(target)
     return result
+
+
+def _refresh_statistics(target: Target) -> None:
+    """Give the planner the new data's statistics and PostgreSQL's visibility map the new rows.
+
+    Without statistics a table filled by an import is planned as if it were still empty (and
+    autovacuum, which would gather them later, may be off or far behind a million new rows);
+    without the visibility map, counts and deep pages read the table instead of the index.
+    """
+    if connection.in_atomic_block:
+        return  # VACUUM cannot run inside a transaction; the caller's data is not committed
+    try:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"VACUUM (ANALYZE) {_q(target.table)}")
+            else:
+                # A sampled ANALYZE: exact enough for the planner, and quick at any size.
+                cursor.execute("PRAGMA analysis_limit = 1000")
+                cursor.execute(f"ANALYZE {_q(target.table)}")
+    except DatabaseError:
+        # The import is committed; statistics that could not be refreshed are refreshed by
+        # autovacuum (or the next import) instead.
+        logger.exception("Refreshing the planner statistics after an import failed")
 
 
 def _warm_caches(target: Target) -> None:

@@ -1,6 +1,5 @@
 """Every read of studies: the search that the API, the export and the web pages share."""
 
-from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -153,23 +152,50 @@ def study_filter_options(*, version: int | None = None) -> dict[str, list[str]]:
     return cached("studies", "options", _filter_options, version=version)
 
 
-def study_value_counts(field: str) -> list[tuple[str, int]]:
-    """How many studies hold each value of ``field``."""
-    return list(Study.objects.values_list(field).annotate(n=Count("pk")).order_by())
+# The exact-match filters. Every combination of their values is answered from one grouped
+# count (study_group_counts) instead of a count over the table.
+GROUPED_FILTERS = ("exam_status", "exam_source", "exam_item", "equipment_type", "patient_gender")
 
 
-def study_search_total(
-    filters: dict[str, Any], *, version: int, compute: Callable[[], int] | None = None
-) -> int:
+def _group_counts() -> dict[tuple, int]:
+    rows = Study.objects.values_list(*GROUPED_FILTERS).annotate(n=Count("pk")).order_by()
+    return {tuple(row[:-1]): row[-1] for row in rows}
+
+
+def study_group_counts(*, version: int | None = None) -> dict[tuple, int]:
+    """How many studies hold each combination of the exact-match filters' values.
+
+    One scan of the table (~0.3 s at a million rows) gives a few thousand groups; the total
+    of any combination of those filters is then a sum over the groups, exact to the row.
+    """
+    return cached("studies", "groups", _group_counts, version=version)
+
+
+def grouped_total(filters: dict[str, Any], *, version: int | None = None) -> int | None:
+    """The exact total of a search that only uses exact-match filters, from the grouped count;
+    None for a search with a term or a date range, which must be counted."""
+    if (filters.get("q") or "").strip() or filters.get("date_from") or filters.get("date_to"):
+        return None
+    wanted = [(i, filters[f]) for i, f in enumerate(GROUPED_FILTERS) if filters.get(f)]
+    groups = study_group_counts(version=version)
+    return sum(n for key, n in groups.items() if all(key[i] == v for i, v in wanted))
+
+
+def study_search_total(filters: dict[str, Any], *, version: int) -> int:
     """The exact number of studies matching ``filters``, cached under the data version.
 
     The total does not depend on the order: one count serves every sort of a search.
-    ``compute`` supplies a total counted another way (the warm-up's grouped counts).
     """
+    total = grouped_total(filters, version=version)
+    if total is not None:
+        return total
     key = key_of({k: v for k, v in filters.items() if k != "sort"})
-    return cached(
-        "studies", f"count:{key}", compute or study_list(**filters).count, version=version
-    )
+    return cached("studies", f"count:{key}", study_list(**filters).count, version=version)
+
+
+def _combines_filters(filters: dict[str, Any]) -> bool:
+    used = [f for f in GROUPED_FILTERS if filters.get(f)]
+    return len(used) + bool(filters.get("date_from") or filters.get("date_to")) >= 2
 
 
 def study_search(
@@ -179,7 +205,7 @@ def study_search(
 
     The total and the options are reused until the studies table changes: counting an
     unselective filter over a million rows is the most expensive part of a search.
-    The exact total also picks the plan of a text search's page
+    The exact total also picks the plan of the page of a text search or of combined filters
     (see ``core.search.walks_date_index``).
     """
     if version is None:
@@ -199,5 +225,21 @@ def study_search(
         sort=sort, total=total, rows_needed=page * page_size
     ):
         queryset = study_list(**filters, text_index=False)
+    elif (
+        _combines_filters(filters)
+        and sort.lstrip("-") == "order_datetime"
+        and search.uses_postgresql()
+        and not search.walks_date_index(
+            table="studies_study",
+            data="studies",
+            version=version,
+            total=total,
+            rows_needed=page * page_size,
+        )  # fmt: skip
+    ):
+        # No index holds a combination of filters in date order, and the planner, which
+        # takes the filters as independent, may walk the date index through most of the
+        # table looking for a rare combination: the few matches are sorted instead.
+        queryset = queryset.order_by(*study_ordering(sort, filter_first=True))
     rows, total = paginate(queryset, page=page, page_size=page_size, total=total)
     return rows, total, study_filter_options(version=version)

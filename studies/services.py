@@ -64,23 +64,19 @@ def filter_options_content(
 
 def warm_caches(*, page_size: int = 20) -> int:
     """Compute, for the current data, what the first requests after an import ask for: the
-    filter lists and the first page (with its exact total) of no filter and of each single
-    filter value. Called after every import, so that no user waits for a count over the whole
-    table. Returns the number of searches prepared."""
+    filter lists, the grouped count that totals every combination of the exact-match filters,
+    and the first page of no filter and of each single filter value. Called after every
+    import, so that no user waits for a count over the whole table. Returns the number of
+    searches prepared."""
     version = data_version("studies")
     filter_options_content(version=version)
     options = selectors.study_filter_options(version=version)
-    # One grouped count per filter instead of one count per value: the same exact numbers,
-    # read in a few scans.
-    totals = {(): selectors.study_list().count()}
-    for field in WARM_FILTERS:
-        totals.update(((field, value), n) for value, n in selectors.study_value_counts(field))
-    searches = [()] + [
-        (field, value) for field, listed in WARM_FILTERS.items() for value in options[listed]
+    # The grouped count that answers every total of the exact-match filters.
+    selectors.study_group_counts(version=version)
+    searches = [{}] + [
+        {field: value} for field, listed in WARM_FILTERS.items() for value in options[listed]
     ]
     for search in searches:
-        filters = StudyFilterParams(**dict([search] if search else [])).filters()
-        total = totals.get(search, 0)
-        selectors.study_search_total(filters, version=version, compute=lambda n=total: n)
+        filters = StudyFilterParams(**search).filters()
         search_page(filters=filters, page=1, page_size=page_size, version=version)
     return len(searches)

@@ -7,6 +7,7 @@ from django.db import connection
 from core.cache import clear, data_version
 from reports.models import Report
 from studies.models import Study
+from studies.schemas import StudyFilterParams
 from studies.selectors import study_list
 from tests.factories import ReportFactory, StudyFactory, local
 from tests.ingest.helpers import study_row, write_xlsx
@@ -178,3 +179,70 @@ def test_an_import_prepares_the_first_searches(
         assert answer["total"] == study_list(**params).count()
     with django_assert_num_queries(4):
         viewer.get("/api/v1/studies/filters/options")
+
+
+def test_an_import_gives_the_planner_the_new_rows(admin_client, tmp_path):
+    rows = [study_row(n) for n in range(1, 8)]
+    with write_xlsx(tmp_path / "stats.xlsx", rows).open("rb") as fh:
+        assert admin_client.post("/api/v1/import/studies", {"file": fh}).status_code == 200
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT reltuples, relallvisible = relpages FROM pg_class WHERE relname = %s",
+                ["studies_study"],
+            )
+            assert cursor.fetchone() == (7, True)
+        else:
+            # main.: the import's staging statistics live in a temp.sqlite_stat1
+            cursor.execute("SELECT stat FROM main.sqlite_stat1 WHERE tbl = %s", ["studies_study"])
+            assert {int(stat.split()[0]) for (stat,) in cursor.fetchall()} == {7}
+
+
+COMBINATIONS = [
+    {"exam_status": "已审核", "exam_source": "门诊"},
+    {"exam_status": "已审核", "exam_source": "门诊", "equipment_type": "CT"},
+    {"exam_status": "已登记", "patient_gender": "F", "exam_item": "胸部CT平扫"},
+    {"exam_source": "急诊", "equipment_type": "MR", "patient_gender": "M"},
+    {"exam_status": "已取消", "exam_source": "门诊"},  # no such study
+    {"patient_gender": "M", "date_from": "2025-01-02"},
+    {"exam_status": "已审核", "exam_source": "门诊", "sort": "order_datetime"},
+]
+
+
+@pytest.mark.parametrize("walk_limit", [20_000, 0], ids=["planner", "filter-first"])
+def test_combined_filters_total_and_page_like_plain_queries(viewer, monkeypatch, walk_limit):
+    from core import search
+
+    # 0: every combination's page is fetched filter first (a rare combination in a big table)
+    monkeypatch.setattr(search, "WALK_LIMIT", walk_limit)
+    for n in range(40):
+        StudyFactory(
+            exam_status=("已审核", "已登记")[n % 2],
+            exam_source=("门诊", "急诊", "住院")[n % 3],
+            equipment_type=("CT", "MR")[n % 5 % 2],
+            exam_item=("胸部CT平扫", "头颅MR平扫")[n % 7 % 2],
+            patient_gender=("M", "F", None)[n % 4 % 3],
+            order_datetime=local(2025, 1, 1 + n % 5, 8, n),
+        )
+    for params in COMBINATIONS:
+        expected = study_list(**StudyFilterParams(**params).filters())
+        answer = viewer.get(SEARCH, {**params, "page_size": 4}).json()
+        assert answer["total"] == expected.count()
+        assert [s["exam_id"] for s in answer["data"]] == [s.exam_id for s in expected[:4]]
+    assert viewer.get(SEARCH, COMBINATIONS[4]).json()["total"] == 0
+
+
+def test_combined_filter_totals_follow_an_import(viewer, admin_client, tmp_path):
+    params = {"exam_status": "已审核", "exam_source": "门诊"}
+    StudyFactory.create_batch(3, **params)
+    assert viewer.get(SEARCH, params).json()["total"] == 3
+    rows = [study_row(n, 检查状态="已审核") for n in range(1, 6)]
+    with write_xlsx(tmp_path / "more.xlsx", rows).open("rb") as fh:
+        assert admin_client.post("/api/v1/import/studies", {"file": fh}).status_code == 200
+    assert viewer.get(SEARCH, params).json()["total"] == 3 + 5
+    for combination in (
+        {"exam_status": "已审核"},
+        {**params, "equipment_type": "CT", "patient_gender": "M"},
+        {**params, "exam_item": "胸部CT平扫"},
+    ):
+        assert viewer.get(SEARCH, combination).json()["total"] == study_list(**combination).count()
