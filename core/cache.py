@@ -3,7 +3,10 @@
 import hashlib
 import json
 import pickle
-from collections.abc import Callable
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.core.cache import cache
@@ -18,6 +21,28 @@ T = TypeVar("T")
 
 # The version each data name's older shared answers were last removed below, in this process.
 _pruned: dict[str, int] = {}
+
+
+class _Flight:
+    __slots__ = ("lock", "__weakref__")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+
+# One lock per answer being computed in this process, dropped when no thread holds it.
+_flights: weakref.WeakValueDictionary[str, _Flight] = weakref.WeakValueDictionary()
+_flights_guard = threading.Lock()
+
+
+@contextmanager
+def _one_at_a_time(full_key: str) -> Iterator[None]:
+    with _flights_guard:
+        flight = _flights.get(full_key)
+        if flight is None:
+            flight = _flights[full_key] = _Flight()
+    with flight.lock:
+        yield
 
 
 def data_version(name: str) -> int:
@@ -52,13 +77,20 @@ def cached(
         version = data_version(name)
     full_key = f"dv:{name}:{version}:{key}"
     value = cache.get(full_key)
-    if value is None:
-        value = _shared_get(full_key) if shared else None
+    if value is not None:
+        return value
+    # Right after an import many clients ask for the same new answer at once (a common term
+    # counted over a million rows); the threads of this process wait for the first one's
+    # answer instead of each computing it again.
+    with _one_at_a_time(full_key):
+        value = cache.get(full_key)
         if value is None:
-            value = compute()
-            if shared:
-                _shared_set(name, version, full_key, value)
-        cache.set(full_key, value, timeout=None)
+            value = _shared_get(full_key) if shared else None
+            if value is None:
+                value = compute()
+                if shared:
+                    _shared_set(name, version, full_key, value)
+            cache.set(full_key, value, timeout=None)
     return value
 
 

@@ -7,19 +7,27 @@ then decides exactly. Which plan fetches a page is chosen from the exact total o
 which the search knows (cached) before it fetches the page.
 """
 
+import unicodedata
 from datetime import timedelta
+from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, DateTimeField, ExpressionWrapper, F, Q, Value
+from django.db.models import BooleanField, DateTimeField, ExpressionWrapper, F, Model, Q, Value
 from django.db.models.expressions import OrderBy, RawSQL
+from django.db.models.query import QuerySet
 
 from core.cache import cached
+from core.pagination import paginate
 
 # Terms shorter than this cannot use the trigram indexes.
 TRIGRAM = 3
 # A search whose page the date index would meet within this many rows walks the index; a
 # rarer term sorts its matches instead, since the walk would read most of the table first.
 WALK_LIMIT = 20_000
+# A walk never reads past this many of the newest rows: a term frequent overall may be absent
+# from recent studies (an English word of older reports), and the walk would go on through the
+# table (6 s for one such term at a million rows).
+WALK_WINDOW = 2 * WALK_LIMIT
 
 
 def uses_postgresql() -> bool:
@@ -48,6 +56,17 @@ def candidates_are_exact(q: str) -> bool:
     return len(q) == 1 and len(q.upper()) == 1
 
 
+def is_caseless(q: str) -> bool:
+    """Whether ``q`` has no letter case at all (Chinese characters, digits), so that a
+    case-sensitive LIKE finds exactly what the case-insensitive one finds.
+
+    Letters of category Lo ("other letter") and digits have no upper or lower form and are no
+    other character's upper case; leaving out UPPER() on every row made counting a common
+    two-character term a quarter faster (255 -> 192 ms over a million rows).
+    """
+    return bool(q) and all(unicodedata.category(c) in ("Lo", "Nd") for c in q)
+
+
 def wants_short_term_index(q: str) -> bool:
     return uses_postgresql() and 0 < len(q) < TRIGRAM
 
@@ -73,3 +92,41 @@ def unindexed_order(field: str, *, descending: bool) -> OrderBy:
     the planner sorts the matches rather than walking the field's index to meet them."""
     shifted = ExpressionWrapper(F(field) + Value(timedelta(0)), output_field=DateTimeField())
     return shifted.desc() if descending else shifted.asc()
+
+
+def _window_edge(model: type[Model], field: str, descending: bool) -> tuple[Any]:
+    order = f"-{field}" if descending else field
+    edge = model.objects.order_by(order).values_list(field, flat=True)[WALK_WINDOW - 1 :][:1]
+    return (next(iter(edge), None),)  # a tuple: None (a small table) is an answer too
+
+
+def walked_page(
+    walk: QuerySet,
+    fallback: QuerySet,
+    *,
+    field: str,
+    descending: bool,
+    data: str,
+    version: int,
+    page: int,
+    page_size: int,
+    total: int,
+) -> list:
+    """A page read by walking the ``field`` index (``walk``), within the WALK_WINDOW newest
+    (or oldest) rows; when the matches there are too few for the page, the page of
+    ``fallback`` (the matches found through their own indexes, then sorted). Both querysets
+    hold the same rows in the same order, so the page is the same either way."""
+    (edge,) = cached(
+        data,
+        f"window:{field}:{descending}",
+        lambda: _window_edge(walk.model, field, descending),
+        version=version,
+        shared=False,
+    )
+    if edge is not None:
+        walk = walk.filter(**{f"{field}__{'gte' if descending else 'lte'}": edge})
+    rows, _ = paginate(walk, page=page, page_size=page_size, total=total)
+    if edge is None or len(rows) >= min(page_size, total - (page - 1) * page_size):
+        return rows
+    rows, _ = paginate(fallback, page=page, page_size=page_size, total=total)
+    return rows

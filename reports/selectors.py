@@ -43,8 +43,11 @@ def report_list(
     qs = Report.objects.select_related("study")
     q = (q or "").strip()
     if q:
-        text = Q(content__icontains=q)
-        if text_index and search.wants_short_term_index(q):
+        short = search.wants_short_term_index(q)
+        # As for studies: no UPPER() for a term without case where no trigram index is used.
+        caseless = (short or not text_index) and search.is_caseless(q)
+        text = Q(content__contains=q) if caseless else Q(content__icontains=q)
+        if text_index and short:
             candidates = search.short_term_candidates(CONTENT_CHARS, q)
             text = candidates if search.candidates_are_exact(q) else candidates & text
         qs = qs.filter(text)
@@ -120,13 +123,20 @@ def report_search(
     total = cached(
         "reports", f"count:{key_of(filters)}", report_list(**filters).count, version=version
     )
-    queryset = report_list(**filters)
-    if (filters.get("q") or "").strip() and search.uses_postgresql():
-        dense = search.walks_date_index(
-            table="reports_report", data="reports", version=version, total=total,
-            rows_needed=page * page_size,
+    text_search = bool((filters.get("q") or "").strip()) and search.uses_postgresql()
+    # A text search's matches found through the text indexes, then sorted; or, when they are
+    # dense, met by walking the date index (see core.search).
+    queryset = report_list(**filters, filter_first=text_search)
+    if text_search and search.walks_date_index(
+        table="reports_report", data="reports", version=version, total=total,
+        rows_needed=page * page_size,
+    ):  # fmt: skip
+        reports = search.walked_page(
+            report_list(**filters, text_index=False), queryset,
+            field="created_at", descending=True, data="reports", version=version,
+            page=page, page_size=page_size, total=total,
         )  # fmt: skip
-        queryset = report_list(**filters, text_index=not dense, filter_first=not dense)
-    reports, total = paginate(queryset, page=page, page_size=page_size, total=total)
+    else:
+        reports, total = paginate(queryset, page=page, page_size=page_size, total=total)
     items = [report_search_item(r, q=filters.get("q")) for r in reports]
     return items, total, report_filter_options(version=version)

@@ -54,12 +54,16 @@ def study_list(
         # Identifiers match whole values (as typed, or upper/lower-cased); free text matches
         # a substring. Django escapes % and _ in icontains, so they are taken literally.
         ids = {q, q.upper(), q.lower()}
+        short = search.wants_short_term_index(q)
+        # The trigram indexes serve the UPPER() form only; where none is used (a short term,
+        # a walk of the date index) a term without case is matched without it (same rows).
+        lookup = "contains" if (short or not text_index) and search.is_caseless(q) else "icontains"
         text = (
-            Q(patient_name__icontains=q)
-            | Q(exam_description__icontains=q)
-            | Q(exam_item__icontains=q)
+            Q(**{f"patient_name__{lookup}": q})
+            | Q(**{f"exam_description__{lookup}": q})
+            | Q(**{f"exam_item__{lookup}": q})
         )
-        if text_index and search.wants_short_term_index(q):
+        if text_index and short:
             candidates = search.short_term_candidates(TEXT_CHARS, q)
             text = candidates if search.candidates_are_exact(q) else candidates & text
         elif text_index and (candidates := sqlite_search.text_candidates(q)) is not None:
@@ -214,13 +218,18 @@ def study_search(
     queryset = study_list(**filters)
     sort = filters.get("sort") or "-order_datetime"
     if (filters.get("q") or "").strip() and search.uses_postgresql():
+        sorted_matches = queryset.order_by(*study_ordering(sort, filter_first=True))
         if sort.lstrip("-") == "order_datetime" and search.walks_date_index(
             table="studies_study", data="studies", version=version, total=total,
             rows_needed=page * page_size,
         ):  # fmt: skip
-            queryset = study_list(**filters, text_index=False)
-        else:
-            queryset = queryset.order_by(*study_ordering(sort, filter_first=True))
+            rows = search.walked_page(
+                study_list(**filters, text_index=False), sorted_matches,
+                field="order_datetime", descending=sort.startswith("-"), data="studies",
+                version=version, page=page, page_size=page_size, total=total,
+            )  # fmt: skip
+            return rows, total, study_filter_options(version=version)
+        queryset = sorted_matches
     elif (filters.get("q") or "").strip() and sqlite_search.walks_date_index(
         sort=sort, total=total, rows_needed=page * page_size
     ):

@@ -246,3 +246,61 @@ def test_combined_filter_totals_follow_an_import(viewer, admin_client, tmp_path)
         {**params, "exam_item": "胸部CT平扫"},
     ):
         assert viewer.get(SEARCH, combination).json()["total"] == study_list(**combination).count()
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_an_answer_asked_for_at_once_is_computed_once(shared):
+    import threading
+    import time
+
+    from django.db import connections
+
+    from core.cache import cached
+
+    calls, answers = [], []
+    start = threading.Barrier(6)
+
+    def compute() -> int:
+        calls.append(1)
+        time.sleep(0.2)  # a count over a million rows, while the other threads ask
+        return 42
+
+    def ask() -> None:
+        start.wait()
+        try:
+            answers.append(cached("studies", "slow", compute, version=7, shared=shared))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [42] * 6
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("window", [1, 3, 100])
+@pytest.mark.parametrize("sort", ["-order_datetime", "order_datetime"])
+def test_a_walk_of_the_date_index_that_meets_too_few_matches_gives_the_same_page(
+    viewer, monkeypatch, window, sort
+):
+    from core import search
+
+    # Every term walks the date index, and stops after `window` rows: the matches of "旧"
+    # are all among the oldest studies, those of "新" among the newest.
+    monkeypatch.setattr(search, "WALK_LIMIT", 10**9)
+    monkeypatch.setattr(search, "WALK_WINDOW", window)
+    for n in range(12):
+        StudyFactory(
+            patient_name=("旧" if n < 4 else "新") + f"{n}",
+            order_datetime=local(2025, 1, 1 + n, 8, 0),
+        )
+    for q in ("旧", "新", "旧1", "新1"):
+        params = {"q": q, "sort": sort, "page_size": 3}
+        expected = list(study_list(q=q, sort=sort).values_list("exam_id", flat=True))
+        for page in (1, 2, 3):
+            answer = viewer.get(SEARCH, {**params, "page": page}).json()
+            assert answer["total"] == len(expected)
+            assert [s["exam_id"] for s in answer["data"]] == expected[(page - 1) * 3 : page * 3]
