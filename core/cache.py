@@ -6,11 +6,11 @@ import pickle
 import threading
 import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from core.models import DataVersion, SharedAnswer
@@ -61,13 +61,15 @@ def cached(
     *,
     version: int | None = None,
     shared: bool = True,
+    costly: bool = False,
 ) -> T:
     """``compute()``'s answer, reused until the next write to the table ``name``.
 
     Looked up in this process's memory first, then in the table every process shares
     (``SharedAnswer``); computed only when neither has it, and then stored in both.
     ``shared=False`` keeps an answer cheaper to compute than to share (a planner estimate) in
-    this process's memory only.
+    this process's memory only. ``costly=True`` (a count that may read much of a table) also
+    makes the other processes wait for the one computing it, on PostgreSQL.
     Inside a transaction nothing is cached: what it sees may never be committed, and its
     version bump would then be reused by another writer.
     """
@@ -87,11 +89,33 @@ def cached(
         if value is None:
             value = _shared_get(full_key) if shared else None
             if value is None:
-                value = compute()
-                if shared:
-                    _shared_set(name, version, full_key, value)
+                with _across_processes(full_key, enabled=shared and costly):
+                    value = _shared_get(full_key) if shared and costly else None
+                    if value is None:
+                        value = compute()
+                        if shared:
+                            _shared_set(name, version, full_key, value)
             cache.set(full_key, value, timeout=None)
     return value
+
+
+@contextmanager
+def _across_processes(full_key: str, *, enabled: bool) -> Iterator[None]:
+    """Hold a PostgreSQL advisory lock named after ``full_key`` (when ``enabled``): the
+    workers' processes compute a costly answer once, the others then read it from the
+    shared table."""
+    if not enabled or connection.vendor != "postgresql":
+        yield
+        return
+    lock = int.from_bytes(hashlib.sha1(full_key.encode()).digest()[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [lock])
+    try:
+        yield
+    finally:
+        # A connection lost meanwhile has released the lock with its session.
+        with suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [lock])
 
 
 def _shared_get(full_key: str) -> Any:

@@ -121,7 +121,11 @@ def report_search(
     if version is None:
         version = data_version("reports")
     total = cached(
-        "reports", f"count:{key_of(filters)}", report_list(**filters).count, version=version
+        "reports",
+        f"count:{key_of(filters)}",
+        report_list(**filters).count,
+        version=version,
+        costly=True,
     )
     text_search = bool((filters.get("q") or "").strip()) and search.uses_postgresql()
     # A text search's matches found through the text indexes, then sorted; or, when they are

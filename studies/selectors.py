@@ -194,7 +194,9 @@ def study_search_total(filters: dict[str, Any], *, version: int) -> int:
     if total is not None:
         return total
     key = key_of({k: v for k, v in filters.items() if k != "sort"})
-    return cached("studies", f"count:{key}", study_list(**filters).count, version=version)
+    return cached(
+        "studies", f"count:{key}", study_list(**filters).count, version=version, costly=True
+    )
 
 
 def _combines_filters(filters: dict[str, Any]) -> bool:

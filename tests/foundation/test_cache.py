@@ -304,3 +304,43 @@ def test_a_walk_of_the_date_index_that_meets_too_few_matches_gives_the_same_page
             answer = viewer.get(SEARCH, {**params, "page": page}).json()
             assert answer["total"] == len(expected)
             assert [s["exam_id"] for s in answer["data"]] == expected[(page - 1) * 3 : page * 3]
+
+
+def test_a_costly_answer_is_computed_once_by_all_processes(monkeypatch):
+    import contextlib
+    import threading
+    import time
+
+    from django.db import connections
+
+    from core import cache as core_cache
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the workers' processes share a lock through PostgreSQL only")
+    # Threads without the in-process lock stand for the server's worker processes: each has
+    # its own connection, and only PostgreSQL's advisory lock keeps them from counting twice.
+    monkeypatch.setattr(core_cache, "_one_at_a_time", lambda key: contextlib.nullcontext())
+    calls, answers = [], []
+    start = threading.Barrier(4)
+
+    def compute() -> int:
+        calls.append(1)
+        time.sleep(0.3)
+        return 7
+
+    def ask() -> None:
+        start.wait()
+        try:
+            answers.append(core_cache.cached("studies", "costly", compute, version=3, costly=True))
+            cache.clear()  # the next ask of this "process" goes to the shared table
+            answers.append(core_cache.cached("studies", "costly", compute, version=3, costly=True))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [7] * 8
+    assert len(calls) == 1
