@@ -18,8 +18,9 @@ missing). Steps (``--steps``, comma-separated, default all):
            and warm medians / p95; filter options; detail; report search q (Chinese, English)
   parity   the same search URLs against the legacy and the product: totals and rows compared
   compare  100 clients x 60 s, the legacy's realistic mix, legacy (A) and product (B)
-           interleaved A B A B (bench/legacy/compare.py); then the product alone on the mix
-           extended with report search
+           interleaved A B A B (bench/legacy/compare.py), each run after 30 s of the same load
+           unmeasured (--load-warmup); then the product alone on the mix extended with report
+           search; then the product alone right after an import (bump + warm-up, no warm-up load)
   export   1M-row (all studies) CSV and .xlsx export through the API: total time, time to first
            byte, the server workers' peak RSS (VmHWM) before and after
   import   manage.py import_excel of the N-row .xlsx into an empty database, then again (upsert):
@@ -764,10 +765,13 @@ def step_compare(product: Server, legacy: Server, params_path: str, stamp: str, 
         "--b-token", product.token, "--params", params_path,
         "--mix", LEGACY / "mixes" / "realistic.json",
         "-c", args.load_c, "-d", args.load_d, "--rounds", args.rounds,
-        "--max-requests", 500_000, "--json-out", out_json,
+        "--warmup", args.load_warmup, "--max-requests", 500_000, "--json-out", out_json,
     ]  # fmt: skip
-    budget = args.rounds * 2 * (args.load_d + 2 + 1 + 40) + 120
-    log(f"compare: legacy vs product, c={args.load_c}, {args.rounds} rounds x {args.load_d}s")
+    budget = args.rounds * 2 * (args.load_d + args.load_warmup + 1 + 40) + 120
+    log(
+        f"compare: legacy vs product, c={args.load_c}, {args.rounds} rounds x "
+        f"({args.load_warmup:g}s warm-up + {args.load_d:g}s)"
+    )
     r = subprocess.run([str(c) for c in cmd], cwd=str(LEGACY), capture_output=True, text=True,
                        timeout=budget)  # fmt: skip
     (RESULTS / "logs").mkdir(parents=True, exist_ok=True)
@@ -783,6 +787,7 @@ def step_compare(product: Server, legacy: Server, params_path: str, stamp: str, 
     return {
         "concurrency": args.load_c,
         "duration_s": args.load_d,
+        "warmup_s": args.load_warmup,
         "rounds": args.rounds,
         "legacy": {
             "rps": total["rps"]["a"],
@@ -817,18 +822,17 @@ def step_compare(product: Server, legacy: Server, params_path: str, stamp: str, 
     }
 
 
-def step_extended_mix(product: Server, params_path: str, args) -> dict:
+def product_load(product: Server, mix: dict, params: dict, args, label: str) -> dict:
+    """The product alone under ``mix``: 100 clients (--load-c) for --load-d seconds, measured
+    from the first request (no warm-up)."""
     import load
 
-    mix = load.load_json(str(BENCH / "mixes" / "realistic_reports.json"))
-    plan = load.build_plan(
-        mix, load.load_json(write_product_params(params_path)), 1, load.PLAN_LENGTH
-    )
+    plan = load.build_plan(mix, params, 1, load.PLAN_LENGTH)
     cfg = load.Config(
-        product.base, plan, args.load_c, args.load_d, 2.0, load.auth_headers(product.token, []),
+        product.base, plan, args.load_c, args.load_d, 0.0, load.auth_headers(product.token, []),
         500_000, 30.0, "aiohttp", server_pids=[product.pid],
     )  # fmt: skip
-    log(f"product alone, mix with report search, c={args.load_c}, {args.load_d}s")
+    log(f"{label}, c={args.load_c}, {args.load_d}s")
     r = load.run(cfg)
     print(load.format_table(r), flush=True)
     return {
@@ -852,6 +856,26 @@ def step_extended_mix(product: Server, params_path: str, args) -> dict:
         },  # fmt: skip
         "error_samples": r.get("error_samples", [])[:5],
     }
+
+
+def step_extended_mix(product: Server, params_path: str, args) -> dict:
+    import load
+
+    mix = load.load_json(str(BENCH / "mixes" / "realistic_reports.json"))
+    params = load.load_json(write_product_params(params_path))
+    return product_load(product, mix, params, args, "product alone, mix with report search")
+
+
+def step_after_import(product: Server, helper: DbHelper, params_path: str, args) -> dict:
+    """The first minute after an import: a data-version bump and the import's warm-up, then the
+    legacy's realistic mix at once, every term and filter combination computed afresh."""
+    import load
+
+    helper.bump()
+    mix = load.load_json(str(LEGACY / "mixes" / "realistic.json"))
+    return product_load(
+        product, mix, load.load_json(params_path), args, "product alone, right after an import"
+    )
 
 
 def export_once(server: Server, fmt: str, timeout: float) -> dict:
@@ -1143,7 +1167,8 @@ def markdown(result: dict) -> str:
         ratio = c["rps_ratio_median"]
         lines += [
             f"### {c['concurrency']} concurrent clients x {c['duration_s']:g} s, realistic mix "
-            f"(A B A B, {c['rounds']} rounds; medians)",
+            f"(A B A B, {c['rounds']} rounds, each after {c.get('warmup_s', 2):g} s of the same "
+            "load unmeasured; medians)",
             "",
             "| system | req/s | p50 ms | p95 ms | p99 ms | errors | server CPU ms/req |",
             "|---|---|---|---|---|---|---|",
@@ -1166,6 +1191,17 @@ def markdown(result: dict) -> str:
             f"Product alone, the mix extended with report search ({e['concurrency']} clients x "
             f"{e['duration_s']:g} s): {e['rps']:.1f} req/s, p50 {fmt_ms(e['p50'])} / p95 "
             f"{fmt_ms(e['p95'])} / p99 {fmt_ms(e['p99'])} ms, {e['errors']} errors; per class p95: "
+            + ", ".join(f"{k} {fmt_ms(v['p95'])}" for k, v in e["classes"].items()),
+            "",
+        ]
+    if "after_import" in result:
+        e = result["after_import"]
+        lines += [
+            f"The first minute after an import (a data-version bump and the import's warm-up, "
+            f"then the realistic mix at once, measured from the first request; the product "
+            f"alone, {e['concurrency']} clients x {e['duration_s']:g} s): {e['rps']:.1f} req/s, "
+            f"p50 {fmt_ms(e['p50'])} / p95 {fmt_ms(e['p95'])} / p99 {fmt_ms(e['p99'])} ms, "
+            f"{e['errors']} errors; per class p95: "
             + ", ".join(f"{k} {fmt_ms(v['p95'])}" for k, v in e["classes"].items()),
             "",
         ]
@@ -1301,6 +1337,8 @@ def main(argv=None) -> int:
     ap.add_argument("--class-budget", type=float, default=60, help="seconds per class at most")
     ap.add_argument("--load-c", type=int, default=100)
     ap.add_argument("--load-d", type=float, default=60)
+    ap.add_argument("--load-warmup", type=float, default=30,
+                    help="unmeasured seconds of the same load before each compare run (≤ 30)")  # fmt: skip
     ap.add_argument("--rounds", type=int, default=2, help="A B pairs for the legacy comparison")
     ap.add_argument("--servers-c", type=int, default=100)
     ap.add_argument("--servers-d", type=float, default=20)
@@ -1434,6 +1472,14 @@ def main(argv=None) -> int:
                     save()
                     procs.stop(legacy.proc)
                     result["extended"] = step_extended_mix(product, files["params"], args)
+                    save()
+                    helper = DbHelper(pg, procs)
+                    try:
+                        result["after_import"] = step_after_import(
+                            product, helper, files["params"], args
+                        )
+                    finally:
+                        helper.close(procs)
                     save()
                 procs.stop(legacy.proc)
             product.stop()

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import logging
 import pickle
 import threading
 import weakref
@@ -16,6 +17,8 @@ from django.utils import timezone
 from core.models import DataVersion, SharedAnswer
 
 _SHARED = SharedAnswer._meta.db_table
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -142,6 +145,23 @@ def _shared_set(name: str, version: int, full_key: str, value: Any) -> None:
                 f"DELETE FROM {_SHARED} WHERE name = %s AND version < %s", [name, version]
             )
             _pruned[name] = version
+
+
+def tidy() -> None:
+    """Reclaim on PostgreSQL the rows a new data version left dead: the shared answers of the
+    older version and the version counters' old row versions.
+
+    Called after each warm-up, so that these small, busy tables stay small where autovacuum
+    is off or late (this machine's PostgreSQL had 48,000 dead answers in 98 MB after a day
+    of benchmark imports, read by every cache lookup).
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM {_SHARED}, {DataVersion._meta.db_table}")
+    except DatabaseError:
+        logger.warning("VACUUM of the cache tables failed", exc_info=True)
 
 
 def clear() -> None:

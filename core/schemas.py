@@ -13,7 +13,9 @@ DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 def format_local(value: datetime) -> str:
     """``YYYY-MM-DDTHH:MM:SS`` in TIME_ZONE's wall-clock time: no zone, no fraction."""
     if timezone.is_aware(value):
-        value = timezone.localtime(value)
+        # The default zone itself (nothing activates another): localtime() would look up the
+        # current zone for each of the ~60 datetimes of a page.
+        value = value.astimezone(timezone.get_default_timezone())
     return value.strftime(DATETIME_FORMAT)
 
 

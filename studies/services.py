@@ -5,7 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from core import responses
-from core.cache import data_version
+from core.cache import data_version, tidy
 from studies import selectors
 from studies.schemas import FilterOptionsOut, StudyFilterParams, StudySearchOut
 
@@ -79,4 +79,5 @@ def warm_caches(*, page_size: int = 20) -> int:
     for search in searches:
         filters = StudyFilterParams(**search).filters()
         search_page(filters=filters, page=1, page_size=page_size, version=version)
+    tidy()  # the older version's answers were removed by the first answer stored above
     return len(searches)

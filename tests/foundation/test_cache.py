@@ -3,6 +3,7 @@
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 
 from core.cache import clear, data_version
 from reports.models import Report
@@ -344,3 +345,27 @@ def test_a_costly_answer_is_computed_once_by_all_processes(monkeypatch):
         thread.join()
     assert answers == [7] * 8
     assert len(calls) == 1
+
+
+def test_the_warm_up_leaves_no_dead_answers_behind():
+    from studies.services import warm_caches
+
+    StudyFactory.create_batch(3)
+    warm_caches()
+    Study.objects.update(exam_status="已审核")  # a new data version
+    started = timezone.now()
+    warm_caches()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(DISTINCT version) FROM core_sharedanswer WHERE name = 'studies'"
+        )
+        assert cursor.fetchone() == (1,)
+        if connection.vendor == "postgresql":
+            # the older answers are not only deleted but vacuumed away
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT relname, last_vacuum >= %s FROM pg_stat_user_tables "
+                "WHERE relname IN ('core_sharedanswer', 'core_dataversion') ORDER BY relname",
+                [started],
+            )
+            assert cursor.fetchall() == [("core_dataversion", True), ("core_sharedanswer", True)]
