@@ -322,6 +322,23 @@ def server_cmd(kind: str, port: int) -> list:
     raise ValueError(kind)
 
 
+def install_server_extras() -> None:
+    """uvicorn for the product's interpreter, beside it (pip --target), so that the servers
+    step compares it too without making it a dependency of the product."""
+    if server_available("uvicorn"):
+        return
+    pin = next(
+        line.strip()
+        for line in (LEGACY / "requirements.txt").read_text().splitlines()
+        if line.startswith("uvicorn")
+    )
+    log(f"installing {pin} into {EXTRAS} for the servers step")
+    subprocess.run(
+        [str(PRODUCT_PY), "-m", "pip", "install", "-q", "--target", str(EXTRAS), pin],
+        check=False,
+    )
+
+
 def server_available(kind: str) -> bool:
     module = "gunicorn" if kind in ("gunicorn", "gthread") else kind
     env = dict(os.environ, PYTHONPATH=str(EXTRAS))
@@ -337,7 +354,8 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = db.env()
-        if kind in ("uvicorn", "granian"):
+        if kind == "uvicorn":
+            # only uvicorn comes from the extras; granian is the product's own dependency
             env["PYTHONPATH"] = str(EXTRAS)
         if kind == "uvicorn":
             # Persistent connections under ASGI gave 500s (issue notes): one per request there.
@@ -655,6 +673,7 @@ def step_servers(db, params_path, procs, user, args) -> dict:
     """The realistic mix at --servers-c clients on each server kind, interleaved rounds."""
     import load
 
+    install_server_extras()
     kinds = [k for k in SERVER_KINDS if server_available(k)]
     missing = [k for k in SERVER_KINDS if k not in kinds]
     if missing:
@@ -1148,9 +1167,10 @@ def markdown(result: dict) -> str:
             *search_rows(result["search"], TARGETS["search_p95_ms"], TARGETS["search_median_ms"]),
             "",
             "Cold = the first request after an import: a data-version bump followed by the "
-            "import's warm-up (`warm_caches`: filter lists and the first page of no filter and "
-            "of each single filter value); every other count and page, and every `q` and "
-            "report search, is computed by that request. Warm = after each URL was requested "
+            "import's warm-up (`warm_caches`: filter lists, one grouped count that totals every "
+            "combination of the exact-match filters, and the first page of no filter and of each "
+            "single filter value); every other page, every count of a `q` or date search and "
+            "every report search is computed by that request. Warm = after each URL was requested "
             f"{result.get('warmup_passes', 3)} times (each worker keeps answers in its memory, "
             "in front of the cache table they share). "
             "App CPU / DB CPU = CPU ms per warm request of the app server's processes / of the "

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db import DatabaseError, connection
+from django.http import HttpRequest
 from django.utils import timezone
 
 from core.models import DataVersion, SharedAnswer
@@ -21,6 +22,9 @@ _SHARED = SharedAnswer._meta.db_table
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# The data names whose tables' writes bump a version (core migration 0002's triggers).
+VERSIONED = ("studies", "reports")
 
 # The version each data name's older shared answers were last removed below, in this process.
 _pruned: dict[str, int] = {}
@@ -48,8 +52,15 @@ def _one_at_a_time(full_key: str) -> Iterator[None]:
         yield
 
 
-def data_version(name: str) -> int:
-    """The current write counter of a versioned table ("studies" or "reports")."""
+def data_version(name: str, request: HttpRequest | None = None) -> int:
+    """The current write counter of a versioned table ("studies" or "reports").
+
+    An API call reads the versions with its login (accounts.auth) at its start; given the
+    call's ``request``, that reading is used instead of another round trip.
+    """
+    known = getattr(request, "data_versions", None)
+    if known and name in known:
+        return known[name]
     # Read on every search: plain SQL, no per-call query compilation.
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT version FROM {DataVersion._meta.db_table} WHERE name = %s", [name])

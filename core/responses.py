@@ -45,7 +45,7 @@ def cached_page(
     the answer; the rendered answer is reused until the next write to ``data`` (core.cache).
     """
     if version is None:
-        version = data_version(data)
+        version = data_version(data, request)
 
     def answer() -> dict[str, Any]:
         rows, total, filters = search(version)
@@ -68,6 +68,8 @@ def cached_render(
     request: HttpRequest | None = None,
 ) -> bytes:
     """``compute()`` rendered by ``schema``, reused until the next write to ``data``."""
+    if version is None:
+        version = data_version(data, request)
     return cached(
         data, f"{name}:rendered", lambda: render(request, schema, compute()), version=version
     )
