@@ -101,15 +101,28 @@ def cached(
     with _one_at_a_time(full_key):
         value = cache.get(full_key)
         if value is None:
-            value = _shared_get(full_key) if shared else None
-            if value is None:
-                with _across_processes(full_key, enabled=shared and costly):
-                    value = _shared_get(full_key) if shared and costly else None
-                    if value is None:
-                        value = compute()
-                        if shared:
-                            _shared_set(name, version, full_key, value)
+            value = (
+                _shared_or_computed(name, version, full_key, compute, costly=costly)
+                if shared
+                else compute()
+            )
             cache.set(full_key, value, timeout=None)
+    return value
+
+
+def _shared_or_computed(
+    name: str, version: int, full_key: str, compute: Callable[[], T], *, costly: bool
+) -> T:
+    """The answer from the shared table, or computed and stored there."""
+    value = _shared_get(full_key)
+    if value is not None:
+        return value
+    with _across_processes(full_key, enabled=costly):
+        # Another process may have stored it while this one waited for the lock.
+        value = _shared_get(full_key) if costly else None
+        if value is None:
+            value = compute()
+            _shared_set(name, version, full_key, value)
     return value
 
 

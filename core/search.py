@@ -96,7 +96,9 @@ def unindexed_order(field: str, *, descending: bool) -> OrderBy:
 
 def _window_edge(model: type[Model], field: str, descending: bool) -> tuple[Any]:
     order = f"-{field}" if descending else field
-    edge = model.objects.order_by(order).values_list(field, flat=True)[WALK_WINDOW - 1 :][:1]
+    edge = model.objects.order_by(order).values_list(field, flat=True)[
+        WALK_WINDOW - 1 : WALK_WINDOW
+    ]
     return (next(iter(edge), None),)  # a tuple: None (a small table) is an answer too
 
 

@@ -248,12 +248,18 @@ def study_search(
     total = study_search_total(filters, version=version)
     queryset = study_list(**filters)
     sort = filters.get("sort") or "-order_datetime"
-    if (filters.get("q") or "").strip() and search.uses_postgresql():
-        sorted_matches = queryset.order_by(*study_ordering(sort, filter_first=True))
-        if sort.lstrip("-") == "order_datetime" and search.walks_date_index(
+    q = (filters.get("q") or "").strip()
+    by_date = sort.lstrip("-") == "order_datetime"
+
+    def dense() -> bool:
+        return search.walks_date_index(
             table="studies_study", data="studies", version=version, total=total,
             rows_needed=page * page_size,
-        ):  # fmt: skip
+        )  # fmt: skip
+
+    if q and search.uses_postgresql():
+        sorted_matches = queryset.order_by(*study_ordering(sort, filter_first=True))
+        if by_date and dense():
             rows = search.walked_page(
                 study_list(**filters, text_index=False), sorted_matches,
                 field="order_datetime", descending=sort.startswith("-"), data="studies",
@@ -261,22 +267,9 @@ def study_search(
             )  # fmt: skip
             return rows, total, study_filter_options(version=version)
         queryset = sorted_matches
-    elif (filters.get("q") or "").strip() and sqlite_search.walks_date_index(
-        sort=sort, total=total, rows_needed=page * page_size
-    ):
+    elif q and sqlite_search.walks_date_index(sort=sort, total=total, rows_needed=page * page_size):
         queryset = study_list(**filters, text_index=False)
-    elif (
-        _combines_filters(filters)
-        and sort.lstrip("-") == "order_datetime"
-        and search.uses_postgresql()
-        and not search.walks_date_index(
-            table="studies_study",
-            data="studies",
-            version=version,
-            total=total,
-            rows_needed=page * page_size,
-        )  # fmt: skip
-    ):
+    elif _combines_filters(filters) and by_date and search.uses_postgresql() and not dense():
         # No index holds a combination of filters in date order, and the planner, which
         # takes the filters as independent, may walk the date index through most of the
         # table looking for a rare combination: the few matches are sorted instead.

@@ -1,8 +1,12 @@
 """Cached totals and filter lists are exact: any write to the data makes them recompute."""
 
+import threading
+import time
+from collections.abc import Callable
+
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
 from django.utils import timezone
 
 from core.cache import clear, data_version
@@ -252,17 +256,29 @@ def test_combined_filter_totals_follow_an_import(viewer, admin_client, tmp_path)
         assert viewer.get(SEARCH, combination).json()["total"] == study_list(**combination).count()
 
 
+def _at_once(n: int, ask: Callable[[], None]) -> None:
+    """``ask`` in ``n`` threads started together, each with its own database connection."""
+    start = threading.Barrier(n)
+
+    def run() -> None:
+        start.wait()
+        try:
+            ask()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 @pytest.mark.parametrize("shared", [True, False])
 def test_an_answer_asked_for_at_once_is_computed_once(shared):
-    import threading
-    import time
-
-    from django.db import connections
-
     from core.cache import cached
 
     calls, answers = [], []
-    start = threading.Barrier(6)
 
     def compute() -> int:
         calls.append(1)
@@ -270,17 +286,9 @@ def test_an_answer_asked_for_at_once_is_computed_once(shared):
         return 42
 
     def ask() -> None:
-        start.wait()
-        try:
-            answers.append(cached("studies", "slow", compute, version=7, shared=shared))
-        finally:
-            connections.close_all()
+        answers.append(cached("studies", "slow", compute, version=7, shared=shared))
 
-    threads = [threading.Thread(target=ask) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _at_once(6, ask)
     assert answers == [42] * 6
     assert len(calls) == 1
 
@@ -312,10 +320,6 @@ def test_a_walk_of_the_date_index_that_meets_too_few_matches_gives_the_same_page
 
 def test_a_costly_answer_is_computed_once_by_all_processes(monkeypatch):
     import contextlib
-    import threading
-    import time
-
-    from django.db import connections
 
     from core import cache as core_cache
 
@@ -325,7 +329,6 @@ def test_a_costly_answer_is_computed_once_by_all_processes(monkeypatch):
     # its own connection, and only PostgreSQL's advisory lock keeps them from counting twice.
     monkeypatch.setattr(core_cache, "_one_at_a_time", lambda key: contextlib.nullcontext())
     calls, answers = [], []
-    start = threading.Barrier(4)
 
     def compute() -> int:
         calls.append(1)
@@ -333,19 +336,11 @@ def test_a_costly_answer_is_computed_once_by_all_processes(monkeypatch):
         return 7
 
     def ask() -> None:
-        start.wait()
-        try:
-            answers.append(core_cache.cached("studies", "costly", compute, version=3, costly=True))
-            cache.clear()  # the next ask of this "process" goes to the shared table
-            answers.append(core_cache.cached("studies", "costly", compute, version=3, costly=True))
-        finally:
-            connections.close_all()
+        answers.append(core_cache.cached("studies", "costly", compute, version=3, costly=True))
+        cache.clear()  # the next ask of this "process" goes to the shared table
+        answers.append(core_cache.cached("studies", "costly", compute, version=3, costly=True))
 
-    threads = [threading.Thread(target=ask) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _at_once(4, ask)
     assert answers == [7] * 8
     assert len(calls) == 1
 
