@@ -110,6 +110,20 @@ def cached(
     return value
 
 
+def stored(name: str, key: str, *, version: int) -> Any:
+    """The answer some process already computed for ``key`` under ``version``, or None;
+    nothing is computed (for an answer only a warm-up computes, too costly for a request)."""
+    if connection.in_atomic_block:
+        return None
+    full_key = f"dv:{name}:{version}:{key}"
+    value = cache.get(full_key)
+    if value is None:
+        value = _shared_get(full_key)
+        if value is not None:
+            cache.set(full_key, value, timeout=None)
+    return value
+
+
 def _shared_or_computed(
     name: str, version: int, full_key: str, compute: Callable[[], T], *, costly: bool
 ) -> T:

@@ -6,7 +6,9 @@ from django.http import HttpRequest
 
 from core import responses
 from core.cache import data_version, tidy
+from core.search import warm_window_edges
 from reports import selectors
+from reports.models import Report
 from reports.schemas import ReportFilterParams, ReportFiltersOut, ReportSearchOut
 
 
@@ -50,5 +52,6 @@ def warm_caches(*, page_size: int = 20) -> int:
     filter_options_content(version=version)
     filters = ReportFilterParams().filters()
     search_page(filters=filters, page=1, page_size=page_size, version=version)
+    warm_window_edges(Report, field="created_at", descending=True, data="reports")
     tidy()  # the older version's answers were removed by the first answer stored above
     return 2

@@ -1,15 +1,18 @@
 """Every read of studies: the search that the API, the export and the web pages share."""
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import chain, islice
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, TextField
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from core import rawsql, search
-from core.cache import cached, data_version, key_of
+from core.cache import cached, data_version, key_of, stored
 from core.errors import NotFound
 from core.pagination import paginate
 from core.text import codepoint_order
@@ -212,6 +215,56 @@ def grouped_total(filters: dict[str, Any], *, version: int | None = None) -> int
     return study_group_counts(version=version).total(wanted)
 
 
+# The text fields a term is searched in (with the identifiers, matched whole).
+TEXT_FIELDS = ("patient_name", "exam_item", "exam_description")
+
+
+def _character_counts() -> dict[str, int]:
+    texts = Study.objects.annotate(text=Concat(*TEXT_FIELDS, output_field=TextField())).values_list(
+        "text", flat=True
+    )
+    rows = texts.iterator(chunk_size=20_000)
+    counts: Counter[str] = Counter()
+    # Each study counts once per character, however often the character occurs in it.
+    while chunk := list(islice(rows, 20_000)):
+        counts.update(chain.from_iterable(map(set, chunk)))
+    return {char: n for char, n in counts.items() if search.is_caseless(char)}
+
+
+def study_character_counts(*, version: int) -> dict[str, int]:
+    """How many studies hold each character without letter case (a Chinese character, a
+    digit) in a searched text field, computed by the warm-up after an import.
+
+    The total of a one-character term (a surname) is then a lookup instead of a count over
+    its index (14,026 studies of 王 in a million: 25–55 ms). One pass over the table in
+    Python (4 s at a million rows) is the cheapest exact way found: the same in SQL took 10 s.
+    """
+    return cached("studies", "characters", _character_counts, version=version)
+
+
+def _one_character_total(q: str, version: int) -> int | None:
+    """The exact total of a search for the caseless character ``q`` alone, or None when the
+    warm-up's character counts are not there (a write since the last import)."""
+    counts = stored("studies", "characters", version=version)
+    if counts is None:
+        return None
+    # Studies whose identifier is the character itself and whose text does not hold it.
+    others = Study.objects.filter(
+        Q(exam_id=q) | Q(medical_record_no=q) | Q(application_order_no=q)
+    ).exclude(Q.create([(f"{field}__contains", q) for field in TEXT_FIELDS], connector=Q.OR))
+    return counts.get(q, 0) + others.count()
+
+
+def _count(filters: dict[str, Any], version: int) -> int:
+    q = (filters.get("q") or "").strip()
+    alone = not any(v for k, v in filters.items() if k not in ("q", "sort"))
+    if alone and len(q) == 1 and search.is_caseless(q):
+        total = _one_character_total(q, version)
+        if total is not None:
+            return total
+    return study_list(**filters).count()
+
+
 def study_search_total(filters: dict[str, Any], *, version: int) -> int:
     """The exact number of studies matching ``filters``, cached under the data version.
 
@@ -224,7 +277,11 @@ def study_search_total(filters: dict[str, Any], *, version: int) -> int:
     # A term may match most of the table; a date range is counted from its index alone.
     costly = bool((filters.get("q") or "").strip())
     return cached(
-        "studies", f"count:{key}", study_list(**filters).count, version=version, costly=costly
+        "studies",
+        f"count:{key}",
+        lambda: _count(filters, version),
+        version=version,
+        costly=costly,
     )
 
 

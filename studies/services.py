@@ -6,7 +6,9 @@ from django.http import HttpRequest
 
 from core import responses
 from core.cache import data_version, tidy
+from core.search import warm_window_edges
 from studies import selectors
+from studies.models import Study
 from studies.schemas import FilterOptionsOut, StudyFilterParams, StudySearchOut
 
 # The filters whose values the filter lists offer: the first page of each value is what staff
@@ -73,6 +75,9 @@ def warm_caches(*, page_size: int = 20) -> int:
     options = selectors.study_filter_options(version=version)
     # The grouped count that answers every total of the exact-match filters.
     selectors.study_group_counts(version=version)
+    # The totals of one-character terms, and where the newest rows end for a term's walk.
+    selectors.study_character_counts(version=version)
+    warm_window_edges(Study, field="order_datetime", descending=True, data="studies")
     searches = [{}] + [
         {field: value} for field, listed in WARM_FILTERS.items() for value in options[listed]
     ]

@@ -303,7 +303,7 @@ def test_a_walk_of_the_date_index_that_meets_too_few_matches_gives_the_same_page
     # Every term walks the date index, and stops after `window` rows: the matches of "旧"
     # are all among the oldest studies, those of "新" among the newest.
     monkeypatch.setattr(search, "WALK_LIMIT", 10**9)
-    monkeypatch.setattr(search, "WALK_WINDOW", window)
+    monkeypatch.setattr(search, "WALK_WINDOWS", (window,))
     for n in range(12):
         StudyFactory(
             patient_name=("旧" if n < 4 else "新") + f"{n}",
@@ -367,3 +367,73 @@ def test_the_warm_up_leaves_no_dead_answers_behind():
                 [started],
             )
             assert cursor.fetchall() == [("core_dataversion", True), ("core_sharedanswer", True)]
+
+
+def test_one_character_totals_after_an_import_are_exact(viewer, admin_client, tmp_path):
+    from core.cache import stored
+
+    rows = [
+        study_row(1, 姓名="王芳芳", 检查描述="双肺纹理清晰"),  # 芳 twice in one study: one study
+        study_row(2, 姓名="李王", 检查项目="头颅MR平扫"),
+        study_row(3, 姓名="Wang Li", 检查描述="右肺结节5mm"),  # a digit in the description
+        study_row(4, 姓名="张伟", 病历号="王"),  # the term is this study's record number only
+        study_row(5, 姓名="赵六", 检查号="5", 检查描述="未见异常"),  # an identifier equal to "5"
+        study_row(6, 检查描述=None),
+    ]
+    with write_xlsx(tmp_path / "one.xlsx", rows).open("rb") as fh:
+        assert admin_client.post("/api/v1/import/studies", {"file": fh}).status_code == 200
+    # The import's warm-up counted the characters; the searches below are answered from them.
+    counts = stored("studies", "characters", version=data_version("studies"))
+    assert counts["芳"] == 1 and counts["王"] == 2 and counts["5"] == 1
+    assert "W" not in counts  # a letter has case: its terms are counted by the database
+    for q in ("王", "芳", "李", "肺", "5", "平", "W", "w", "x", "鑫", "CT", "王芳"):
+        expected = study_list(q=q, text_index=False)
+        answer = viewer.get(SEARCH, {"q": q, "page_size": 2}).json()
+        assert answer["total"] == expected.count(), q
+        assert [s["exam_id"] for s in answer["data"]] == [s.exam_id for s in expected[:2]], q
+    # With another filter the counts of the whole table do not apply.
+    answer = viewer.get(SEARCH, {"q": "王", "exam_item": "头颅MR平扫"}).json()
+    assert answer["total"] == study_list(q="王", exam_item="头颅MR平扫").count() == 1
+
+
+def test_one_character_totals_without_the_warm_up_are_counted(viewer):
+    from core.cache import stored
+    from studies.selectors import study_character_counts
+
+    StudyFactory(patient_name="王五")
+    version = data_version("studies")
+    assert study_character_counts(version=version)["王"] == 1
+    # A write after the warm-up: its counts are stale, and no request computes new ones.
+    StudyFactory(patient_name="王六")
+    assert viewer.get(SEARCH, {"q": "王"}).json()["total"] == 2
+    assert stored("studies", "characters", version=data_version("studies")) is None
+
+
+def test_a_walk_takes_the_smallest_window_that_holds_four_times_what_it_expects(monkeypatch):
+    from core import search
+
+    # 2 matches in 24 studies: page 1 of 2 rows expects to read 24 rows (x4: 96), page 2 48
+    # (x4: 192), both within the window of 200 rows; 22 matches expect 2 rows (x4: 9): 40.
+    monkeypatch.setattr(search, "WALK_WINDOWS", (40, 200, 1000))
+    monkeypatch.setattr(search, "_estimate", lambda table: 24.0)
+    for n in range(24):
+        StudyFactory(
+            patient_name="新" if n in (3, 20) else "旧", order_datetime=local(2025, 1, 1, n)
+        )
+    seen: list[int] = []
+    edge = search.window_edge
+
+    def window_edge(*args, **kwargs):
+        seen.append(kwargs["size"])
+        return edge(*args, **kwargs)
+
+    monkeypatch.setattr(search, "window_edge", window_edge)
+    matches = study_list(q="新", text_index=False)
+    others = study_list(q="旧", text_index=False)
+    for walk, page, total in ((matches, 1, 2), (matches, 2, 2), (others, 1, 22)):
+        rows = search.walked_page(
+            walk, walk, field="order_datetime", descending=True, data="studies",
+            version=data_version("studies"), page=page, page_size=2, total=total,
+        )  # fmt: skip
+        assert [s.exam_id for s in rows] == [s.exam_id for s in walk[2 * page - 2 : 2 * page]]
+    assert seen == [200, 200, 40]
