@@ -67,7 +67,8 @@ def filter_options_content(
 def warm_caches(*, page_size: int = 20) -> int:
     """Compute, for the current data, what the first requests after an import ask for: the
     filter lists, the grouped count that totals every combination of the exact-match filters,
-    and the first page of no filter and of each single filter value. Called after every
+    the character counts that total a one-character term, the edges of the date walk's
+    windows, and the first page of no filter and of each single filter value. Called after every
     import, so that no user waits for a count over the whole table. Returns the number of
     searches prepared."""
     version = data_version("studies")

@@ -437,3 +437,45 @@ def test_a_walk_takes_the_smallest_window_that_holds_four_times_what_it_expects(
         )  # fmt: skip
         assert [s.exam_id for s in rows] == [s.exam_id for s in walk[2 * page - 2 : 2 * page]]
     assert seen == [200, 200, 40]
+
+
+def test_a_rare_term_is_counted_and_paged_in_one_scan_the_first_time(
+    viewer, admin_client, tmp_path
+):
+    names = ["王明", "王明明", "刘明", "明王", "王小明", "张伟"]
+    rows = [study_row(n, 姓名=names[n % 6], 检查号=f"CT{n:06d}") for n in range(1, 25)]
+    rows.append(study_row(99, 姓名="李四", 病历号="王明"))  # the term as a record number
+    with write_xlsx(tmp_path / "rare.xlsx", rows).open("rb") as fh:
+        assert admin_client.post("/api/v1/import/studies", {"file": fh}).status_code == 200
+    searched: set[tuple] = set()
+    for params in (
+        {"q": "王明", "page_size": 3},
+        {"q": "王明", "page_size": 3, "page": 3},
+        {"q": "王明", "page_size": 3, "page": 9},  # past the end
+        {"q": "明王", "sort": "patient_name", "page_size": 2},
+        {"q": "刘明", "exam_status": "已审核", "page_size": 2},
+        {"q": "鑫鑫", "page_size": 2},  # no study holds these characters
+    ):
+        filters = StudyFilterParams(**params).filters()
+        expected = list(study_list(**filters, text_index=False))
+        page, size = params.get("page", 1), params["page_size"]
+        first: list[str] = []
+
+        def record(run, sql, *args, first=first):  # noqa: ANN001, ANN202
+            first.append(sql)
+            return run(sql, *args)
+
+        with connection.execute_wrapper(record):
+            answer = viewer.get(SEARCH, params).json()
+        again = viewer.get(SEARCH, params).json()
+        assert answer == again
+        assert answer["total"] == len(expected), params
+        page_ids = [s.exam_id for s in expected[(page - 1) * size : page * size]]
+        assert [s["exam_id"] for s in answer["data"]] == page_ids, params
+        counted = [sql for sql in first if "COUNT(" in sql]
+        if connection.vendor == "postgresql" and page_ids:
+            # The first search of a term: one query gave both, the total as a window count
+            # over the matches; its next pages: the total is known, nothing is counted.
+            term = (params["q"], params.get("exam_status"))
+            assert [" OVER () " in sql for sql in counted] == ([] if term in searched else [True])
+            searched.add(term)
