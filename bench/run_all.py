@@ -1168,9 +1168,10 @@ def markdown(result: dict) -> str:
             "",
             "Cold = the first request after an import: a data-version bump followed by the "
             "import's warm-up (`warm_caches`: filter lists, one grouped count that totals every "
-            "combination of the exact-match filters, and the first page of no filter and of each "
-            "single filter value); every other page, every count of a `q` or date search and "
-            "every report search is computed by that request. Warm = after each URL was requested "
+            "combination of the exact-match filters, the per-character counts that total a "
+            "one-character term, the edges of the date walk's windows, and the first page of no "
+            "filter and of each single filter value); every other page, every other count of a "
+            "`q` or date search and every report search is computed by that request. Warm = after each URL was requested "
             f"{result.get('warmup_passes', 3)} times (each worker keeps answers in its memory, "
             "in front of the cache table they share). "
             "App CPU / DB CPU = CPU ms per warm request of the app server's processes / of the "

@@ -442,8 +442,8 @@ def test_a_walk_takes_the_smallest_window_that_holds_four_times_what_it_expects(
 def test_a_rare_term_is_counted_and_paged_in_one_scan_the_first_time(
     viewer, admin_client, tmp_path
 ):
-    names = ["王明", "王明明", "刘明", "明王", "王小明", "张伟"]
-    rows = [study_row(n, 姓名=names[n % 6], 检查号=f"CT{n:06d}") for n in range(1, 25)]
+    names = ["王明", "王明明", "刘明", "明王", "王小明", "张伟", "Wang Ming", "Ming Wang"]
+    rows = [study_row(n, 姓名=names[n % 8], 检查号=f"CT{n:06d}") for n in range(1, 33)]
     rows.append(study_row(99, 姓名="李四", 病历号="王明"))  # the term as a record number
     with write_xlsx(tmp_path / "rare.xlsx", rows).open("rb") as fh:
         assert admin_client.post("/api/v1/import/studies", {"file": fh}).status_code == 200
@@ -455,6 +455,10 @@ def test_a_rare_term_is_counted_and_paged_in_one_scan_the_first_time(
         {"q": "明王", "sort": "patient_name", "page_size": 2},
         {"q": "刘明", "exam_status": "已审核", "page_size": 2},
         {"q": "鑫鑫", "page_size": 2},  # no study holds these characters
+        {"q": "wang", "page_size": 3},  # letters: through the trigram indexes
+        {"q": "wang", "page_size": 3, "page": 2},
+        {"q": "MING W", "sort": "-exam_id", "page_size": 3},
+        {"q": "wan", "exam_status": "已登记", "page_size": 3},  # no match
     ):
         filters = StudyFilterParams(**params).filters()
         expected = list(study_list(**filters, text_index=False))
