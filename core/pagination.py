@@ -32,6 +32,11 @@ def paginate(
     if offset < DEEP_OFFSET:
         return list(queryset[offset : offset + page_size]), total
     keys = list(queryset.values_list("pk", flat=True)[offset : offset + page_size])
-    # The same queryset (its joins and annotations) narrowed to those keys, in their order.
+    # The same queryset (its joins and annotations) narrowed to those keys.
+    return in_key_order(queryset, keys), total
+
+
+def in_key_order(queryset: QuerySet, keys: list[Any]) -> list[Any]:
+    """The rows of ``queryset`` with these primary keys, in the keys' order."""
     rows = {row.pk: row for row in queryset.filter(pk__in=keys)}
-    return [rows[key] for key in keys if key in rows], total
+    return [rows[key] for key in keys if key in rows]

@@ -17,7 +17,7 @@ from django.db.models import BooleanField, DateTimeField, ExpressionWrapper, F, 
 from django.db.models.expressions import OrderBy, RawSQL
 from django.db.models.query import QuerySet
 
-from core.cache import cached, data_version
+from core.cache import cached
 from core.pagination import paginate
 
 # Terms shorter than this cannot use the trigram indexes.
@@ -127,9 +127,10 @@ def window_edge(
     return edge
 
 
-def warm_window_edges(model: type[Model], *, field: str, descending: bool, data: str) -> None:
-    """Compute the edges of every walk window for the current data (an import's warm-up)."""
-    version = data_version(data)
+def warm_window_edges(
+    model: type[Model], *, field: str, descending: bool, data: str, version: int
+) -> None:
+    """Compute the edges of every walk window for the data's ``version`` (a warm-up)."""
     for size in WALK_WINDOWS:
         window_edge(
             model, field=field, descending=descending, data=data, version=version, size=size

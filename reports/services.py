@@ -52,6 +52,6 @@ def warm_caches(*, page_size: int = 20) -> int:
     filter_options_content(version=version)
     filters = ReportFilterParams().filters()
     search_page(filters=filters, page=1, page_size=page_size, version=version)
-    warm_window_edges(Report, field="created_at", descending=True, data="reports")
+    warm_window_edges(Report, field="created_at", descending=True, data="reports", version=version)
     tidy()  # the older version's answers were removed by the first answer stored above
     return 2

@@ -14,7 +14,7 @@ from django.utils import timezone
 from core import rawsql, search
 from core.cache import cached, data_version, key_of, stored
 from core.errors import NotFound
-from core.pagination import paginate
+from core.pagination import in_key_order, paginate
 from core.text import codepoint_order
 from studies import sqlite_search
 from studies.models import Study
@@ -27,6 +27,18 @@ TEXT_CHARS = (
     "regexp_split_to_array(upper(coalesce(patient_name, '') || coalesce(exam_item, '') "
     "|| coalesce(exam_description, '')), '')"
 )
+
+
+# The text fields a term is searched in (with the identifiers, matched whole).
+TEXT_FIELDS = ("patient_name", "exam_description", "exam_item")
+
+
+def _text_match(q: str, lookup: str) -> Q:
+    return Q.create([(f"{field}__{lookup}", q) for field in TEXT_FIELDS], connector=Q.OR)
+
+
+def _identifier_match(ids: set[str]) -> Q:
+    return Q(exam_id__in=ids) | Q(medical_record_no__in=ids) | Q(application_order_no__in=ids)
 
 
 def _local_midnight(day: date) -> datetime:
@@ -62,22 +74,13 @@ def study_list(
         # The trigram indexes serve the UPPER() form only; where none is used (a short term,
         # a walk of the date index) a term without case is matched without it (same rows).
         lookup = "contains" if (short or not text_index) and search.is_caseless(q) else "icontains"
-        text = (
-            Q(**{f"patient_name__{lookup}": q})
-            | Q(**{f"exam_description__{lookup}": q})
-            | Q(**{f"exam_item__{lookup}": q})
-        )
+        text = _text_match(q, lookup)
         if text_index and short:
             candidates = search.short_term_candidates(TEXT_CHARS, q)
             text = candidates if search.candidates_are_exact(q) else candidates & text
         elif text_index and (candidates := sqlite_search.text_candidates(q)) is not None:
             text = candidates & text
-        qs = qs.filter(
-            text
-            | Q(exam_id__in=ids)
-            | Q(medical_record_no__in=ids)
-            | Q(application_order_no__in=ids)
-        )
+        qs = qs.filter(text | _identifier_match(ids))
     exact = {
         "exam_status": exam_status,
         "exam_source": exam_source,
@@ -215,10 +218,6 @@ def grouped_total(filters: dict[str, Any], *, version: int | None = None) -> int
     return study_group_counts(version=version).total(wanted)
 
 
-# The text fields a term is searched in (with the identifiers, matched whole).
-TEXT_FIELDS = ("patient_name", "exam_item", "exam_description")
-
-
 def _character_counts() -> dict[str, int]:
     texts = Study.objects.annotate(text=Concat(*TEXT_FIELDS, output_field=TextField())).values_list(
         "text", flat=True
@@ -249,9 +248,7 @@ def _one_character_total(q: str, version: int) -> int | None:
     if counts is None:
         return None
     # Studies whose identifier is the character itself and whose text does not hold it.
-    others = Study.objects.filter(
-        Q(exam_id=q) | Q(medical_record_no=q) | Q(application_order_no=q)
-    ).exclude(Q.create([(f"{field}__contains", q) for field in TEXT_FIELDS], connector=Q.OR))
+    others = Study.objects.filter(_identifier_match({q})).exclude(_text_match(q, "contains"))
     return counts.get(q, 0) + others.count()
 
 
@@ -309,8 +306,7 @@ def _first_scan(
         return None  # past the last page, where the window counts nothing
     total = keys[0][1]
     cached("studies", key, lambda: total, version=version)
-    found = {study.pk: study for study in Study.objects.filter(pk__in=[k for k, _ in keys])}
-    return [found[k] for k, _ in keys], total
+    return in_key_order(Study.objects.all(), [k for k, _ in keys]), total
 
 
 def study_search_total(filters: dict[str, Any], *, version: int) -> int:

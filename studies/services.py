@@ -78,7 +78,9 @@ def warm_caches(*, page_size: int = 20) -> int:
     selectors.study_group_counts(version=version)
     # The totals of one-character terms, and where the newest rows end for a term's walk.
     selectors.study_character_counts(version=version)
-    warm_window_edges(Study, field="order_datetime", descending=True, data="studies")
+    warm_window_edges(
+        Study, field="order_datetime", descending=True, data="studies", version=version
+    )
     searches = [{}] + [
         {field: value} for field, listed in WARM_FILTERS.items() for value in options[listed]
     ]
