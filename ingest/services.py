@@ -4,8 +4,9 @@ Nothing is written unless every row of the file is valid. Valid rows stream into
 staging table inside the import's transaction (COPY on PostgreSQL, batched inserts on SQLite);
 the counts (created / updated / unchanged / skipped) are then answered by SQL against the
 target table, the target is written with one UPDATE of the changed records and one INSERT of
-the new ones (under a lock that keeps other writers out), and the result is checked against
-the database before the transaction commits. A dry run does all of that and rolls
+the new ones (under a lock that keeps other writers out; a large import into an empty table
+builds the table's indexes after that INSERT instead of during it), and the result is checked
+against the database before the transaction commits. A dry run does all of that and rolls
 back. The batch record is written outside the transaction, so a failed or rejected import is
 recorded too.
 """
@@ -34,6 +35,12 @@ STAGING_BATCH = 10_000
 # transaction only). With the default 4 MB, joining a million staged rows to the table
 # spills to disk in many batches.
 IMPORT_WORK_MEM = "256MB"
+# An import that fills an empty table with at least this many rows builds the table's indexes
+# once, after its INSERT, instead of keeping them up to date row by row (PostgreSQL): for a
+# million studies the INSERT with upkeep of thirteen indexes took 89 s, the INSERT alone 2 s
+# and building the indexes 49 s. Readers of the table wait for the import to commit meanwhile
+# (DROP INDEX locks the table); the table they would have read was empty.
+REBUILD_INDEXES_MIN_ROWS = 50_000
 MAX_LISTED_IDS = 20
 STALE_RUNNING = timedelta(hours=6)
 ON_DUPLICATE = ("update", "skip", "fail")
@@ -658,6 +665,7 @@ def _write(target: Target, fields: list[str], outcome: Outcome, *, on_duplicate:
                     f"WHERE {table}.{key} = s.{skey} AND NOT ({changed})",
                     [now] if "updated_at" not in fields else [],
                 )
+        rebuilt = _drop_indexes(target, cursor) if _rebuilds_indexes(outcome) else []
         insert_columns = ", ".join([*columns, *(_q(c) for c in stamps)])
         select = ", ".join([f"s.{_q(f)}" for f in fields] + ["%s"] * len(stamps))
         cursor.execute(
@@ -665,6 +673,41 @@ def _write(target: Target, fields: list[str], outcome: Outcome, *, on_duplicate:
             f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = s.{skey})",
             [now] * len(stamps),
         )
+        if rebuilt:
+            # CREATE INDEX refuses a table with deferred foreign-key checks pending (Django
+            # declares its foreign keys DEFERRABLE INITIALLY DEFERRED): run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"SET LOCAL maintenance_work_mem = '{IMPORT_WORK_MEM}'")
+            for definition in rebuilt:
+                cursor.execute(definition)
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def _rebuilds_indexes(outcome: Outcome) -> bool:
+    return (
+        connection.vendor == "postgresql"
+        and outcome.table_rows_before == 0
+        and outcome.created >= REBUILD_INDEXES_MIN_ROWS
+    )
+
+
+def _drop_indexes(target: Target, cursor: Any) -> list[str]:
+    """Drop the table's plain indexes; return the statements that create them again.
+
+    Unique and primary-key indexes stay: constraints (and foreign keys of other tables) stand
+    on them. The drop is part of the import's transaction, so a failed import keeps them.
+    """
+    cursor.execute(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "WHERE i.indrelid = %s::regclass AND NOT i.indisunique AND NOT i.indisexclusion "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
+        "ORDER BY i.indexrelid",
+        [target.table],
+    )
+    indexes = cursor.fetchall()
+    for name, _definition in indexes:
+        cursor.execute(f"DROP INDEX {name}")
+    return [definition for _name, definition in indexes]
 
 
 def _verify(target: Target, fields: list[str], outcome: Outcome, *, on_duplicate: str) -> None:
