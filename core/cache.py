@@ -124,6 +124,16 @@ def stored(name: str, key: str, *, version: int) -> Any:
     return value
 
 
+def remember(name: str, key: str, value: Any, *, version: int) -> None:
+    """Store an answer found along the way (a total counted with a page), as ``cached`` would
+    have stored it, without looking it up first."""
+    if connection.in_atomic_block:
+        return
+    full_key = f"dv:{name}:{version}:{key}"
+    _shared_set(name, version, full_key, value)
+    cache.set(full_key, value, timeout=None)
+
+
 def _shared_or_computed(
     name: str, version: int, full_key: str, compute: Callable[[], T], *, costly: bool
 ) -> T:

@@ -12,7 +12,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from core import rawsql, search
-from core.cache import cached, data_version, key_of, stored
+from core.cache import cached, data_version, key_of, remember, stored
 from core.errors import NotFound
 from core.pagination import in_key_order, paginate
 from core.text import codepoint_order
@@ -305,7 +305,7 @@ def _first_scan(
     if not keys:
         return None  # past the last page, where the window counts nothing
     total = keys[0][1]
-    cached("studies", key, lambda: total, version=version)
+    remember("studies", key, total, version=version)
     return in_key_order(Study.objects.all(), [k for k, _ in keys]), total
 
 

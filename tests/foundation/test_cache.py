@@ -465,9 +465,9 @@ def test_a_rare_term_is_counted_and_paged_in_one_scan_the_first_time(
         page, size = params.get("page", 1), params["page_size"]
         first: list[str] = []
 
-        def record(run, sql, *args, first=first):  # noqa: ANN001, ANN202
-            first.append(sql)
-            return run(sql, *args)
+        def record(run, sql, params, *args, first=first):  # noqa: ANN001, ANN202
+            first.append(f"{sql} {params}")
+            return run(sql, params, *args)
 
         with connection.execute_wrapper(record):
             answer = viewer.get(SEARCH, params).json()
@@ -482,4 +482,10 @@ def test_a_rare_term_is_counted_and_paged_in_one_scan_the_first_time(
             # over the matches; its next pages: the total is known, nothing is counted.
             term = (params["q"], params.get("exam_status"))
             assert [" OVER () " in sql for sql in counted] == ([] if term in searched else [True])
+            if term not in searched:
+                # Its total is stored as found, without another lookup of the count's key.
+                count_reads = [
+                    sql for sql in first if sql.startswith("SELECT value") and ":count:" in sql
+                ]
+                assert len(count_reads) == 1, count_reads
             searched.add(term)
