@@ -218,7 +218,7 @@ def _run(
             _count(target, fields, outcome, on_duplicate=on_duplicate)
             if on_duplicate == "fail" and outcome.skipped:
                 raise ImportConflict(_conflict_message(target, outcome), {})
-            _write(target, fields, outcome, on_duplicate=on_duplicate)
+            _write(target, fields, outcome, on_duplicate=on_duplicate, dry_run=dry_run)
             _verify(target, fields, outcome, on_duplicate=on_duplicate)
             _drop_staging()
             if dry_run:
@@ -638,7 +638,9 @@ def _count(target: Target, fields: list[str], outcome: Outcome, *, on_duplicate:
         outcome.skipped = existing
 
 
-def _write(target: Target, fields: list[str], outcome: Outcome, *, on_duplicate: str) -> None:
+def _write(
+    target: Target, fields: list[str], outcome: Outcome, *, on_duplicate: str, dry_run: bool
+) -> None:
     """Update the changed records, then insert the new ones.
 
     The table lock (``_lock``) keeps every other writer out until commit, so which keys exist
@@ -673,7 +675,9 @@ def _write(target: Target, fields: list[str], outcome: Outcome, *, on_duplicate:
             f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = s.{skey})",
             [now] * len(stamps),
         )
-        if rebuilt:
+        # A dry run skips the builds: its rollback brings the dropped indexes back as they
+        # were, and its verification reads the key's index, which stays.
+        if rebuilt and not dry_run:
             # CREATE INDEX refuses a table with deferred foreign-key checks pending (Django
             # declares its foreign keys DEFERRABLE INITIALLY DEFERRED): run them now.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

@@ -128,3 +128,21 @@ def test_reports_into_an_empty_table_get_the_same_indexes_after_the_import(
     assert index_definitions("reports_report") == before
     assert Report.objects.filter(study_id="E1").count() == 10
     assert admin_client.get("/api/v1/reports/search", {"q": "结节"}).json()["total"] == 20
+
+
+def test_a_dry_run_into_an_empty_table_counts_without_building_and_keeps_the_indexes(
+    admin_client, tmp_path, rebuild_from_one_row
+):
+    before = index_definitions("studies_study")
+    path = write_xlsx(tmp_path / "preview.xlsx", [study_row(n) for n in range(1, 21)])
+    with CaptureQueriesContext(connection) as queries, path.open("rb") as fh:
+        response = admin_client.post(STUDIES_URL, {"file": fh, "dry_run": "true"})
+    assert response.status_code == 200, response.content
+    assert response.json()["created"] == 20
+    assert Study.objects.count() == 0
+    assert index_definitions("studies_study") == before
+    # The rollback restores what the dry run dropped; nothing is built for it.
+    created = [sql for sql in statements(queries, "CREATE INDEX") if "studies_study " in sql]
+    assert created == []
+    if connection.vendor == "postgresql":
+        assert len(statements(queries, "DROP INDEX")) == len(before) - 1
