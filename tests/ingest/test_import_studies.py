@@ -406,11 +406,11 @@ def test_a_database_failure_mid_write_rolls_back_everything(admin_client, tmp_pa
     original = services._insert_staging
     calls = {"n": 0}
 
-    def failing(cursor, columns, rows):  # noqa: ANN001, ANN202
+    def failing(cursor, columns, types, rows):  # noqa: ANN001, ANN202
         calls["n"] += 1
         if calls["n"] == 3:  # the last batch
             raise RuntimeError("disk full")
-        return original(cursor, columns, rows)
+        return original(cursor, columns, types, rows)
 
     monkeypatch.setattr(services, "STAGING_BATCH", 100)
     monkeypatch.setattr(services, "_insert_staging", failing)
