@@ -68,6 +68,10 @@ def data_version(name: str, request: HttpRequest | None = None) -> int:
     return row[0] if row is not None else 0
 
 
+def _full_key(name: str, version: int, key: str) -> str:
+    return f"dv:{name}:{version}:{key}"
+
+
 def cached(
     name: str,
     key: str,
@@ -91,7 +95,7 @@ def cached(
         return compute()
     if version is None:
         version = data_version(name)
-    full_key = f"dv:{name}:{version}:{key}"
+    full_key = _full_key(name, version, key)
     value = cache.get(full_key)
     if value is not None:
         return value
@@ -115,7 +119,7 @@ def stored(name: str, key: str, *, version: int) -> Any:
     nothing is computed (for an answer only a warm-up computes, too costly for a request)."""
     if connection.in_atomic_block:
         return None
-    full_key = f"dv:{name}:{version}:{key}"
+    full_key = _full_key(name, version, key)
     value = cache.get(full_key)
     if value is None:
         value = _shared_get(full_key)
@@ -129,7 +133,7 @@ def remember(name: str, key: str, value: Any, *, version: int) -> None:
     have stored it, without looking it up first."""
     if connection.in_atomic_block:
         return
-    full_key = f"dv:{name}:{version}:{key}"
+    full_key = _full_key(name, version, key)
     _shared_set(name, version, full_key, value)
     cache.set(full_key, value, timeout=None)
 

@@ -467,13 +467,11 @@ def _stage(
     columns = ["row_number", *fields]
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS ingest_staging")
-        definition = ", ".join(
-            ["row_number integer"] + [f"{_q(f)} {_column_type(target, f)}" for f in fields]
-        )
+        types = ["integer"] + [_column_type(target, f) for f in fields]
+        definition = ", ".join(f"{_q(c)} {t}" for c, t in zip(columns, types, strict=True))
         cursor.execute(f"CREATE TEMPORARY TABLE ingest_staging ({definition})")
         batch: list[list] = []
         staged_row = _staged_row(target, fields)
-        types = ["integer"] + [_column_type(target, f) for f in fields]
         for row_number, record in records:
             batch.append(staged_row(row_number, record))
             if len(batch) >= STAGING_BATCH:
