@@ -6,22 +6,26 @@ the counts (created / updated / unchanged / skipped) are then answered by SQL ag
 target table, the target is written with one UPDATE of the changed records and one INSERT of
 the new ones (under a lock that keeps other writers out; a large import into an empty table
 builds the table's indexes after that INSERT instead of during it), and the result is checked
-against the database before the transaction commits. A dry run does all of that and rolls
+against the database before the transaction commits. Studies imported into an empty table on
+PostgreSQL, which need no comparison, skip the staging table: their rows are copied straight
+into the table while the file is read (``_fill``). A dry run does all of that and rolls
 back. The batch record is written outside the transaction, so a failed or rejected import is
 recorded too.
 """
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import chain, islice
 from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from psycopg.copy import QueuedLibpqWriter
 
 from core.errors import DomainError
 from ingest import readers
@@ -82,6 +86,8 @@ class Target:
     columns: dict[str, str]  # schema field → table column
     # NOT NULL columns a file may leave empty: kept from the existing row, else this default.
     fallbacks: dict[str, str] = field(default_factory=dict)
+    # Whether each record's key must name a stored study (checked against the staging table).
+    references_studies: bool = False
 
 
 STUDIES = Target(
@@ -96,6 +102,7 @@ REPORTS = Target(
     key_column="report_id",
     columns={f.name: ("study_id" if f.name == "exam_id" else f.name) for f in REPORT_SCHEMA.fields},
     fallbacks={"radiologist": "''", "created_at": "NOW"},
+    references_studies=True,
 )
 
 
@@ -209,18 +216,19 @@ def _run(
         fields = _staged_fields(target, header_map)
         with transaction.atomic():
             _lock(target)
-            _stage(target, fields, validate_rows(table.rows(), header_map, target.schema), outcome)
-            _check_references(target, outcome, header_map)
-            if outcome.rows_total == 0:
-                raise ImportRejected("The file has no data rows", {})
-            if outcome.error_count:
-                raise ImportRejected(_rejected_message(outcome), {})
-            _count(target, fields, outcome, on_duplicate=on_duplicate)
-            if on_duplicate == "fail" and outcome.skipped:
-                raise ImportConflict(_conflict_message(target, outcome), {})
-            _write(target, fields, outcome, on_duplicate=on_duplicate, dry_run=dry_run)
-            _verify(target, fields, outcome, on_duplicate=on_duplicate)
-            _drop_staging()
+            records = validate_rows(table.rows(), header_map, target.schema)
+            if _fills_empty_table(target):
+                _fill(target, fields, records, outcome, dry_run=dry_run)
+            else:
+                _stage(target, fields, records, outcome)
+                _check_references(target, outcome, header_map)
+                _check_rows(outcome)
+                _count(target, fields, outcome, on_duplicate=on_duplicate)
+                if on_duplicate == "fail" and outcome.skipped:
+                    raise ImportConflict(_conflict_message(target, outcome), {})
+                _write(target, fields, outcome, on_duplicate=on_duplicate, dry_run=dry_run)
+                _verify(target, fields, outcome, on_duplicate=on_duplicate)
+                _drop_staging()
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -485,14 +493,90 @@ def _stage(
         # Temporary tables are never analysed automatically; without statistics the planner
         # guesses their size and may join a million rows by nested loops.
         cursor.execute("ANALYZE ingest_staging")
+    _read_counts(records, outcome)
+
+
+def _read_counts(records: Any, outcome: Outcome) -> None:
+    """The rows and errors the validation of the file found."""
     outcome.rows_total = records.rows_total
     outcome.rejected = records.rejected
     outcome.error_count = records.error_count
     outcome.errors = list(records.errors)
 
 
-def _staged_row(target: Target, fields: list[str]) -> Any:
-    """A function ``(row_number, record) -> staged values``, in ``fields`` order.
+def _check_rows(outcome: Outcome) -> None:
+    if outcome.rows_total == 0:
+        raise ImportRejected("The file has no data rows", {})
+    if outcome.error_count:
+        raise ImportRejected(_rejected_message(outcome), {})
+
+
+def _fills_empty_table(target: Target) -> bool:
+    """Whether the import copies its rows straight into the table (``_fill``): on PostgreSQL,
+    into an empty table, for records that need nothing from the database (no stored values to
+    fall back on, no references to check). The caller holds the table lock (``_lock``)."""
+    if connection.vendor != "postgresql" or target.fallbacks or target.references_studies:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {_q(target.table)})")
+        return not cursor.fetchone()[0]
+
+
+def _fill(
+    target: Target, fields: list[str], records: Any, outcome: Outcome, *, dry_run: bool
+) -> None:
+    """Copy the valid rows of the file into the empty table by one COPY, as the file is read.
+
+    Every row is new, so there is nothing to compare and no staging table: PostgreSQL inserts
+    each row, with the upkeep of the table's B-tree indexes, on the other core while this
+    process reads and checks the next ones. The GIN indexes (trigrams, characters) cost more
+    to keep up to date than to build (a million studies: 44 s of upkeep against 31 s of
+    builds), so an import of at least ``REBUILD_INDEXES_MIN_ROWS`` rows drops them before its
+    first row and builds them after its last. From the first invalid row on nothing more is
+    copied; the file is still read to its end for the errors, then the import is rejected and
+    rolled back.
+    """
+    stamps = [c for c in ("created_at", "updated_at") if c not in fields]
+    columns = ", ".join(_q(c) for c in [*(target.columns[f] for f in fields), *stamps])
+    types = [_column_type(target, f) for f in fields] + ["timestamptz"] * len(stamps)
+    now = [timezone.now()] * len(stamps)
+    staged_row = _staged_row(target, fields, numbered=False)
+
+    def valid_rows() -> Iterator[list]:
+        for row_number, record in records:
+            if not records.error_count:
+                row = staged_row(row_number, record)
+                row += now
+                yield row
+
+    rows = valid_rows()
+    # The first rows tell whether the import is large enough to build its GIN indexes after.
+    head = list(islice(rows, REBUILD_INDEXES_MIN_ROWS))
+    copied = 0
+    with connection.cursor() as cursor:
+        large = len(head) >= REBUILD_INDEXES_MIN_ROWS
+        rebuilt = _drop_indexes(target, cursor, methods=("gin",)) if large else []
+        copy_sql = f"COPY {_q(target.table)} ({columns}) FROM STDIN (FORMAT BINARY)"
+        # The queued writer sends to PostgreSQL from a thread: this one goes on reading the
+        # file while a block is on its way.
+        pg_cursor = cursor.cursor
+        with pg_cursor.copy(copy_sql, writer=QueuedLibpqWriter(pg_cursor)) as copy:
+            copy.set_types(types)
+            for row in chain(head, rows):
+                copy.write_row(row)
+                copied += 1
+        del head
+        _read_counts(records, outcome)
+        _check_rows(outcome)
+        outcome.created = copied
+        _verify(target, fields, outcome, on_duplicate="skip", staged=False)
+        if rebuilt and not dry_run:
+            _build_indexes(cursor, rebuilt)
+
+
+def _staged_row(target: Target, fields: list[str], *, numbered: bool = True) -> Any:
+    """A function ``(row_number, record) -> staged values``, in ``fields`` order, after the
+    row number unless ``numbered`` is false.
 
     The same values as ``_adapt`` gives, built for a million rows: on PostgreSQL a naive
     datetime becomes aware in the current time zone by ``replace(tzinfo=…)``, which is what
@@ -504,16 +588,18 @@ def _staged_row(target: Target, fields: list[str]) -> Any:
             *(_adapt(target, f, record.get(f)) for f in fields),
         ]
     zone = timezone.get_current_timezone()
-    moments = [i + 1 for i, f in enumerate(fields) if target.schema.field(f).kind == "datetime"]
+    lead = 1 if numbered else 0
+    moments = [i + lead for i, f in enumerate(fields) if target.schema.field(f).kind == "datetime"]
     get_values = itemgetter(*fields) if len(fields) > 1 else None
 
     def staged(row_number: int, record: dict) -> list:
+        number = [row_number] if numbered else []
         if get_values is None:
-            row = [row_number, record.get(fields[0])]
+            row = [*number, record.get(fields[0])]
         elif len(record) == len(fields):
-            row = [row_number, *get_values(record)]
+            row = [*number, *get_values(record)]
         else:
-            row = [row_number, *map(record.get, fields)]
+            row = [*number, *map(record.get, fields)]
         for i in moments:
             value = row[i]
             if value is not None and value.tzinfo is None:
@@ -555,7 +641,7 @@ def _drop_staging() -> None:
 
 def _check_references(target: Target, outcome: Outcome, header_map: Any) -> None:
     """Reports must point at known studies: each unknown exam_id is a row error."""
-    if target is not REPORTS:
+    if not target.references_studies:
         return
     with connection.cursor() as cursor:
         cursor.execute(
@@ -680,13 +766,17 @@ def _write(
         # A dry run skips the builds: its rollback brings the dropped indexes back as they
         # were, and its verification reads the key's index, which stays.
         if rebuilt and not dry_run:
-            # CREATE INDEX refuses a table with deferred foreign-key checks pending (Django
-            # declares its foreign keys DEFERRABLE INITIALLY DEFERRED): run them now.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"SET LOCAL maintenance_work_mem = '{IMPORT_WORK_MEM}'")
-            for definition in rebuilt:
-                cursor.execute(definition)
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            _build_indexes(cursor, rebuilt)
+
+
+def _build_indexes(cursor: Any, definitions: list[str]) -> None:
+    # CREATE INDEX refuses a table with deferred foreign-key checks pending (Django declares
+    # its foreign keys DEFERRABLE INITIALLY DEFERRED): run them now.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute(f"SET LOCAL maintenance_work_mem = '{IMPORT_WORK_MEM}'")
+    for definition in definitions:
+        cursor.execute(definition)
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _rebuilds_indexes(outcome: Outcome) -> bool:
@@ -697,18 +787,23 @@ def _rebuilds_indexes(outcome: Outcome) -> bool:
     )
 
 
-def _drop_indexes(target: Target, cursor: Any) -> list[str]:
-    """Drop the table's plain indexes; return the statements that create them again.
+def _drop_indexes(
+    target: Target, cursor: Any, *, methods: tuple[str, ...] | None = None
+) -> list[str]:
+    """Drop the table's plain indexes (of the access ``methods`` only, if given); return the
+    statements that create them again.
 
     Unique and primary-key indexes stay: constraints (and foreign keys of other tables) stand
     on them. The drop is part of the import's transaction, so a failed import keeps them.
     """
     cursor.execute(
         "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
         "WHERE i.indrelid = %s::regclass AND NOT i.indisunique AND NOT i.indisexclusion "
         "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
+        "AND (%s::text[] IS NULL OR a.amname = ANY (%s::text[])) "
         "ORDER BY i.indexrelid",
-        [target.table],
+        [target.table, methods and list(methods), methods and list(methods)],
     )
     indexes = cursor.fetchall()
     for name, _definition in indexes:
@@ -716,34 +811,46 @@ def _drop_indexes(target: Target, cursor: Any) -> list[str]:
     return [definition for _name, definition in indexes]
 
 
-def _verify(target: Target, fields: list[str], outcome: Outcome, *, on_duplicate: str) -> None:
-    """After the write, every staged row must be in the table as the file says (update)."""
+def _verify(
+    target: Target, fields: list[str], outcome: Outcome, *, on_duplicate: str, staged: bool = True
+) -> None:
+    """After the write, every staged row must be in the table as the file says (update).
+
+    Rows copied straight into an empty table (``_fill``, ``staged=False``) are checked by the
+    table's count, which must be the file's: the key is unique, so every row is there once.
+    """
     table, key, skey = _q(target.table), _q(target.key_column), _q(target.schema.key)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM ingest_staging")
-        (staged,) = cursor.fetchone()
-        if on_duplicate == "update":
-            equal = " AND ".join(_same(f"t.{_q(target.columns[f])}", f"s.{_q(f)}") for f in fields)
-            cursor.execute(
-                f"SELECT COUNT(*) FROM ingest_staging s JOIN {table} t ON t.{key} = s.{skey} WHERE {equal}"
-            )
-        else:
-            cursor.execute(
-                f"SELECT COUNT(*) FROM ingest_staging s JOIN {table} t ON t.{key} = s.{skey}"
-            )
-        (present,) = cursor.fetchone()
         cursor.execute(f"SELECT COUNT(*) FROM {table}")
         (table_rows,) = cursor.fetchone()
+        if not staged:
+            staged_rows = present = table_rows - outcome.table_rows_before
+        else:
+            cursor.execute("SELECT COUNT(*) FROM ingest_staging")
+            (staged_rows,) = cursor.fetchone()
+            if on_duplicate == "update":
+                equal = " AND ".join(
+                    _same(f"t.{_q(target.columns[f])}", f"s.{_q(f)}") for f in fields
+                )
+                cursor.execute(
+                    f"SELECT COUNT(*) FROM ingest_staging s JOIN {table} t ON t.{key} = s.{skey} "
+                    f"WHERE {equal}"
+                )
+            else:
+                cursor.execute(
+                    f"SELECT COUNT(*) FROM ingest_staging s JOIN {table} t ON t.{key} = s.{skey}"
+                )
+            (present,) = cursor.fetchone()
     expected = outcome.created + outcome.updated + outcome.unchanged + outcome.skipped
     grown = table_rows - outcome.table_rows_before
     if (
-        present != staged
-        or expected != staged
-        or staged != outcome.rows_total
+        present != staged_rows
+        or expected != staged_rows
+        or staged_rows != outcome.rows_total
         or grown != outcome.created
     ):
         raise ImportVerificationError(
-            f"Verification failed: file rows {outcome.rows_total}, staged {staged}, counted "
+            f"Verification failed: file rows {outcome.rows_total}, staged {staged_rows}, counted "
             f"{expected}, found in the database {present}, table grew by {grown} for "
             f"{outcome.created} created"
         )

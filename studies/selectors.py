@@ -22,10 +22,10 @@ from studies.models import Study
 TEXT_SORT_FIELDS = {"patient_name", "exam_status", "exam_item", "exam_id"}
 
 # The characters of the three searched text fields, as indexed by the GIN index of migration
-# 0003 (the expression must stay identical to be usable); see core.search.
+# 0006 (the expression must stay identical to be usable); see core.search.
 TEXT_CHARS = (
-    "regexp_split_to_array(upper(coalesce(patient_name, '') || coalesce(exam_item, '') "
-    "|| coalesce(exam_description, '')), '')"
+    "string_to_array(upper(coalesce(patient_name, '') || coalesce(exam_item, '') "
+    "|| coalesce(exam_description, '')) COLLATE \"C\", NULL)"
 )
 
 

@@ -358,7 +358,7 @@ def test_the_short_search_index_matches_the_search_expression():
 
     from studies import selectors
 
-    migration = importlib.import_module("studies.migrations.0003_text_chars_index")
+    migration = importlib.import_module("studies.migrations.0006_text_chars_codepoint")
     assert migration.TEXT_CHARS == selectors.TEXT_CHARS
 
 

@@ -1,17 +1,22 @@
-"""A large import into an empty table builds the table's indexes after its INSERT (PostgreSQL).
+"""A large import into an empty table builds indexes after its rows instead of during (PostgreSQL).
 
-The indexes must come back exactly as they were, valid, and a failed import must keep them;
-an import into a table that has rows, or a small one, keeps them up to date as it writes.
+Studies go straight into their empty table by COPY, keeping the B-tree indexes up to date and
+building the GIN indexes after; reports go through the staging table and build every plain
+index after their INSERT. The indexes must come back exactly as they were, valid, and a failed
+import must keep them; an import into a table that has rows, or a small one, keeps them up to
+date as it writes.
 """
 
 import json
+from datetime import datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from ingest import services
+from ingest import readers, services
+from ingest.models import ImportBatch
 from reports.models import Report
 from studies.models import Study
 from tests.factories import StudyFactory
@@ -39,6 +44,10 @@ def index_definitions(table: str) -> dict[str, str]:
         return {name: definition or "" for name, definition in cursor}
 
 
+def gin_indexes(definitions: dict[str, str]) -> list[str]:
+    return [name for name, definition in definitions.items() if " USING gin " in definition]
+
+
 def statements(queries: CaptureQueriesContext, start: str) -> list[str]:
     return [q["sql"] for q in queries.captured_queries if q["sql"].startswith(start)]
 
@@ -60,11 +69,16 @@ def test_an_import_into_an_empty_table_builds_the_same_indexes_after_it(
     assert index_definitions("studies_study") == before
     if connection.vendor == "postgresql":
         dropped = statements(queries, "DROP INDEX")
-        # Every plain index (the trigram and character indexes among them), never the key's.
-        assert len(dropped) == len(before) - 1
-        assert not any("studies_study_pkey" in sql for sql in dropped)
+        # The GIN indexes (trigrams, characters); the B-trees are kept up to date by the COPY.
+        gin = gin_indexes(before)
+        assert len(gin) == 4
+        assert sorted(sql.removeprefix("DROP INDEX ") for sql in dropped) == sorted(gin)
         created = [sql for sql in statements(queries, "CREATE INDEX") if "studies_study " in sql]
-        assert len(created) == len(dropped)
+        assert len(created) == len(gin)
+        assert all(" USING gin " in sql for sql in created)
+        # Straight into the table: no staging table, no INSERT ... SELECT.
+        assert statements(queries, "CREATE TEMPORARY TABLE") == []
+        assert statements(queries, 'INSERT INTO "studies_study"') == []
     else:
         assert statements(queries, "DROP INDEX") == []
     # The rebuilt indexes answer searches: the character index (one character) and the
@@ -145,4 +159,76 @@ def test_a_dry_run_into_an_empty_table_counts_without_building_and_keeps_the_ind
     created = [sql for sql in statements(queries, "CREATE INDEX") if "studies_study " in sql]
     assert created == []
     if connection.vendor == "postgresql":
-        assert len(statements(queries, "DROP INDEX")) == len(before) - 1
+        assert len(statements(queries, "DROP INDEX")) == len(gin_indexes(before))
+
+
+def stored_studies() -> list[dict]:
+    return list(Study.objects.order_by("exam_id").values())
+
+
+def test_studies_copied_into_an_empty_table_are_those_the_staging_path_writes(
+    admin_client, tmp_path, rebuild_from_one_row
+):
+    """The same file gives the same rows, whether copied into an empty table or staged and
+    inserted next to an existing study; only the import time stamps differ."""
+    rows = [study_row(n) for n in range(1, 41)]
+    rows[3] = study_row(4, 申请单号=None, 年龄="3月", 检查描述="  左肺  ", 报告审核时间=None)
+    rows[5] = study_row(6, 开单时间=datetime(2025, 3, 30, 2, 30), 性别="未知")
+    path = write_xlsx(tmp_path / "same.xlsx", rows)
+    with path.open("rb") as fh:
+        assert admin_client.post(STUDIES_URL, {"file": fh}).json()["created"] == 40
+    copied = stored_studies()
+    Study.objects.all().delete()
+    StudyFactory(exam_id="ZZ-OTHER")
+    with path.open("rb") as fh:
+        assert admin_client.post(STUDIES_URL, {"file": fh}).json()["created"] == 40
+    staged = [row for row in stored_studies() if row["exam_id"] != "ZZ-OTHER"]
+    assert len(copied) == len(staged) == 40
+    for row in copied + staged:
+        assert row.pop("created_at") == row.pop("updated_at")
+    assert copied == staged
+    assert copied[3]["application_order_no"] is None and copied[3]["patient_age"] == 0
+    assert copied[3]["exam_description"] == "左肺"
+
+
+def test_an_invalid_row_after_the_copy_began_rejects_the_import_and_keeps_the_indexes(
+    admin_client, tmp_path, rebuild_from_one_row
+):
+    before = index_definitions("studies_study")
+    rows = [study_row(n) for n in range(1, 31)]
+    rows[24] = study_row(25, 年龄="很老")
+    path = write_xlsx(tmp_path / "bad.xlsx", rows)
+    with path.open("rb") as fh:
+        response = admin_client.post(STUDIES_URL, {"file": fh})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["detail"] == "The file has 1 invalid row(s) (1 error(s)); nothing was imported"
+    assert body["errors"] == [
+        {"row": 26, "column": "年龄", "value": "很老", "message": "Invalid age"}
+    ]
+    assert (body["rows_total"], body["rejected"], body["created"]) == (30, 1, 0)
+    assert Study.objects.count() == 0
+    assert index_definitions("studies_study") == before
+    assert ImportBatch.objects.get().status == "rejected"
+
+
+def test_a_file_that_breaks_off_during_the_copy_writes_nothing_and_keeps_the_indexes(
+    tmp_path, rebuild_from_one_row, monkeypatch
+):
+    before = index_definitions("studies_study")
+    real_rows = readers.Table.rows
+
+    def breaking_rows(table):  # noqa: ANN001, ANN202
+        for n, row in enumerate(real_rows(table)):
+            if n == 20:
+                raise readers.FileFormatError("The file is not a valid .xlsx workbook")
+            yield row
+
+    monkeypatch.setattr(readers.Table, "rows", breaking_rows)
+    path = write_xlsx(tmp_path / "cut.xlsx", [study_row(n) for n in range(1, 31)])
+    with pytest.raises(services.ImportRejected, match="not a valid .xlsx workbook"):
+        services.import_studies(source=path, file_name="cut.xlsx", origin="command")
+    assert Study.objects.count() == 0
+    assert index_definitions("studies_study") == before
+    batch = ImportBatch.objects.get()
+    assert (batch.status, batch.message) == ("rejected", "The file is not a valid .xlsx workbook")
