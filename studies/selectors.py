@@ -1,6 +1,7 @@
 """Every read of studies: the search that the API, the export and the web pages share."""
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import chain, islice
@@ -218,16 +219,28 @@ def grouped_total(filters: dict[str, Any], *, version: int | None = None) -> int
     return study_group_counts(version=version).total(wanted)
 
 
-def _character_counts() -> dict[str, int]:
-    texts = Study.objects.annotate(text=Concat(*TEXT_FIELDS, output_field=TextField())).values_list(
-        "text", flat=True
-    )
-    rows = texts.iterator(chunk_size=20_000)
+def count_characters(texts: Iterable[str]) -> dict[str, int]:
+    """How many of ``texts`` (each the searched fields of one study) hold each character
+    without letter case; see ``study_character_counts``."""
+    rows = iter(texts)
     counts: Counter[str] = Counter()
     # Each study counts once per character, however often the character occurs in it.
     while chunk := list(islice(rows, 20_000)):
         counts.update(chain.from_iterable(map(set, chunk)))
     return {char: n for char, n in counts.items() if search.is_caseless(char)}
+
+
+def _character_counts() -> dict[str, int]:
+    texts = Study.objects.annotate(text=Concat(*TEXT_FIELDS, output_field=TextField())).values_list(
+        "text", flat=True
+    )
+    return count_characters(texts.iterator(chunk_size=20_000))
+
+
+def prepare_character_counts(counts: dict[str, int], *, version: int) -> None:
+    """Store the character counts of data version ``version``, counted by the import that
+    wrote it from the rows it read (ingest.services), for the warm-up to find."""
+    remember("studies", "characters", counts, version=version)
 
 
 def study_character_counts(*, version: int) -> dict[str, int]:

@@ -15,9 +15,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.cache import data_version, stored
 from ingest import readers, services
 from ingest.models import ImportBatch
 from reports.models import Report
+from studies import selectors
 from studies.models import Study
 from tests.factories import StudyFactory
 from tests.ingest.helpers import study_row, write_xlsx
@@ -228,3 +230,27 @@ def test_a_file_that_breaks_off_during_the_copy_writes_nothing_and_keeps_the_ind
     assert index_definitions("studies_study") == before
     batch = ImportBatch.objects.get()
     assert (batch.status, batch.message) == ("rejected", "The file is not a valid .xlsx workbook")
+
+
+@pytest.mark.django_db(transaction=True)  # the caches keep nothing inside a transaction
+def test_a_large_import_into_an_empty_table_counts_the_characters_for_the_warm_up(
+    admin_client, tmp_path, rebuild_from_one_row
+):
+    rows = [study_row(n) for n in range(1, 31)]
+    rows[0] = study_row(1, 姓名="欧阳娜娜", 检查描述="右肺结节 3mm", 检查项目="胸部CT增强")
+    rows[1] = study_row(2, 检查描述=None)
+    path = write_xlsx(tmp_path / "chars.xlsx", rows)
+    with CaptureQueriesContext(connection) as queries, path.open("rb") as fh:
+        assert admin_client.post(STUDIES_URL, {"file": fh}).json()["created"] == 30
+    counts = stored("studies", "characters", version=data_version("studies"))
+    # Exactly what the warm-up counts from the table.
+    assert counts == selectors._character_counts()
+    assert (counts["娜"], counts["张"], counts["3"]) == (1, 14, 1)
+    # (On PostgreSQL the warm-up's read is a server-side cursor: DECLARE ... FOR SELECT.)
+    read_texts = [q["sql"] for q in queries.captured_queries if 'AS "text" FROM' in q["sql"]]
+    if connection.vendor == "postgresql":
+        # Counted by the import while the indexes were built: the warm-up did not read them.
+        assert read_texts == []
+    else:
+        assert len(read_texts) == 1
+    assert admin_client.get("/api/v1/studies/search", {"q": "娜"}).json()["total"] == 1
