@@ -1,6 +1,10 @@
 """Settings helpers fail loudly on bad values; the quick start loads data and a demo admin."""
 
+import os
+import subprocess
+import sys
 from http import HTTPStatus
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -90,3 +94,21 @@ def test_quickstart_loads_sample_data_and_prints_a_working_demo_login(settings, 
     out = capsys.readouterr().out
     assert "already holds 120 studies" in out
     assert out.split("password: ")[1].split()[0] != password
+
+
+@pytest.mark.parametrize("entry", ["config.wsgi", "config.asgi"])
+def test_a_server_worker_loads_the_urlconf_as_it_starts(entry, tmp_path):
+    """A worker imports the URLconf (the API and its schemas, 0.2 s) when it loads the
+    application, so that its first request does not pay for it."""
+    code = f"import sys, {entry}; print('config.urls' in sys.modules, 'studies.api' in sys.modules)"
+    env = dict(os.environ, DB_ENGINE="sqlite3", DB_NAME=str(tmp_path / "db.sqlite3"))
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]
