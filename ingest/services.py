@@ -41,11 +41,12 @@ STAGING_BATCH = 10_000
 # transaction only). With the default 4 MB, joining a million staged rows to the table
 # spills to disk in many batches.
 IMPORT_WORK_MEM = "256MB"
-# An import that fills an empty table with at least this many rows builds the table's indexes
-# once, after its INSERT, instead of keeping them up to date row by row (PostgreSQL): for a
-# million studies the INSERT with upkeep of thirteen indexes took 89 s, the INSERT alone 2 s
-# and building the indexes 49 s. Readers of the table wait for the import to commit meanwhile
-# (DROP INDEX locks the table); the table they would have read was empty.
+# An import that fills an empty table with at least this many rows builds indexes once after
+# its rows instead of keeping them up to date row by row (PostgreSQL): every plain index after
+# the INSERT from the staging table (reports; for a million studies the INSERT with upkeep of
+# thirteen indexes took 89 s, the INSERT alone 2 s and the builds 49 s), or the target's
+# ``built_after_fill`` after its COPY (studies, ``_fill``). Readers of the table wait for the
+# import to commit meanwhile (DROP INDEX locks the table); the table they would read was empty.
 REBUILD_INDEXES_MIN_ROWS = 50_000
 MAX_LISTED_IDS = 20
 STALE_RUNNING = timedelta(hours=6)
@@ -605,7 +606,7 @@ def _fill(
                 yield row
 
     rows = valid_rows()
-    # The first rows tell whether the import is large enough to build its GIN indexes after.
+    # The first rows tell whether the import is large enough to build indexes after its rows.
     head = list(islice(rows, REBUILD_INDEXES_MIN_ROWS))
     copied = 0
     with connection.cursor() as cursor:
