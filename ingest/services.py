@@ -33,6 +33,7 @@ from core.errors import DomainError
 from ingest import readers
 from ingest.models import ImportBatch
 from ingest.rows import REPORT_SCHEMA, STUDY_SCHEMA, HeaderError, Schema, map_headers, validate_rows
+from studies import selectors as study_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ STUDIES = Target(
     # (19 s). The B-trees (19 s of upkeep) and the name and item trigram indexes (4.5 s, as
     # much as their builds) are kept up to date while the file is read.
     built_after_fill=("study_exam_description_trgm", "study_text_chars_cp"),
-    character_fields=("patient_name", "exam_description", "exam_item"),
+    character_fields=study_selectors.TEXT_FIELDS,
 )
 REPORTS = Target(
     schema=REPORT_SCHEMA,
@@ -272,8 +273,6 @@ def _run(
     if outcome.created or outcome.updated:
         _refresh_statistics(target)
     if outcome.character_counts is not None:
-        from studies import selectors as study_selectors
-
         study_selectors.prepare_character_counts(
             outcome.character_counts, version=outcome.counted_version
         )
@@ -534,8 +533,6 @@ class _CharacterCount:
         self._thread.start()
 
     def _count(self) -> None:
-        from studies import selectors as study_selectors
-
         try:
             self._counts = study_selectors.count_characters(self._texts)
         except Exception:
