@@ -93,10 +93,32 @@ def _table_rows(table: str, version: int, total: int) -> float:
     return max(estimate, total, 1)
 
 
-def walks_date_index(*, table: str, data: str, version: int, total: int, rows_needed: int) -> bool:
-    """Whether walking the date index meets ``rows_needed`` matches cheaply (dense matches)."""
+def _window_size(expected_rows: float) -> int:
+    return next((w for w in WALK_WINDOWS if w >= 4 * expected_rows), WALK_WINDOWS[-1])
+
+
+def walks_date_index(
+    *,
+    table: str,
+    data: str,
+    version: int,
+    total: int,
+    rows_needed: int,
+    window_per_match: float | None = None,
+) -> bool:
+    """Whether walking the date index meets ``rows_needed`` matches cheaply (dense matches).
+
+    ``window_per_match``: where reading a row in the walk costs about as much as sorting a
+    match, walk only while the walk's window (what it reads at worst, when the matches are
+    not spread evenly over time) holds at most this many rows per match.
+    """
     table_rows = _table_rows(table, version, total)
-    return total > 0 and rows_needed * table_rows / total <= WALK_LIMIT
+    if total <= 0:
+        return False
+    expected = rows_needed * table_rows / total
+    if expected > WALK_LIMIT:
+        return False
+    return window_per_match is None or _window_size(expected) <= window_per_match * total
 
 
 def unindexed_order(field: str, *, descending: bool) -> OrderBy:
@@ -155,7 +177,7 @@ def walked_page(
     hold the same rows in the same order, so the page is the same either way."""
     table_rows = _table_rows(walk.model._meta.db_table, version, total)
     expected = page * page_size * table_rows / max(total, 1)
-    size = next((w for w in WALK_WINDOWS if w >= 4 * expected), WALK_WINDOWS[-1])
+    size = _window_size(expected)
     edge = window_edge(
         walk.model, field=field, descending=descending, data=data, version=version, size=size
     )

@@ -18,6 +18,12 @@ SNIPPET_LENGTH = 200
 # The characters of a report's content, as indexed by the GIN index of migration 0003 (the
 # expression must stay identical to be usable); see core.search.
 CONTENT_CHARS = "regexp_split_to_array(upper(content), '')"
+# A walk of the date index reads a report's content for LIKE about as fast as the matches of a
+# term are sorted (20,000 reports read in 23 ms, 4,272 matches sorted in 11 ms, at a million
+# reports): a term walks only while the walk's window holds at most two rows per match. The
+# matches of a term in older reports only (an English word) are not in a window of the newest
+# reports, and the page came from sorting them after the walk had read its whole window.
+WALK_WINDOW_PER_MATCH = 2.0
 
 
 def _local_midnight(day: date) -> datetime:
@@ -133,7 +139,7 @@ def report_search(
     queryset = report_list(**filters, filter_first=text_search)
     if text_search and search.walks_date_index(
         table="reports_report", data="reports", version=version, total=total,
-        rows_needed=page * page_size,
+        rows_needed=page * page_size, window_per_match=WALK_WINDOW_PER_MATCH,
     ):  # fmt: skip
         reports = search.walked_page(
             report_list(**filters, text_index=False), queryset,

@@ -489,3 +489,29 @@ def test_a_rare_term_is_counted_and_paged_in_one_scan_the_first_time(
                 ]
                 assert len(count_reads) == 1, count_reads
             searched.add(term)
+
+
+@pytest.mark.parametrize(
+    ("total", "walks", "walks_with_window_per_match"),
+    [
+        (60_088, True, True),  # a common term: 313 rows expected, read within 5,000
+        (11_589, True, True),  # 1,621 expected: a window of 10,000 holds < 2 rows per match
+        (4_272, True, False),  # 4,397 expected: a window of 20,000, 4.7 rows per match
+        (985, True, False),  # 19,071 expected: the window of 40,000
+        (900, False, False),  # 20,872 expected: past the walk limit
+    ],
+)
+def test_a_walk_whose_window_holds_many_rows_per_match_is_left_to_a_sort(
+    db, monkeypatch, total, walks, walks_with_window_per_match
+):
+    from core import search
+
+    # Reports at a million rows: reading one in the walk costs about what sorting a match does.
+    monkeypatch.setattr(search, "_estimate", lambda table: 939_240.0)
+    asked = {"table": "reports_report", "data": "reports", "version": 1, "rows_needed": 20}
+    assert search.walks_date_index(**asked, total=total) is walks
+    assert (
+        search.walks_date_index(**asked, total=total, window_per_match=2.0)
+        is walks_with_window_per_match
+    )
+    assert search.walks_date_index(**asked, total=0, window_per_match=2.0) is False
