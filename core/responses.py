@@ -38,11 +38,14 @@ def cached_page(
     page_size: int,
     version: int | None = None,
     request: HttpRequest | None = None,
+    shows: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """A list page as the API sends it (``content``), with the ids and total the audit records.
 
     ``search(version)`` returns the page's rows, the exact total and the ``filters`` part of
-    the answer; the rendered answer is reused until the next write to ``data`` (core.cache).
+    the answer; the rendered answer is reused until the next write to ``data`` (core.cache),
+    or to one of the other tables whose fields its rows show (``shows``: a report's patient
+    name comes from its study).
     """
     if version is None:
         version = data_version(data, request)
@@ -54,7 +57,8 @@ def cached_page(
         }  # fmt: skip
         return {"content": render(request, schema, body), "ids": ids(rows), "total": total}
 
-    key = key_of({**params, "page": page, "page_size": page_size})
+    shown = {f"{name}_version": data_version(name, request) for name in shows}
+    key = key_of({**params, "page": page, "page_size": page_size, **shown})
     return cached(data, f"page:{key}", answer, version=version)
 
 

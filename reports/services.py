@@ -21,7 +21,8 @@ def search_page(
     request: HttpRequest | None = None,
 ) -> dict[str, Any]:
     """The rendered search answer (``content``) with its report ids and total, for the audit;
-    reused until the next write to the reports table (see core.cache)."""
+    reused until the next write to the reports table, or to the studies table whose patient
+    names and exam items it shows (see core.cache)."""
     return responses.cached_page(
         "reports",
         ReportSearchOut,
@@ -30,6 +31,7 @@ def search_page(
         ),
         ids=lambda items: [item["report_id"] for item in items],
         params=filters, page=page, page_size=page_size, version=version, request=request,
+        shows=("studies",),
     )  # fmt: skip
 
 

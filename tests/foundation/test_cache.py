@@ -70,6 +70,30 @@ def test_report_filter_options_follow_writes(viewer):
     assert viewer.get("/api/v1/reports/search").json()["total"] == 0
 
 
+def test_a_report_search_shows_the_names_a_studies_import_changed(
+    viewer, admin_client, tmp_path, django_assert_num_queries
+):
+    study = StudyFactory(exam_id="CT000001", patient_name="Old Name", exam_item="Old item")
+    ReportFactory(report_id="R1", study=study, content="右肺结节")
+    params = {"q": "结节"}
+    assert viewer.get("/api/v1/reports/search", params).json()["data"][0]["patient_name"] == (
+        "Old Name"
+    )
+    # The answer is reused while neither table changes (auth with the versions, audit).
+    with django_assert_num_queries(2):
+        viewer.get("/api/v1/reports/search", params)
+
+    # A studies import writes no report, yet the report's row shows the study's new values.
+    upload = write_xlsx(tmp_path / "rename.xlsx", [study_row(1)])
+    with upload.open("rb") as fh:
+        assert admin_client.post("/api/v1/import/studies", {"file": fh}).json()["updated"] == 1
+    row = viewer.get("/api/v1/reports/search", params).json()["data"][0]
+    assert (row["patient_name"], row["exam_item"]) == ("张伟", "胸部CT平扫")
+    assert viewer.get("/api/v1/reports/search", params).json() == _uncached(
+        viewer, "/api/v1/reports/search", params
+    )
+
+
 def _uncached(client, url: str, params: dict) -> dict:  # noqa: ANN001
     # A cleared cache (this process's and the shared table) makes the next answer come from
     # plain queries again.
