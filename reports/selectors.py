@@ -126,11 +126,14 @@ def _scanned_once(q: str) -> bool:
     A term with letters, of three characters or more, is found through the trigram index,
     whose every candidate is read again to check the term: its count reads all its matches,
     and a sorted page would read them a second time (`No acute`, 11,589 of a million
-    reports: count 28 ms, page 29 ms; both from one scan, 36 ms). Reports with letters are a
-    small share of the department's (English ones): a term in every one of them costs about
-    the same either way (20,424: counted in 52 ms, then paged; both at once in 65 ms). A
-    Chinese term is counted from the character index and, when frequent, paged by a short
-    walk of the date index, which one scan of its tens of thousands of matches would not beat.
+    reports: count 28 ms, page 29 ms; both from one scan, 36 ms). On SQLite, which has no
+    text index for reports, the count reads every report, and the page walked the date
+    index through most of them for a term absent from the newest reports (100,000 reports:
+    26 + 42 ms; one scan, 28-48 ms). Reports with letters are a small share of the
+    department's (English ones): a term in every one of them costs about the same either way
+    (20,424: counted in 52 ms, then paged; both at once in 65 ms). A Chinese term is counted
+    from the character index and, when frequent, paged by a short walk of the date index,
+    which one scan of its tens of thousands of matches would not beat.
     """
     return len(q) >= search.TRIGRAM and not search.is_caseless(q)
 
@@ -147,9 +150,9 @@ def _first_scan(
     offset = (page - 1) * page_size
     window = matches.annotate(matches_total=Window(Count("pk")))
     keys = list(window.values_list("pk", "matches_total")[offset : offset + page_size])
-    if not keys:
+    if not keys and offset:
         return None  # past the last page, where the window counts nothing
-    total = keys[0][1]
+    total = keys[0][1] if keys else 0  # no first page: nothing matches
     remember("reports", count_key, total, version=version)
     return in_key_order(Report.objects.select_related("study"), [k for k, _ in keys]), total
 
@@ -164,7 +167,7 @@ def report_search(
     count_key = f"count:{key_of(filters)}"
     text_search = bool(q) and search.uses_postgresql()
     first = None
-    if text_search and _scanned_once(q):
+    if _scanned_once(q):
         first = _first_scan(
             filters, count_key=count_key, page=page, page_size=page_size, version=version
         )

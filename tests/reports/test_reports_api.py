@@ -240,8 +240,8 @@ def test_search_uses_a_fixed_number_of_queries(
 def test_a_first_search_of_letters_counts_and_pages_in_a_fixed_number_of_queries(
     viewer, reports, django_assert_num_queries
 ):
-    # auth, the page's keys with the total (one scan, on PostgreSQL), their reports with their
-    # studies, two filter lists, audit; SQLite counts, then pages.
+    # auth, the page's keys with the total (one scan), their reports with their studies, two
+    # filter lists, audit.
     with django_assert_num_queries(6):
         body = viewer.get(SEARCH, {"q": "no pneumo", "page_size": 100}).json()
     assert body["total"] == len(body["data"]) == 1
