@@ -4,13 +4,13 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Window
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core import search
-from core.cache import cached, data_version, key_of, remember, stored
+from core.cache import cached, data_version, key_of
 from core.errors import NotFound
-from core.pagination import in_key_order, paginate
+from core.pagination import counted_page, paginate
 from core.text import codepoint_order
 from reports.models import Report
 
@@ -138,25 +138,6 @@ def _scanned_once(q: str) -> bool:
     return len(q) >= search.TRIGRAM and not search.is_caseless(q)
 
 
-def _first_scan(
-    filters: dict[str, Any], *, count_key: str, page: int, page_size: int, version: int
-) -> tuple[list[Report], int] | None:
-    """The page and the exact total of a term not yet counted, from one scan of its matches
-    (the keys of the page, with the total as a window count over all of them) and the page's
-    rows by key; None to search as usual."""
-    if stored("reports", count_key, version=version) is not None:
-        return None  # counted already: the page alone is cheaper
-    matches = report_list(**filters, filter_first=True)
-    offset = (page - 1) * page_size
-    window = matches.annotate(matches_total=Window(Count("pk")))
-    keys = list(window.values_list("pk", "matches_total")[offset : offset + page_size])
-    if not keys and offset:
-        return None  # past the last page, where the window counts nothing
-    total = keys[0][1] if keys else 0  # no first page: nothing matches
-    remember("reports", count_key, total, version=version)
-    return in_key_order(Report.objects.select_related("study"), [k for k, _ in keys]), total
-
-
 def report_search(
     *, page: int, page_size: int, version: int | None = None, **filters: Any
 ) -> tuple[list[dict[str, Any]], int, dict[str, list[str]]]:
@@ -165,25 +146,22 @@ def report_search(
         version = data_version("reports")
     q = (filters.get("q") or "").strip()
     count_key = f"count:{key_of(filters)}"
-    text_search = bool(q) and search.uses_postgresql()
     first = None
     if _scanned_once(q):
-        first = _first_scan(
-            filters, count_key=count_key, page=page, page_size=page_size, version=version
-        )
-    if first is not None:
-        reports, total = first
-    else:
-        reports, total = _page(filters, count_key, page, page_size, version, text_search)
+        first = counted_page(
+            report_list(**filters, filter_first=True), Report.objects.select_related("study"),
+            data="reports", count_key=count_key, version=version, page=page, page_size=page_size,
+        )  # fmt: skip
+    reports, total = first or _page(filters, count_key, page, page_size, version)
     items = [report_search_item(r, q=filters.get("q")) for r in reports]
     return items, total, report_filter_options(version=version)
 
 
 def _page(
-    filters: dict[str, Any], count_key: str, page: int, page_size: int, version: int,
-    text_search: bool,
-) -> tuple[list[Report], int]:  # fmt: skip
+    filters: dict[str, Any], count_key: str, page: int, page_size: int, version: int
+) -> tuple[list[Report], int]:
     total = cached("reports", count_key, report_list(**filters).count, version=version, costly=True)
+    text_search = bool((filters.get("q") or "").strip()) and search.uses_postgresql()
     # A text search's matches found through the text indexes, then sorted; or, when they are
     # dense, met by walking the date index (see core.search).
     queryset = report_list(**filters, filter_first=text_search)

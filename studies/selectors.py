@@ -8,14 +8,14 @@ from itertools import chain, islice
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, TextField, Window
+from django.db.models import Count, F, Q, QuerySet, TextField
 from django.db.models.functions import Concat
 from django.utils import timezone
 
 from core import rawsql, search
 from core.cache import cached, data_version, key_of, remember, stored
 from core.errors import NotFound
-from core.pagination import in_key_order, paginate
+from core.pagination import counted_page, paginate
 from core.text import codepoint_order
 from studies import sqlite_search
 from studies.models import Study
@@ -304,22 +304,14 @@ def _first_scan(
     filters: dict[str, Any], *, q: str, page: int, page_size: int, sort: str, version: int
 ) -> tuple[list[Study], int] | None:
     """The page and the exact total of a term not yet counted, from one scan of its matches
-    (the keys of the page, with the total as a window count over all of them) and the page's
-    rows by key; None to search as usual."""
+    (``core.pagination.counted_page``); None to search as usual."""
     if not _scanned_once(q, version):
         return None
-    key = _count_key(filters)
-    if stored("studies", key, version=version) is not None:
-        return None  # counted already: the page alone is cheaper
     matches = study_list(**filters).order_by(*study_ordering(sort, filter_first=True))
-    offset = (page - 1) * page_size
-    window = matches.annotate(matches_total=Window(Count("pk")))
-    keys = list(window.values_list("pk", "matches_total")[offset : offset + page_size])
-    if not keys:
-        return None  # past the last page, where the window counts nothing
-    total = keys[0][1]
-    remember("studies", key, total, version=version)
-    return in_key_order(Study.objects.all(), [k for k, _ in keys]), total
+    return counted_page(
+        matches, Study.objects.all(), data="studies", count_key=_count_key(filters),
+        version=version, page=page, page_size=page_size,
+    )  # fmt: skip
 
 
 def study_search_total(filters: dict[str, Any], *, version: int) -> int:
