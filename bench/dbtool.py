@@ -6,7 +6,9 @@
     .venv/bin/python bench/dbtool.py user USERNAME PASSWORD  # an active admin-role user
     .venv/bin/python bench/dbtool.py info                    # vendor, version, row counts (JSON)
     .venv/bin/python bench/dbtool.py serve                   # reads commands on stdin:
-        bump      -> bumps the studies and reports data versions and warms the caches (what every import does)
+        bump      -> bumps the studies and reports data versions and warms both caches
+        bump NAME -> bumps one data version (studies or reports) and warms its caches, as an
+                     import of that data does
         quit
 
 The database is whatever the product's settings say (DATABASE_URL / DB_*).
@@ -104,18 +106,24 @@ def info() -> None:
     print(json.dumps(out))
 
 
-def bump() -> None:
+def bump(*names: str) -> None:
     from django.db import connection
 
+    names = names or ("studies", "reports")
     with connection.cursor() as c:
-        c.execute("UPDATE core_dataversion SET version = version + 1")
+        marks = ", ".join(["%s"] * len(names))
+        c.execute(
+            f"UPDATE core_dataversion SET version = version + 1 WHERE name IN ({marks})", names
+        )
     # What every import does after it commits (ingest.services): the first pages, totals and
     # filter lists of the new data are computed ahead, into the cache all workers share.
     from reports.services import warm_caches as warm_reports
     from studies.services import warm_caches as warm_studies
 
-    warm_studies()
-    warm_reports()
+    if "studies" in names:
+        warm_studies()
+    if "reports" in names:
+        warm_reports()
 
 
 def serve() -> None:
@@ -125,8 +133,11 @@ def serve() -> None:
         if cmd == "quit":
             break
         try:
-            if cmd == "bump":
-                bump()
+            if cmd == "bump" or cmd.startswith("bump "):
+                names = cmd.split()[1:]
+                if set(names) - {"studies", "reports"}:
+                    raise ValueError(f"unknown data {names!r}")
+                bump(*names)
             else:
                 raise ValueError(f"unknown command {cmd!r}")
             print("ok", flush=True)

@@ -13,8 +13,8 @@ missing). Steps (``--steps``, comma-separated, default all):
            2 workers each, the realistic mix at 100 clients, interleaved rounds: the one with
            the most req/s whose p95 is within target and no errors is recommended (used later
            with --server auto)
-  search   single client, per query class: cold (first request after an import: data-version
-           bump + the import's cache warm-up)
+  search   single client, per query class: cold (first request after an import of the data
+           the class searches: its data-version bump + that import's cache warm-up)
            and warm medians / p95; filter options; detail; report search q (Chinese, English)
   parity   the same search URLs against the legacy and the product: totals and rows compared
   compare  100 clients x 60 s, the legacy's realistic mix, legacy (A) and product (B)
@@ -282,8 +282,9 @@ class DbHelper:
         )
         procs.items.append(self.p)
 
-    def bump(self) -> None:
-        self.p.stdin.write("bump\n")
+    def bump(self, *names: str) -> None:
+        """Bump the data versions of ``names`` (default: studies and reports) and warm them."""
+        self.p.stdin.write(" ".join(["bump", *names]) + "\n")
         self.p.stdin.flush()
         answer = self.p.stdout.readline().strip()
         if answer != "ok":
@@ -557,10 +558,13 @@ def measure_one(
     cold: list[float] = []
     warm: list[float] = []
     statuses: dict[int, int] = {}
+    # A cold sample follows an import of the data the class searches (a reports import for
+    # report search): that table's version is bumped and its warm-up run, as the import would.
+    data = "reports" if urls[0].startswith(R) else "studies"
     for i in range(args.cold):
         if time.monotonic() > deadline:
             break
-        helper.bump()
+        helper.bump(data)
         status, ms, _ = client.get(urls[i % len(urls)])
         statuses[status] = statuses.get(status, 0) + 1
         if status == 200:
@@ -608,8 +612,9 @@ def measure_one(
 
 
 def measure_classes(server: Server, helper: DbHelper, classes: dict, args) -> dict:
-    """Cold: the first request after a data-version bump (counts and filter lists recomputed),
-    one bump per sample. Warm: after every URL of the class was requested --warmup-passes times."""
+    """Cold: the first request after a bump of the searched data's version (counts and filter
+    lists recomputed by its warm-up), one bump per sample. Warm: after every URL of the class
+    was requested --warmup-passes times."""
     client = Client(server.base, server.token)
     out = {}
     try:
@@ -1166,12 +1171,15 @@ def markdown(result: dict) -> str:
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
             *search_rows(result["search"], TARGETS["search_p95_ms"], TARGETS["search_median_ms"]),
             "",
-            "Cold = the first request after an import: a data-version bump followed by the "
-            "import's warm-up (`warm_caches`: filter lists, one grouped count that totals every "
+            "Cold = the first request after an import of the data the class searches (studies; "
+            "reports for report search): that data's version bumped, then the import's warm-up "
+            "(studies' `warm_caches`: filter lists, one grouped count that totals every "
             "combination of the exact-match filters, the per-character counts that total a "
             "one-character term, the edges of the date walk's windows, and the first page of no "
-            "filter and of each single filter value); every other page, every other count of a "
-            "`q` or date search and every report search is computed by that request. Warm = after each URL was requested "
+            "filter and of each single filter value; reports': filter lists, the first page of "
+            "all reports, the counts of frequent characters and pairs of characters, the date "
+            "walk's edges); every other page and every other count of a `q` or date search is "
+            "computed by that request. Warm = after each URL was requested "
             f"{result.get('warmup_passes', 3)} times (each worker keeps answers in its memory, "
             "in front of the cache table they share). "
             "App CPU / DB CPU = CPU ms per warm request of the app server's processes / of the "

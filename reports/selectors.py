@@ -1,14 +1,18 @@
 """Every read of reports: search with snippets, detail, filter options."""
 
 import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from itertools import chain, islice
+from operator import add
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from core import search
-from core.cache import cached, data_version, key_of
+from core.cache import cached, data_version, key_of, stored
 from core.errors import NotFound
 from core.pagination import counted_page, paginate
 from core.text import codepoint_order
@@ -24,6 +28,11 @@ CONTENT_CHARS = "regexp_split_to_array(upper(content), '')"
 # matches of a term in older reports only (an English word) are not in a window of the newest
 # reports, and the page came from sorting them after the walk had read its whole window.
 WALK_WINDOW_PER_MATCH = 2.0
+# The characters and pairs of characters held by at least this many reports have their counts
+# kept for the data version (``report_character_counts``); a rarer one is counted from the
+# character index, which reads few rows for it, and is left out to keep the counts small:
+# every Chinese term's search reads them from the cache.
+COUNTED_MIN = 4_000
 
 
 def _local_midnight(day: date) -> datetime:
@@ -40,16 +49,17 @@ def report_list(
     date_to: date | None = None,
     text_index: bool = True,
     filter_first: bool = False,
+    by_characters: bool = False,
 ) -> QuerySet[Report]:
     """Reports matching the filters, newest first (ties by report_id), with their study.
 
-    ``text_index`` and ``filter_first`` only choose PostgreSQL's plan (see core.search); the
-    rows and their order are the same.
+    ``text_index``, ``filter_first`` and ``by_characters`` only choose PostgreSQL's plan
+    (see core.search and ``_TermPlan``); the rows and their order are the same.
     """
     qs = Report.objects.select_related("study")
     q = (q or "").strip()
     if q:
-        short = search.wants_short_term_index(q)
+        short = search.wants_short_term_index(q) or (by_characters and search.uses_postgresql())
         # As for studies: no UPPER() for a term without case where no trigram index is used.
         caseless = (short or not text_index) and search.is_caseless(q)
         text = Q(content__contains=q) if caseless else Q(content__icontains=q)
@@ -120,7 +130,90 @@ def report_filter_options(*, version: int | None = None) -> dict[str, list[str]]
     return cached("reports", "options", _filter_options, version=version)
 
 
-def _scanned_once(q: str) -> bool:
+def count_characters(texts: Iterable[tuple[str, int]]) -> dict[str, int]:
+    """How many reports hold each character without letter case, and each pair of adjacent
+    ones, from ``(content, how many reports hold it)``: those held by ``COUNTED_MIN`` reports
+    or more; see ``report_character_counts``."""
+    counts: Counter[str] = Counter()
+    rows = iter(texts)
+    while chunk := list(islice(rows, 20_000)):
+        alike: defaultdict[int, list[str]] = defaultdict(list)
+        for text, times in chunk:
+            alike[times].append(text)
+        for times, group in alike.items():
+            # Each report counts once per character or pair, however often it holds it.
+            found = Counter(chain.from_iterable(set(chain(t, map(add, t, t[1:]))) for t in group))
+            counts.update({term: n * times for term, n in found.items()} if times > 1 else found)
+    return {t: n for t, n in counts.items() if n >= COUNTED_MIN and search.is_caseless(t)}
+
+
+def _character_counts() -> dict[str, int]:
+    # Identical texts (a report template used as written) are read and split once.
+    texts = (
+        Report.objects.values("content")
+        .annotate(times=Count("pk"))
+        .order_by()
+        .values_list("content", "times")
+    )
+    return count_characters(texts.iterator(chunk_size=20_000))
+
+
+def report_character_counts(*, version: int) -> dict[str, int]:
+    """How many reports hold each frequent character without letter case (a Chinese
+    character, a digit) and each frequent pair of them in their content, computed by the
+    warm-up after an import.
+
+    The total of a Chinese term of one or two characters is then a lookup instead of a count
+    of its matches: the character index finds them, but counting them reads the table's page
+    of each one for its visibility (`结节`, 60,088 of a million reports: ~90 ms; with an index
+    of the pairs themselves still ~60 ms). For a longer term they bound its matches and the
+    candidates of the character index, which choose its plan (``_TermPlan``). The pass over
+    the texts costs ~3 s at a million reports of which 68,000 are different (this
+    benchmark's data: each text is read and split once), ~22 s if all were different.
+    """
+    return cached("reports", "characters", _character_counts, version=version)
+
+
+class _TermPlan:
+    """What the warm-up's character counts tell of a search's term ``q``, for its plan.
+
+    ``total``: the exact total of the term alone, when it is a counted character or pair.
+    ``bound``: at least as many as the reports holding it (the rarest of its characters and
+    pairs), when the counts are there. ``by_characters``: find a longer term through the
+    character index, whose candidates then are mostly matches and are checked by a plain LIKE,
+    rather than through the trigram index, which checks each candidate with UPPER() (`脑梗死`,
+    14,524 reports holding its rarest character and all matches: counted in 21 ms instead
+    of 37-46 ms; `胸腔积液`, 14,980 matches among the 98,798 holding its characters: 109 ms,
+    where the trigram index takes 35).
+    """
+
+    total: int | None = None
+    bound: int | None = None
+    by_characters: bool = False
+
+    def __init__(self, filters: dict[str, Any], version: int) -> None:
+        q = (filters.get("q") or "").strip()
+        if not search.is_caseless(q):
+            return
+        counts = stored("reports", "characters", version=version)
+        if counts is None:
+            return  # a write since the last warm-up
+        alone = not any(v for k, v in filters.items() if k != "q")
+        if alone and len(q) <= 2:
+            self.total = counts.get(q)
+        rarest_character = min(counts.get(c, COUNTED_MIN - 1) for c in q)
+        rarest_pair = min((counts.get(p, COUNTED_MIN - 1) for p in map(add, q, q[1:])), default=0)
+        self.bound = min(rarest_character, rarest_pair) if len(q) > 1 else rarest_character
+        # Checking a row without UPPER() costs less than half as much (21 against 46 ms).
+        self.by_characters = len(q) >= search.TRIGRAM and rarest_character <= 2 * rarest_pair
+
+
+# A term whose counts bound its matches to this many reports or fewer gets its total and its
+# first page from one scan of its matches, the first time it is searched (see studies).
+FIRST_SCAN_LIMIT = 20_000
+
+
+def _scanned_once(q: str, plan: _TermPlan) -> bool:
     """Whether the first search of ``q`` reads its matches once for its total and its page.
 
     A term with letters, of three characters or more, is found through the trigram index,
@@ -131,11 +224,16 @@ def _scanned_once(q: str) -> bool:
     index through most of them for a term absent from the newest reports (100,000 reports:
     26 + 42 ms; one scan, 28-48 ms). Reports with letters are a small share of the
     department's (English ones): a term in every one of them costs about the same either way
-    (20,424: counted in 52 ms, then paged; both at once in 65 ms). A Chinese term is counted
-    from the character index and, when frequent, paged by a short walk of the date index,
-    which one scan of its tens of thousands of matches would not beat.
+    (20,424: counted in 52 ms, then paged; both at once in 65 ms).
+
+    A Chinese term whose character counts bound its matches to ``FIRST_SCAN_LIMIT`` is read
+    once too (`脑梗死`, 14,524: 54 -> 35 ms); a frequent one, totalled from the counts or
+    counted, is paged by a short walk of the date index, which one scan of its tens of
+    thousands of matches would not beat.
     """
-    return len(q) >= search.TRIGRAM and not search.is_caseless(q)
+    if not search.is_caseless(q):
+        return len(q) >= search.TRIGRAM
+    return plan.total is None and plan.bound is not None and plan.bound <= FIRST_SCAN_LIMIT
 
 
 def report_search(
@@ -146,25 +244,35 @@ def report_search(
         version = data_version("reports")
     q = (filters.get("q") or "").strip()
     count_key = f"count:{key_of(filters)}"
+    plan = _TermPlan(filters, version)
     first = None
-    if _scanned_once(q):
+    if _scanned_once(q, plan):
         first = counted_page(
-            report_list(**filters, filter_first=True), Report.objects.select_related("study"),
+            report_list(**filters, filter_first=True, by_characters=plan.by_characters),
+            Report.objects.select_related("study"),
             data="reports", count_key=count_key, version=version, page=page, page_size=page_size,
         )  # fmt: skip
-    reports, total = first or _page(filters, count_key, page, page_size, version)
+    reports, total = first or _page(filters, plan, count_key, page, page_size, version)
     items = [report_search_item(r, q=filters.get("q")) for r in reports]
     return items, total, report_filter_options(version=version)
 
 
 def _page(
-    filters: dict[str, Any], count_key: str, page: int, page_size: int, version: int
-) -> tuple[list[Report], int]:
-    total = cached("reports", count_key, report_list(**filters).count, version=version, costly=True)
+    filters: dict[str, Any], plan: _TermPlan, count_key: str, page: int, page_size: int,
+    version: int,
+) -> tuple[list[Report], int]:  # fmt: skip
+    by_characters = plan.by_characters
+
+    def count() -> int:
+        if plan.total is not None:
+            return plan.total
+        return report_list(**filters, by_characters=by_characters).count()
+
+    total = cached("reports", count_key, count, version=version, costly=True)
     text_search = bool((filters.get("q") or "").strip()) and search.uses_postgresql()
     # A text search's matches found through the text indexes, then sorted; or, when they are
     # dense, met by walking the date index (see core.search).
-    queryset = report_list(**filters, filter_first=text_search)
+    queryset = report_list(**filters, filter_first=text_search, by_characters=by_characters)
     if text_search and search.walks_date_index(
         table="reports_report", data="reports", version=version, total=total,
         rows_needed=page * page_size, window_per_match=WALK_WINDOW_PER_MATCH,

@@ -49,11 +49,15 @@ def filter_options_content(
 
 
 def warm_caches(*, page_size: int = 20) -> int:
-    """The filter lists and the first page of all reports, computed ahead after an import."""
+    """The filter lists, the first page of all reports and the counts of frequent characters
+    and pairs, computed ahead after an import."""
     version = data_version("reports")
     filter_options_content(version=version)
     filters = ReportFilterParams().filters()
     search_page(filters=filters, page=1, page_size=page_size, version=version)
+    # The totals of frequent Chinese terms of one or two characters, and the bounds that
+    # choose the plan of longer ones (see selectors.report_character_counts).
+    selectors.report_character_counts(version=version)
     warm_window_edges(Report, field="created_at", descending=True, data="reports", version=version)
     tidy()  # the older version's answers were removed by the first answer stored above
     return 2

@@ -590,3 +590,92 @@ def test_a_walk_whose_window_holds_many_rows_per_match_is_left_to_a_sort(
         is walks_with_window_per_match
     )
     assert search.walks_date_index(**asked, total=0, window_per_match=2.0) is False
+
+
+def test_report_character_counts_count_each_report_once_per_caseless_character_and_pair(
+    monkeypatch,
+):
+    from reports import selectors
+
+    monkeypatch.setattr(selectors, "COUNTED_MIN", 2)
+    texts = [("右肺结节，结节大小", 1), ("结节钙化", 3), ("Nodule结节", 1), ("AB ab 12", 2)]
+    # 结节 is in five reports (twice in the first, counted once); 节钙 in three identical ones;
+    # letters, spaces, punctuation and what one report alone holds are left out.
+    assert selectors.count_characters(texts) == {
+        "结": 5, "节": 5, "结节": 5, "钙": 3, "化": 3, "节钙": 3, "钙化": 3,
+        "1": 2, "2": 2, "12": 2,
+    }  # fmt: skip
+    assert selectors.count_characters([]) == {}
+
+
+def test_a_report_search_of_chinese_characters_is_totalled_and_planned_from_the_warm_up_counts(
+    viewer, monkeypatch
+):
+    from reports import selectors, services
+    from reports.schemas import ReportFilterParams
+    from reports.selectors import report_list
+
+    monkeypatch.setattr(selectors, "COUNTED_MIN", 4)
+    study = StudyFactory()
+    texts = ["右肺结节。", "双肺多发结节，结节钙化。", "肝囊肿。", "Lung nodule 结节", "肾结石"]
+    for n in range(15):
+        ReportFactory(
+            report_id=f"R{n:02d}", study=study, content=texts[n % 5],
+            status="final" if n % 2 else "draft", created_at=local(2025, 2, 1 + n % 7, 9, 0),
+        )  # fmt: skip
+    assert selectors.report_character_counts(version=data_version("reports"))["结节"] == 9
+
+    def searched(params: dict, *, warm: bool = True) -> tuple[dict, list[str]]:
+        if warm:  # as after an import (the comparison with a plain answer clears the cache)
+            services.warm_caches()
+        sqls: list[str] = []
+
+        def record(run, sql, args, *rest):  # noqa: ANN001, ANN202
+            sqls.append(sql)
+            return run(sql, args, *rest)
+
+        with connection.execute_wrapper(record):
+            answer = viewer.get("/api/v1/reports/search", params).json()
+        filters = ReportFilterParams(**params).filters()
+        expected = list(report_list(**filters, text_index=False))
+        page, size = params.get("page", 1), params.get("page_size", 20)
+        assert answer["total"] == len(expected), params
+        assert [r["report_id"] for r in answer["data"]] == [
+            r.report_id for r in expected[(page - 1) * size : page * size]
+        ], params
+        assert answer == _uncached(viewer, "/api/v1/reports/search", params), params
+        return answer, [s for s in sqls if "COUNT(" in s]
+
+    # A frequent pair alone: its total is the kept count, nothing is counted.
+    answer, counts = searched({"q": "结节", "page_size": 4, "page": 2})
+    assert answer["total"] == 9 and counts == []
+    # With another filter the table's counts do not total it; they bound it (9 reports at
+    # most), so its matches are counted and paged by one scan.
+    answer, counts = searched({"q": "结节", "status": "final", "page_size": 4})
+    assert [" OVER () " in c for c in counts] == [True]
+    # A frequent character alone: its kept count too.
+    answer, counts = searched({"q": "节"})
+    assert answer["total"] == 9 and counts == []
+    # A rare character or pair (held by fewer reports than the counts' minimum), and a longer
+    # term whose characters bound it: counted and paged by one scan the first time.
+    for params in ({"q": "石"}, {"q": "结石", "page_size": 2}, {"q": "多发结节", "page_size": 2}):
+        answer, counts = searched(params)
+        assert answer["total"] == 3 and [" OVER () " in c for c in counts] == [True], params
+    # A term no report holds: its empty first page is its total.
+    answer, counts = searched({"q": "肝结节"})
+    assert answer["total"] == 0 and [" OVER () " in c for c in counts] == [True]
+    if connection.vendor == "postgresql":
+        # 多发结节's rarest character is about as rare as its rarest pair: found through the
+        # character index. 结节结's characters are all frequent, one pair is not: trigrams.
+        for q, by_characters in (("多发结节", True), ("结节结", False)):
+            answer, counts = searched({"q": q})
+            assert ("regexp_split_to_array" in counts[0]) is by_characters, q
+            assert ("UPPER(" in counts[0]) is not by_characters, q
+
+    # A write after the warm-up: the counts of the older data are not used, the term is
+    # counted, and the next warm-up keeps the new count.
+    ReportFactory(report_id="R99", study=study, content="结节", created_at=local(2025, 3, 1, 9))
+    answer, counts = searched({"q": "结节"}, warm=False)
+    assert answer["total"] == 10 and len(counts) == 1
+    answer, counts = searched({"q": "结节", "page_size": 3})
+    assert answer["total"] == 10 and counts == []
