@@ -227,21 +227,13 @@ def _scanned_once(q: str, plan: _TermPlan) -> bool:
     (20,424: counted in 52 ms, then paged; both at once in 65 ms).
 
     A Chinese term whose character counts bound its matches to ``FIRST_SCAN_LIMIT`` is read
-    once too on PostgreSQL (`脑梗死`, 14,524: 54 -> 35 ms); a frequent one, totalled from the
-    counts or counted, is paged by a short walk of the date index, which one scan of its tens
-    of thousands of matches would not beat. On SQLite such a term is counted, then paged by
-    walking the date index, as before the counts: one scan, which sorts its matches by an
-    unindexed date (a function call per row there), was no faster (100,000 reports,
-    1,480-3,243 matches: 55-61 ms counted and walked, 55-66 ms in one scan).
+    once too (`脑梗死`, 14,524: 54 -> 35 ms); a frequent one, totalled from the counts or
+    counted, is paged by a short walk of the date index, which one scan of its tens of
+    thousands of matches would not beat.
     """
     if not search.is_caseless(q):
         return len(q) >= search.TRIGRAM
-    return (
-        search.uses_postgresql()
-        and plan.total is None
-        and plan.bound is not None
-        and plan.bound <= FIRST_SCAN_LIMIT
-    )
+    return plan.total is None and plan.bound is not None and plan.bound <= FIRST_SCAN_LIMIT
 
 
 def report_search(
