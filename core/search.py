@@ -8,7 +8,10 @@ which the search knows (cached) before it fetches the page.
 """
 
 import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from datetime import timedelta
+from itertools import chain, islice
 from typing import Any
 
 from django.core.cache import cache
@@ -68,6 +71,29 @@ def is_caseless(q: str) -> bool:
     two-character term a quarter faster (255 -> 192 ms over a million rows).
     """
     return bool(q) and all(unicodedata.category(c) in ("Lo", "Nd") for c in q)
+
+
+def count_caseless(
+    texts: Iterable[tuple[str, int]],
+    terms: Callable[[str], Iterable[str]] = iter,
+    *,
+    minimum: int = 1,
+) -> dict[str, int]:
+    """How many rows hold each term without letter case (``is_caseless``) that
+    ``terms(text)`` yields (by default its characters), from ``(text, how many rows hold
+    it)``, for the terms held by ``minimum`` rows or more. A row counts once per term,
+    however often its text holds it; identical texts given once with their number are split
+    once."""
+    counts: Counter[str] = Counter()
+    rows = iter(texts)
+    while chunk := list(islice(rows, 20_000)):
+        alike: defaultdict[int, list[str]] = defaultdict(list)
+        for text, times in chunk:
+            alike[times].append(text)
+        for times, group in alike.items():
+            found = Counter(chain.from_iterable(set(terms(t)) for t in group))
+            counts.update({term: n * times for term, n in found.items()} if times > 1 else found)
+    return {t: n for t, n in counts.items() if n >= minimum and is_caseless(t)}
 
 
 def wants_short_term_index(q: str) -> bool:
