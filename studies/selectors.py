@@ -14,7 +14,7 @@ from django.utils import timezone
 from core import rawsql, search
 from core.cache import cached, data_version, key_of, remember, stored
 from core.errors import NotFound
-from core.pagination import counted_page, paginate
+from core.pagination import bookmarked_page, counted_page, paginate
 from core.text import codepoint_order
 from studies import sqlite_search
 from studies.models import Study
@@ -379,5 +379,12 @@ def study_search(
         # takes the filters as independent, may walk the date index through most of the
         # table looking for a rare combination: the few matches are sorted instead.
         queryset = queryset.order_by(*study_ordering(sort, filter_first=True))
+    elif sort == "-order_datetime" and not any(v for f, v in filters.items() if f != "sort"):
+        rows = bookmarked_page(
+            queryset, field="order_datetime", descending=True, data="studies",
+            version=version, page=page, page_size=page_size, total=total,
+        )  # fmt: skip
+        if rows is not None:
+            return rows, total, study_filter_options(version=version)
     rows, total = paginate(queryset, page=page, page_size=page_size, total=total)
     return rows, total, study_filter_options(version=version)

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 
 from core import responses
 from core.cache import data_version, tidy
+from core.pagination import bookmarks
 from core.search import warm_window_edges
 from studies import selectors
 from studies.models import Study
@@ -68,9 +69,9 @@ def warm_caches(*, page_size: int = 20) -> int:
     """Compute, for the current data, what the first requests after an import ask for: the
     filter lists, the grouped count that totals every combination of the exact-match filters,
     the character counts that total a one-character term, the edges of the date walk's
-    windows, and the first page of no filter and of each single filter value. Called after every
-    import, so that no user waits for a count over the whole table. Returns the number of
-    searches prepared."""
+    windows, the bookmarks where deep pages of the unfiltered list start, and the first page
+    of no filter and of each single filter value. Called after every import, so that no user
+    waits for a count over the whole table. Returns the number of searches prepared."""
     version = data_version("studies")
     filter_options_content(version=version)
     options = selectors.study_filter_options(version=version)
@@ -81,6 +82,8 @@ def warm_caches(*, page_size: int = 20) -> int:
     warm_window_edges(
         Study, field="order_datetime", descending=True, data="studies", version=version
     )
+    # Where the deep pages of the unfiltered list start.
+    bookmarks(Study, field="order_datetime", descending=True, data="studies", version=version)
     searches = [{}] + [
         {field: value} for field, listed in WARM_FILTERS.items() for value in options[listed]
     ]

@@ -168,6 +168,44 @@ def test_deep_pages_are_the_same_rows_as_plain_offsets(viewer, monkeypatch):
     assert [len(p["data"]) for p in deep] == [5, 5, 2]
 
 
+def test_deep_pages_start_from_the_warm_up_bookmarks_and_are_the_plain_pages(viewer, monkeypatch):
+    from django.test.utils import CaptureQueriesContext
+
+    from core import pagination
+    from studies.services import warm_caches
+
+    monkeypatch.setattr(pagination, "BOOKMARK_EVERY", 4)
+    monkeypatch.setattr(pagination, "DEEP_OFFSET", 2)
+    # Runs of equal order times straddle the bookmarks (every 4th row, newest first).
+    for n in range(23):
+        StudyFactory(order_datetime=local(2025, 1, 1 + n // 3, 8, 0))
+    pages = [(p, size) for size in (3, 5) for p in range(1, 10)]
+    plain = [_uncached(viewer, SEARCH, {"page": p, "page_size": s}) for p, s in pages]
+    clear()
+    warm_caches()
+    assert pagination.bookmarks(
+        Study, field="order_datetime", descending=True, data="studies",
+        version=data_version("studies"),
+    ) == [(local(2025, 1, 7, 8, 0), 2), (local(2025, 1, 6, 8, 0), 5),
+          (local(2025, 1, 4, 8, 0), 11), (local(2025, 1, 3, 8, 0), 14),
+          (local(2025, 1, 2, 8, 0), 17)]  # fmt: skip
+    for (p, size), answer in zip(pages, plain, strict=True):
+        with CaptureQueriesContext(connection) as queries:
+            assert viewer.get(SEARCH, {"page": p, "page_size": size}).json() == answer
+        started = any('order_datetime" <=' in q["sql"] for q in queries)
+        assert started == (p > 1 and 4 <= (p - 1) * size < 23), (p, size)
+    # A filtered search or another order pages as usual.
+    for params in ({"page": 3, "page_size": 5, "sort": "order_datetime"},
+                   {"page": 2, "page_size": 5, "exam_status": "已审核"}):  # fmt: skip
+        assert viewer.get(SEARCH, params).json() == _uncached(viewer, SEARCH, params)
+    # A write: a new version has no bookmarks until its warm-up, and pages as usual.
+    StudyFactory(order_datetime=local(2025, 1, 9, 8, 0))
+    assert (
+        viewer.get(SEARCH, {"page": 4, "page_size": 5}).json()["data"]
+        == (_uncached(viewer, SEARCH, {"page": 4, "page_size": 5})["data"])
+    )
+
+
 def test_answers_are_shared_between_processes(viewer, django_assert_num_queries):
     StudyFactory.create_batch(3, exam_status="已审核")
     first = viewer.get(SEARCH, {"exam_status": "已审核"}).json()
