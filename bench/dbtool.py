@@ -5,6 +5,7 @@
     .venv/bin/python bench/dbtool.py dropdb NAME_import      # only mip_bench*_import
     .venv/bin/python bench/dbtool.py user USERNAME PASSWORD  # an active admin-role user
     .venv/bin/python bench/dbtool.py info                    # vendor, version, row counts (JSON)
+    .venv/bin/python bench/dbtool.py settle                  # CHECKPOINT, then wait for autovacuum
     .venv/bin/python bench/dbtool.py serve                   # reads commands on stdin:
         bump      -> bumps the studies and reports data versions and warms both caches
         bump NAME -> bumps one data version (studies or reports) and warms its caches, as an
@@ -84,6 +85,32 @@ def user(username: str, password: str) -> None:
     print(json.dumps({"user": username, "role": u.role}))
 
 
+def settle(timeout: str = "600") -> None:
+    """Leave PostgreSQL idle before a timed step: write out the dirty buffers the earlier steps
+    left (the gen step writes gigabytes; the checkpointer would write them during the step)
+    and wait for autovacuum workers to finish. Prints what it waited for (JSON)."""
+    import time
+
+    setup()
+    from django.db import connection
+
+    t0 = time.monotonic()
+    with connection.cursor() as c:
+        c.execute("CHECKPOINT")
+        checkpoint_s = time.monotonic() - t0
+        while time.monotonic() - t0 < float(timeout):
+            c.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+            )
+            if not c.fetchone()[0]:
+                break
+            time.sleep(1)
+        c.execute("CHECKPOINT")
+    os.sync()
+    print(json.dumps({"checkpoint_s": round(checkpoint_s, 1),
+                      "settle_s": round(time.monotonic() - t0, 1)}))  # fmt: skip
+
+
 def info() -> None:
     setup()
     from django.db import connection
@@ -150,7 +177,14 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     cmd, args = argv[0], argv[1:]
-    {"createdb": createdb, "dropdb": dropdb, "user": user, "info": info, "serve": serve}[cmd](*args)
+    {
+        "createdb": createdb,
+        "dropdb": dropdb,
+        "user": user,
+        "info": info,
+        "serve": serve,
+        "settle": settle,
+    }[cmd](*args)
     return 0
 
 

@@ -983,6 +983,16 @@ def step_export(kind: str, db: Database, procs: Procs, user, args) -> dict:
     return out
 
 
+def _machine_busy_s() -> float:
+    """CPU seconds the machine has spent busy since boot, all cores (/proc/stat)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def run_measured(cmd: list[str], env: dict, procs: Procs, timeout: float) -> dict:
     """Run a command; wall time and its own peak RSS (wait4's ru_maxrss), bounded in time."""
     p = subprocess.Popen(cmd, env=env, cwd=str(PRODUCT_DIR), stdout=subprocess.PIPE,
@@ -992,6 +1002,7 @@ def run_measured(cmd: list[str], env: dict, procs: Procs, timeout: float) -> dic
     reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: p.stdout.read(4096), b"")))
     reader.start()
     t0 = time.perf_counter()
+    busy0 = _machine_busy_s()
     deadline = t0 + timeout
     status = rusage = None
     while time.perf_counter() < deadline:
@@ -1008,12 +1019,17 @@ def run_measured(cmd: list[str], env: dict, procs: Procs, timeout: float) -> dic
             "output_tail": b"".join(chunks).decode(errors="replace")[-800:],
         }
     p.returncode = os.waitstatus_to_exitcode(status)
+    busy = _machine_busy_s() - busy0
     procs.items.remove(p)
     reader.join(5)
     return {
         "exit": p.returncode,
         "seconds": seconds,
         "peak_rss_mb": round(rusage.ru_maxrss / 1024, 1),
+        # Its own CPU, and the whole machine's busy CPU time (both cores) meanwhile: what
+        # else ran shows as their difference.
+        "cpu_s": round(rusage.ru_utime + rusage.ru_stime, 1),
+        "machine_busy_s": round(busy, 1),
         "output_tail": b"".join(chunks).decode(errors="replace")[-800:],
     }
 
@@ -1040,13 +1056,18 @@ def step_import(n: int, args, procs: Procs) -> dict:
     product_run(db, [BENCH / "dbtool.py", "createdb", db.name])
     product_run(db, ["manage.py", "migrate", "-v0"])
     for label in ("empty", "upsert"):
+        # What the earlier steps left to write (the gen step: gigabytes) is written first, so
+        # that neither import pays for it; the files the generator just wrote too.
+        out[label + "_settled"] = last_json(product_run(db, [BENCH / "dbtool.py", "settle"]))
         out[label] = run_measured(
             [str(PRODUCT_PY), "manage.py", "import_excel", files["xlsx"]], db.env(), procs,
             args.import_timeout,
         )  # fmt: skip
         v = out[label]
         log(
-            f"  import ({label}): {v.get('seconds')} s, exit {v.get('exit')}, peak {v.get('peak_rss_mb')} MB"
+            f"  import ({label}): {v.get('seconds')} s, exit {v.get('exit')}, peak {v.get('peak_rss_mb')} MB, "
+            f"CPU {v.get('cpu_s')} s (machine busy {v.get('machine_busy_s')} s; settled first: "
+            f"{out[label + '_settled']})"
         )
     return out
 
