@@ -1196,8 +1196,9 @@ def markdown(result: dict) -> str:
             "reports for report search): that data's version bumped, then the import's warm-up "
             "(studies' `warm_caches`: filter lists, one grouped count that totals every "
             "combination of the exact-match filters, the per-character counts that total a "
-            "one-character term, the edges of the date walk's windows, and the first page of no "
-            "filter and of each single filter value; reports': filter lists, the first page of "
+            "one-character term, the edges of the date walk's windows, the bookmarks of every "
+            "10,000th row of the date order (where a deep unfiltered page starts), and the first "
+            "page of no filter and of each single filter value; reports': filter lists, the first page of "
             "all reports, the counts of frequent characters and pairs of characters, the date "
             "walk's edges); every other page and every other count of a `q` or date search is "
             "computed by that request. Warm = after each URL was requested "
@@ -1282,7 +1283,9 @@ def markdown(result: dict) -> str:
                 lines.append(
                     f"- {label}: {v.get('seconds')} s (≤ {limit} s: "
                     f"{ok(v.get('seconds') is not None and v['seconds'] <= limit and v.get('exit') == 0)}), "
-                    f"peak RSS {v.get('peak_rss_mb')} MB (≤ 1024: {ok(v.get('peak_rss_mb') is not None and v['peak_rss_mb'] <= 1024)})"
+                    f"peak RSS {v.get('peak_rss_mb')} MB (≤ 1024: {ok(v.get('peak_rss_mb') is not None and v['peak_rss_mb'] <= 1024)}); "
+                    f"the importer's CPU {v.get('cpu_s')} s, the machine busy {v.get('machine_busy_s')} "
+                    f"CPU s meanwhile (both cores; PostgreSQL included)"
                 )
             lines.append("")
     if "sqlite" in result:
