@@ -92,12 +92,20 @@ def settle(timeout: str = "600") -> None:
     import time
 
     setup()
-    from django.db import connection
+    from django.db import DatabaseError, connection
+
+    def checkpoint() -> bool:
+        try:
+            with connection.cursor() as c:
+                c.execute("CHECKPOINT")  # superuser or pg_checkpoint only
+            return True
+        except DatabaseError:
+            return False
 
     t0 = time.monotonic()
+    checkpointed = checkpoint()
+    checkpoint_s = time.monotonic() - t0
     with connection.cursor() as c:
-        c.execute("CHECKPOINT")
-        checkpoint_s = time.monotonic() - t0
         while time.monotonic() - t0 < float(timeout):
             c.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
@@ -105,9 +113,10 @@ def settle(timeout: str = "600") -> None:
             if not c.fetchone()[0]:
                 break
             time.sleep(1)
-        c.execute("CHECKPOINT")
+    if checkpointed:
+        checkpoint()
     os.sync()
-    print(json.dumps({"checkpoint_s": round(checkpoint_s, 1),
+    print(json.dumps({"checkpoint_s": round(checkpoint_s, 1) if checkpointed else "not permitted",
                       "settle_s": round(time.monotonic() - t0, 1)}))  # fmt: skip
 
 
