@@ -983,16 +983,6 @@ def step_export(kind: str, db: Database, procs: Procs, user, args) -> dict:
     return out
 
 
-def _machine_busy_s() -> float:
-    """CPU seconds the machine has spent busy since boot, all cores (/proc/stat)."""
-    try:
-        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-    except OSError:
-        return 0.0
-    user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
 def run_measured(cmd: list[str], env: dict, procs: Procs, timeout: float) -> dict:
     """Run a command; wall time and its own peak RSS (wait4's ru_maxrss), bounded in time."""
     p = subprocess.Popen(cmd, env=env, cwd=str(PRODUCT_DIR), stdout=subprocess.PIPE,
@@ -1001,8 +991,10 @@ def run_measured(cmd: list[str], env: dict, procs: Procs, timeout: float) -> dic
     chunks: list[bytes] = []
     reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: p.stdout.read(4096), b"")))
     reader.start()
+    import load
+
     t0 = time.perf_counter()
-    busy0 = _machine_busy_s()
+    busy0 = load.machine_busy_seconds()
     deadline = t0 + timeout
     status = rusage = None
     while time.perf_counter() < deadline:
@@ -1019,7 +1011,7 @@ def run_measured(cmd: list[str], env: dict, procs: Procs, timeout: float) -> dic
             "output_tail": b"".join(chunks).decode(errors="replace")[-800:],
         }
     p.returncode = os.waitstatus_to_exitcode(status)
-    busy = _machine_busy_s() - busy0
+    busy = load.machine_busy_seconds() - busy0
     procs.items.remove(p)
     reader.join(5)
     return {

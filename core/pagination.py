@@ -4,7 +4,7 @@ from bisect import bisect_right
 from typing import Any
 
 from django.db.models import Count, F, Model, QuerySet, Window
-from django.db.models.functions import Rank, RowNumber
+from django.db.models.functions import Mod, Rank, RowNumber
 from ninja import Field, Schema
 
 from core.cache import cached, remember, stored
@@ -75,13 +75,18 @@ def counted_page(
     return in_key_order(rows, [k for k, _ in keys]), total
 
 
+def _bookmarks_key(field: str, descending: bool) -> str:
+    return f"bookmarks:{field}:{descending}"
+
+
 def _bookmarks(model: type[Model], field: str, descending: bool) -> list[tuple[Any, int]]:
     order = F(field).desc() if descending else F(field).asc()
     marks = (
         model.objects.annotate(
             row=Window(RowNumber(), order_by=order), before=Window(Rank(), order_by=order)
         )
-        .filter(row__in=range(BOOKMARK_EVERY, model.objects.count() + 1, BOOKMARK_EVERY))
+        .alias(step=Mod("row", BOOKMARK_EVERY))
+        .filter(step=0)
         .order_by("row")
         .values_list(field, "before")
     )
@@ -97,7 +102,7 @@ def bookmarks(
     holding ``value``. Computed by the import's warm-up (one read of the field's index)."""
     return cached(
         data,
-        f"bookmarks:{field}:{descending}",
+        _bookmarks_key(field, descending),
         lambda: _bookmarks(model, field, descending),
         version=version,
     )
@@ -113,12 +118,11 @@ def bookmarked_page(
     offset = (page - 1) * page_size
     if offset < BOOKMARK_EVERY or offset >= total:
         return None
-    marks = stored(data, f"bookmarks:{field}:{descending}", version=version)
-    if not marks:
-        return None
-    value, position = marks[bisect_right([p for _, p in marks], offset) - 1]
-    if position > offset:
-        return None  # every bookmark is past the page (a value shared by many rows)
+    marks = stored(data, _bookmarks_key(field, descending), version=version)
+    nearest = bisect_right(marks or [], offset, key=lambda mark: mark[1])
+    if not nearest:
+        return None  # none computed, or every one is past the page (a value of many rows)
+    value, position = marks[nearest - 1]
     # The rows from the first holding ``value`` on are the rows from ``position`` on.
     narrowed = queryset.filter(**{f"{field}__{'lte' if descending else 'gte'}": value})
     return _rows_at(narrowed, offset - position, page_size)
