@@ -8,9 +8,16 @@ class Role(models.TextChoices):
     VIEWER = "viewer", "Viewer (read)"
     ANALYST = "analyst", "Analyst (read + run analysis)"
     ADMIN = "admin", "Admin (everything)"
+    # The practice area's roles (SPEC-practice §2): they see nothing of the imaging platform.
+    LEARNER = "learner", "Learner (practice)"
+    INSTRUCTOR = "instructor", "Instructor (practice authoring)"
 
 
+# Imaging ranks; the practice roles have none, so every imaging minimum refuses them.
 ROLE_RANK = {Role.VIEWER: 0, Role.ANALYST: 1, Role.ADMIN: 2}
+# Practice ranks; the imaging roles below admin have none there.
+PRACTICE_RANK = {Role.LEARNER: 0, Role.INSTRUCTOR: 1, Role.ADMIN: 2}
+PRACTICE_ROLES = (Role.LEARNER, Role.INSTRUCTOR)
 
 
 class User(AbstractUser):
@@ -28,7 +35,15 @@ class User(AbstractUser):
         return Role.ADMIN if self.is_superuser else self.role
 
     def has_role(self, minimum: str) -> bool:
-        return ROLE_RANK[self.effective_role] >= ROLE_RANK[minimum]
+        """At least ``minimum`` in the area ``minimum`` belongs to (imaging or practice)."""
+        ranks = PRACTICE_RANK if minimum in PRACTICE_ROLES else ROLE_RANK
+        rank = ranks.get(self.effective_role)
+        return rank is not None and rank >= ranks[minimum]
+
+    @property
+    def is_practice_only(self) -> bool:
+        """A learner or instructor: refused on every imaging endpoint and page."""
+        return self.effective_role in PRACTICE_ROLES
 
 
 class AuthSession(models.Model):
