@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from dotenv import load_dotenv
 
-from config.env import env_bool, env_float, env_int, env_list, env_secret, env_str
+from config.env import env_bool, env_choice, env_float, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(BASE_DIR / ".env", override=False)
@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "analysis",
+    "practice",
     "django_htmx",
     "web",
 ]
@@ -258,6 +259,28 @@ ANALYSIS_RECOVERY_INTERVAL_SECONDS = env_float(
 # Test and diagnostic knob: a pause before every step of a run, so that a running task can be
 # watched, cancelled or have its worker killed. Always 0 in production.
 ANALYSIS_STEP_DELAY_SECONDS = env_float("ANALYSIS_STEP_DELAY_SECONDS", 0.0, minimum=0.0)
+
+# ---------------------------------------------------------------- practice (SPEC-practice §6)
+# Who plays the patient and who grades: the offline, deterministic case-sheet engine
+# (``scripted``) or any OpenAI-compatible server (``openai``). A typo stops the start-up.
+PRACTICE_ENGINES = ("scripted", "openai")
+PRACTICE_PATIENT_ENGINE = env_choice("PRACTICE_PATIENT_ENGINE", "scripted", PRACTICE_ENGINES)
+PRACTICE_GRADER_ENGINE = env_choice("PRACTICE_GRADER_ENGINE", "scripted", PRACTICE_ENGINES)
+OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")  # empty: the openai package's default
+OPENAI_API_KEY = env_str("OPENAI_API_KEY")
+OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")
+OPENAI_API_STYLE = env_choice("OPENAI_API_STYLE", "chat", ("chat", "responses"))
+OPENAI_TIMEOUT_SECONDS = env_float("OPENAI_TIMEOUT_SECONDS", 30.0, minimum=0.1)
+OPENAI_MAX_RETRIES = env_int("OPENAI_MAX_RETRIES", 2, minimum=0)
+# The models a run may ask for (``model`` in POST /api/threads/run); default: OPENAI_MODEL.
+PRACTICE_ALLOWED_MODELS = env_list("PRACTICE_ALLOWED_MODELS") or [OPENAI_MODEL]
+PRACTICE_MIN_LEARNER_TURNS = env_int("PRACTICE_MIN_LEARNER_TURNS", 3, minimum=0)
+# A run with no reply after this long is ``expired`` (its worker is gone).
+PRACTICE_RUN_EXPIRY_SECONDS = env_float("PRACTICE_RUN_EXPIRY_SECONDS", 100.0, minimum=1.0)
+# Anyone may register (as a learner) through POST /api/create_users without a token.
+PRACTICE_SELF_REGISTRATION = env_bool("PRACTICE_SELF_REGISTRATION", False)
+# The parallel run with the Flask service: Flask password hashes are never rewritten.
+FLASK_COMPAT = env_bool("FLASK_COMPAT", False)
 
 # ---------------------------------------------------------------- logging
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

@@ -1,0 +1,41 @@
+"""Who plays the patient and who grades (SPEC-practice §6): one small interface, two engines.
+
+``base`` holds the interface and the data both engines share; ``scripted`` is the offline,
+deterministic default; ``openai`` talks to any OpenAI-compatible server. The rest of the product
+asks ``get_patient_engine()`` / ``get_grader_engine()`` and never imports an engine directly.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from practice.engines.base import GraderEngine, PatientEngine
+
+
+def get_patient_engine(name: str | None = None) -> PatientEngine:
+    """The patient engine the settings name (``PRACTICE_PATIENT_ENGINE``), or ``name``."""
+    from django.conf import settings
+
+    name = name or settings.PRACTICE_PATIENT_ENGINE
+    if name == "openai":
+        from practice.engines.openai import OpenAIPatient
+
+        return OpenAIPatient.from_settings()
+    from practice.engines.scripted import ScriptedPatient
+
+    return ScriptedPatient()
+
+
+def get_grader_engine(name: str | None = None) -> GraderEngine:
+    """The grader engine the settings name (``PRACTICE_GRADER_ENGINE``), or ``name``."""
+    from django.conf import settings
+
+    name = name or settings.PRACTICE_GRADER_ENGINE
+    if name == "openai":
+        from practice.engines.openai import OpenAIGrader
+
+        return OpenAIGrader.from_settings()
+    from practice.engines.scripted import ScriptedGrader
+
+    return ScriptedGrader()
