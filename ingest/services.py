@@ -190,13 +190,22 @@ def import_table(
     on_duplicate: str = "update",
     dry_run: bool = False,
     origin: str = "command",
+    expected_rows: int | None = None,
 ) -> dict[str, Any]:
-    """Import an already opened table (an object with ``headers`` and ``rows()``)."""
+    """Import an already opened table (an object with ``headers`` and ``rows()``).
+
+    ``expected_rows`` is the source's own count of its rows: a different number of rows read
+    fails the import inside its transaction, so nothing of it is committed (a source that
+    changes between two reads, such as a hostile view, cannot leave a partial import behind).
+    """
     batch = _start_batch(
         target, file_name=file_name, sha256=file_sha256, size=file_size, user=user,
         on_duplicate=on_duplicate, dry_run=dry_run, origin=origin,
     )  # fmt: skip
-    return _run(target, batch, table, on_duplicate=on_duplicate, dry_run=dry_run)
+    return _run(
+        target, batch, table, on_duplicate=on_duplicate, dry_run=dry_run,
+        expected_rows=expected_rows,
+    )  # fmt: skip
 
 
 def record_refused_import(
@@ -252,8 +261,9 @@ def _import(
 
 
 def _run(
-    target: Target, batch: ImportBatch, table: Any, *, on_duplicate: str, dry_run: bool
-) -> dict[str, Any]:
+    target: Target, batch: ImportBatch, table: Any, *, on_duplicate: str, dry_run: bool,
+    expected_rows: int | None = None,
+) -> dict[str, Any]:  # fmt: skip
     outcome = Outcome()
     try:
         header_map = map_headers(table.headers, target.schema)
@@ -275,6 +285,11 @@ def _run(
                 _write(target, fields, outcome, on_duplicate=on_duplicate, dry_run=dry_run)
                 _verify(target, fields, outcome, on_duplicate=on_duplicate)
                 _drop_staging()
+            if expected_rows is not None and outcome.rows_total != expected_rows:
+                raise ImportVerificationError(
+                    f"The source counted {expected_rows} rows but {outcome.rows_total} were "
+                    "read; the import is rolled back"
+                )
             if dry_run:
                 raise _DryRun
     except _DryRun:
