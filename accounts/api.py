@@ -33,11 +33,15 @@ def _optional_body(schema: type) -> dict:
 def _parse_body(request: HttpRequest, schema: type, *, optional: bool = False) -> object:
     """A body given as JSON or as a form, validated by ``schema`` (422 with field errors)."""
     content_type = request.content_type or ""
-    if optional and not request.body:
-        return None
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        # request.POST, not request.body: a multipart body parsed once (core.badinput reads
+        # every form) cannot be read raw again.
         data = request.POST.dict()
+        if optional and not data:
+            return None
     else:
+        if optional and not request.body:
+            return None
         try:
             data = json.loads(request.body or b"{}")
         except (ValueError, UnicodeDecodeError) as exc:

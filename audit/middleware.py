@@ -8,7 +8,9 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 
-from audit.services import audit_record
+from accounts.auth import user_from_access_token
+from audit.services import audit_note, audit_record
+from core.badinput import NUL, NulField
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +62,8 @@ class AuditMiddleware:
                 return database_unavailable(request)
         return response
 
-    def _record(self, request: HttpRequest, response: HttpResponse) -> None:
+    @staticmethod
+    def _record(request: HttpRequest, response: HttpResponse) -> None:
         note = getattr(request, "audit_note", None)
         user = getattr(request, "auth", None)
         if user is None and getattr(request, "user", None) is not None:
@@ -79,6 +82,35 @@ class AuditMiddleware:
             query={k: v if len(v) > 1 else v[0] for k, v in request.GET.lists()},
             detail=note.detail if note else None,
         )
+
+
+def record_refusal(request: HttpRequest, response: HttpResponse, field: NulField) -> HttpResponse:
+    """Audit a request refused for a NUL in ``field`` (core.badinput), then answer it.
+
+    Every refused input is recorded, the unaudited open endpoints (login) included: a NUL is
+    probing, and who probed matters. The user is named when the credentials are clean.
+    """
+    user = None
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    credentials = [header, *request.COOKIES.keys(), *request.COOKIES.values()]
+    if not any(NUL in value for value in credentials):
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            user = user_from_access_token(token.strip())
+        elif getattr(request, "user", None) is not None and request.user.is_authenticated:
+            user = request.user
+    audit_note(
+        request,
+        action="input.refused",
+        detail={"field": field.loc, "reason": "NUL character", "route": _route_name(request)},
+    )
+    request.auth = user
+    try:
+        AuditMiddleware._record(request, response)
+    except (OperationalError, InterfaceError):
+        logger.warning("Audit event not written (database unavailable); answer withheld")
+        return database_unavailable(request)
+    return response
 
 
 def _route_name(request: HttpRequest) -> str:

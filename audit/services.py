@@ -7,6 +7,7 @@ from django.http import HttpRequest
 
 from audit.models import AuditEvent
 from core import rawsql
+from core.badinput import without_nul
 from core.middleware import client_ip
 
 
@@ -47,29 +48,33 @@ def audit_record(
     query: dict[str, Any] | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event. Callable from services and commands as well as from requests."""
+    """Append one event. Callable from services and commands as well as from requests.
+
+    Text is stored with any NUL character marked (``core.badinput.without_nul``): neither
+    PostgreSQL's text nor its JSONB can hold one, and a refused input must still be recorded.
+    """
     if user is not None and getattr(user, "is_authenticated", False):
         username = username or user.get_username()
     else:
         user = None
     event = AuditEvent(
         user=user,
-        username=username[:150],
-        action=action[:50],
+        username=without_nul(username)[:150],
+        action=without_nul(action)[:50],
         outcome=outcome,
         status_code=status_code,
-        object_type=object_type,
-        object_ids=[str(i) for i in (object_ids or [])],
+        object_type=without_nul(object_type),
+        object_ids=[without_nul(str(i)) for i in (object_ids or [])],
         result_count=result_count,
-        query=query or {},
-        detail=detail or {},
+        query=without_nul(query or {}),
+        detail=without_nul(detail or {}),
     )
     if request is not None:
-        event.ip_address = client_ip(request)
-        event.user_agent = request.META.get("HTTP_USER_AGENT", "")[:300]
+        event.ip_address = without_nul(client_ip(request))
+        event.user_agent = without_nul(request.META.get("HTTP_USER_AGENT", ""))[:300]
         event.request_id = getattr(request, "request_id", "")
-        event.method = request.method or ""
-        event.path = request.path[:500]
+        event.method = without_nul(request.method or "")
+        event.path = without_nul(request.path)[:500]
     # The one write of every API call: plain SQL, no per-call statement compilation.
     rawsql.insert(event)
     return event

@@ -13,6 +13,8 @@ from accounts.auth import user_from_access_token
 from analysis.api import router as analysis_router
 from audit.middleware import UNAVAILABLE
 from core.api import router as core_router
+from core.badinput import NulField, answer_nul
+from core.badinput import message as nul_message
 from core.errors import DomainError, TooManyRequests
 from ingest.api import router as ingest_router
 from ingest.services import ImportError_
@@ -143,6 +145,14 @@ def on_not_authenticated(request: HttpRequest, exc: AuthenticationError) -> Http
     response = api.create_response(request, {"detail": "Not authenticated"}, status=401)
     response["WWW-Authenticate"] = "Bearer"
     return response
+
+
+@answer_nul("/api/v1/")
+def on_nul(request: HttpRequest, field: NulField) -> HttpResponse:
+    """A NUL in any field is a request validation error (422, Ninja's list of field errors);
+    ``core.badinput.RefuseNulMiddleware`` answers it before the view runs."""
+    error = {"type": "string_nul", "loc": field.loc, "msg": nul_message(field)}
+    return JsonResponse({"detail": [error]}, status=422)
 
 
 api.add_router("/", core_router)

@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "core.middleware.AuthenticationMiddleware",
+    # Before anything reads the session, the user or the input (core/badinput.py).
+    "core.badinput.RefuseNulMiddleware",
     "core.middleware.MessageMiddleware",
     "core.middleware.HtmxMiddleware",
     "web.middleware.IdleTimeoutMiddleware",

@@ -8,7 +8,7 @@ from ninja.errors import ValidationError
 
 from accounts.auth import admin_auth
 from audit.services import audit_note
-from core.errors import InvalidInput, PayloadTooLarge
+from core.errors import PayloadTooLarge
 from core.pagination import PageParams, paginate
 from ingest import selectors, services
 from ingest.schemas import ImportBatchDetailOut, ImportBatchPage, ImportResultOut
@@ -61,25 +61,37 @@ def _too_large() -> PayloadTooLarge:
     )
 
 
-def _upload(request: HttpRequest) -> tuple[UploadedFile, dict]:
+def _refuse(request: HttpRequest, kind: str, error: Exception, **batch: object) -> Exception:
+    """Record the refused import (every refusal is in the batch list), then ``error``."""
+    message = getattr(error, "message", None) or "; ".join(
+        f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in getattr(error, "errors", [])
+    )
+    result = services.record_refused_import(kind=kind, message=message, user=request.auth, **batch)
+    audit_note(request, object_type="import", object_ids=[result["batch_id"]])
+    return error
+
+
+def _upload(request: HttpRequest, kind: str) -> tuple[UploadedFile, dict]:
     """The uploaded file and the import options (form fields or query parameters).
 
     The declared length is checked before the body is read, so an oversized upload is
-    refused without being stored.
+    refused without being stored. A refusal here is recorded as a rejected batch.
     """
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
     if declared > _limit_bytes() + 64 * 1024:
-        raise _too_large()
+        # The file's name is in the body, which is not read.
+        raise _refuse(request, kind, _too_large(), file_name="", size=declared)
     upload = request.FILES.get("file")
-    if upload is None:
-        raise InvalidInput("No file uploaded: send it as the multipart form field 'file'")
-    if upload.size > _limit_bytes():
-        raise _too_large()
     values = {**request.GET.dict(), **request.POST.dict()}
     errors = []
+    if upload is None:
+        # Ninja's own answer for a missing File(...) parameter.
+        errors.append({"type": "missing", "loc": ["file", "file"], "msg": "Field required"})
+    elif upload.size > _limit_bytes():
+        raise _refuse(request, kind, _too_large(), file_name=upload.name, size=upload.size)
     on_duplicate = values.get("on_duplicate", "update").strip().lower() or "update"
     if on_duplicate not in services.ON_DUPLICATE:
         errors.append({
@@ -95,9 +107,11 @@ def _upload(request: HttpRequest) -> tuple[UploadedFile, dict]:
                 "msg": "Input should be a valid boolean",
             }
         )
+    options = {"on_duplicate": on_duplicate, "dry_run": dry_run_text in _TRUE}
     if errors:
-        raise ValidationError(errors)
-    return upload, {"on_duplicate": on_duplicate, "dry_run": dry_run_text in _TRUE}
+        name, size = (upload.name, upload.size) if upload is not None else ("", None)
+        raise _refuse(request, kind, ValidationError(errors), file_name=name, size=size, **options)
+    return upload, options
 
 
 def _source(upload: UploadedFile):  # noqa: ANN202
@@ -108,7 +122,8 @@ def _source(upload: UploadedFile):  # noqa: ANN202
 
 @router.post("/studies", response=ImportResultOut, openapi_extra=_UPLOAD_DOC)
 def import_studies(request: HttpRequest):
-    upload, options = _upload(request)
+    audit_note(request, action="import.studies")
+    upload, options = _upload(request, "studies")
     audit_note(
         request,
         action="import.studies",
@@ -124,7 +139,8 @@ def import_studies(request: HttpRequest):
 
 @router.post("/reports", response=ImportResultOut, openapi_extra=_UPLOAD_DOC)
 def import_reports(request: HttpRequest):
-    upload, options = _upload(request)
+    audit_note(request, action="import.reports")
+    upload, options = _upload(request, "reports")
     audit_note(
         request,
         action="import.reports",

@@ -10,6 +10,8 @@ pickles on its standard output (rows in batches, in constant memory).
 import pickle
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +21,9 @@ from ingest.readers import FileFormatError
 
 LEGACY_TABLE = "medical_examinations_fact"
 FETCH_ROWS = 10_000
-META_SECONDS = 600
+# How long each read of the file (its counts; then its rows) may take before the file is
+# refused: a view can compute without end. A million plain rows read in well under a minute.
+READ_SECONDS = 1800.0
 
 # Runs in a fresh interpreter: ``meta`` answers (headers, count, repeated exam_ids); ``rows``
 # streams every row in batches. Exit 2 with the error on stderr when DuckDB refuses the file.
@@ -56,6 +60,7 @@ except duckdb.Error as exc:
 class DuckDBTable:
     path: Path
     memory_limit: str = "512MB"
+    time_limit: float = READ_SECONDS
     headers: list[str] = field(default_factory=list)
     _count: int = 0
     _repeated: list[tuple[str, int]] = field(default_factory=list)
@@ -69,14 +74,18 @@ class DuckDBTable:
         detail = reason[-1] if reason and returncode == 2 else f"the reader stopped ({returncode})"
         return FileFormatError(f"Cannot read {LEGACY_TABLE} from {self.path.name}: {detail}")
 
+    def _too_slow(self) -> FileFormatError:
+        return FileFormatError(
+            f"Cannot read {LEGACY_TABLE} from {self.path.name}: it takes longer than the "
+            f"{self.time_limit:g} s limit"
+        )
+
     def __enter__(self) -> "DuckDBTable":
         try:
             done = subprocess.run(self._command("meta"), capture_output=True, check=False,
-                                  timeout=META_SECONDS)  # fmt: skip
+                                  timeout=self.time_limit)  # fmt: skip
         except subprocess.TimeoutExpired as exc:
-            raise FileFormatError(
-                f"Cannot read {LEGACY_TABLE} from {self.path.name}: it takes too long"
-            ) from exc
+            raise self._too_slow() from exc
         if done.returncode != 0:
             raise self._failure(done.stderr, done.returncode)
         # Trusted: written by our own child process above.
@@ -98,20 +107,29 @@ class DuckDBTable:
     def rows(self) -> Iterator[tuple[int, list[Any]]]:
         child = subprocess.Popen(self._command("rows"), stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)  # fmt: skip
+        # The whole read, however the importer paces it: past the limit the child is killed,
+        # the pipe ends, and the import fails inside its transaction.
+        watchdog = threading.Timer(self.time_limit, child.kill)
+        watchdog.daemon = True
+        watchdog.start()
+        started = time.monotonic()
         number = 0
         try:
             while True:
                 try:
                     batch = pickle.load(child.stdout)
-                except EOFError:
+                except (EOFError, pickle.UnpicklingError):  # the end, or a killed child
                     break
                 for row in batch:
                     number += 1
                     yield number, row
             stderr = child.stderr.read()
             if child.wait() != 0:
+                if time.monotonic() - started >= self.time_limit:
+                    raise self._too_slow()
                 raise self._failure(stderr, child.returncode)
         finally:
+            watchdog.cancel()
             if child.poll() is None:
                 child.kill()
                 child.wait()

@@ -15,6 +15,9 @@ recorded too.
 
 import hashlib
 import logging
+import os
+import re
+import socket
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from psycopg.copy import QueuedLibpqWriter
 
@@ -186,13 +190,44 @@ def import_table(
     on_duplicate: str = "update",
     dry_run: bool = False,
     origin: str = "command",
+    expected_rows: int | None = None,
 ) -> dict[str, Any]:
-    """Import an already opened table (an object with ``headers`` and ``rows()``)."""
+    """Import an already opened table (an object with ``headers`` and ``rows()``).
+
+    ``expected_rows`` is the source's own count of its rows: a different number of rows read
+    fails the import inside its transaction, so nothing of it is committed (a source that
+    changes between two reads, such as a hostile view, cannot leave a partial import behind).
+    """
     batch = _start_batch(
         target, file_name=file_name, sha256=file_sha256, size=file_size, user=user,
         on_duplicate=on_duplicate, dry_run=dry_run, origin=origin,
     )  # fmt: skip
-    return _run(target, batch, table, on_duplicate=on_duplicate, dry_run=dry_run)
+    return _run(
+        target, batch, table, on_duplicate=on_duplicate, dry_run=dry_run,
+        expected_rows=expected_rows,
+    )  # fmt: skip
+
+
+def record_refused_import(
+    *,
+    kind: str,
+    file_name: str,
+    message: str,
+    size: int | None = None,
+    user: Any = None,
+    on_duplicate: str = "update",
+    dry_run: bool = False,
+    origin: str = "api",
+) -> dict[str, Any]:
+    """Record an import refused before its file was read (too large, no file, bad options):
+    every refused import is in the batch list, not only those whose file was opened."""
+    target = STUDIES if kind == ImportBatch.Kind.STUDIES else REPORTS
+    batch = _start_batch(
+        target, file_name=file_name, sha256="", size=size, user=user,
+        on_duplicate=on_duplicate if on_duplicate in ON_DUPLICATE else "update",
+        dry_run=dry_run, origin=origin,
+    )  # fmt: skip
+    return _finish(batch, ImportBatch.Status.REJECTED, Outcome(), message=message)
 
 
 # ---------------------------------------------------------------- orchestration
@@ -226,8 +261,9 @@ def _import(
 
 
 def _run(
-    target: Target, batch: ImportBatch, table: Any, *, on_duplicate: str, dry_run: bool
-) -> dict[str, Any]:
+    target: Target, batch: ImportBatch, table: Any, *, on_duplicate: str, dry_run: bool,
+    expected_rows: int | None = None,
+) -> dict[str, Any]:  # fmt: skip
     outcome = Outcome()
     try:
         header_map = map_headers(table.headers, target.schema)
@@ -249,6 +285,11 @@ def _run(
                 _write(target, fields, outcome, on_duplicate=on_duplicate, dry_run=dry_run)
                 _verify(target, fields, outcome, on_duplicate=on_duplicate)
                 _drop_staging()
+            if expected_rows is not None and outcome.rows_total != expected_rows:
+                raise ImportVerificationError(
+                    f"The source counted {expected_rows} rows but {outcome.rows_total} were "
+                    "read; the import is rolled back"
+                )
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -375,6 +416,7 @@ def _start_batch(
         username=user.get_username() if authenticated else "",
         on_duplicate=on_duplicate,
         dry_run=dry_run,
+        message=_owner(),
     )
     _hold_batch_lock(batch, take=True)
     return batch
@@ -384,7 +426,11 @@ def _start_batch(
 # batch. The database releases it when that connection ends, so a batch still 'running' whose
 # lock is free belongs to a process that died (kill -9, a lost server): its transaction was
 # rolled back, nothing was written, and it is marked failed at the next import. SQLite has no
-# such locks; there a batch counts as interrupted once it is STALE_RUNNING old.
+# such locks, but its database is a file on this machine, so the importing processes are too:
+# a running batch's message names its owner (host, process id and the process's start time,
+# which tells a reused id apart), and a batch whose owner on this host is gone is marked failed
+# at the next import, or by `manage.py import_excel --recover`. A batch whose owner cannot be
+# checked (another host sharing the file, no /proc) counts as interrupted once STALE_RUNNING old.
 _LOCK_KEY = "hashtextextended('mip-import-' || %s, 0)"
 INTERRUPTED = "Interrupted (the importing process ended); nothing was written"
 
@@ -397,13 +443,46 @@ def _hold_batch_lock(batch: ImportBatch, *, take: bool) -> None:
         cursor.execute(f"SELECT {function}({_LOCK_KEY})", [batch.batch_id])
 
 
-def _fail_interrupted_batches() -> None:
+_OWNER_PREFIX = "Running in "
+
+
+def _process_start(pid: int) -> str | None:
+    """The start time of process ``pid`` in clock ticks since boot (Linux), or None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # Field 22; the command name (field 2, in parentheses) may itself hold spaces.
+    return stat.rpartition(")")[2].split()[19]
+
+
+def _owner(pid: int | None = None) -> str:
+    """What a running batch's message says of the process that imports it."""
+    pid = os.getpid() if pid is None else pid
+    return f"{_OWNER_PREFIX}{socket.gethostname()} pid {pid} start {_process_start(pid)}"
+
+
+def _owner_gone(message: str) -> bool:
+    """Whether the owner named by a running batch's message is known to have ended."""
+    match = re.fullmatch(rf"{_OWNER_PREFIX}(.+) pid (\d+) start (\d+)", message)
+    if match is None or match.group(1) != socket.gethostname():
+        return False
+    return _process_start(int(match.group(2))) != match.group(3)
+
+
+def _fail_interrupted_batches() -> int:
     running = ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING)
     if connection.vendor != "postgresql":
-        running.filter(started_at__lt=timezone.now() - STALE_RUNNING).update(
-            status=ImportBatch.Status.FAILED, message=INTERRUPTED
+        gone = [
+            batch_id
+            for batch_id, message in running.values_list("batch_id", "message")
+            if _owner_gone(message)
+        ]
+        stale = Q(started_at__lt=timezone.now() - STALE_RUNNING) | Q(batch_id__in=gone)
+        return running.filter(stale).update(
+            status=ImportBatch.Status.FAILED, message=INTERRUPTED, finished_at=timezone.now()
         )
-        return
+    failed = 0
     for batch_id in running.values_list("batch_id", flat=True):
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT pg_try_advisory_lock({_LOCK_KEY})", [batch_id])
@@ -411,9 +490,10 @@ def _fail_interrupted_batches() -> None:
             if orphaned:
                 cursor.execute(f"SELECT pg_advisory_unlock({_LOCK_KEY})", [batch_id])
         if orphaned:
-            running.filter(batch_id=batch_id).update(
+            failed += running.filter(batch_id=batch_id).update(
                 status=ImportBatch.Status.FAILED, message=INTERRUPTED, finished_at=timezone.now()
             )
+    return failed
 
 
 def _finish(

@@ -2,16 +2,16 @@
 
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from itertools import chain
 from operator import add
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
 
 from core import search
 from core.cache import cached, data_version, key_of, stored
+from core.dates import day_after, day_start
 from core.errors import NotFound
 from core.pagination import counted_page, paginate
 from core.text import codepoint_order
@@ -32,10 +32,6 @@ WALK_WINDOW_PER_MATCH = 2.0
 # character index, which reads few rows for it, and is left out to keep the counts small:
 # every Chinese term's search reads them from the cache.
 COUNTED_MIN = 4_000
-
-
-def _local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def report_list(
@@ -72,10 +68,11 @@ def report_list(
         qs = qs.filter(radiologist=radiologist)
     if exam_id:
         qs = qs.filter(study_id=exam_id)
-    if date_from:
-        qs = qs.filter(created_at__gte=_local_midnight(date_from))
-    if date_to:
-        qs = qs.filter(created_at__lt=_local_midnight(date_to + timedelta(days=1)))
+    # A bound past the edge of the calendar (0001-01-01 east of UTC, 9999-12-31) is none.
+    if date_from and (start := day_start(date_from)) is not None:
+        qs = qs.filter(created_at__gte=start)
+    if date_to and (end := day_after(date_to)) is not None:
+        qs = qs.filter(created_at__lt=end)
     newest = (
         search.unindexed_order("created_at", descending=True) if filter_first else "-created_at"
     )

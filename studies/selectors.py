@@ -2,17 +2,17 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from itertools import repeat
 from typing import Any
 
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, TextField
 from django.db.models.functions import Concat
-from django.utils import timezone
 
 from core import rawsql, search
 from core.cache import cached, data_version, key_of, remember, stored
+from core.dates import day_after, day_start
 from core.errors import NotFound
 from core.pagination import bookmarked_page, counted_page, paginate
 from core.text import codepoint_order
@@ -39,10 +39,6 @@ def _text_match(q: str, lookup: str) -> Q:
 
 def _identifier_match(ids: set[str]) -> Q:
     return Q(exam_id__in=ids) | Q(medical_record_no__in=ids) | Q(application_order_no__in=ids)
-
-
-def _local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def study_list(
@@ -89,10 +85,11 @@ def study_list(
         "patient_gender": patient_gender,
     }
     qs = qs.filter(**{field: value for field, value in exact.items() if value})
-    if date_from:
-        qs = qs.filter(order_datetime__gte=_local_midnight(date_from))
-    if date_to:
-        qs = qs.filter(order_datetime__lt=_local_midnight(date_to + timedelta(days=1)))
+    # A bound past the edge of the calendar (0001-01-01 east of UTC, 9999-12-31) is none.
+    if date_from and (start := day_start(date_from)) is not None:
+        qs = qs.filter(order_datetime__gte=start)
+    if date_to and (end := day_after(date_to)) is not None:
+        qs = qs.filter(order_datetime__lt=end)
     return qs.order_by(*study_ordering(sort))
 
 

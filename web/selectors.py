@@ -15,6 +15,7 @@ from django.utils import timezone
 from analysis.models import AnalysisTask
 from analysis.selectors import analysis_task_list
 from core.cache import cached
+from core.dates import clamp_window
 from core.pagination import paginate
 from studies.models import Study
 
@@ -46,6 +47,7 @@ def dashboard_last_day() -> date:
 
 def _window(days: int, last_day: date) -> tuple[date, datetime, datetime]:
     """The first of ``days`` local days ending with ``last_day``, and the bounds as instants."""
+    last_day = clamp_window(last_day, days)  # any date the page is given has a window
     first = last_day - timedelta(days=days - 1)
     start = timezone.make_aware(datetime.combine(first, time.min))
     end = timezone.make_aware(datetime.combine(last_day + timedelta(days=1), time.min))

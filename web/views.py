@@ -43,6 +43,7 @@ from analysis import services as analysis_services
 from analysis.models import ACTIVE_STATUSES, AnalysisType
 from analysis.schemas import AnalysisTaskIn, AnalysisTaskListParams
 from audit.services import audit_note
+from core.badinput import NulField
 from core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, TooManyRequests
 from core.pagination import paginate
 from ingest import selectors as ingest_selectors
@@ -185,6 +186,15 @@ def error_page(request: HttpRequest, status: int, message: str = "") -> HttpResp
         {"status": status, "title": titles.get(status, _("Error")), "message": message},
         status=status,
     )
+
+
+def bad_input_page(request: HttpRequest, field: NulField) -> HttpResponse:
+    """The page for a request refused by core.badinput (a NUL character in ``field``).
+
+    Bilingual and without context processors, like the 500 page: it must not read the session
+    (whose cookie may be the field at fault)."""
+    template = loader.get_template("web/errors/bad_input.html")
+    return HttpResponse(template.render({"field": field.label}), status=400)
 
 
 def forbidden(request: HttpRequest) -> HttpResponse:

@@ -363,11 +363,11 @@ def test_unsupported_file_type_is_415(admin_client):
     assert_nothing_written(0, status="rejected")
 
 
-def test_missing_file_field_is_422(admin_client):
+def test_missing_file_field_is_a_validation_error(admin_client):
     response = admin_client.post(URL, {"on_duplicate": "update"})
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert response.json() == {
-        "detail": "No file uploaded: send it as the multipart form field 'file'"
+        "detail": [{"type": "missing", "loc": ["file", "file"], "msg": "Field required"}]
     }
 
 

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from audit.services import audit_record
 from ingest import services
-from ingest.duckdb_source import LEGACY_TABLE, DuckDBTable
+from ingest.duckdb_source import LEGACY_TABLE, READ_SECONDS, DuckDBTable
 from ingest.management.commands._common import fail, print_result
 from ingest.readers import ReaderError
 
@@ -23,13 +23,19 @@ class Command(BaseCommand):
             default=os.environ.get("DUCKDB_PATH", "medical_imaging.duckdb"),
             help="the DuckDB file (default: DUCKDB_PATH, else medical_imaging.duckdb)",
         )
+        parser.add_argument(
+            "--time-limit",
+            type=float,
+            default=READ_SECONDS,
+            help=f"seconds each read of the file may take, else it is refused ({READ_SECONDS})",
+        )
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
         path = Path(options["path"])
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
         try:
-            with DuckDBTable(path) as table:
+            with DuckDBTable(path, time_limit=options["time_limit"]) as table:
                 source_count = table.count()
                 self.stdout.write(f"DuckDB {LEGACY_TABLE}: {source_count} rows")
                 duplicated = table.duplicated_keys()
@@ -38,11 +44,16 @@ class Command(BaseCommand):
                     raise CommandError(
                         f"The DuckDB file repeats exam_id values: {shown}; nothing was imported"
                     )
+                # The count is checked inside the import's transaction: a source that reads
+                # differently the second time is rolled back, not committed and then flagged.
                 result = services.import_table(
-                    services.STUDIES, table=table, file_name=path.name, origin="duckdb"
-                )
+                    services.STUDIES, table=table, file_name=path.name, origin="duckdb",
+                    expected_rows=source_count,
+                )  # fmt: skip
         except ReaderError as exc:
             raise CommandError(exc.message) from exc
+        except services.ImportVerificationError as exc:
+            raise CommandError(f"{exc}; nothing was imported") from exc
         except services.ImportError_ as exc:
             raise fail(self, exc) from None
         print_result(self, result)
