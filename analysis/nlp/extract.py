@@ -111,7 +111,9 @@ class TextAnalysis:
     mentions: list[Mention] = field(default_factory=list)
 
 
-def analyze_text(text: str, *, lexicon: Lexicon | None = None) -> TextAnalysis:
+def analyze_text(
+    text: str, *, lexicon: Lexicon | None = None, exam: str | None = None
+) -> TextAnalysis:
     """Split ``text`` into sections and sentences and extract the findings of each sentence."""
     lex = lexicon or default_lexicon()
     sections, sentences = split_report(text, lexicon=lex)
