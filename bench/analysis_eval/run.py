@@ -173,8 +173,10 @@ def main() -> int:
     if args.json:
         print(json.dumps(results, ensure_ascii=False))
         return 0
-    print(f"{'lang':4} {'half':8} {'system':9} {'items':>5} {'micro-F1':>9} {'macro-F1':>9} "
-          f"{'norm/abn':>9} {'ms/text':>8}")
+    print(
+        f"{'lang':4} {'half':8} {'system':9} {'items':>5} {'micro-F1':>9} {'macro-F1':>9} "
+        f"{'norm/abn':>9} {'ms/text':>8}"
+    )
     for r in results:
         if "note" in r:
             print(f"{r['lang']:4} {r['split']:8} {r['system']:9} {r['note']}")

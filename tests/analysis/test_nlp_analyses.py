@@ -282,13 +282,14 @@ def test_detailed_on_an_english_report():
     result = analyze_detailed(make_study(), [make_report(content)])
     findings = [f for s in result["sentences"] for f in s["findings"]]
     assert [(f["key"], f["assertion"], f["laterality"]) for f in findings] == [
+        ("cardiomegaly", "negated", None),  # "heart size normal" denies it by itself
         ("mass", "positive", "left"),
         ("pneumothorax", "negated", None),
         ("pleural_effusion", "uncertain", "right"),
         ("mass", "positive", "left"),
     ]
-    assert findings[0]["measurements"][0]["dims_mm"] == [12.0, 8.0]
-    assert findings[0]["max_mm"] == 12.0
+    assert findings[1]["measurements"][0]["dims_mm"] == [12.0, 8.0]
+    assert findings[1]["max_mm"] == 12.0
 
 
 def test_detailed_without_text():
@@ -329,11 +330,14 @@ def test_comparison_reports_growth_and_resolution():
     assert (resolved["key"], resolved["laterality"]) == ("pleural_effusion", "left")
     assert resolved["current_status"] == "negated"
     assert resolved["current_evidence"][0]["sentence"] == "No pleural effusion."
+    # A calcified granuloma is a granuloma and a calcification, two findings (issue 24).
     assert [(f["key"], f["laterality"]) for f in result["persistent_findings"]] == [
         ("nodule", "right"),
         ("calcification", "left"),
+        ("granuloma", "left"),
     ]
     nodule, granuloma = result["size_changes"]
+    assert granuloma["key"] == "granuloma"
     assert {k: nodule[k] for k in ("key", "prior_max_mm", "current_max_mm", "change_mm")} == {
         "key": "nodule",
         "prior_max_mm": 6.0,
