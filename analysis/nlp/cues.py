@@ -121,10 +121,16 @@ def _scope(
     if post:
         clause = breaks if d.chinese else breaks | set(_COMMAS)
         bwd = start
+        opens_clause = True  # a cue that opens its clause looks at the one before
         for i in range(cue.start - 1, start - 1, -1):
             if text[i] in clause:
+                if opens_clause and text[i] in _COMMAS:
+                    opens_clause = False
+                    continue
                 bwd = i + 1
                 break
+            if not text[i].isspace():
+                opens_clause = False
         for t in terminators:
             if t.end <= cue.start:
                 bwd = max(bwd, t.end)

@@ -221,7 +221,7 @@ def _read_sentence(
         k = clause_of(pos)
         return (breaks[k - 1] + 1 if k > 0 else s, breaks[k] if k < len(breaks) else e)
 
-    attached = _attach_sizes(hits, sizes, clause_of)
+    attached = _attach_sizes(hits, sizes, clause_of, text)
     changes = _attach_changes(hits, lex.change_matcher.find(text, s, e), clause_of, text)
     assertions = assess_sentence(text, s, e, hits, cues, lex)
     sides = [laterality(i, hits, sides_found, clause_bounds) for i in range(len(hits))]
@@ -262,7 +262,7 @@ def _read_sentence(
 
 
 def _attach_sizes(
-    hits: list[PhraseHit[FindingDef]], sizes: list[Measurement], clause_of
+    hits: list[PhraseHit[FindingDef]], sizes: list[Measurement], clause_of, text: str
 ) -> list[list[Measurement]]:
     """Give each size to one finding of its sentence.
 
@@ -281,6 +281,11 @@ def _attach_sizes(
         else:
             before = [i for i, h in enumerate(hits) if h.end <= size.span[0]]
             target = before[-1] if before else 0
+        # "6 mm calcified nodule", 钙化结节: the size is the head noun's, the last of the pair.
+        while (
+            target + 1 < len(hits) and not text[hits[target].end : hits[target + 1].start].strip()
+        ):
+            target += 1
         attached[target].append(size)
     return attached
 

@@ -91,11 +91,13 @@ def test_negated_pneumothorax_is_not_critical():
     assert len(result["negated_findings"][0]["evidence"]) == 2
 
 
-def test_uncertain_critical_finding_is_still_flagged():
+def test_uncertain_critical_finding_is_not_flagged_but_says_why():
+    # Issue 24: flags only for affirmed, current findings (this test used to expect a flag).
     result = analyze_general(make_study(), [make_report("Cannot exclude small subdural hematoma.")])
-    (flag,) = result["critical_flags"]
-    assert (flag["key"], flag["assertion"]) == ("hemorrhage", "uncertain")
-    assert flag["message"] == "Critical result: possible hemorrhage"
+    assert result["critical_flags"] == []
+    (held,) = result["critical_not_flagged"]
+    assert (held["key"], held["reason"]) == ("hemorrhage", "uncertain")
+    assert held["cue"]["text"] == "Cannot exclude"
     assert [g["key"] for g in result["uncertain_findings"]] == ["hemorrhage"]
     assert result["positive_findings"] == []
 
@@ -120,7 +122,7 @@ def test_general_result_shape():
         "analysis_type", "engine", "exam_id", "exam_item", "equipment_type", "exam_status",
         "source", "report_id", "timeline", "report_status", "impression",
         "positive_findings", "uncertain_findings", "negated_findings", "critical_flags",
-        "has_critical", "counts", "summary",
+        "critical_not_flagged", "has_critical", "counts", "summary",
     }  # fmt: skip
     assert result["analysis_type"] == "general"
     assert result["engine"]["name"] == "analysis.nlp"
