@@ -23,14 +23,15 @@ from analysis.nlp.extract import Mention, TextAnalysis, analyze_text
 from analysis.nlp.lexicon import Lexicon, default_lexicon
 from analysis.nlp.timeline import compute_timeline, format_datetime, instant, parse_datetime
 
-ENGINE_VERSION = "1.1.0"
+ENGINE_VERSION = "2.0.0"
 
 ANALYSIS_TYPES: tuple[dict[str, str], ...] = (
     {
         "value": "general",
         "label": "General analysis",
         "description": "Timeline and turnaround, report status, impression, positive and "
-        "negated findings, critical-result flags.",
+        "negated findings, critical-result flags (affirmed, current findings only, each with "
+        "the words that decided it).",
     },
     {
         "value": "detailed",
@@ -43,7 +44,9 @@ ANALYSIS_TYPES: tuple[dict[str, str], ...] = (
         "value": "comparison",
         "label": "Comparison analysis",
         "description": "Against the same patient's most recent prior study: new, resolved and "
-        "persistent findings and size changes, with the interval in days.",
+        "persistent findings, each change as the report words it (new, increased, decreased, "
+        "resolved, unchanged) with sizes as supporting evidence and the stability threshold "
+        "stated, and the interval in days.",
     },
 )
 
@@ -78,7 +81,7 @@ def analyze_general(
     uncertain = [g for g in groups if g["assertion"] == "uncertain"]
     negated = [g for g in groups if g["assertion"] == "negated"]
     # Groups are in reading order, so the flags are too.
-    critical = [_critical_flag(g) for g in groups if g["critical"] and g["assertion"] != "negated"]
+    critical, not_flagged = _critical(analysis.mentions, groups, source.report_id)
     status = _report_status(reports, source)
     result = {
         "analysis_type": "general",
@@ -96,6 +99,7 @@ def analyze_general(
         "uncertain_findings": uncertain,
         "negated_findings": negated,
         "critical_flags": critical,
+        "critical_not_flagged": not_flagged,
         "has_critical": bool(critical),
         "counts": {
             "positive": len(positive),
@@ -184,8 +188,14 @@ def analyze_comparison(
     dimension over all its mentions: a size a report quotes from an earlier study (前片约42mm,
     "increased from 13 mm") is not its size now. The change compares the prior report's own
     current size with this report's; the size this report quotes for the prior study is given
-    beside it (``quoted_prior_mm``) as supporting evidence. A change is ``stable`` within
-    ``stable_mm`` or ``stable_percent`` (either), otherwise ``increased`` or ``decreased``.
+    beside it (``quoted_prior_mm``) as supporting evidence. A measured change is ``stable``
+    within ``stable_mm`` or ``stable_percent`` (either), otherwise ``increased`` or
+    ``decreased``.
+
+    The report's own change words (较前增大, 吸收, "unchanged", "new") decide a finding's trend
+    where it has them: a radiologist who wrote 较前增大 compared the images, and 15 -> 16 mm within
+    caliper error does not overrule that. Measurements are then supporting evidence (do they
+    agree?), and decide the trend only where the report says nothing.
     """
     lex = default_lexicon()
     source, analysis = _read(study, reports, lex)
@@ -212,6 +222,7 @@ def analyze_comparison(
             "resolved_findings": [],
             "persistent_findings": [],
             "size_changes": [],
+            "stability_threshold": _threshold(stable_mm, stable_percent),
             "summary": "No prior study of this patient to compare with.",
         }
 
@@ -222,8 +233,21 @@ def analyze_comparison(
     persistent = []
     size_changes = []
     for cur, old in pairs:
-        persistent.append({**cur, "prior": _brief(old)})
-        change = _size_change(cur, old, stable_mm, stable_percent)
+        measured = _size_change(cur, old, stable_mm, stable_percent)
+        source_of_status = None
+        if cur["change"]:
+            source_of_status = "report"
+        elif measured is not None:
+            source_of_status = "measurements"
+        persistent.append(
+            {
+                **cur,
+                "prior": _brief(old),
+                "status": _status(cur, measured),
+                "status_source": source_of_status,
+            }
+        )
+        change = measured
         if change is not None:
             size_changes.append(change)
     resolved_items = []
@@ -258,6 +282,7 @@ def analyze_comparison(
         "resolved_findings": resolved_items,
         "persistent_findings": persistent,
         "size_changes": size_changes,
+        "stability_threshold": _threshold(stable_mm, stable_percent),
     }
     if prior_source.kind == "none":
         result["message"] = "The prior study has no report text or exam description."
@@ -359,7 +384,12 @@ def _read(
         source = _Source("exam_description", None, str(study["exam_description"]))
     else:
         source = _Source("none", None, "")
-    return source, analyze_text(source.text, lexicon=lex)
+    return source, analyze_text(source.text, lexicon=lex, exam=exam_name(study))
+
+
+def exam_name(study: Mapping[str, Any]) -> str:
+    """The words that name an examination (its item and equipment), for its body region."""
+    return " ".join(str(study.get(f) or "") for f in ("exam_item", "equipment_type")).strip()
 
 
 def _engine(lex: Lexicon) -> dict:
@@ -376,6 +406,9 @@ def _evidence(m: Mention, report_id: str | None) -> dict:
         "sentence_span": list(m.sentence.span),
         "assertion": m.assertion,
         "cue": m.cue.to_dict() if m.cue is not None else None,
+        "temporality": m.temporality,
+        "temporal_cue": m.temporal_cue.to_dict() if m.temporal_cue is not None else None,
+        "change": m.change.to_dict() if m.change is not None else None,
         "measurements": [x.to_dict() for x in m.measurements],
         "prior_measurements": [x.to_dict() for x in m.prior_measurements],
         "change_measurements": [x.to_dict() for x in m.change_measurements],
@@ -400,6 +433,7 @@ def _group(mentions: Iterable[Mention], report_id: str | None, *, by_assertion: 
                 "assertion": m.assertion,
                 "max_mm": None,
                 "quoted_prior_mm": None,
+                "change": None,
                 "evidence": [],
             }
         if not by_assertion and m.assertion == "positive":
@@ -411,6 +445,13 @@ def _group(mentions: Iterable[Mention], report_id: str | None, *, by_assertion: 
             item["quoted_prior_mm"] is None or quoted > item["quoted_prior_mm"]
         ):
             item["quoted_prior_mm"] = quoted
+        if m.change is not None and item["change"] is None:
+            item["change"] = {
+                **m.change.to_dict(),
+                "sentence": m.sentence.text,
+                "sentence_span": list(m.sentence.span),
+                "report_id": report_id,
+            }
         item["evidence"].append(_evidence(m, report_id))
     return list(groups.values())
 
@@ -419,18 +460,79 @@ def _present(mentions: Iterable[Mention], report_id: str | None) -> list[dict]:
     return _group((m for m in mentions if not m.negated), report_id, by_assertion=False)
 
 
-def _critical_flag(group: dict) -> dict:
-    side = f" ({group['laterality']})" if group["laterality"] else ""
-    doubt = "possible " if group["assertion"] == "uncertain" else ""
-    return {
-        "key": group["key"],
-        "label_en": group["label_en"],
-        "label_zh": group["label_zh"],
-        "laterality": group["laterality"],
-        "assertion": group["assertion"],
-        "message": f"Critical result: {doubt}{group['label_en'].lower()}{side}",
-        "evidence": group["evidence"],
-    }
+def _critical(
+    mentions: Sequence[Mention], groups: list[dict], report_id: str | None
+) -> tuple[list[dict], list[dict]]:
+    """Flags for critical findings the report affirms as current, and why the others are not.
+
+    A critical finding is flagged when one of its mentions is positive and current, and no
+    mention of it (same key, compatible side) calls it old or resolving: 脑出血吸收期 is no
+    acute haemorrhage wherever else the report names the haemorrhage. A negated, doubtful,
+    historical or resolving one is listed under ``critical_not_flagged`` with the cue that
+    decided it, so a reader sees why no red flag was raised.
+    """
+    flags: list[dict] = []
+    not_flagged: list[dict] = []
+    done: set[tuple] = set()
+    for g in groups:
+        if not g["critical"] or (g["key"], g["laterality"]) in done:
+            continue
+        done.add((g["key"], g["laterality"]))
+        mine = [
+            m
+            for m in mentions
+            if m.key == g["key"]
+            and (m.laterality == g["laterality"] or None in (m.laterality, g["laterality"]))
+        ]
+        ageing = next((m for m in mine if m.temporality != "current" and not m.negated), None)
+        affirmed = next(
+            (m for m in mine if m.assertion == "positive" and m.temporality == "current"), None
+        )
+        base = {
+            "key": g["key"],
+            "label_en": g["label_en"],
+            "label_zh": g["label_zh"],
+            "laterality": g["laterality"],
+        }
+        if affirmed is not None and ageing is None:
+            side = f" ({g['laterality']})" if g["laterality"] else ""
+            flags.append(
+                {
+                    **base,
+                    "assertion": "positive",
+                    "temporality": "current",
+                    "message": f"Critical result: {g['label_en'].lower()}{side}",
+                    "decided_by": {
+                        "reason": "affirmed",
+                        "text": affirmed.text,
+                        "span": list(affirmed.span),
+                        "sentence": affirmed.sentence.text,
+                        "cue": None,
+                    },
+                    "evidence": [
+                        _evidence(m, report_id) for m in mine if m.assertion == "positive"
+                    ],
+                }
+            )
+            continue
+        decider = ageing or next((m for m in mine if m.uncertain), None) or mine[0]
+        if decider is ageing:
+            reason = decider.temporality
+            cue = decider.temporal_cue
+        else:
+            reason = decider.assertion
+            cue = decider.cue
+        not_flagged.append(
+            {
+                **base,
+                "reason": reason,  # negated | uncertain | historical | resolving
+                "cue": cue.to_dict() if cue is not None else None,
+                "text": decider.text,
+                "sentence": decider.sentence.text,
+                "evidence": [_evidence(m, report_id) for m in mine],
+            }
+        )
+    return flags, not_flagged
 
 
 def _report_status(reports: Sequence[Mapping[str, Any]], source: _Source) -> dict | None:
@@ -510,13 +612,42 @@ def _brief(item: dict) -> dict:
     }
 
 
+def _threshold(stable_mm: float, stable_percent: float) -> dict:
+    return {
+        "stable_mm": stable_mm,
+        "stable_percent": stable_percent,
+        "text": f"a size change within {stable_mm:g} mm or {stable_percent:g} % counts as stable",
+    }
+
+
+# The report's change words as a trend of a finding still present.
+_STATED = {
+    "new": "new",
+    "increased": "increased",
+    "decreased": "decreased",
+    "resolved": "decreased",  # still mentioned as present: largely, not wholly, resolved
+    "unchanged": "stable",
+}
+
+
+def _status(cur: dict, measured: dict | None) -> str:
+    """A persistent finding's status: the report's words first, then the measurements."""
+    if cur["change"]:
+        return _STATED[cur["change"]["trend"]]
+    if measured is not None:
+        return measured["measured_trend"]
+    return "persistent"
+
+
 def _size_change(cur: dict, old: dict, stable_mm: float, stable_percent: float) -> dict | None:
     before, after = old["max_mm"], cur["max_mm"]
     if before is None or after is None:
         return None
     change = round(after - before, 2)
     percent = round(change / before * 100, 1) if before > 0 else None
-    trend = _trend(change, percent, stable_mm, stable_percent)
+    measured = _trend(change, percent, stable_mm, stable_percent)
+    stated = _STATED[cur["change"]["trend"]] if cur["change"] else None
+    trend = stated if stated in ("increased", "decreased", "stable") else measured
     # The size this report says the lesion had before: supporting evidence, not the baseline.
     quoted = cur["quoted_prior_mm"]
     quoted_agrees = None
@@ -534,6 +665,11 @@ def _size_change(cur: dict, old: dict, stable_mm: float, stable_percent: float) 
         "change_mm": change,
         "change_percent": percent,
         "trend": trend,
+        "trend_source": "report" if trend == stated else "measurements",
+        "stated_change": cur["change"],
+        "measured_trend": measured,
+        "measurement_agrees": None if stated is None else stated == measured,
+        "threshold": _threshold(stable_mm, stable_percent),
         "quoted_prior_mm": quoted,
         "quoted_prior_matches": quoted_agrees,
         "prior_evidence": [e for e in old["evidence"] if e["measurements"]],
@@ -648,6 +784,10 @@ def _comparison_summary(result: Mapping[str, Any]) -> str:
         names = f" ({', '.join(_name(i) for i in items)})" if items else ""
         parts.append(f"{len(items)} {label}{names};")
     parts.append(f"{len(result['persistent_findings'])} persistent.")
+    for p in result["persistent_findings"]:
+        if p["change"] and not any(c["key"] == p["key"] for c in result["size_changes"]):
+            side = f" ({p['laterality']})" if p["laterality"] else ""
+            parts.append(f"{p['label_en']}{side} {p['status']} (report: {p['change']['text']}).")
     for c in result["size_changes"]:
         side = f" ({c['laterality']})" if c["laterality"] else ""
         pct = f", {c['change_percent']:+g}%" if c["change_percent"] is not None else ""
@@ -655,6 +795,11 @@ def _comparison_summary(result: Mapping[str, Any]) -> str:
             f"{c['label_en']}{side} {c['prior_max_mm']:g} -> {c['current_max_mm']:g} mm "
             f"({c['change_mm']:+g} mm{pct}, {c['trend']})."
         )
+        if c["trend_source"] == "report" and not c["measurement_agrees"]:
+            parts.append(
+                f"(The report says {c['stated_change']['text']}; the measured change is "
+                f"{c['measured_trend']}, {c['threshold']['text']}.)"
+            )
         if c["quoted_prior_mm"] is not None:
             agrees = "" if c["quoted_prior_matches"] else ", not the prior report's"
             parts.append(f"(The report quotes {c['quoted_prior_mm']:g} mm before{agrees}.)")

@@ -23,11 +23,35 @@ CUES_FILE = DATA_DIR / "cues.toml"
 
 REGIONS = ("chest", "abdomen", "neuro", "msk", "general")
 SIDES = ("left", "right", "bilateral")
-CUE_KINDS = ("negation", "uncertainty", "pseudo", "terminator")
+CUE_KINDS = (
+    "negation",
+    "uncertainty",
+    "historical",
+    "resolving",
+    "pseudo",
+    "terminator",
+    "alternative",
+)
+# Cue kinds that qualify a finding in a scope, in the order they are read from cues.toml.
+SCOPED_KINDS = ("negation", "uncertainty", "historical", "resolving")
 SIZE_ROLES = ("current", "prior", "change")
+CHANGE_TRENDS = ("new", "increased", "decreased", "resolved", "unchanged")
+INTRINSIC = {"names": "positive", "absent": "negated", "uncertain": "uncertain"}
 
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-_FINDING_FIELDS = {"label_en", "label_zh", "region", "critical", "en", "zh"}
+_FINDING_FIELDS = {
+    "label_en",
+    "label_zh",
+    "region",
+    "critical",
+    "en",
+    "zh",
+    "names",
+    "absent",
+    "uncertain",
+    "region_bound",
+    "elsewhere",
+}
 
 
 class LexiconError(ValueError):
@@ -45,6 +69,26 @@ class FindingDef:
     critical: bool
     terms_en: tuple[str, ...]
     terms_zh: tuple[str, ...]
+    # Phrases that name the finding and say it is absent or doubtful by themselves (心影不大,
+    # "heart size is normal", "borderline heart size"): no cue needed.
+    absent: tuple[str, ...] = ()
+    uncertain: tuple[str, ...] = ()
+    # Phrases that name this finding together with others (液气胸, "pleural or pericardial
+    # effusion"); their cues apply as to any term.
+    names: tuple[str, ...] = ()
+    # Read only in an examination of its region, or in a sentence that names the region
+    # (片状高密度影 in a head CT is no lung opacity); elsewhere it is ``elsewhere`` or nothing.
+    region_bound: bool = False
+    elsewhere: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IntrinsicDef:
+    """A phrase that asserts one or more findings by itself: 肝脾不大 = no hepatomegaly and no
+    splenomegaly."""
+
+    phrase: str
+    findings: tuple[tuple[FindingDef, str], ...]  # (finding, positive | negated | uncertain)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +96,7 @@ class CueDef:
     """One cue phrase: what it does and in which direction it looks."""
 
     phrase: str
-    kind: str  # negation | uncertainty | pseudo | terminator
+    kind: str  # negation | uncertainty | historical | resolving | pseudo | terminator | alternative
     pre: bool
     post: bool
     chinese: bool  # decides the scope rule (clause for Chinese, word window for English)
@@ -75,16 +119,20 @@ class Lexicon:
 
     findings: dict[str, FindingDef]
     finding_matcher: PhraseMatcher[FindingDef]
+    intrinsic_matcher: PhraseMatcher[IntrinsicDef]
     cue_matcher: PhraseMatcher[CueDef]
+    change_matcher: PhraseMatcher[str]  # the report's change words -> trend
+    exam_region_matcher: PhraseMatcher[str]  # words of an examination's name -> region
+    sentence_region_matcher: PhraseMatcher[str]  # words that name a region in a sentence
     laterality_matcher: PhraseMatcher[str | None]
     size_cue_matcher: PhraseMatcher[SizeCueDef]
     size_filler: re.Pattern[str]  # what may stand between a size cue and its size
     section_headers: dict[str, str]  # normalised header phrase -> section key
     abbreviations: frozenset[str]
-    english_pre_window: int
-    english_post_window: int
+    english_max_scope: int  # words a cue reaches in English; 0 = to the end of its scope
     chinese_breaks: frozenset[str]
     english_breaks: frozenset[str]
+    english_clause_openers: frozenset[str]  # words after a comma that end a list's scope
     fingerprint: str  # first 12 hex digits of the SHA-256 of both files
 
     @property
@@ -120,13 +168,29 @@ def load_lexicon(findings_path: Path | None = None, cues_path: Path | None = Non
     except ValueError as exc:
         raise LexiconError(f"{findings_path.name}: {exc}") from exc
 
+    intrinsic = _read_intrinsic(findings)
+    for f in findings.values():
+        if f.elsewhere is not None and f.elsewhere not in findings:
+            raise LexiconError(
+                f"{findings_path.name} [findings.{f.key}]: elsewhere names no finding"
+            )
+    try:
+        intrinsic_matcher = PhraseMatcher((d.phrase, d) for d in intrinsic)
+    except ValueError as exc:
+        raise LexiconError(f"{findings_path.name}: {exc}") from exc
+
     cues = _read_cues(cues_doc, cues_path.name)
+    changes = _read_changes(cues_doc, cues_path.name)
+    exam_regions, sentence_regions = _read_regions(cues_doc, cues_path.name)
     laterality = _read_laterality(cues_doc, cues_path.name)
     size_cues, fillers = _read_size_cues(cues_doc, cues_path.name)
     try:
         cue_matcher = PhraseMatcher((c.phrase, c) for c in cues)
         laterality_matcher = PhraseMatcher(laterality)
         size_cue_matcher = PhraseMatcher((c.phrase, c) for c in size_cues)
+        change_matcher = PhraseMatcher(changes)
+        exam_region_matcher = PhraseMatcher(exam_regions)
+        sentence_region_matcher = PhraseMatcher(sentence_regions)
     except ValueError as exc:
         raise LexiconError(f"{cues_path.name}: {exc}") from exc
 
@@ -135,7 +199,11 @@ def load_lexicon(findings_path: Path | None = None, cues_path: Path | None = Non
     return Lexicon(
         findings=findings,
         finding_matcher=finding_matcher,
+        intrinsic_matcher=intrinsic_matcher,
         cue_matcher=cue_matcher,
+        change_matcher=change_matcher,
+        exam_region_matcher=exam_region_matcher,
+        sentence_region_matcher=sentence_region_matcher,
         laterality_matcher=laterality_matcher,
         size_cue_matcher=size_cue_matcher,
         size_filler=_filler_pattern(fillers),
@@ -144,10 +212,15 @@ def load_lexicon(findings_path: Path | None = None, cues_path: Path | None = Non
             a.lower().rstrip(".")
             for a in _strings(sentences.get("abbreviations", []), cues_path.name, "abbreviations")
         ),
-        english_pre_window=_int(scope.get("english_pre_window", 6), cues_path.name, "scope"),
-        english_post_window=_int(scope.get("english_post_window", 4), cues_path.name, "scope"),
+        english_max_scope=_int(scope.get("english_max_scope", 0), cues_path.name, "scope"),
         chinese_breaks=frozenset(_str(scope.get("chinese_breaks", ""), cues_path.name, "scope")),
         english_breaks=frozenset(_str(scope.get("english_breaks", ""), cues_path.name, "scope")),
+        english_clause_openers=frozenset(
+            normalise_phrase(w)
+            for w in _strings(
+                scope.get("english_clause_openers", []), cues_path.name, "clause openers"
+            )
+        ),
         fingerprint=hashlib.sha256(findings_raw + b"\0" + cues_raw).hexdigest()[:12],
     )
 
@@ -186,6 +259,12 @@ def _read_findings(doc: dict[str, Any], where: str) -> dict[str, FindingDef]:
         terms_zh = tuple(_strings(entry.get("zh", []), ctx, "zh"))
         if not terms_en and not terms_zh:
             raise LexiconError(f"{ctx}: needs at least one term in en or zh")
+        region_bound = entry.get("region_bound", False)
+        if not isinstance(region_bound, bool):
+            raise LexiconError(f"{ctx}: region_bound must be true or false")
+        elsewhere = entry.get("elsewhere")
+        if elsewhere is not None:
+            _str(elsewhere, ctx, "elsewhere")
         findings[key] = FindingDef(
             key=key,
             label_en=_str(entry.get("label_en"), ctx, "label_en"),
@@ -194,8 +273,55 @@ def _read_findings(doc: dict[str, Any], where: str) -> dict[str, FindingDef]:
             critical=critical,
             terms_en=terms_en,
             terms_zh=terms_zh,
+            absent=tuple(_strings(entry.get("absent", []), ctx, "absent")),
+            uncertain=tuple(_strings(entry.get("uncertain", []), ctx, "uncertain")),
+            names=tuple(_strings(entry.get("names", []), ctx, "names")),
+            region_bound=region_bound,
+            elsewhere=elsewhere,
         )
     return findings
+
+
+def _read_intrinsic(findings: dict[str, FindingDef]) -> list[IntrinsicDef]:
+    # One phrase may deny several findings (肝脾不大): merged into one entry.
+    merged: dict[str, tuple[str, list[tuple[FindingDef, str]]]] = {}
+    for f in findings.values():
+        for field, assertion in INTRINSIC.items():
+            for phrase in getattr(f, field):
+                norm = normalise_phrase(phrase)
+                merged.setdefault(norm, (phrase, []))[1].append((f, assertion))
+    return [IntrinsicDef(phrase, tuple(items)) for phrase, items in merged.values()]
+
+
+def _read_changes(doc: dict[str, Any], where: str) -> list[tuple[str, str]]:
+    table = _table(doc, "change", where)
+    unknown = set(table) - set(CHANGE_TRENDS)
+    if unknown:
+        raise LexiconError(f"{where} [change]: unknown trend(s) {', '.join(sorted(unknown))}")
+    return [
+        (phrase, trend)
+        for trend in CHANGE_TRENDS
+        for phrase in _strings(table.get(trend, []), where, f"change.{trend}")
+    ]
+
+
+def _read_regions(
+    doc: dict[str, Any], where: str
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    table = _table(doc, "regions", where)
+    exam: list[tuple[str, str]] = []
+    sentence: list[tuple[str, str]] = []
+    for region, entry in table.items():
+        if region not in REGIONS or not isinstance(entry, dict):
+            raise LexiconError(f"{where} [regions.{region}]: must be a table named by a region")
+        extra = set(entry) - {"exam", "sentence"}
+        if extra:
+            raise LexiconError(f"{where} [regions.{region}]: unknown field(s) {sorted(extra)}")
+        exam += [(p, region) for p in _strings(entry.get("exam", []), where, "regions.exam")]
+        sentence += [
+            (p, region) for p in _strings(entry.get("sentence", []), where, "regions.sentence")
+        ]
+    return exam, sentence
 
 
 def _read_cues(doc: dict[str, Any], where: str) -> list[CueDef]:
@@ -214,14 +340,15 @@ def _read_cues(doc: dict[str, Any], where: str) -> list[CueDef]:
         else:
             merged[norm] = [kind, pre, post, phrase]
 
-    for kind in ("negation", "uncertainty"):
+    for kind in SCOPED_KINDS:
         table = _table(doc, kind, where)
         for phrase in _strings(table.get("pre", []), where, f"{kind}.pre"):
             add(phrase, kind, True, False)
         for phrase in _strings(table.get("post", []), where, f"{kind}.post"):
             add(phrase, kind, False, True)
-    for kind in ("pseudo", "terminator"):
-        table = _table(doc, "terminators" if kind == "terminator" else kind, where)
+    for kind in ("pseudo", "terminator", "alternative"):
+        name = {"terminator": "terminators", "alternative": "alternatives"}.get(kind, kind)
+        table = _table(doc, name, where)
         for phrase in _strings(table.get("phrases", []), where, f"{kind}.phrases"):
             add(phrase, kind, False, False)
     return [

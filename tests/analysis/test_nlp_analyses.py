@@ -91,11 +91,13 @@ def test_negated_pneumothorax_is_not_critical():
     assert len(result["negated_findings"][0]["evidence"]) == 2
 
 
-def test_uncertain_critical_finding_is_still_flagged():
+def test_uncertain_critical_finding_is_not_flagged_but_says_why():
+    # Issue 24: flags only for affirmed, current findings (this test used to expect a flag).
     result = analyze_general(make_study(), [make_report("Cannot exclude small subdural hematoma.")])
-    (flag,) = result["critical_flags"]
-    assert (flag["key"], flag["assertion"]) == ("hemorrhage", "uncertain")
-    assert flag["message"] == "Critical result: possible hemorrhage"
+    assert result["critical_flags"] == []
+    (held,) = result["critical_not_flagged"]
+    assert (held["key"], held["reason"]) == ("hemorrhage", "uncertain")
+    assert held["cue"]["text"] == "Cannot exclude"
     assert [g["key"] for g in result["uncertain_findings"]] == ["hemorrhage"]
     assert result["positive_findings"] == []
 
@@ -120,7 +122,7 @@ def test_general_result_shape():
         "analysis_type", "engine", "exam_id", "exam_item", "equipment_type", "exam_status",
         "source", "report_id", "timeline", "report_status", "impression",
         "positive_findings", "uncertain_findings", "negated_findings", "critical_flags",
-        "has_critical", "counts", "summary",
+        "critical_not_flagged", "has_critical", "counts", "summary",
     }  # fmt: skip
     assert result["analysis_type"] == "general"
     assert result["engine"]["name"] == "analysis.nlp"
@@ -282,13 +284,14 @@ def test_detailed_on_an_english_report():
     result = analyze_detailed(make_study(), [make_report(content)])
     findings = [f for s in result["sentences"] for f in s["findings"]]
     assert [(f["key"], f["assertion"], f["laterality"]) for f in findings] == [
+        ("cardiomegaly", "negated", None),  # "heart size normal" denies it by itself
         ("mass", "positive", "left"),
         ("pneumothorax", "negated", None),
         ("pleural_effusion", "uncertain", "right"),
         ("mass", "positive", "left"),
     ]
-    assert findings[0]["measurements"][0]["dims_mm"] == [12.0, 8.0]
-    assert findings[0]["max_mm"] == 12.0
+    assert findings[1]["measurements"][0]["dims_mm"] == [12.0, 8.0]
+    assert findings[1]["max_mm"] == 12.0
 
 
 def test_detailed_without_text():
@@ -329,11 +332,14 @@ def test_comparison_reports_growth_and_resolution():
     assert (resolved["key"], resolved["laterality"]) == ("pleural_effusion", "left")
     assert resolved["current_status"] == "negated"
     assert resolved["current_evidence"][0]["sentence"] == "No pleural effusion."
+    # A calcified granuloma is a granuloma and a calcification, two findings (issue 24).
     assert [(f["key"], f["laterality"]) for f in result["persistent_findings"]] == [
         ("nodule", "right"),
         ("calcification", "left"),
+        ("granuloma", "left"),
     ]
     nodule, granuloma = result["size_changes"]
+    assert granuloma["key"] == "granuloma"
     assert {k: nodule[k] for k in ("key", "prior_max_mm", "current_max_mm", "change_mm")} == {
         "key": "nodule",
         "prior_max_mm": 6.0,

@@ -62,7 +62,7 @@ def test_critical_findings():
         ("Emphysema.", "emphysema"),
         ("Hyperinflated lungs.", "hyperinflation"),
         ("Low lung volumes.", "low_lung_volumes"),
-        ("Calcified granuloma.", "calcification"),
+        ("Calcified granuloma.", "granuloma"),
         ("Pulmonary vascular congestion.", "pulmonary_edema"),
         ("肺水肿", "pulmonary_edema"),
         ("Rib fracture.", "fracture"),
@@ -248,7 +248,7 @@ def test_findings_file_needs_findings(data_copy):
     ("old", "new", "message"),
     [
         ('"未见", "未见明显"', '"未见", "考虑"', "both a negation and a uncertainty cue"),
-        ("english_pre_window = 6", "english_pre_window = -1", "non-negative integer"),
+        ("english_max_scope = 0", "english_max_scope = -1", "non-negative integer"),
         (
             "[sections.comparison]",
             '[sections.comparison]\nzh = ["印象"]\n[sections.other]',
