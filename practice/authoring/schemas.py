@@ -35,6 +35,11 @@ class MessageOut(Schema):
     message: str
 
 
+def errors(*codes: int) -> dict[int, type[MessageOut]]:
+    """The ``{"message"}`` answers a route documents beside its success (OpenAPI only)."""
+    return dict.fromkeys(codes, MessageOut)
+
+
 class CreatedOut(Schema):
     message: str
     id: int
