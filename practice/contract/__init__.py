@@ -86,3 +86,15 @@ def on_database_unavailable(request: HttpRequest, exc: Exception) -> HttpRespons
 def on_database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
     # Integrity and data errors the services did not foresee: still the contract's shape.
     return message(request, "The request could not be stored", 400)
+
+
+# Routers (one line each, imported here because they use ``api``'s helpers above).
+from practice.contract.activities import router as activities_router  # noqa: E402
+from practice.contract.rubrics import router as rubrics_router  # noqa: E402
+from practice.contract.scenarios import router as scenarios_router  # noqa: E402
+from practice.contract.users import router as users_router  # noqa: E402
+
+api.add_router("", users_router)
+api.add_router("", scenarios_router)
+api.add_router("", rubrics_router)
+api.add_router("", activities_router)
