@@ -148,8 +148,10 @@ DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 # Usernames with Django hashes first; then emails, and the Flask service's passlib hashes
-# (SPEC-practice §3), including Flask users not imported yet.
+# (SPEC-practice §3), including Flask users not imported yet. The practice roles' admin
+# permissions come first, so that no per-user permission outgrows a role.
 AUTHENTICATION_BACKENDS = [
+    "practice.permissions.PracticeRolePermissions",
     "django.contrib.auth.backends.ModelBackend",
     "practice.flask_users.FlaskEmailBackend",
 ]
