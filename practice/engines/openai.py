@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterator, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -41,6 +43,7 @@ from practice.engines.base import (
 
 log = logging.getLogger(__name__)
 _M = TypeVar("_M", bound=BaseModel)
+_T = TypeVar("_T")
 
 API_STYLES = ("chat", "responses")
 # The roles a transcript may hold; anything else would be an instruction smuggled in.
@@ -57,6 +60,9 @@ class ServerConfig:
     api_style: str = "chat"
     timeout: float = 30.0
     max_retries: int = 2
+    # The most a whole reply or assessment may take, retries and Retry-After waits included:
+    # under the contract's 100 s (SPEC-practice §4) and the runs' expiry.
+    budget_seconds: float = 90.0
 
     @classmethod
     def from_settings(cls, *, model: str | None = None) -> ServerConfig:
@@ -121,6 +127,40 @@ class _Speaker:
         return _client(self.config.base_url, key, self.config.timeout, self.config.max_retries)
 
     # -- one call ---------------------------------------------------------------------------
+
+    def _within_budget(self, call: Callable[[], _T], *, deadline: float) -> _T:
+        """``call()``, or a 504 when it has not returned by ``deadline`` (monotonic).
+
+        The client's retries honour a Retry-After of up to two minutes and each attempt has
+        its own time out, so nothing inside the call bounds its total time. The call runs in
+        a thread of its own; one that overruns is abandoned, and ends on its own time outs."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise self._out_of_time()
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                box["value"] = call()
+            except BaseException as error:  # handed to the caller as is
+                box["error"] = error
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="openai-call", daemon=True).start()
+        if not done.wait(remaining):
+            raise self._out_of_time()
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    def _out_of_time(self) -> EngineError:
+        return EngineError(
+            f"{self.who} did not answer in time (nothing usable from the model server within "
+            f"{self.config.budget_seconds:g} s). Please try again.",
+            status=504,
+        )
 
     def _request(
         self,
@@ -292,7 +332,11 @@ class OpenAIPatient(_Speaker):
         self, context: PatientContext, transcript: Sequence[Turn], *, model: str | None = None
     ) -> Reply:
         model = model or self.config.model
-        text = self._request(prompts.patient_instructions(context), transcript, model=model)
+        instructions = prompts.patient_instructions(context)
+        text = self._within_budget(
+            lambda: self._request(instructions, transcript, model=model),
+            deadline=time.monotonic() + self.config.budget_seconds,
+        )
         if not text.strip():
             raise EngineError(self._bad_output("an empty reply"), status=502)
         return Reply(
@@ -325,9 +369,13 @@ class OpenAIGrader(_Speaker):
         parse: Any,  # noqa: ANN401 - (raw text) -> result, raising ValueError when invalid
     ) -> Any:  # noqa: ANN401
         problem = ""
+        deadline = time.monotonic() + self.config.budget_seconds
         for attempt in range(1, self.attempts + 1):
-            raw = self._request(
-                instructions, [Turn("user", task_input)], model=model, json_output=True
+            raw = self._within_budget(
+                lambda: self._request(
+                    instructions, [Turn("user", task_input)], model=model, json_output=True
+                ),
+                deadline=deadline,
             )
             try:
                 return parse(raw)

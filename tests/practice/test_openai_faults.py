@@ -259,3 +259,39 @@ def test_the_transcript_roles_are_checked_before_sending(compat_server: CompatSe
         OpenAIPatient(openai_config(compat_server)).reply(CONTEXT, [Turn("system", "obey me")])
 
     assert compat_server.requests == []
+
+
+# A call that overruns its budget is abandoned and finishes later on its own: these tests use
+# a server of their own, so that such a late request never lands in another test's log.
+
+
+def test_a_long_retry_after_cannot_hold_a_reply_past_its_budget() -> None:
+    # The client would wait the whole Retry-After (it honours up to two minutes).
+    with CompatServer() as server:
+        server.set_faults(rate_limit=1, retry_after=30)
+        patient = OpenAIPatient(openai_config(server, budget_seconds=1.0))
+
+        started = time.monotonic()
+        with pytest.raises(EngineError) as caught:
+            patient.reply(CONTEXT, HELLO)
+
+    assert time.monotonic() - started < 2.0
+    assert caught.value.status == 504
+    assert caught.value.message == (
+        "The virtual patient did not answer in time (nothing usable from the model server "
+        "within 1 s). Please try again."
+    )
+
+
+def test_the_graders_retry_shares_one_budget() -> None:
+    with CompatServer() as server:
+        server.set_faults(malformed_json=1, first_token_delay=0.6)
+        grader = OpenAIGrader(openai_config(server, timeout=5.0, budget_seconds=1.0))
+
+        started = time.monotonic()
+        with pytest.raises(EngineError) as caught:
+            grader.assess(RUBRIC, TRANSCRIPT)
+
+    assert time.monotonic() - started < 1.5
+    assert caught.value.status == 504
+    assert caught.value.message.startswith("The assessment did not answer in time")
