@@ -151,7 +151,7 @@ class CompatServer:
 
     # -- the programmatic fault API ---------------------------------------------------------
 
-    def set_faults(self, **changes: Any) -> None:  # noqa: ANN401
+    def set_faults(self, **changes: Any) -> None:
         """Change faults (``rate_limit=1, retry_after=0.5``); unknown names are an error."""
         with self._lock:
             for name, value in changes.items():
@@ -186,7 +186,7 @@ class CompatServer:
         with self._lock:
             return self.faults.take(name)
 
-    def _setting(self, name: str) -> Any:  # noqa: ANN401
+    def _setting(self, name: str) -> Any:
         with self._lock:
             return getattr(self.faults, name)
 
@@ -250,7 +250,7 @@ class _HTTPServer(ThreadingHTTPServer):
     compat: CompatServer
 
 
-def _text_of(content: Any) -> str:  # noqa: ANN401 - a message's content as the wire has it
+def _text_of(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
@@ -320,12 +320,12 @@ class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
     server_version = "PracticeCompat/1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002, ANN401
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
 
     # -- routing ----------------------------------------------------------------------------
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:  # http.server's name
         compat = self.server.compat
         compat._record(RecordedRequest("GET", self.path, {}, dict(self.headers)))
         if self.path.rstrip("/") == "/v1/models":
@@ -343,7 +343,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._error(404, f"Unknown path {self.path}", "invalid_request_error")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         compat = self.server.compat
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -627,7 +627,7 @@ class _Answer:
         sequence = iter(range(1_000_000))
         item_id = f"msg_{self.id}"
 
-        def event(kind: str, is_piece: bool = False, **data: Any) -> tuple[str, str, bool]:  # noqa: ANN401
+        def event(kind: str, is_piece: bool = False, **data: Any) -> tuple[str, str, bool]:
             payload = {"type": kind, "sequence_number": next(sequence), **data}
             return kind, json.dumps(payload, ensure_ascii=False), is_piece
 

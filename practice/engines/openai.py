@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import openai
 from pydantic import BaseModel, ValidationError
@@ -100,7 +100,7 @@ class _Speaker:
         self.config = config
 
     @classmethod
-    def from_settings(cls, *, model: str | None = None) -> Any:  # noqa: ANN401 - the subclass
+    def from_settings(cls, *, model: str | None = None) -> Self:
         """The engine the ``OPENAI_*`` settings describe; ``model`` overrides ``OPENAI_MODEL``
         (a run's ``model``, already checked against ``PRACTICE_ALLOWED_MODELS``)."""
         return cls(ServerConfig.from_settings(model=model))
@@ -109,7 +109,7 @@ class _Speaker:
     def model(self) -> str:
         return self.config.model
 
-    def with_model(self, model: str | None) -> Any:  # noqa: ANN401 - the subclass
+    def with_model(self, model: str | None) -> Self:
         """The same engine asking for another model (None: this one)."""
         if not model or model == self.config.model:
             return self
@@ -366,8 +366,8 @@ class OpenAIGrader(_Speaker):
         task_input: str,
         *,
         model: str,
-        parse: Any,  # noqa: ANN401 - (raw text) -> result, raising ValueError when invalid
-    ) -> Any:  # noqa: ANN401
+        parse: Callable[[str], _T],  # raises ValueError for an invalid answer
+    ) -> _T:
         problem = ""
         deadline = time.monotonic() + self.config.budget_seconds
         for attempt in range(1, self.attempts + 1):

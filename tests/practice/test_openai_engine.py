@@ -299,7 +299,8 @@ def test_the_settings_choose_the_openai_engines(compat_server: CompatServer, set
     # A local server takes any key: an empty OPENAI_API_KEY still talks to it.
     assert patient.reply(CONTEXT, TRANSCRIPT[:1]).text == scripted_reply(TRANSCRIPT[:1])
     assert compat_server.requests[0].path == "/v1/responses"
-    assert OpenAIPatient.from_settings(model="other").model == "other"
+    assert get_patient_engine(model="llama3.1").model == "llama3.1"
+    assert get_grader_engine(model="llama3.1").model == "llama3.1"
 
 
 def test_openai_itself_without_a_key_is_a_clear_error(settings) -> None:  # noqa: ANN001
