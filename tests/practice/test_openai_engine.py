@@ -7,7 +7,7 @@ exactly what the scripted engine says for the same case sheet and transcript.
 import pytest
 
 from practice.casesheet import patient_view
-from practice.engines import get_grader_engine, get_patient_engine
+from practice.engines import get_grader_engine, get_patient_engine, scripted
 from practice.engines.base import (
     Category,
     Criterion,
@@ -20,8 +20,6 @@ from practice.engines.compat_server import CompatServer
 from practice.engines.openai import OpenAIGrader, OpenAIPatient
 from practice.engines.prompts import GRADER_PROMPT_VERSION, PATIENT_PROMPT_VERSION
 from tests.practice.openai_server import openai_config
-
-scripted = pytest.importorskip("practice.engines.scripted")
 
 DIAGNOSIS = "pulmonary embolism"
 CASE = {
