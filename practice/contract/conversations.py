@@ -1,7 +1,8 @@
 """Threads, messages, runs and the context preview of the Flask contract (SPEC-practice §4).
 
 Thin: each endpoint parses, calls one selector or service, describes itself for the audit log
-(the middleware writes one event per call, refusals included) and returns.
+(the middleware writes one event per call, refusals included: a call refused before the
+endpoint runs is recorded under its route name, ``api.practice.<action>``) and returns.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ def _epoch_ms(message: Message) -> int:
     return int(message.created_at.timestamp() * 1000)
 
 
-@router.post("/threads", response={201: ThreadOut}, auth=learner_auth)
+@router.post(
+    "/threads", response={201: ThreadOut}, url_name="practice.thread_create", auth=learner_auth
+)
 def thread_create(request: HttpRequest, payload: ThreadIn | None = None) -> Status:
     payload = payload or ThreadIn()
     audit_note(request, action="practice.thread_create", object_type=CONVERSATION)
@@ -51,7 +54,12 @@ def thread_create(request: HttpRequest, payload: ThreadIn | None = None) -> Stat
     return Status(201, {"thread_id": conversation.thread_id})
 
 
-@router.post("/threads/{tid}/messages", response={201: MessageCreatedOut}, auth=learner_auth)
+@router.post(
+    "/threads/{tid}/messages",
+    response={201: MessageCreatedOut},
+    url_name="practice.message_add",
+    auth=learner_auth,
+)
 def message_create(request: HttpRequest, tid: str, payload: MessageIn) -> Status:
     audit_note(request, action="practice.message_add", object_type=CONVERSATION, object_ids=[tid])
     message = services.message_add(
@@ -70,7 +78,12 @@ def message_create(request: HttpRequest, tid: str, payload: MessageIn) -> Status
     )
 
 
-@router.get("/threads/{tid}/messages", response=list[MessageOut], auth=learner_auth)
+@router.get(
+    "/threads/{tid}/messages",
+    response=list[MessageOut],
+    url_name="practice.message_list",
+    auth=learner_auth,
+)
 def message_list(request: HttpRequest, tid: str) -> list[dict]:
     audit_note(request, action="practice.message_list", object_type=CONVERSATION, object_ids=[tid])
     conversation = selectors.conversation_get(thread_id=tid, user=request.auth)
@@ -82,7 +95,9 @@ def message_list(request: HttpRequest, tid: str) -> list[dict]:
     return messages
 
 
-@router.post("/threads/run", response={201: RunOut}, auth=learner_auth)
+@router.post(
+    "/threads/run", response={201: RunOut}, url_name="practice.run_create", auth=learner_auth
+)
 def run_create(request: HttpRequest, payload: RunIn) -> Status:
     audit_note(
         request,
@@ -101,7 +116,7 @@ def run_create(request: HttpRequest, payload: RunIn) -> Status:
     return Status(201, {"run_id": run.run_id, "status": run.status})
 
 
-@router.get("/runs/{run_id}/status", auth=learner_auth)
+@router.get("/runs/{run_id}/status", url_name="practice.run_status", auth=learner_auth)
 def run_status(request: HttpRequest, run_id: str, query: Query[RunStatusQuery]) -> dict:
     audit_note(
         request,
@@ -118,7 +133,12 @@ def run_status(request: HttpRequest, run_id: str, query: Query[RunStatusQuery]) 
     return body
 
 
-@router.get("/context/preview", response=ContextPreviewOut, auth=instructor_auth)
+@router.get(
+    "/context/preview",
+    response=ContextPreviewOut,
+    url_name="practice.context_preview",
+    auth=instructor_auth,
+)
 def context_preview(request: HttpRequest, query: Query[ContextPreviewQuery]) -> dict:
     audit_note(request, action="practice.context_preview", object_type="practice_scenario")
     preview = context_preview_get(

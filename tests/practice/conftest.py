@@ -80,7 +80,7 @@ def conversation_world(api) -> ConversationWorld:  # noqa: ANN001
     scenario = _scenario("You are Margaret Hill, 67, with chest pain.")
     other_scenario = _scenario("You are Tom, 30, with a sore knee.")
     disabled = _scenario("A retired scenario.", enable=False)
-    communication = Category.objects.create(name="Communication", total_required_to_pass=3)
+    communication = Category.objects.create(name="Consultation skills", total_required_to_pass=3)
     history = Category.objects.create(name="History taking", total_required_to_pass=2)
     criteria = [
         SubCategory.objects.create(
