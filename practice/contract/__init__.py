@@ -92,3 +92,6 @@ def on_database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
 from practice.contract.conversations import router as conversations_router  # noqa: E402
 
 api.add_router("", conversations_router)
+from practice.contract.assessments import router as assessments_router  # noqa: E402
+
+api.add_router("", assessments_router)
