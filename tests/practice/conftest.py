@@ -1,8 +1,10 @@
-"""Shared practice fixtures. Each area names its own (``conversation_world`` for threads,
-runs and assessments)."""
+"""Shared fixtures of the practice tests (keep each small and named for its area):
+``contract_client`` for the contract's routes, ``conversation_world`` and ``practice_workers``
+for threads, runs and assessments."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -18,6 +20,24 @@ from practice.models import (
     SubCategory,
 )
 from tests.practice.workers import practice_workers  # noqa: F401 (a fixture for runs' tests)
+
+# Every caller of the contract's role matrix: None is anonymous (no token).
+CONTRACT_ROLES = (None, Role.VIEWER, Role.ANALYST, Role.LEARNER, Role.INSTRUCTOR, Role.ADMIN)
+
+
+@pytest.fixture
+def contract_client(api) -> Callable[[str | None], Client]:  # noqa: ANN001
+    """A client of the Flask contract for a role (bearer token of the product), or anonymous."""
+
+    def make(role: str | None = Role.INSTRUCTOR, **kwargs) -> Client:  # noqa: ANN003
+        if role is None:
+            client = Client()
+            client.user = None
+            return client
+        return api(role, **kwargs)
+
+    return make
+
 
 CHEST_PAIN_CASE = {
     "patient": {"name": "Margaret Hill", "age": 67, "sex": "F"},
