@@ -44,7 +44,7 @@ MISSING = "Missing fields"
 TOO_FEW = (
     "At least {minimum} learner messages are needed for an assessment (this transcript has {count})"
 )
-TIMED_OUT = "The grader did not answer within {seconds:g} seconds; please try again."
+TIMED_OUT = "The grader did not answer within {seconds:g} s; please try again."
 UNEXPECTED = "The grader failed (unexpected error: {name}); please try again."
 BAD_SCORES = "The grader's answer was incomplete or invalid; no score was given. Please try again."
 

@@ -56,7 +56,7 @@ OTHER_SCENARIO = "This thread belongs to another scenario"
 NO_SCENARIO = "Missing fields"
 UNKNOWN_MODEL = "Unknown model: {model}"
 NO_CHARACTER = "This activity has no scenario"
-EXPIRED = "The patient did not reply within {seconds:g} seconds; please try again."
+EXPIRED = "The patient did not reply within {seconds:g} s; please try again."
 UNEXPECTED = "The patient could not reply (unexpected error: {name}); please try again."
 EMPTY_REPLY = "The patient model returned an empty reply; please try again."
 

@@ -285,7 +285,7 @@ def test_an_overdue_run_expires_on_read_and_no_longer_blocks_a_retry(conversatio
     response = status(world.learner, run_id, thread_id)
     assert response.json() == {
         "status": "expired",
-        "message": "The patient did not reply within 100 seconds; please try again.",
+        "message": "The patient did not reply within 100 s; please try again.",
     }
     expired = Run.objects.get(run_id=run_id)
     assert expired.finished_at is not None
