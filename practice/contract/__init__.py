@@ -90,6 +90,8 @@ def on_database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
 
 # Routers (one line each, imported here because they use ``api``'s helpers above).
 from practice.contract.activities import router as activities_router  # noqa: E402
+from practice.contract.assessments import router as assessments_router  # noqa: E402
+from practice.contract.conversations import router as conversations_router  # noqa: E402
 from practice.contract.rubrics import router as rubrics_router  # noqa: E402
 from practice.contract.scenarios import router as scenarios_router  # noqa: E402
 from practice.contract.users import router as users_router  # noqa: E402
@@ -98,3 +100,5 @@ api.add_router("", users_router)
 api.add_router("", scenarios_router)
 api.add_router("", rubrics_router)
 api.add_router("", activities_router)
+api.add_router("", conversations_router)
+api.add_router("", assessments_router)
