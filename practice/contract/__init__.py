@@ -89,6 +89,7 @@ def on_database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
 
 
 # Routers (one line each, imported here because they use ``api``'s helpers above).
+from practice.contract import nul  # noqa: E402, F401 (registers the contract's NUL answer)
 from practice.contract.activities import router as activities_router  # noqa: E402
 from practice.contract.assessments import router as assessments_router  # noqa: E402
 from practice.contract.conversations import router as conversations_router  # noqa: E402

@@ -6,10 +6,8 @@ from ninja import Router
 from practice.authoring import selectors, services
 from practice.authoring.schemas import ActivityIn, ActivityOut, MessageOut, SavedOut, errors
 from practice.contract.auth import instructor_auth, learner_auth
-from practice.contract.nul import reject_nul
 
 router = Router(tags=["activities"])
-router.add_decorator(reject_nul, mode="view")
 
 
 @router.get("/activities", response={200: list[ActivityOut], **errors(401, 403)}, auth=learner_auth)

@@ -9,10 +9,8 @@ from audit.services import audit_note
 from practice.assessment import services
 from practice.assessment.schemas import AssessmentIn
 from practice.contract.auth import learner_auth
-from practice.contract.nul import reject_nul
 
 router = Router(tags=["assessments"])
-router.add_decorator(reject_nul, mode="view")
 
 ASSESSMENT = "practice_assessment"
 

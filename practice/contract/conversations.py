@@ -12,7 +12,6 @@ from ninja import Query, Router, Status
 
 from audit.services import audit_note
 from practice.contract.auth import instructor_auth, learner_auth
-from practice.contract.nul import reject_nul
 from practice.conversations import selectors, services
 from practice.conversations.context import context_preview_get
 from practice.conversations.schemas import (
@@ -30,7 +29,6 @@ from practice.conversations.schemas import (
 from practice.models import Message, Run
 
 router = Router(tags=["conversations"])
-router.add_decorator(reject_nul, mode="view")
 
 CONVERSATION = "practice_conversation"
 

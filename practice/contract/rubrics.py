@@ -14,10 +14,8 @@ from practice.authoring.schemas import (
     errors,
 )
 from practice.contract.auth import instructor_auth, learner_auth
-from practice.contract.nul import reject_nul
 
 router = Router(tags=["rubrics"])
-router.add_decorator(reject_nul, mode="view")
 
 
 @router.get("/categories", response={200: list[CategoryOut], **errors(401, 403)}, auth=learner_auth)

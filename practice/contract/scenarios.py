@@ -16,10 +16,8 @@ from practice.authoring.schemas import (
     errors,
 )
 from practice.contract.auth import instructor_auth, learner_auth
-from practice.contract.nul import reject_nul
 
 router = Router(tags=["scenarios"])
-router.add_decorator(reject_nul, mode="view")
 
 
 def _row(scenario, *, with_case: bool) -> dict:  # noqa: ANN001

@@ -8,10 +8,8 @@ from ninja import Router, Status
 from practice.authoring import selectors, services
 from practice.authoring.schemas import LoginIn, LoginOut, MessageOut, UserCreateIn, errors
 from practice.contract.auth import instructor_auth
-from practice.contract.nul import reject_nul
 
 router = Router(tags=["users"])
-router.add_decorator(reject_nul, mode="view")
 
 
 class RegistrationAuth(type(instructor_auth)):
