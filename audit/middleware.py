@@ -79,7 +79,7 @@ class AuditMiddleware:
             object_type=note.object_type if note else "",
             object_ids=note.object_ids if note else None,
             result_count=note.result_count if note else None,
-            query=_query(request),
+            query={k: v if len(v) > 1 else v[0] for k, v in request.GET.lists()},
             detail=note.detail if note else None,
         )
 
@@ -111,17 +111,6 @@ def record_refusal(request: HttpRequest, response: HttpResponse, field: NulField
         logger.warning("Audit event not written (database unavailable); answer withheld")
         return database_unavailable(request)
     return response
-
-
-def _query(request: HttpRequest) -> dict:
-    # PostgreSQL cannot store a NUL in JSON text: the refused input is recorded with it escaped.
-    def clean(text: str) -> str:
-        return text.replace("\x00", "\\x00")
-
-    return {
-        clean(k): [clean(x) for x in v] if len(v) > 1 else clean(v[0])
-        for k, v in request.GET.lists()
-    }
 
 
 def _route_name(request: HttpRequest) -> str:
