@@ -123,8 +123,10 @@ def send(world: World, method: str, path: str, role: str, n: int):  # noqa: ANN2
     if "{task_id}" in url:
         task_id = world.task_id
         if method == "DELETE":
+            # The caller's own task: the matrix is about roles (a colleague's task is refused
+            # to everyone but admins, see check_cancel_ownership).
             task_id = AnalysisTask.objects.create(
-                study_id=world.exam_id, analysis_type="general"
+                study_id=world.exam_id, analysis_type="general", created_by=world.users.get(role)
             ).task_id
         url = url.replace("{task_id}", task_id)
     user = world.users.get(role, world.users["viewer"])
