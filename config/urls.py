@@ -5,9 +5,6 @@ from django.urls import include, path
 from config.api import api
 from web import views as web_views
 
-admin.site.site_header = "Medical Imaging Data Platform"
-admin.site.site_title = "Medical Imaging admin"
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
