@@ -1,7 +1,8 @@
 """Every operation of the live OpenAPI schema × {anonymous, viewer, analyst, admin}.
 
 Figure: operations × roles; unexpected 2xx = 0 and every cell answers its expected status.
-Every answer also carries the headers patient data needs (HSTS over HTTPS, nosniff, no-store).
+Every answer also carries the headers patient data needs (HSTS over HTTPS, nosniff, no-store,
+the Content-Security-Policy).
 """
 
 from http import HTTPStatus
@@ -45,11 +46,13 @@ def test_every_role_gets_exactly_what_it_may_on_every_operation(schema, call, se
                 "Strict-Transport-Security": response.get("Strict-Transport-Security", ""),
                 "X-Content-Type-Options": response.get("X-Content-Type-Options", ""),
                 "Cache-Control": response.get("Cache-Control", ""),
+                "Content-Security-Policy": response.get("Content-Security-Policy", ""),
             }
             if (
                 not headers["Strict-Transport-Security"].startswith("max-age=31536000")
                 or headers["X-Content-Type-Options"] != "nosniff"
                 or "no-store" not in headers["Cache-Control"]
+                or "script-src 'self'" not in headers["Content-Security-Policy"]
             ):
                 missing_headers.append((method, path, role, headers))
     assert len(verdicts) == len(MINIMUM_ROLE) * len(ROLES)
