@@ -69,3 +69,16 @@ class PlatformAdminSite(admin.AdminSite):
             response.status_code = 429
             response["Retry-After"] = str(form.retry_after)
         return response
+
+    def logout(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        user = request.user if request.user.is_authenticated else None
+        response = super().logout(request, extra_context)
+        if user is not None and not request.user.is_authenticated:
+            audit_record(
+                action="auth.logout",
+                outcome="success",
+                user=user,
+                request=request,
+                detail={**VIA, "reason": "user"},
+            )
+        return response

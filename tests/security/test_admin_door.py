@@ -74,6 +74,10 @@ def test_admin_login_success_is_audited_and_clears_the_failures(chief):
     event = AuditEvent.objects.get(action="auth.login")
     assert (event.username, event.outcome, event.detail) == ("chief", "success", {"via": "admin"})
     assert client.get("/admin/").status_code == HTTPStatus.OK
+    client.post("/admin/logout/")
+    assert not signed_in(client)
+    logout = AuditEvent.objects.get(action="auth.logout")
+    assert (logout.username, logout.detail) == ("chief", {"via": "admin", "reason": "user"})
 
 
 def test_admin_login_of_a_non_staff_account_is_refused_and_audited(make_user):
