@@ -89,7 +89,7 @@ def new_page(browser, live_server) -> Iterator[Callable[..., Any]]:  # noqa: ANN
     yield make
     for context in contexts:
         context.close()
-    assert refused == [], "Content-Security-Policy violations"
+    assert not refused, "Content-Security-Policy violations:\n" + "\n".join(refused)
 
 
 @pytest.fixture
