@@ -2,6 +2,7 @@
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.crypto import salted_hmac
 
 
 class Role(models.TextChoices):
@@ -27,8 +28,23 @@ class User(AbstractUser):
     phone = models.CharField(max_length=20, blank=True)
     department = models.CharField(max_length=100, blank=True)
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    # Raised by accounts.services.user_logins_end (a password set, a role change, a
+    # deactivation): every browser session signed in before it fails its next request.
+    login_generation = models.PositiveIntegerField(default=0, editable=False)
 
     REQUIRED_FIELDS = ["email"]
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """What a browser session is bound to (Django checks it on every request): the
+        login generation, not the password hash, so that a hash upgraded on login (a stronger
+        hasher, the Flask users' hashes) does not sign the user out, and an explicit change
+        of password, role or activity does (accounts.services.user_logins_end)."""
+        return salted_hmac(
+            "accounts.User.session",
+            f"{self.pk}:{self.login_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def effective_role(self) -> str:

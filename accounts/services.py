@@ -1,4 +1,5 @@
-"""Login, token refresh and logout, with a lockout keyed by username and address together."""
+"""Login, token refresh and logout, with a lockout keyed by username and address together;
+and the changes of a user's credentials or rights, which end that user's logins."""
 
 import math
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.models import update_last_login
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -89,12 +91,12 @@ def _pair(session: AuthSession, user: User, *, now) -> TokenPair:  # noqa: ANN00
     )
 
 
-def _verified_user(
+def verified_user(
     *, request: HttpRequest, username: str, password: str, detail: dict | None = None
 ) -> User:
     """The user behind valid credentials, under the lockout; every failure is counted and
-    audited and answers one message, so usernames don't leak. Shared by the API and the web UI,
-    whose failures therefore count together."""
+    audited and answers one message, so usernames don't leak. The one check of every way in
+    (the API, the web UI and the admin), whose failures therefore count together."""
     ip = client_ip(request)
     _check_lockout(username, ip)
     user = authenticate(request, username=username, password=password)
@@ -115,7 +117,7 @@ def _verified_user(
 
 def login(*, request: HttpRequest, username: str, password: str) -> TokenPair:
     """Tokens for valid credentials."""
-    user = _verified_user(request=request, username=username, password=password)
+    user = verified_user(request=request, username=username, password=password)
     with transaction.atomic():
         update_last_login(None, user)
         pair = _issue(user, request=request)
@@ -196,7 +198,7 @@ def logout(*, user: User, refresh_token: str | None = None) -> None:
 def session_login(*, request: HttpRequest, username: str, password: str) -> User:
     """Sign this browser session in; TooManyRequests while locked out, else NotAuthenticated
     with the one message for every bad credential."""
-    user = _verified_user(
+    user = verified_user(
         request=request, username=username, password=password, detail={"via": "web"}
     )
     with transaction.atomic():
@@ -225,3 +227,107 @@ def session_logout(*, request: HttpRequest, reason: str = "user") -> None:
             request=request,
             detail={"via": "web", "reason": reason},
         )
+
+
+def session_login_recorded(*, request: HttpRequest, user: User, via: str) -> None:
+    """Audit a browser sign-in that a login view other than ours performed (the admin's,
+    whose form checks the credentials with ``verified_user``)."""
+    audit_record(
+        action="auth.login",
+        outcome="success",
+        user=user,
+        request=request,
+        status_code=200,
+        detail={"via": via},
+    )
+
+
+# ---------------------------------------------------------------- credentials and rights
+# A password set, a role change or a deactivation ends the user's logins at once, whichever
+# door it came through (the admin, manage.py changepassword). A hash upgraded while logging in
+# is not a password change and goes nowhere near these.
+
+# The fields of a user that grant access; a change of any of them is an audit event.
+RIGHTS_FIELDS = ("role", "is_active", "is_staff", "is_superuser", "groups", "user_permissions")
+# Those whose change also ends the user's logins (the issue: password, role, deactivation; a
+# change of admin-site powers is as much a change of role).
+LOGIN_ENDING_FIELDS = ("role", "is_active", "is_staff", "is_superuser")
+
+
+def user_logins_end(*, user: User) -> int:
+    """End every login of ``user`` now: its API logins are revoked (access and refresh tokens
+    fail at their next use) and its browser sessions fail their next request (the session is
+    bound to ``login_generation``). Returns the number of API logins ended."""
+    revoked = AuthSession.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    User.objects.filter(pk=user.pk).update(login_generation=F("login_generation") + 1)
+    user.refresh_from_db(fields=["login_generation"])
+    return revoked
+
+
+def _actor_fields(actor: User | None, via: str) -> dict:
+    # Outside a request (a command) there is no signed-in actor: the trail names the door.
+    return {"user": actor} if actor is not None else {"username": f"({via})"}
+
+
+@transaction.atomic
+def user_password_changed(
+    *, user: User, actor: User | None, request: HttpRequest | None = None, via: str
+) -> None:
+    """After ``user``'s password was set (by ``actor``, through ``via``): end their logins,
+    and audit it."""
+    ended = user_logins_end(user=user)
+    audit_record(
+        action="user.password_changed",
+        outcome="success",
+        request=request,
+        object_type="user",
+        object_ids=[user.pk],
+        detail={"target": user.get_username(), "via": via, "api_logins_ended": ended},
+        **_actor_fields(actor, via),
+    )
+
+
+@transaction.atomic
+def user_set_password(
+    *, user: User, password: str, actor: User | None, request: HttpRequest | None = None, via: str
+) -> None:
+    """Set ``user``'s password; their logins end (``user_password_changed``)."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    user_password_changed(user=user, actor=actor, request=request, via=via)
+
+
+@transaction.atomic
+def user_rights_changed(
+    *,
+    user: User,
+    changes: dict[str, list],
+    actor: User | None,
+    request: HttpRequest | None = None,
+    via: str,
+    created: bool = False,
+) -> None:
+    """After ``user``'s rights changed (``changes``: field -> [before, after]): audit it, and
+    end their logins when the role, activity or admin powers changed."""
+    changes = {k: v for k, v in changes.items() if k in RIGHTS_FIELDS}
+    if not changes:
+        return
+    ended = 0
+    if not created and any(field in changes for field in LOGIN_ENDING_FIELDS):
+        ended = user_logins_end(user=user)
+    audit_record(
+        action="user.created" if created else "user.rights_changed",
+        outcome="success",
+        request=request,
+        object_type="user",
+        object_ids=[user.pk],
+        detail={
+            "target": user.get_username(),
+            "via": via,
+            "changes": changes,
+            "api_logins_ended": ended,
+        },
+        **_actor_fields(actor, via),
+    )

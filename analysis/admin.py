@@ -1,11 +1,14 @@
 from django.contrib import admin
 
 from analysis.models import AnalysisTask
+from audit.admin import AuditedAdmin
 
 
 @admin.register(AnalysisTask)
-class AnalysisTaskAdmin(admin.ModelAdmin):
+class AnalysisTaskAdmin(AuditedAdmin):
     """Browse-only: tasks are created and cancelled through the audited API."""
+
+    audit_object_type = "analysis_task"
 
     list_display = (
         "task_id",

@@ -61,7 +61,7 @@ def get_task(request: HttpRequest, task_id: str):
 @router.delete("/tasks/{task_id}", response=AnalysisTaskOut, auth=analyst_auth)
 def cancel_task(request: HttpRequest, task_id: str):
     audit_note(request, action="analysis.cancel", object_type="analysis_task", object_ids=[task_id])
-    return services.analysis_cancel(task_id=task_id)
+    return services.analysis_cancel(task_id=task_id, user=request.auth)
 
 
 @router.get("/statistics", response=AnalysisStatisticsOut)

@@ -102,3 +102,11 @@ class AnalysisTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id} {self.analysis_type} {self.status}"
+
+    def may_be_cancelled_by(self, user: object) -> bool:
+        """Only the analyst who started a task, or an admin, may cancel it (not a colleague)."""
+        if not getattr(user, "is_authenticated", False):
+            return False
+        return user.has_role("admin") or (
+            self.created_by_id is not None and self.created_by_id == user.pk
+        )

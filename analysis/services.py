@@ -34,7 +34,7 @@ from django.utils import timezone
 from analysis import nlp, selectors
 from analysis.models import ACTIVE_STATUSES, AnalysisTask, AnalysisType, TaskStatus
 from audit.services import audit_record
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, Forbidden, NotFound
 from studies.models import Study
 
 logger = logging.getLogger(__name__)
@@ -90,16 +90,26 @@ def analysis_create(
     return task
 
 
+CANCEL_FORBIDDEN = "Only the user who started this analysis, or an admin, may cancel it"
+
+
 @transaction.atomic
-def analysis_cancel(*, task_id: str) -> AnalysisTask:
-    """Cancel a pending or processing task; a running worker stops at its next checkpoint."""
+def analysis_cancel(*, task_id: str, user: Any) -> AnalysisTask:
+    """Cancel a pending or processing task; a running worker stops at its next checkpoint.
+
+    ``user`` must be the task's creator or an admin (Forbidden otherwise); ``None`` is an
+    operator acting outside a request (a command), who may cancel any task.
+    """
+    task = AnalysisTask.objects.filter(task_id=task_id).first()
+    if task is None:
+        raise NotFound("Analysis task not found")
+    if user is not None and not task.may_be_cancelled_by(user):
+        raise Forbidden(CANCEL_FORBIDDEN)
     now = timezone.now()
     cancelled = AnalysisTask.objects.filter(task_id=task_id, status__in=ACTIVE_STATUSES).update(
         status=TaskStatus.CANCELLED, completed_at=now, updated_at=now
     )
-    task = AnalysisTask.objects.filter(task_id=task_id).first()
-    if task is None:
-        raise NotFound("Analysis task not found")
+    task.refresh_from_db()
     if not cancelled:
         raise Conflict(f"Analysis task is already {task.status} and cannot be cancelled")
     return task

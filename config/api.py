@@ -3,6 +3,7 @@
 from functools import wraps
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
@@ -23,7 +24,11 @@ from studies.api import router as studies_router
 
 
 def docs_login_required(view):  # noqa: ANN001, ANN201
-    """API documentation for signed-in users only: a bearer token or an admin/web session."""
+    """API documentation for signed-in users only: a bearer token or an admin/web session.
+
+    Signed out, the docs page sends the browser to the sign-in page; the schema (read by
+    programs) and any request that carried a bearer token answer 401 JSON.
+    """
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:  # noqa: ANN002, ANN003
@@ -36,7 +41,11 @@ def docs_login_required(view):  # noqa: ANN001, ANN201
             if user is not None:
                 request.auth = user
                 return view(request, *args, **kwargs)
-        return JsonResponse({"detail": "Not authenticated"}, status=401)
+        if request.path_info.endswith("/openapi.json") or header:
+            # A program (or a bearer client whose token failed): the API's own answer.
+            return JsonResponse({"detail": "Not authenticated"}, status=401)
+        # A person opening the docs page: to the sign-in page, and back here afterwards.
+        return redirect_to_login(request.get_full_path())
 
     return wrapper
 
@@ -72,6 +81,16 @@ def _add_error(responses: dict, code: int, description: str, *, body: bool = Tru
             responses[str(code)]["content"] = {"application/json": {"schema": _ERROR}}
 
 
+def _merge_status_keys(responses: dict) -> dict:
+    """One entry per status code. Ninja keys ``response=`` by int and ``openapi_extra`` adds
+    string keys: both serialise as the same JSON key, a duplicate that Swagger UI refuses."""
+    merged: dict[str, dict] = {}
+    for code, answer in responses.items():
+        key = str(code)
+        merged[key] = {**merged.get(key, {}), **answer}
+    return merged
+
+
 def _document_errors(schema: dict) -> dict:
     """Declare the error answers every operation can give, so the schema tells the whole truth
     (schemathesis checks every answer against it): 401/403 where a login is needed, 404 for a
@@ -79,7 +98,7 @@ def _document_errors(schema: dict) -> dict:
     """
     for path, item in schema.get("paths", {}).items():
         for method, operation in item.items():
-            responses = operation.setdefault("responses", {})
+            responses = operation["responses"] = _merge_status_keys(operation.get("responses", {}))
             parameters = operation.get("parameters", [])
             if operation.get("security"):
                 _add_error(responses, 401, "Not signed in, or the token is invalid or revoked")

@@ -6,9 +6,6 @@ from config.api import api
 from practice.contract import api as practice_contract_api
 from web import views as web_views
 
-admin.site.site_header = "Medical Imaging Data Platform"
-admin.site.site_title = "Medical Imaging admin"
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

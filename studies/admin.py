@@ -1,11 +1,14 @@
 from django.contrib import admin
 
+from audit.admin import AuditedAdmin
 from studies.models import Study
 
 
 @admin.register(Study)
-class StudyAdmin(admin.ModelAdmin):
+class StudyAdmin(AuditedAdmin):
     """Browse-only: studies enter through the audited importer, never by hand."""
+
+    audit_object_type = "study"
 
     list_display = (
         "exam_id",

@@ -457,7 +457,7 @@ def analysis_detail(request: HttpRequest, task_id: str) -> HttpResponse:
 def analysis_cancel(request: HttpRequest, task_id: str) -> HttpResponse:
     audit_note(request, object_type="analysis_task", object_ids=[task_id])
     try:
-        analysis_services.analysis_cancel(task_id=task_id)
+        analysis_services.analysis_cancel(task_id=task_id, user=request.user)
     except Conflict as exc:
         messages.warning(request, _("Not cancelled: the task had already finished."))
         audit_note(request, detail={"refused": exc.message})

@@ -9,7 +9,8 @@ starts gunicorn (2 workers × 8 threads) with the README's production settings b
 HTTPS proxy (every request carries ``X-Forwarded-Proto: https``), and runs: the access matrix
 from the live OpenAPI schema, forged tokens, 20 parallel refreshes, the lockout from several
 loopback addresses, the audit session with a grep of the server's log, the file corpus, export
-injection, ``check --deploy`` and schemathesis. Prints progress on stderr and its figures as
+injection, ``check --deploy``, schemathesis, and issue 20's doors (doors.py: the admin's login
+and audit, logins ended by a change made in the admin, cancel ownership, CSP, API docs). Prints progress on stderr and its figures as
 one JSON line on stdout (bench/reliability/run.py turns them into the table).
 """
 
@@ -37,7 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.reliability import corpus, policy  # noqa: E402
+from bench.reliability import corpus, doors, policy  # noqa: E402
 from bench.reliability.common import (  # noqa: E402
     PYTHON,
     ROOT,
@@ -123,8 +124,10 @@ def send(world: World, method: str, path: str, role: str, n: int):  # noqa: ANN2
     if "{task_id}" in url:
         task_id = world.task_id
         if method == "DELETE":
+            # The caller's own task: the matrix is about roles (a colleague's task is refused
+            # to everyone but admins, see check_cancel_ownership).
             task_id = AnalysisTask.objects.create(
-                study_id=world.exam_id, analysis_type="general"
+                study_id=world.exam_id, analysis_type="general", created_by=world.users.get(role)
             ).task_id
         url = url.replace("{task_id}", task_id)
     user = world.users.get(role, world.users["viewer"])
@@ -175,6 +178,7 @@ def check_access(world: World) -> list[Figure]:
                 not answer.header("strict-transport-security").startswith("max-age=31536000")
                 or answer.header("x-content-type-options") != "nosniff"
                 or "no-store" not in answer.header("cache-control")
+                or "script-src 'self'" not in answer.header("content-security-policy")
             ):
                 header_misses.append(f"{method} {path} as {role}")
     elevated = [u.username for u in User.objects.all() if u.is_staff or u.is_superuser]
@@ -197,9 +201,10 @@ def check_access(world: World) -> list[Figure]:
         Figure(
             "Headers on patient data",
             "every answer of the matrix (HTTPS via the proxy header), production settings",
-            f"{len(verdicts)} answers; missing HSTS / nosniff / no-store: {len(header_misses)}; "
-            f"API docs anonymous: {docs[0]}, schema anonymous: {docs[1]}",
-            not header_misses and docs == [401, 401],
+            f"{len(verdicts)} answers; missing HSTS / nosniff / no-store / CSP: "
+            f"{len(header_misses)}; API docs anonymous: {docs[0]} (to the sign-in page), "
+            f"schema anonymous: {docs[1]}",
+            not header_misses and docs == [302, 401],
             {"missing": header_misses[:20]},
         ),
     ]
@@ -738,13 +743,25 @@ def check_schemathesis(world: World, workdir: Path, max_examples: int) -> Figure
 # ---------------------------------------------------------------------------- main
 
 
+def check_doors(world: World) -> list[Figure]:
+    """Issue 20's cases (bench/reliability/doors.py)."""
+    return [
+        doors.check_admin_login(world.port, PASSWORD, LOCKOUT_FAILURES),
+        doors.check_admin_audit(world.port, PASSWORD, PATIENTS[0]),
+        doors.check_logins_end(world.port, PASSWORD),
+        doors.check_cancel_ownership(world.port, PASSWORD, world.exam_id),
+        doors.check_csp(world.port, PASSWORD),
+        doors.check_api_docs(world.port, world.tokens["viewer"]["access"]),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", choices=["postgresql", "sqlite", "auto"], default="auto")
     parser.add_argument("--full", action="store_true", help="full-size corpus, real sheet limit")
     parser.add_argument("--max-examples", type=int, default=25, help="schemathesis, per operation")
     parser.add_argument("--only", help="comma-separated: access,tokens,lockout,audit,files,"
-                                       "exports,deploy,schemathesis")  # fmt: skip
+                                       "exports,deploy,schemathesis,doors")  # fmt: skip
     args = parser.parse_args(argv)
     kind = args.db if args.db != "auto" else ("postgresql" if postgres_available() else "sqlite")
     only = set(args.only.split(",")) if args.only else None
@@ -784,6 +801,7 @@ def main(argv: list[str] | None = None) -> int:
             ("exports", lambda: check_exports(world, args.full)),
             ("deploy", lambda: [check_deploy(env)]),
             ("schemathesis", lambda: [check_schemathesis(world, workdir, args.max_examples)]),
+            ("doors", lambda: check_doors(world)),
         ]
         for name, step in steps:
             if not wanted(name):

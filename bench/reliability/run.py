@@ -5,7 +5,7 @@
     .venv/bin/python bench/reliability/run.py --full      # ~25 min: + faults, load, full sizes
 
 --quick runs live.py (access matrix, tokens, parallel refresh, lockout, audit and logs, file
-corpus, export injection, deploy check, schemathesis) against gunicorn on a PostgreSQL database
+corpus, export injection, deploy check, schemathesis, issue 20's doors) against gunicorn on a PostgreSQL database
 of its own (mip_rel_*; SQLite when no PostgreSQL answers on 127.0.0.1:5432). --full adds the
 full-size corpus and the real 1,048,576-row sheet limit, faults.py (kill -9 of imports and of
 analysis workers, pg_terminate_backend of an import, /health through a database outage) and

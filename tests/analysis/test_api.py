@@ -178,8 +178,9 @@ def test_every_endpoint_needs_a_token(db, method, path):
     ],
 )
 def test_roles(api, study, role, method, path, expected):
-    AnalysisTaskFactory(task_id="T1", study=study)
     client = api(role)
+    # The caller's own task: whose task may be cancelled is tests/security/test_cancel_ownership
+    AnalysisTaskFactory(task_id="T1", study=study, created_by=client.user)
     if method == "post":
         response = client.post(
             path,
@@ -196,7 +197,7 @@ def test_roles(api, study, role, method, path, expected):
 
 @pytest.mark.parametrize("method", ["get", "delete"])
 def test_paths_work_with_a_trailing_slash(analyst, study, method):
-    AnalysisTaskFactory(task_id="T1", study=study)
+    AnalysisTaskFactory(task_id="T1", study=study, created_by=analyst.user)
     response = getattr(analyst, method)(f"{TASKS}/T1/")
     assert response.status_code == HTTPStatus.OK
     assert analyst.get(f"{TASKS}/").status_code == HTTPStatus.OK
@@ -362,7 +363,9 @@ def test_detail_of_an_unknown_task_is_404(viewer):
 
 @pytest.mark.parametrize("status", ["pending", "processing"])
 def test_cancel_an_active_task(analyst, study, status):
-    AnalysisTaskFactory(task_id="T1", study=study, status=status, progress=30)
+    AnalysisTaskFactory(
+        task_id="T1", study=study, status=status, progress=30, created_by=analyst.user
+    )
     response = analyst.delete(f"{TASKS}/T1")
     assert response.status_code == HTTPStatus.OK
     body = response.json()
@@ -376,7 +379,9 @@ def test_cancel_an_active_task(analyst, study, status):
 @pytest.mark.parametrize("status", ["completed", "failed", "cancelled"])
 def test_cancel_a_finished_task_is_409(analyst, study, status):
     result = {"analysis_type": "general"} if status == "completed" else None
-    AnalysisTaskFactory(task_id="T1", study=study, status=status, result=result)
+    AnalysisTaskFactory(
+        task_id="T1", study=study, status=status, result=result, created_by=analyst.user
+    )
     response = analyst.delete(f"{TASKS}/T1")
     assert response.status_code == HTTPStatus.CONFLICT
     assert response.json() == {
@@ -460,7 +465,7 @@ def test_options(viewer):
 
 
 def test_each_call_is_audited_with_its_action(analyst, study):
-    AnalysisTaskFactory(task_id="T1", study=study)
+    AnalysisTaskFactory(task_id="T1", study=study, created_by=analyst.user)
     created = analyst.post(
         TASKS, {"exam_id": "EXAM001", "analysis_type": "general"}, content_type="application/json"
     ).json()

@@ -166,7 +166,7 @@ def test_cancel_at_any_checkpoint_stops_the_run_without_a_result(
 
     def cancel_then_check(claim, **kwargs):  # noqa: ANN001, ANN003, ANN202
         if len(calls) == at_checkpoint:
-            services.analysis_cancel(task_id=claim.task_id)
+            services.analysis_cancel(task_id=claim.task_id, user=None)
         calls.append(kwargs)
         original(claim, **kwargs)
 
@@ -187,7 +187,7 @@ def test_cancel_racing_the_final_write_leaves_no_result(patient, monkeypatch):
     original = services._save_result
 
     def cancel_first(claim, result):  # noqa: ANN001, ANN202
-        services.analysis_cancel(task_id=claim.task_id)
+        services.analysis_cancel(task_id=claim.task_id, user=None)
         original(claim, result)
 
     monkeypatch.setattr(services, "_save_result", cancel_first)
@@ -258,7 +258,7 @@ def test_analysis_error_message_is_shown(patient, monkeypatch):
 
 def test_failure_after_a_cancel_keeps_the_cancel(patient, monkeypatch):
     def cancel_and_break(study, reports, **kwargs):  # noqa: ANN001, ANN003, ANN202
-        services.analysis_cancel(task_id=task.pk)
+        services.analysis_cancel(task_id=task.pk, user=None)
         raise RuntimeError("boom")
 
     monkeypatch.setattr(services.nlp, "analyze_general", cancel_and_break)

@@ -64,8 +64,17 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def new_page(browser, live_server) -> Iterator[Callable[..., Any]]:  # noqa: ANN001
-    """Pages of fresh browser contexts (own cookies), English unless told otherwise."""
+    """Pages of fresh browser contexts (own cookies), English unless told otherwise.
+
+    Every page listens to its console: a test fails if the Content-Security-Policy refused
+    anything the product's own pages tried to run, load or apply.
+    """
     contexts = []
+    refused: list[str] = []
+
+    def on_console(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            refused.append(f"{message.page.url if message.page else ''}: {message.text}")
 
     def make(locale: str = "en-US") -> Any:
         context = browser.new_context(
@@ -73,11 +82,14 @@ def new_page(browser, live_server) -> Iterator[Callable[..., Any]]:  # noqa: ANN
         )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", on_console)
+        return page
 
     yield make
     for context in contexts:
         context.close()
+    assert not refused, "Content-Security-Policy violations:\n" + "\n".join(refused)
 
 
 @pytest.fixture

@@ -81,8 +81,13 @@ def call(world: World) -> Callable:
         )
         if "{task_id}" in url:
             if method == "DELETE":
-                # A task of its own for each cancel, so that every role meets a pending one.
-                task = AnalysisTask.objects.create(study_id=world.exam_id, analysis_type="general")
+                # A task of its own for each cancel, so that every role meets a pending one
+                # (its own: cancelling a colleague's is tested in test_cancel_ownership.py).
+                task = AnalysisTask.objects.create(
+                    study_id=world.exam_id,
+                    analysis_type="general",
+                    created_by=world.users.get(role),
+                )
                 url = url.replace("{task_id}", task.task_id)
             else:
                 url = url.replace("{task_id}", world.task_id)

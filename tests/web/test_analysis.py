@@ -215,7 +215,7 @@ def test_task_list_reads_each_study_in_the_same_query(viewer_web, django_assert_
 
 
 def test_cancel_of_a_running_task(analyst_web, followup):
-    task = AnalysisTaskFactory(study=followup, status="processing")
+    task = AnalysisTaskFactory(study=followup, status="processing", created_by=analyst_web.user)
     response = analyst_web.post(
         f"/analysis/{task.task_id}/cancel/", {"next": "/analysis/?status=processing"}
     )
@@ -228,7 +228,10 @@ def test_cancel_of_a_running_task(analyst_web, followup):
 
 def test_cancel_of_a_finished_task_changes_nothing(analyst_web, followup):
     task = AnalysisTaskFactory(
-        study=followup, status="completed", result={"analysis_type": "general"}
+        study=followup,
+        status="completed",
+        result={"analysis_type": "general"},
+        created_by=analyst_web.user,
     )
     response = analyst_web.post(
         f"/analysis/{task.task_id}/cancel/", {"next": "https://evil.example/"}

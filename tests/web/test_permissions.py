@@ -72,7 +72,7 @@ def test_viewer_sees_no_import_or_analysis_buttons(viewer_web, study):
 
 
 def test_analyst_sees_analysis_buttons_but_no_import(analyst_web, study):
-    AnalysisTaskFactory(study=study, status="processing")
+    AnalysisTaskFactory(study=study, status="processing", created_by=analyst_web.user)
     detail = analyst_web.get("/studies/CT001/").content
     assert detail.count(b"data-analysis-type=") == 3
     assert b'href="/import/"' not in detail

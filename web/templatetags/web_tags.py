@@ -22,6 +22,12 @@ def has_role(user, minimum: str) -> bool:  # noqa: ANN001
 
 
 @register.filter
+def cancellable_by(task, user) -> bool:  # noqa: ANN001
+    """``{% if task|cancellable_by:user %}``: the Cancel button for its creator and admins."""
+    return task.may_be_cancelled_by(user)
+
+
+@register.filter
 def label(code: object, kind: str) -> str:
     """``{{ task.status|label:"task_status" }}``: the code's label in the active language."""
     return labels.label(kind, code)
