@@ -33,6 +33,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.urls import get_resolver
 
 NUL = "\x00"
 # What the audit log stores in place of a NUL (the Unicode replacement character).
@@ -192,6 +193,9 @@ def _default_answer(request: HttpRequest, field: NulField) -> HttpResponse:
 
 
 def nul_answer(request: HttpRequest, field: NulField) -> HttpResponse:
+    # The answers are registered by the modules the URLconf imports (config/api.py), which a
+    # fresh process has not loaded yet when its first request is refused here.
+    _ = get_resolver().url_patterns
     path = request.path_info
     for prefix in sorted(_ANSWERS, key=len, reverse=True):
         if path.startswith(prefix):

@@ -12,7 +12,9 @@ Memory, per format:
 - ``.json``: one list item at a time, in two passes (the first collects the keys that make the
   header), so an item may not exceed ``ReaderLimits.max_json_item_bytes``.
 - ``.xlsx``: the first worksheet is streamed, a piece of its XML at a time, into the values
-  calamine would give (``_stream_sheet``), plus the shared strings table as a Python list;
+  calamine would give (``_stream_sheet``), plus the shared strings table (in memory up to
+  ``ReaderLimits.shared_strings_memory_bytes``, the rest in a temporary file, so that a
+  table that expands to 2 GB costs no more memory than a small one);
   about 300 MB for a 1,000,000-row import, most of it the validator's set of keys. A form of
   sheet the stream does not read hands over to calamine (see "streamed" below), which
   parses the whole sheet into a dense Rust grid (rows × columns cells, about 32 bytes each
@@ -39,6 +41,7 @@ import os
 import pickle
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -113,6 +116,9 @@ class ReaderLimits:
     # The child process that parses an .xls: address space and wall-clock time.
     xls_memory_bytes: int = 2 * 1024 * _MB
     xls_seconds: float = 120.0
+    # The text of an .xlsx's shared strings held in memory; the rest waits in a temporary
+    # file (``SharedStrings``), and calamine is never given more (``_calamine_copy``).
+    shared_strings_memory_bytes: int = 64 * _MB
 
 
 DEFAULT_LIMITS = ReaderLimits()
@@ -658,8 +664,22 @@ def _calamine_table(
     first sheet is streamed (``_stream_sheet``); its span has not been checked, so calamine must
     not load it unless ``_check_sheet_part`` passes first (which ``_fallback_rows`` does).
     """
+    big_strings = _shared_strings_size(path) > limits.shared_strings_memory_bytes
+    shared: SharedStrings | None = None
+    opened = path
+    if big_strings:
+        if plan is None or plan.shared_strings_part is None:
+            raise FileTooComplex(_TOO_MANY_STRINGS)
+        # calamine reads every shared string when it opens a workbook. It only answers the
+        # metadata here (the first sheet is streamed), so it gets a copy without their text.
+        try:
+            shared = _load_shared_strings(path, plan.shared_strings_part, limits)
+        except _NotStreamable:
+            raise FileTooComplex(_TOO_MANY_STRINGS) from None
+        cleanup.append(shared.close)
+        opened = _calamine_copy(path, plan, len(shared), cleanup)
     try:
-        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        workbook = python_calamine.CalamineWorkbook.from_path(str(opened))
         cleanup.append(workbook.close)
         sheets = [
             meta.name
@@ -670,6 +690,8 @@ def _calamine_table(
             raise FileFormatError("The workbook has no worksheet")
         if plan is not None and plan.sheet_name != sheets[0]:
             # The two readings of the workbook disagree: let calamine read it, checked first.
+            if big_strings:
+                raise FileTooComplex(_TOO_MANY_STRINGS)
             _check_sheet_part(path, plan.sheet_part, limits)
             plan = None
         sheet = None
@@ -700,7 +722,9 @@ def _calamine_table(
         )
 
     if plan is not None:
-        return _streamed_table(path, plan, file_name, sheets[0], sheet_names, limits, cleanup)
+        return _streamed_table(
+            path, plan, file_name, sheets[0], sheet_names, limits, cleanup, shared=shared
+        )
 
     def raw_rows() -> Iterator[Row]:
         # iter_rows() starts at sheet row 1 (padding leading empty rows) but at the first
@@ -1210,15 +1234,16 @@ def _streamed_table(
     sheet_names: list[str],
     limits: ReaderLimits,
     cleanup: list[Callable[[], None]],
+    *,
+    shared: SharedStrings | None = None,
 ) -> Table:
-    shared: list[str] | None = None
-
     def absolute_rows() -> Iterator[Row]:
         nonlocal shared
         last = 0
         try:
             if shared is None and plan.shared_strings_part is not None:
-                shared = _load_shared_strings(path, plan.shared_strings_part)
+                shared = _load_shared_strings(path, plan.shared_strings_part, limits)
+                cleanup.append(shared.close)
             for row_number, values in _stream_sheet(path, plan, shared or [], limits):
                 last = row_number
                 yield row_number, values
@@ -1263,6 +1288,8 @@ def _fallback_rows(
     path: Path, plan: _XlsxPlan, sheet_name: str, limits: ReaderLimits, *, after: int
 ) -> Iterator[Row]:
     """calamine's rows after row ``after``, with columns counted from A like the stream's."""
+    if _shared_strings_size(path) > limits.shared_strings_memory_bytes:
+        raise FileTooComplex(_TOO_MANY_STRINGS)
     _check_sheet_part(path, plan.sheet_part, limits)
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
@@ -1358,9 +1385,99 @@ _RICH_NOISE = re.compile(r"<rPr>.*?</rPr>|<rPr/>|<rPh\b[^>]*>.*?</rPh>|<phonetic
 _RICH_RUN = re.compile(r'<r><t( xml:space="preserve")?>([^<]*)</t></r>|<r><t/></r>')
 
 
-def _load_shared_strings(path: Path, part: str) -> list[str]:
+class SharedStrings:
+    """The shared strings table: a list while it takes less than ``limit`` bytes, then a file.
+
+    Past the limit every string goes to an anonymous temporary file (UTF-8) and its end
+    offset to a second one, so that memory stays bounded whatever the table's size; a lookup
+    reads both with ``os.pread``, behind a small cache (a sheet repeats its common strings).
+    """
+
+    _OFFSET = struct.Struct("<Q")
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._held: list[str] | None = []
+        self._held_bytes = 0
+        self._count = 0
+        self._text: IO[bytes] | None = None
+        self._ends: IO[bytes] | None = None
+        self._written = 0
+        self._cache: dict[int, str] = {}
+
+    def append(self, value: str) -> None:
+        if self._held is not None:
+            self._held.append(value)
+            self._held_bytes += sys.getsizeof(value) + 8  # the object and the list's pointer
+            self._count += 1
+            if self._held_bytes > self._limit:
+                self._spill()
+            return
+        data = value.encode("utf-8", "surrogatepass")
+        self._text.write(data)
+        self._written += len(data)
+        self._ends.write(self._OFFSET.pack(self._written))
+        self._count += 1
+
+    def _spill(self) -> None:
+        held, self._held = self._held, None
+        # Closed by close(), which the table's cleanup calls.
+        self._text = tempfile.TemporaryFile(prefix="ingest-sst-")  # noqa: SIM115
+        self._ends = tempfile.TemporaryFile(prefix="ingest-sst-")  # noqa: SIM115
+        self._count = 0
+        for value in held:
+            self.append(value)
+
+    def finish(self) -> SharedStrings:
+        if self._text is not None:
+            self._text.flush()
+            self._ends.flush()
+        return self
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: int) -> str:
+        if self._held is not None:
+            return self._held[index]
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        value = self._cache.get(index)
+        if value is None:
+            if index:
+                pair = os.pread(self._ends.fileno(), 16, (index - 1) * 8)
+                start, end = self._OFFSET.unpack(pair[:8])[0], self._OFFSET.unpack(pair[8:])[0]
+            else:
+                start, end = 0, self._OFFSET.unpack(os.pread(self._ends.fileno(), 8, 0))[0]
+            value = os.pread(self._text.fileno(), end - start, start).decode(
+                "utf-8", "surrogatepass"
+            )
+            if len(self._cache) >= 65_536:
+                self._cache.clear()
+            self._cache[index] = value
+        return value
+
+    def close(self) -> None:
+        self._held, self._cache = [], {}
+        for fh in (self._text, self._ends):
+            if fh is not None:
+                fh.close()
+        self._text = self._ends = None
+        self._count = 0
+
+
+def _load_shared_strings(path: Path, part: str, limits: ReaderLimits) -> SharedStrings:
     """The shared strings table, read the way calamine reads it (runs joined, phonetics not)."""
-    strings: list[str] = []
+    strings = SharedStrings(limits.shared_strings_memory_bytes)
+    try:
+        _read_shared_strings(path, part, strings)
+    except BaseException:
+        strings.close()
+        raise
+    return strings.finish()
+
+
+def _read_shared_strings(path: Path, part: str, strings: SharedStrings) -> None:
     started = False
     for piece in _xml_pieces(_open_part(path, part), b"</si>"):
         if not started:
@@ -1385,7 +1502,65 @@ def _load_shared_strings(path: Path, part: str) -> list[str]:
             if sum(len(run.group(0)) for run in runs) != len(rest) or not runs:
                 raise _NotStreamable
             strings.append("".join(_xml_text(r.group(2) or "", bool(r.group(1))) for r in runs))
-    return strings
+
+
+_TOO_MANY_STRINGS = (
+    "The workbook's shared strings table is too large to read in the form this workbook "
+    "is written in; open it in Excel and save it again as .xlsx"
+)
+
+
+def _shared_strings_size(path: Path) -> int:
+    """The declared inflated size of the shared strings part (0 without one)."""
+    with zipfile.ZipFile(path) as archive:
+        return sum(
+            info.file_size
+            for info in archive.infolist()
+            if _part_name(info.filename) == "xl/sharedstrings.xml"
+        )
+
+
+_EMPTY_SHEET = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    b"<sheetData/></worksheet>"
+)
+
+
+def _calamine_copy(path: Path, plan: _XlsxPlan, count: int, cleanup: list) -> Path:
+    """The workbook for calamine's metadata: ``count`` empty shared strings (the indexes of
+    the other sheets stay valid), and an empty first sheet (which is streamed, not read by
+    calamine). Every other part is copied as it is; the checks of ``_check_xlsx`` hold."""
+    directory = tempfile.mkdtemp(prefix="ingest-")
+    cleanup.append(lambda: shutil.rmtree(directory, ignore_errors=True))
+    target = Path(directory) / "metadata.xlsx"
+    with (
+        zipfile.ZipFile(path) as source,
+        zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as copy,
+    ):
+        for info in source.infolist():
+            name = _part_name(info.filename)
+            if name == plan.shared_strings_part:
+                with copy.open(info.filename, "w", force_zip64=True) as out:
+                    out.write(
+                        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns='
+                        b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="'
+                        + str(count).encode()
+                        + b'" uniqueCount="'
+                        + str(count).encode()
+                        + b'">'
+                    )
+                    block = b"<si><t></t></si>" * 65_536
+                    for _ in range(count // 65_536):
+                        out.write(block)
+                    out.write(b"<si><t></t></si>" * (count % 65_536))
+                    out.write(b"</sst>")
+            elif name == plan.sheet_part:
+                copy.writestr(info.filename, _EMPTY_SHEET)
+            else:
+                with source.open(info) as part, copy.open(info.filename, "w") as out:
+                    shutil.copyfileobj(part, out, _CHUNK)
+    return target
 
 
 # One cell: reference, then the common forms (style, type, and an inline string or a <v>),

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import struct
 import sys
 import zipfile
@@ -363,6 +364,67 @@ def shared_strings_huge(out: Path, scale: int) -> Specimen:
                     f"{count:,} distinct strings", ["SSH0001"])  # fmt: skip
 
 
+def shared_strings_bomb_file(
+    path: Path, count: int, *, size: int = 4096, prefix: str = ""
+) -> list[str]:
+    """A workbook whose shared strings are ``count`` distinct strings of ``size`` bytes that
+    deflate about 131:1: under the ratio check (200:1) and, at 484,000 strings (2 GB inflated
+    from 15 MB), under the size limit too. Five rows use strings from the start, the middle and
+    the end of the table as their description; the exam IDs are returned."""
+    rng = random.Random(20)
+    filler = ("patient note; " * (size // 8)).encode()
+    picks = [0, 1, count // 2, count - 2, count - 1]
+    ids = [f"SSB{n:04d}" for n in range(len(picks))]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        archive.writestr("[Content_Types].xml", _content_types())
+        archive.writestr("_rels/.rels", _root_rels())
+        archive.writestr("xl/workbook.xml", _workbook())
+        archive.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(shared_strings=True))
+        rows = [row_xml(1, HEADERS)]
+        for number, (exam_id, pick) in enumerate(zip(ids, picks, strict=True), start=2):
+            cells = "".join(
+                inline_cell(f"{_col(i)}{number}", v) for i, v in enumerate(study_row(exam_id)[:-1])
+            )
+            rows.append(f'<row r="{number}">{cells}<c r="G{number}" t="s"><v>{pick}</v></c></row>')
+        archive.writestr("xl/worksheets/sheet1.xml", _sheet("".join(rows)))
+        with archive.open("xl/sharedStrings.xml", "w", force_zip64=True) as member:
+            x = f"{prefix}:" if prefix else ""
+            member.write(
+                f'<?xml version="1.0" encoding="UTF-8"?><{x}sst xmlns{":" + prefix if prefix else ""}'
+                f'="{MAIN_NS}" count="{count}" uniqueCount="{count}">'.encode()
+            )
+            si, t = f"<{x}si><{x}t>".encode(), f"</{x}t></{x}si>".encode()
+            batch = []
+            for n in range(count):
+                head = f"{n:09d} {rng.getrandbits(96):024x} ".encode()
+                batch.append(si + head + filler[: size - len(head)] + t)
+                if len(batch) == 1_000:
+                    member.write(b"".join(batch))
+                    batch = []
+            member.write(b"".join(batch) + f"</{x}sst>".encode())
+    return ids
+
+
+def shared_string_text(n: int, count: int, *, size: int = 4096) -> str:
+    """The text of string ``n`` of ``shared_strings_bomb_file(..., count)``."""
+    rng = random.Random(20)
+    for _ in range(n):
+        rng.getrandbits(96)
+    head = f"{n:09d} {rng.getrandbits(96):024x} "
+    return head + ("patient note; " * (size // 8))[: size - len(head)]
+
+
+def shared_strings_bomb(out: Path, scale: int) -> Specimen:
+    """Issue 20, item 8: the table that took 2 GB of a worker's memory (--full: 484,000
+    strings, 2 GB inflated from 15 MB), imported in bounded memory."""
+    count = 484_000 if scale > 1 else 20_000
+    path = out / "shared_strings_bomb.xlsx"
+    ids = shared_strings_bomb_file(path, count)
+    return Specimen("sharedStrings of distinct 4 KB strings, 131:1", path, "studies",
+                    REFUSED_OR_OK, f"{count:,} strings, {count * 4 // 1024:,} MiB inflated",
+                    ids)  # fmt: skip
+
+
 def dimension_whole_sheet(out: Path) -> Specimen:
     sheet = _sheet(
         row_xml(1, HEADERS) + row_xml(2, study_row("DIM0001")),
@@ -650,6 +712,7 @@ def build(out: Path, *, full: bool = False, canary_url: str | None = None) -> li
         lambda: external_entities(out, canary_url),
         lambda: shared_strings_declared(out),
         lambda: shared_strings_huge(out, scale),
+        lambda: shared_strings_bomb(out, scale),
         lambda: dimension_whole_sheet(out),
         lambda: far_cell(out),
         lambda: row_past_limit(out),

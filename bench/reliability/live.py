@@ -571,7 +571,8 @@ def check_files(world: World, server: Server, workdir: Path, full: bool) -> Figu
         "File attack corpus",
         "bench/reliability/corpus.py" + (" --full" if full else "") + ": zip bombs (ratio, "
         "declared size, lying sizes, 10,001 parts), billion laughs (sharedStrings, workbook, "
-        "sheet), external entities, huge sharedStrings, dimension A1:XFD1048576, far cells, "
+        "sheet), external entities, huge sharedStrings, sharedStrings of distinct 4 KB strings "
+        "at 131:1 (2 GB inflated with --full), dimension A1:XFD1048576, far cells, "
         "row 1,048,577, 40,000-character and control-character cells, formula/DDE cells, "
         "encrypted OLE (.xlsx, .xls), .xls with a cell at 65,536×65,536, .xlsm, macros, external "
         "links, non-zip, truncated, zip-slip, CSV/JSON oddities; uploaded to the live server",
@@ -581,6 +582,175 @@ def check_files(world: World, server: Server, workdir: Path, full: bool) -> Figu
         f"{peak:.0f} MB (cap {WORKER_RSS_CAP_MB})",
         ok,
         {"problems": problems},
+    )
+
+
+# ---------------------------------------------------------------------------- bad input
+
+# (method, path, JSON body or None, the loc the 422 must name) — issue 20, item 6.
+NUL_REQUESTS = [
+    ("GET", "/api/v1/studies/search?q=%00", None, ["query", "q"]),
+    ("GET", "/api/v1/studies/search?q=%E5%BC%A0%00", None, ["query", "q"]),
+    ("GET", "/api/v1/studies/search?exam_status=%00", None, ["query", "exam_status"]),
+    ("GET", "/api/v1/studies/search?exam_source=%00", None, ["query", "exam_source"]),
+    ("GET", "/api/v1/studies/search?exam_item=%00", None, ["query", "exam_item"]),
+    ("GET", "/api/v1/studies/search?equipment_type=%00", None, ["query", "equipment_type"]),
+    ("GET", "/api/v1/studies/search?patient_gender=%00", None, ["query", "patient_gender"]),
+    ("GET", "/api/v1/studies/search?sort=%00", None, ["query", "sort"]),
+    ("GET", "/api/v1/studies/REL0000%00", None, ["path"]),
+    ("GET", "/api/v1/studies/filters/options?q=%00", None, ["query", "q"]),
+    ("GET", "/api/v1/studies/export?q=%00", None, ["query", "q"]),
+    ("GET", "/api/v1/studies/export?format=csv&exam_item=%00", None, ["query", "exam_item"]),
+    ("GET", "/api/v1/reports/search?q=%00", None, ["query", "q"]),
+    ("GET", "/api/v1/reports/search?radiologist=%00", None, ["query", "radiologist"]),
+    ("GET", "/api/v1/reports/search?status=%00", None, ["query", "status"]),
+    ("GET", "/api/v1/reports/RREL0000%00", None, ["path"]),
+    ("GET", "/api/v1/reports/filters/options?x=%00", None, ["query", "x"]),
+    ("GET", "/api/v1/analysis/tasks?exam_id=%00", None, ["query", "exam_id"]),
+    ("GET", "/api/v1/import/batches?status=%00", None, ["query", "status"]),
+    ("POST", "/api/v1/analysis/tasks", {"exam_id": "REL0000\u0000", "analysis_type": "general"},
+     ["body", "exam_id"]),
+    ("POST", "/api/v1/auth/login", {"username": "rel_admin\u0000", "password": "x"},
+     ["body", "username"]),
+    ("POST", "/api/v1/auth/login", {"username": "rel_admin", "password": "\u0000"},
+     ["body", "password"]),
+    ("POST", "/api/v1/auth/refresh", {"refresh": "\u0000"}, ["body", "refresh"]),
+]  # fmt: skip
+EDGE_DATES = [
+    "/api/v1/studies/search?date_to=9999-12-31",
+    "/api/v1/studies/search?date_from=0001-01-01&date_to=9999-12-31",
+    "/api/v1/studies/search?date_from=9999-12-31",
+    "/api/v1/studies/search?date_to=0001-01-01",
+    "/api/v1/studies/export?date_to=9999-12-31",
+    "/api/v1/studies/export?format=csv&date_from=0001-01-01&date_to=9999-12-31",
+    "/api/v1/reports/search?date_to=9999-12-31",
+    "/api/v1/reports/search?date_from=0001-01-01&date_to=9999-12-31",
+]
+
+
+def check_bad_input(world: World, env: dict[str, str], workdir: Path) -> list[Figure]:
+    """Issue 20, items 6, 7, 9, 10, 11: NUL bytes, edge dates, refused imports, DuckDB."""
+    from audit.models import AuditEvent
+    from ingest.models import ImportBatch
+
+    figures = []
+    admin, viewer = world.http("admin"), world.http("viewer")
+    refused_before = AuditEvent.objects.filter(action="input.refused").count()
+    statuses, wrong, after_bad = [], [], []
+    for method, path, body, loc in NUL_REQUESTS:
+        client = Http(world.port) if "/auth/" in path else admin
+        if body is None:
+            answer = client.request(method, path)
+        else:
+            raw = json.dumps(body).encode()  # the NUL goes as the JSON escape \\u0000
+            answer = client.request(method, path, body=raw,
+                                    headers={"Content-Type": "application/json"})  # fmt: skip
+        statuses.append(answer.status)
+        try:
+            named = answer.json()["detail"][0]["loc"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            named = None
+        if answer.status != 422 or named != loc:
+            wrong.append(f"{path}: {answer.status} {answer.body[:120]!r}")
+        # An unrelated call right after: the connection the NUL met must still work.
+        follow = viewer.get("/api/v1/studies/search?q=REL0000")
+        if follow.status != 200:
+            after_bad.append(f"after {path}: {follow.status}")
+    audited = AuditEvent.objects.filter(action="input.refused").count() - refused_before
+    errors = sum(s >= 500 for s in statuses)
+    figures.append(Figure(
+        "NUL bytes in input",
+        "%00 in a query or path, \\u0000 in JSON, on every search, detail, filter-option, "
+        "export, analysis and import route and at login and refresh (PostgreSQL: text cannot "
+        "hold U+0000), each followed by an unrelated search",
+        f"{len(NUL_REQUESTS)} requests; 422 naming the field {len(NUL_REQUESTS) - len(wrong)}; "
+        f"server errors {errors}; failed calls after them {len(after_bad)}; refusals audited "
+        f"{audited}",
+        not wrong and not errors and not after_bad and audited == len(NUL_REQUESTS),
+        {"wrong": wrong, "after": after_bad},
+    ))  # fmt: skip
+
+    answers = [viewer.get(path).status for path in EDGE_DATES]
+    figures.append(Figure(
+        "Dates at the calendar's edges",
+        "date_from / date_to of 0001-01-01 and 9999-12-31 on studies and reports search and "
+        "the export (.xlsx, CSV)",
+        f"{len(EDGE_DATES)} requests; answered 200: {answers.count(200)}; server errors "
+        f"{sum(a >= 500 for a in answers)}",
+        all(a == 200 for a in answers),
+        {"statuses": dict(zip(EDGE_DATES, answers, strict=True))},
+    ))  # fmt: skip
+
+    batches = ImportBatch.objects.count()
+    limit_mb = float(env.get("MAX_UPLOAD_MB", "50"))
+    # One byte over: the body is read, and the file is refused by its size. (Far over, the
+    # server answers from the declared length without reading, which a client that is still
+    # sending meets as a reset connection; the in-process tests check that path.)
+    big = admin.post_file("/api/v1/import/studies", "big.csv", b"x" * (int(limit_mb * 2**20) + 1))
+    missing = admin.request("POST", "/api/v1/import/studies", body=b"--b--\r\n",
+                            headers={"Content-Type": "multipart/form-data; boundary=b"})  # fmt: skip
+    recorded = list(
+        ImportBatch.objects.order_by("-started_at")[: ImportBatch.objects.count() - batches]
+    )
+    shape = missing.json() if missing.status == 422 else None
+    ok = (big.status == 413 and missing.status == 422 and len(recorded) == 2
+          and all(b.status == "rejected" for b in recorded)
+          and shape == {"detail": [{"type": "missing", "loc": ["file", "file"],
+                                    "msg": "Field required"}]})  # fmt: skip
+    figures.append(Figure(
+        "Refused imports recorded",
+        f"an upload one byte over MAX_UPLOAD_MB ({limit_mb:g} MB) and a form without a file",
+        f"413 and {missing.status}; batches recorded {len(recorded)} "
+        f"({', '.join(b.status for b in recorded)}); missing file in the validation shape: "
+        f"{'yes' if shape and isinstance(shape.get('detail'), list) else 'no'}",
+        ok,
+    ))  # fmt: skip
+
+    figures.append(check_duckdb_views(env, workdir))
+    return figures
+
+
+def check_duckdb_views(env: dict[str, str], workdir: Path) -> Figure:
+    """Issue 20, item 9: a view whose count changes per read, and one that never finishes."""
+    import duckdb
+
+    from studies.models import Study
+
+    columns = (
+        "SELECT 'DV' || lpad(i::VARCHAR, 9, '0') AS exam_id, '张伟' AS patient_name, "
+        "'已审核' AS exam_status, '门诊' AS exam_source, '胸部CT平扫' AS exam_item, "
+        "TIMESTAMP '2024-01-01 08:00:00' AS order_datetime FROM "
+    )
+    views = {
+        "shifting": "range(2000) t(i) WHERE i < (SELECT 1 + floor(random() * 1999)::BIGINT)",
+        "endless": "range(200000) a(i), range(200000) b(j)",
+    }
+    outcomes = {}
+    for name, source in views.items():
+        path = workdir / f"{name}.duckdb"
+        con = duckdb.connect(str(path))
+        con.execute(f"CREATE VIEW medical_examinations_fact AS {columns}{source}")
+        con.close()
+        before = Study.objects.filter(exam_id__startswith="DV").count()
+        started = time.monotonic()
+        done = manage(env, "migrate_from_duckdb", "--path", str(path), "--time-limit", "5")
+        outcomes[name] = {
+            "exit": done.returncode,
+            "seconds": round(time.monotonic() - started, 1),
+            "rows": Study.objects.filter(exam_id__startswith="DV").count() - before,
+            "message": (done.stderr.strip().splitlines() or [""])[-1][:200],
+        }
+    shifting, endless = outcomes["shifting"], outcomes["endless"]
+    ok = (shifting["exit"] != 0 and shifting["rows"] == 0 and endless["exit"] != 0
+          and endless["rows"] == 0 and endless["seconds"] < 60)  # fmt: skip
+    return Figure(
+        "Hostile DuckDB views",
+        "migrate_from_duckdb of a view whose row count changes per read (a threshold drawn "
+        "per read) and of a view that counts for minutes (--time-limit 5)",
+        f"shifting: exit {shifting['exit']}, rows committed {shifting['rows']}; endless: exit "
+        f"{endless['exit']} after {endless['seconds']} s, rows committed {endless['rows']}",
+        ok,
+        outcomes,
     )
 
 
@@ -761,7 +931,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true", help="full-size corpus, real sheet limit")
     parser.add_argument("--max-examples", type=int, default=25, help="schemathesis, per operation")
     parser.add_argument("--only", help="comma-separated: access,tokens,lockout,audit,files,"
-                                       "exports,deploy,schemathesis,doors")  # fmt: skip
+                                       "exports,badinput,deploy,schemathesis,doors")  # fmt: skip
     args = parser.parse_args(argv)
     kind = args.db if args.db != "auto" else ("postgresql" if postgres_available() else "sqlite")
     only = set(args.only.split(",")) if args.only else None
@@ -799,6 +969,7 @@ def main(argv: list[str] | None = None) -> int:
             ("audit", lambda: check_audit(world, server, procs, env, workdir)),
             ("files", lambda: [check_files(world, server, workdir, args.full)]),
             ("exports", lambda: check_exports(world, args.full)),
+            ("badinput", lambda: check_bad_input(world, env, workdir)),
             ("deploy", lambda: [check_deploy(env)]),
             ("schemathesis", lambda: [check_schemathesis(world, workdir, args.max_examples)]),
             ("doors", lambda: check_doors(world)),

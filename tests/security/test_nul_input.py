@@ -8,7 +8,11 @@ the refusal is in the audit log with the NUL marked.
 """
 
 import json
+import os
+import subprocess
+import sys
 from http import HTTPStatus
+from pathlib import Path
 
 import pytest
 from django.http import HttpRequest, JsonResponse
@@ -229,3 +233,21 @@ def test_clean_input_is_untouched(rf):
     request = rf.post("/x?q=%E5%BC%A0", body, content_type="application/json")
 
     assert first_nul_field(request) is None
+
+
+def test_a_fresh_process_answers_its_first_request_in_the_api_shape():
+    """The answers are registered by the URLconf's imports; a new worker whose very first
+    request carries a NUL must not fall back to the default answer."""
+    script = (
+        "import django; django.setup()\n"
+        "from django.test import RequestFactory\n"
+        "from core.badinput import first_nul_field, nul_answer\n"
+        "r = RequestFactory().get('/api/v1/studies/search?q=%00')\n"
+        "print(nul_answer(r, first_nul_field(r)).status_code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    assert done.stdout.strip() == "422"
