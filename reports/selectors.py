@@ -7,7 +7,7 @@ from itertools import chain
 from operator import add
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from core import search
@@ -15,7 +15,7 @@ from core.cache import cached, data_version, key_of, stored
 from core.errors import NotFound
 from core.pagination import counted_page, paginate
 from core.text import codepoint_order
-from reports.models import Report
+from reports.models import Report, ReportFinding
 
 SNIPPET_LENGTH = 200
 # The characters of a report's content, as indexed by the GIN index of migration 0003 (the
@@ -46,6 +46,9 @@ def report_list(
     exam_id: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    finding: str | None = None,
+    assertion: str | None = None,
+    min_size_mm: float | None = None,
     text_index: bool = True,
     filter_first: bool = False,
     by_characters: bool = False,
@@ -76,10 +79,35 @@ def report_list(
         qs = qs.filter(created_at__gte=_local_midnight(date_from))
     if date_to:
         qs = qs.filter(created_at__lt=_local_midnight(date_to + timedelta(days=1)))
+    if finding:
+        qs = qs.filter(Exists(_findings(finding, assertion, min_size_mm, report_id=OuterRef("pk"))))
     newest = (
         search.unindexed_order("created_at", descending=True) if filter_first else "-created_at"
     )
     return qs.order_by(newest, codepoint_order("report_id"))
+
+
+def _findings(
+    finding: str, assertion: str | None, min_size_mm: float | None, **where: Any
+) -> QuerySet[ReportFinding]:
+    rows = ReportFinding.objects.filter(key=finding, assertion=assertion or "present", **where)
+    if min_size_mm is not None:
+        rows = rows.filter(max_mm__gte=min_size_mm)
+    return rows
+
+
+def finding_options() -> dict[str, Any]:
+    """The finding keys report search accepts, with their labels, by key."""
+    from analysis.nlp import default_lexicon
+
+    findings = sorted(default_lexicon().findings.values(), key=lambda f: f.key)
+    return {
+        "findings": [
+            {"key": f.key, "label_en": f.label_en, "label_zh": f.label_zh, "region": f.region}
+            for f in findings
+        ],
+        "assertions": ["present", "absent", "uncertain"],
+    }
 
 
 def snippet(content: str, q: str | None, *, length: int = SNIPPET_LENGTH) -> str:
