@@ -1,7 +1,7 @@
 from typing import Literal
 
 from ninja import Field, Schema
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 
 from analysis.nlp import default_lexicon
 from core.pagination import PageParams
@@ -36,10 +36,15 @@ class ReportFilterParams(Schema):
             raise ValueError("date_from must not be after date_to")
         return self
 
+    @field_validator("finding")
+    @classmethod
+    def _finding_known(cls, value: str | None) -> str | None:
+        if value is not None and value not in default_lexicon().findings:
+            raise ValueError(f"unknown finding {value!r}")
+        return value
+
     @model_validator(mode="after")
-    def _finding_known(self) -> "ReportFilterParams":
-        if self.finding is not None and self.finding not in default_lexicon().findings:
-            raise ValueError(f"unknown finding {self.finding!r}")
+    def _finding_given(self) -> "ReportFilterParams":
         if self.finding is None and (self.assertion or self.min_size_mm is not None):
             raise ValueError("assertion and min_size_mm need a finding")
         return self

@@ -47,6 +47,11 @@ LABELS = {
         "negated": _("Negated"),
         "uncertain": _("Uncertain"),
     },
+    "finding_assertion": {
+        "present": _("Present"),
+        "absent": _("Absent"),
+        "uncertain": _("Uncertain"),
+    },
     "laterality": {"left": _("Left"), "right": _("Right"), "bilateral": _("Bilateral")},
     "trend": {"increased": _("Increased"), "decreased": _("Decreased"), "stable": _("Stable")},
     "section": {
