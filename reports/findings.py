@@ -63,9 +63,14 @@ def refresh_report_findings(
     qs = stale_reports(fingerprint)
     if report_ids is not None:
         qs = qs.filter(pk__in=list(report_ids))
+    # Whether a report was read before: only those have rows to delete (a first reading of a
+    # whole table then deletes nothing).
+    qs = qs.annotate(
+        read_before=Exists(ReportFindingSource.objects.filter(report_id=OuterRef("pk")))
+    )
     rows = qs.order_by().values_list(
         "report_id", "content", "updated_at", "created_at", "study__exam_item",
-        "study__equipment_type",
+        "study__equipment_type", "read_before",
     )  # fmt: skip
     memo: dict[tuple[str, str], list[tuple[str, str, float | None]]] = {}
     totals = {"reports": 0, "findings": 0, "texts": 0}
@@ -73,7 +78,10 @@ def refresh_report_findings(
         findings: list[ReportFinding] = []
         sources: list[ReportFindingSource] = []
         now = timezone.now()
-        for report_id, content, updated_at, created_at, item, equipment in chunk:
+        again: list[str] = []
+        for report_id, content, updated_at, created_at, item, equipment, read_before in chunk:
+            if read_before:
+                again.append(report_id)
             exam = exam_name({"exam_item": item, "equipment_type": equipment})
             key = (content or "", exam)
             if key not in memo:
@@ -93,10 +101,10 @@ def refresh_report_findings(
                     extracted_at=now,
                 )
             )
-        ids = [s.report_id for s in sources]
         with transaction.atomic():
-            ReportFinding.objects.filter(report_id__in=ids).delete()
-            ReportFindingSource.objects.filter(report_id__in=ids).delete()
+            if again:
+                ReportFinding.objects.filter(report_id__in=again).delete()
+                ReportFindingSource.objects.filter(report_id__in=again).delete()
             ReportFinding.objects.bulk_create(findings, batch_size=batch_size)
             ReportFindingSource.objects.bulk_create(sources, batch_size=batch_size)
         totals["reports"] += len(sources)

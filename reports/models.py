@@ -65,9 +65,11 @@ class ReportFinding(models.Model):
             )
         ]
         indexes = [
+            # max_mm included (PostgreSQL): a page with a least size is read from the index.
             models.Index(
                 fields=["key", "assertion", "-created_at", "report"],
                 name="report_finding_search_idx",
+                include=["max_mm"],
             ),
             models.Index(fields=["key", "assertion", "max_mm"], name="report_finding_size_idx"),
         ]

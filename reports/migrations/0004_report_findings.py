@@ -94,6 +94,7 @@ class Migration(migrations.Migration):
                 "indexes": [
                     models.Index(
                         fields=["key", "assertion", "-created_at", "report"],
+                        include=("max_mm",),
                         name="report_finding_search_idx",
                     ),
                     models.Index(

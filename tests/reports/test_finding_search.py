@@ -207,3 +207,21 @@ def test_an_import_reads_the_findings_of_the_reports_it_writes(admin_client, vie
         "I1",
         "I2",
     ]  # one import: same created_at, then by report_id
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_warm_up_counts_each_finding_for_the_totals(viewer):
+    from core.cache import data_version, stored
+    from reports import services
+
+    study = StudyFactory(exam_item="胸部CT平扫")
+    for n, text in enumerate(["右肺结节。", "左肺结节，约9mm。", "双肺未见结节。"]):
+        ReportFactory(report_id=f"W{n}", study=study, content=text)
+    refresh_report_findings()
+    services.warm_caches()
+    counts = stored("reports", "finding_counts", version=data_version("reports"))
+    assert counts == {"nodule:present": 2, "nodule:absent": 1}
+    response = viewer.get(SEARCH, {"finding": "nodule"})
+    assert (response.json()["total"], _ids(response)) == (2, ["W1", "W0"])
+    response = viewer.get(SEARCH, {"finding": "nodule", "min_size_mm": 9})
+    assert (response.json()["total"], _ids(response)) == (1, ["W1"])
