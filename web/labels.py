@@ -47,6 +47,12 @@ LABELS = {
         "negated": _("Negated"),
         "uncertain": _("Uncertain"),
     },
+    "not_flagged": {
+        "negated": _("negated"),
+        "uncertain": _("doubtful"),
+        "historical": _("old / history"),
+        "resolving": _("resolving"),
+    },
     "finding_assertion": {
         "present": _("Present"),
         "absent": _("Absent"),
