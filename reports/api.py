@@ -40,6 +40,7 @@ def filter_options(request: HttpRequest):
 @router.get("/findings/options", response=FindingOptionsOut)
 def finding_options(request: HttpRequest):
     """The findings report search accepts (``finding=<key>``), from the analysis lexicon."""
+    audit_note(request, action="report.finding_options")
     return selectors.finding_options()
 
 

@@ -122,6 +122,7 @@ def test_finding_options_list_the_lexicon(viewer):
     assert keys == sorted(keys)
     nodule = next(f for f in body["findings"] if f["key"] == "nodule")
     assert nodule == {"key": "nodule", "label_en": "Nodule", "label_zh": "结节", "region": "chest"}
+    assert AuditEvent.objects.latest("pk").action == "report.finding_options"
 
 
 def test_finding_search_needs_a_login(client):
