@@ -290,6 +290,9 @@ def load_sqlite(connection, files: dict, seed: int, now: str) -> dict:
     t0 = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("BEGIN")
+        # The reports' findings (reports.findings) go with them; run_all reads them again.
+        cursor.execute("DELETE FROM reports_reportfinding")
+        cursor.execute("DELETE FROM reports_reportfindingsource")
         cursor.execute("DELETE FROM reports_report")
         cursor.execute("DELETE FROM studies_study")
         for name, _ in indexes:

@@ -317,8 +317,21 @@ def _run(
         study_selectors.prepare_character_counts(
             outcome.character_counts, version=outcome.counted_version
         )
+    if target is REPORTS and (outcome.created or outcome.updated):
+        _read_report_findings()
     _warm_caches(target)
     return result
+
+
+def _read_report_findings() -> None:
+    """Findings of the reports written, for search by finding (reports.findings)."""
+    from reports.findings import refresh_report_findings
+
+    try:
+        refresh_report_findings()
+    except Exception:
+        # The import is committed; `manage.py extract_report_findings` catches up.
+        logger.exception("Reading the findings of the imported reports failed")
 
 
 def _refresh_statistics(target: Target) -> None:

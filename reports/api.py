@@ -5,7 +5,13 @@ from accounts.auth import viewer_auth
 from audit.services import audit_note
 from core import responses
 from reports import selectors, services
-from reports.schemas import ReportDetailOut, ReportFiltersOut, ReportSearchOut, ReportSearchParams
+from reports.schemas import (
+    FindingOptionsOut,
+    ReportDetailOut,
+    ReportFiltersOut,
+    ReportSearchOut,
+    ReportSearchParams,
+)
 
 router = Router(tags=["reports"], auth=viewer_auth)
 
@@ -29,6 +35,13 @@ def search_reports(request: HttpRequest, params: Query[ReportSearchParams]):
 def filter_options(request: HttpRequest):
     audit_note(request, action="report.filter_options")
     return responses.json_response(services.filter_options_content(request=request))
+
+
+@router.get("/findings/options", response=FindingOptionsOut)
+def finding_options(request: HttpRequest):
+    """The findings report search accepts (``finding=<key>``), from the analysis lexicon."""
+    audit_note(request, action="report.finding_options")
+    return selectors.finding_options()
 
 
 @router.get("/{report_id}", response=ReportDetailOut)

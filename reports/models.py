@@ -36,3 +36,58 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return self.report_id
+
+
+class FindingAssertion(models.TextChoices):
+    PRESENT = "present", "Present"
+    ABSENT = "absent", "Absent"
+    UNCERTAIN = "uncertain", "Uncertain"
+
+
+class ReportFinding(models.Model):
+    """A finding of a report as the report analysis reads it (analysis.nlp), for search by
+    finding: one row per report, finding key and assertion, with the largest current size of
+    its mentions. Written by ``reports.findings.refresh_report_findings`` (at import, and by
+    ``manage.py extract_report_findings``); never edited by hand."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="findings")
+    key = models.CharField(max_length=50)
+    assertion = models.CharField(max_length=10, choices=FindingAssertion.choices)
+    max_mm = models.FloatField(null=True, blank=True)
+    # The report's created_at, so that a page of a finding's reports, newest first, is read
+    # from this table's index alone.
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "key", "assertion"], name="report_finding_unique"
+            )
+        ]
+        indexes = [
+            # max_mm included (PostgreSQL): a page with a least size is read from the index.
+            models.Index(
+                fields=["key", "assertion", "-created_at", "report"],
+                name="report_finding_search_idx",
+                include=["max_mm"],
+            ),
+            models.Index(fields=["key", "assertion", "max_mm"], name="report_finding_size_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report_id}: {self.key} {self.assertion}"
+
+
+class ReportFindingSource(models.Model):
+    """Which version of a report its findings were read from: the report's ``updated_at`` and
+    the analysis lexicon's fingerprint. A report whose row differs is read again."""
+
+    report = models.OneToOneField(
+        Report, on_delete=models.CASCADE, primary_key=True, related_name="finding_source"
+    )
+    report_updated_at = models.DateTimeField()
+    lexicon = models.CharField(max_length=12)
+    extracted_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.report_id} ({self.lexicon})"

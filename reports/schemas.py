@@ -1,6 +1,9 @@
-from ninja import Field, Schema
-from pydantic import model_validator
+from typing import Literal
 
+from ninja import Field, Schema
+from pydantic import field_validator, model_validator
+
+from analysis.nlp import default_lexicon
 from core.pagination import PageParams
 from core.schemas import IsoDate, LocalDateTime
 from studies.schemas import StudyItemOut
@@ -15,6 +18,17 @@ class ReportFilterParams(Schema):
     exam_id: str | None = None
     date_from: IsoDate | None = Field(None, description="created from (inclusive)")
     date_to: IsoDate | None = Field(None, description="created to (inclusive)")
+    finding: str | None = Field(
+        None,
+        max_length=50,
+        description="a finding key of the analysis lexicon (GET /reports/findings/options)",
+    )
+    assertion: Literal["present", "absent", "uncertain"] | None = Field(
+        None, description="how the report asserts the finding; present when not given"
+    )
+    min_size_mm: float | None = Field(
+        None, ge=0, le=10_000, description="the finding's largest current size, at least"
+    )
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> "ReportFilterParams":
@@ -22,8 +36,28 @@ class ReportFilterParams(Schema):
             raise ValueError("date_from must not be after date_to")
         return self
 
+    @field_validator("finding")
+    @classmethod
+    def _finding_known(cls, value: str | None) -> str | None:
+        if value is not None and value not in default_lexicon().findings:
+            raise ValueError(f"unknown finding {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _finding_given(self) -> "ReportFilterParams":
+        if self.finding is None and (self.assertion or self.min_size_mm is not None):
+            raise ValueError("assertion and min_size_mm need a finding")
+        return self
+
     def filters(self) -> dict:
-        return self.model_dump(include=set(ReportFilterParams.model_fields))
+        values = self.model_dump(include=set(ReportFilterParams.model_fields))
+        if values["finding"] is None:
+            # Without a finding these are absent, so the plain filters keep their cache keys.
+            for name in ("finding", "assertion", "min_size_mm"):
+                values.pop(name)
+        elif values["assertion"] is None:
+            values["assertion"] = "present"
+        return values
 
 
 class ReportSearchParams(ReportFilterParams, PageParams):
@@ -46,6 +80,18 @@ class ReportItemOut(Schema):
 class ReportFiltersOut(Schema):
     statuses: list[str]
     radiologists: list[str]
+
+
+class FindingOptionOut(Schema):
+    key: str
+    label_en: str
+    label_zh: str
+    region: str
+
+
+class FindingOptionsOut(Schema):
+    findings: list[FindingOptionOut]
+    assertions: list[str]
 
 
 class ReportSearchOut(Schema):

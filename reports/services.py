@@ -58,6 +58,7 @@ def warm_caches(*, page_size: int = 20) -> int:
     # The totals of frequent Chinese terms of one or two characters, and the bounds that
     # choose the plan of longer ones (see selectors.report_character_counts).
     selectors.report_character_counts(version=version)
+    selectors.report_finding_counts(version=version)
     warm_window_edges(Report, field="created_at", descending=True, data="reports", version=version)
     tidy()  # the older version's answers were removed by the first answer stored above
     return 2

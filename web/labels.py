@@ -47,6 +47,17 @@ LABELS = {
         "negated": _("Negated"),
         "uncertain": _("Uncertain"),
     },
+    "not_flagged": {
+        "negated": _("negated"),
+        "uncertain": _("doubtful"),
+        "historical": _("old / history"),
+        "resolving": _("resolving"),
+    },
+    "finding_assertion": {
+        "present": _("Present"),
+        "absent": _("Absent"),
+        "uncertain": _("Uncertain"),
+    },
     "laterality": {"left": _("Left"), "right": _("Right"), "bilateral": _("Bilateral")},
     "trend": {"increased": _("Increased"), "decreased": _("Decreased"), "stable": _("Stable")},
     "section": {

@@ -103,20 +103,49 @@ def _by_assertion(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: ASSERTION_ORDER.get(r["assertion"], 9))
 
 
+def _affirmed_current(mentions: list[Mapping[str, Any]]) -> bool:
+    """The rule of the general analysis's flags (analysis.nlp): a critical finding is flagged
+    when one mention affirms it as current and none calls it old or resolving. Results stored
+    before temporality existed count as current."""
+    if any(
+        m.get("temporality", "current") != "current" and m.get("assertion") != "negated"
+        for m in mentions
+    ):
+        return False
+    return any(
+        m.get("assertion") == "positive" and m.get("temporality", "current") == "current"
+        for m in mentions
+    )
+
+
 def critical_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Critical findings that are present (positive or uncertain), for the banner on top."""
+    """Critical findings the report affirms as current, for the banner on top: the general
+    analysis's flags, and by the same rule those of the detailed and comparison analyses (a
+    negated, doubtful, old or resolving haemorrhage raises no banner in any of them)."""
     kind = result.get("analysis_type")
     if kind == "general":
         items = result.get("critical_flags") or []
     elif kind == "detailed":
-        items = [
+        mentions = [
             f
             for s in result.get("sentences") or []
             for f in s.get("findings") or []
-            if f.get("critical") and f.get("assertion") != "negated"
+            if f.get("critical")
+        ]
+        groups: dict[tuple, list] = {}
+        for m in mentions:
+            groups.setdefault((m.get("key"), m.get("laterality")), []).append(m)
+        items = [
+            next(m for m in group if m.get("assertion") == "positive")
+            for group in groups.values()
+            if _affirmed_current(group)
         ]
     else:
-        items = [f for f in result.get("current_findings") or [] if f.get("critical")]
+        items = [
+            f
+            for f in result.get("current_findings") or []
+            if f.get("critical") and _affirmed_current(f.get("evidence") or [f])
+        ]
     rows = [finding_row(i) for i in items]
     # One line per finding and side: the detailed analysis lists every mention.
     seen: set[tuple] = set()
@@ -236,6 +265,7 @@ def result_view(result: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {
         "kind": kind,
         "critical": critical_rows(result),
+        "not_flagged": result.get("critical_not_flagged") or [],
         "result": result,
         "json": json.dumps(result, ensure_ascii=False, indent=2),
         **body,

@@ -133,6 +133,10 @@ def parse_query(schema: type[Schema], query: QueryDict, *, ignore: tuple[str, ..
                     # The one rule across fields: a date range that ends before it starts.
                     dropped |= {"date_from", "date_to"}
                     problems.append(_("The date range ends before it starts; it was ignored."))
+                elif not error["loc"] and "finding" not in data:
+                    # Report search: an assertion or a size without a finding to apply to.
+                    dropped |= {"assertion", "min_size_mm"} & data.keys()
+                    problems.append(_("Choose a finding for the assertion and size filters."))
             if not dropped:
                 raise  # not a problem of the query string: a bug
             for name in dropped:
@@ -358,6 +362,7 @@ def reports(request: HttpRequest) -> HttpResponse:
     context = {
         "items": items,
         "options": options,
+        "findings": report_selectors.finding_options(),
         "form": _form_values(params),
         "query": params.q or "",
         "problems": problems,

@@ -251,3 +251,28 @@ def test_task_pages_are_audited(viewer_web, followup):
     viewer_web.get("/analysis/")
     actions = list(AuditEvent.objects.order_by("id").values_list("action", "object_ids"))
     assert actions == [("web.analysis.view", [task.task_id]), ("web.analysis.list", [task.task_id])]
+
+
+@pytest.mark.parametrize("kind", ["general", "detailed", "comparison"])
+def test_a_resolving_haemorrhage_raises_no_banner_in_any_analysis(viewer_web, analyst_web, kind):
+    # Issue 24: 脑出血吸收期 was raised as a critical haemorrhage in every analysis type.
+    study = StudyFactory(exam_id="CT-RESOLVING", exam_item="头颅CT平扫")
+    ReportFactory(study=study, content="检查所见：右侧基底节区脑出血吸收期，软化灶形成。")
+    task = run(analyst_web, "CT-RESOLVING", kind)
+    response = viewer_web.get(f"/analysis/{task.task_id}/", HTTP_ACCEPT_LANGUAGE="en")
+    body = response.content.decode()
+    assert "data-critical" not in body
+    assert response.context["view"]["critical"] == []
+    if kind == "general":
+        assert "Hemorrhage (Right) — resolving: <q>吸收期</q>" in body
+
+
+@pytest.mark.parametrize("kind", ["detailed", "comparison"])
+def test_an_affirmed_critical_finding_raises_the_banner_in_every_analysis(
+    viewer_web, analyst_web, kind
+):
+    study = StudyFactory(exam_id="CT-PTX")
+    ReportFactory(study=study, content="检查所见：右侧气胸，肺组织压缩约30%。")
+    task = run(analyst_web, "CT-PTX", kind)
+    view = viewer_web.get(f"/analysis/{task.task_id}/").context["view"]
+    assert [r["key"] for r in view["critical"]] == ["pneumothorax"]

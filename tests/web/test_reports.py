@@ -83,3 +83,55 @@ def test_report_page_escapes_the_content(viewer_web, reports):
 
 def test_unknown_report_is_a_404(viewer_web):
     assert viewer_web.get("/reports/NOPE/").status_code == HTTPStatus.NOT_FOUND
+
+
+# ------------------------------------------------------------ the finding picker (issue 24)
+
+
+@pytest.fixture
+def with_findings(reports):  # noqa: ANN001
+    from reports.findings import refresh_report_findings
+
+    ReportFactory(study=reports[0].study, report_id="R3", content="双肺未见结节。")
+    refresh_report_findings()
+    return reports
+
+
+def test_the_finding_picker_lists_the_lexicon_and_keeps_the_choice(viewer_web, with_findings):
+    response = viewer_web.get(
+        "/reports/", {"finding": "nodule", "min_size_mm": "8"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert [i["report_id"] for i in response.context["items"]] == ["R1"]
+    body = response.content.decode()
+    assert '<option value="nodule" selected>Nodule · 结节</option>' in body
+    assert '<option value="" selected>Present</option>' in body
+    assert 'name="min_size_mm" value="8.0"' in body
+
+
+def test_the_finding_picker_finds_negated_findings(viewer_web, with_findings):
+    response = viewer_web.get("/reports/", {"finding": "nodule", "assertion": "absent"})
+    assert [i["report_id"] for i in response.context["items"]] == ["R3"]
+
+
+def test_the_search_form_without_a_finding_sends_no_finding_filter(viewer_web, with_findings):
+    # What the form submits when no finding is picked: every field, the defaults empty.
+    response = viewer_web.get(
+        "/reports/", {"q": "", "finding": "", "assertion": "", "min_size_mm": ""}
+    )
+    assert len(response.context["items"]) == 3
+    assert response.context["problems"] == []
+
+
+def test_a_size_without_a_finding_is_ignored_with_a_message(viewer_web, with_findings):
+    response = viewer_web.get("/reports/", {"min_size_mm": "8"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == HTTPStatus.OK
+    assert len(response.context["items"]) == 3
+    assert response.context["problems"] == ["Choose a finding for the assertion and size filters."]
+
+
+def test_an_unknown_finding_is_ignored_with_a_message(viewer_web, with_findings):
+    response = viewer_web.get("/reports/", {"finding": "unicorn"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == HTTPStatus.OK
+    assert len(response.context["items"]) == 3
+    assert response.context["problems"] == ["Ignored the invalid value of “finding”."]
