@@ -48,6 +48,17 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("DELETE", "/api/v1/analysis/tasks/{task_id}"): "analyst",
     ("GET", "/api/v1/analysis/statistics"): "viewer",
     ("GET", "/api/v1/analysis/options"): "viewer",
+    # The product's own practice API (SPEC-practice §5): practice roles only.
+    ("GET", "/api/v1/practice/assessments"): "learner",
+    ("GET", "/api/v1/practice/assessments/{assessment_id}"): "learner",
+    ("POST", "/api/v1/practice/assessments/{assessment_id}/overrides"): "instructor",
+    ("GET", "/api/v1/practice/conversations"): "learner",
+    ("GET", "/api/v1/practice/conversations/{thread_id}"): "learner",
+    ("GET", "/api/v1/practice/activities/{activity_id}/analytics"): "instructor",
+    ("GET", "/api/v1/practice/agreement"): "instructor",
+    ("POST", "/api/v1/practice/case-sheets/validate"): "instructor",
+    ("GET", "/api/v1/practice/export/transcripts"): "instructor",
+    ("GET", "/api/v1/practice/export/results"): "instructor",
 }
 
 # Fields a client might slip into a body or query to raise its privileges; always ignored.
@@ -65,11 +76,21 @@ def operations(schema: dict) -> list[tuple[str, str]]:
     )
 
 
+# The practice area's ranks: the imaging roles below admin have none there, and the practice
+# roles have none in imaging (SPEC-practice §2).
+PRACTICE_RANK = {"learner": 0, "instructor": 1, "admin": 2}
+
+
 def expected_status(minimum: str, role: str) -> str:
     """'allow', '401' or '403' for a role calling an operation that needs ``minimum``."""
-    if minimum == PUBLIC or RANK[role] >= RANK[minimum]:
+    if minimum == PUBLIC:
         return "allow"
-    return "401" if role == "anonymous" else "403"
+    if role == "anonymous":
+        return "401"
+    ranks = PRACTICE_RANK if minimum in PRACTICE_RANK and minimum != "admin" else RANK
+    if role in ranks and ranks[role] >= ranks[minimum]:
+        return "allow"
+    return "403"
 
 
 @dataclass
