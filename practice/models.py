@@ -251,10 +251,21 @@ class Run(models.Model):
     created_at = models.DateTimeField(db_default=Now())
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The django-tasks queue row that carries it, closed when the run expires (a dead worker
+    # would leave it RUNNING for ever).
+    queue_result_id = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["conversation", "status"])]
+        constraints = [
+            # At most one reply in the making per conversation, whatever two requests race.
+            models.UniqueConstraint(
+                fields=["conversation"],
+                condition=models.Q(status__in=["queued", "in_progress"]),
+                name="practice_one_active_run",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.run_id} {self.status}"

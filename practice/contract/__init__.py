@@ -86,3 +86,9 @@ def on_database_unavailable(request: HttpRequest, exc: Exception) -> HttpRespons
 def on_database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
     # Integrity and data errors the services did not foresee: still the contract's shape.
     return message(request, "The request could not be stored", 400)
+
+
+# Routers (one line each, SPEC-practice §4).
+from practice.contract.conversations import router as conversations_router  # noqa: E402
+
+api.add_router("", conversations_router)

@@ -1,9 +1,11 @@
-"""A background worker for analysis tasks: django-tasks-db's ``db_worker`` plus recovery.
+"""The background worker (analysis tasks and the practice area's patient replies):
+django-tasks-db's ``db_worker`` plus recovery.
 
 Same options as ``db_worker`` (``--queue-name``, ``--interval``, ``--batch``, ``--max-tasks``,
-``--worker-id``, ...). Before taking tasks it recovers those a dead worker left behind, and it
-repeats that every ``--recovery-interval`` seconds in a background thread, so that one
-surviving worker is enough to rescue the tasks of a crashed one. Autoreload is off by default
+``--worker-id``, ...). Before taking tasks it recovers those a dead worker left behind (and
+ends overdue practice runs as ``expired``), and it repeats that every ``--recovery-interval``
+seconds in a background thread, so that one surviving worker is enough to rescue the tasks of
+a crashed one. Autoreload is off by default
 (it restarts the worker mid-task); pass ``--reload`` while developing.
 """
 
@@ -16,6 +18,7 @@ from django.db import connections
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from analysis import services
+from practice.conversations import services as practice_runs
 
 logger = logging.getLogger("analysis.worker")
 
@@ -26,6 +29,11 @@ def _recover() -> None:
     except Exception:
         # Recovery must never take the worker down; the next round tries again.
         logger.exception("Recovery of stale analysis tasks failed")
+    try:
+        # The same worker produces the practice area's patient replies (one task worker).
+        practice_runs.runs_expire_overdue()
+    except Exception:
+        logger.exception("Expiry of overdue practice runs failed")
 
 
 def _recover_every(interval: float, stop: threading.Event) -> None:
