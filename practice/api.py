@@ -8,15 +8,17 @@ import csv
 import io
 import json
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Query, Router
 from ninja.security import SessionAuth
 
 from accounts.models import Role, User
 from audit.services import audit_note
 from core.errors import Forbidden
-from practice.casesheet import CaseSheetError, validate_case
+from practice.casesheet import CaseSheetError, patient_view, validate_case
 from practice.contract.auth import PracticeAuth
+from practice.conversations import streaming
+from practice.engines.base import PatientContext, Turn
 from practice.insights import selectors, services
 from practice.insights.schemas import (
     AgreementOut,
@@ -29,6 +31,8 @@ from practice.insights.schemas import (
     ConversationSummaryOut,
     ExportParams,
     OverrideIn,
+    StreamIn,
+    TryIn,
 )
 from practice.models import Assessment, Conversation
 from studies.exports import inert_csv_text
@@ -325,3 +329,77 @@ def export_results(request: HttpRequest, params: Query[ExportParams]):
         detail={"format": params.format},
     )
     return _attachment(rows, RESULT_COLUMNS, params.format, "results")
+
+
+_STREAM_DOC = {
+    "responses": {
+        "200": {
+            "description": (
+                "Server-Sent Events: `message` (the stored learner message), `delta` "
+                "(`{text}`, a piece of the reply), then `done` (the stored reply) or `error` "
+                "(`{detail}`)"
+            ),
+            "content": {"text/event-stream": {}},
+        }
+    }
+}
+
+
+def _event_stream(events) -> StreamingHttpResponse:  # noqa: ANN001
+    response = StreamingHttpResponse(events, content_type="text/event-stream; charset=utf-8")
+    # Proxies must pass each event on as it comes.
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+@router.post(
+    "/conversations/{thread_id}/stream",
+    response={200: None},
+    url_name="practice_stream_message",
+    openapi_extra=_STREAM_DOC,
+)
+def stream_message(request: HttpRequest, thread_id: str, payload: StreamIn):
+    """Store the learner's message and stream the patient's reply as it is produced."""
+    audit_note(
+        request, action="practice.stream_request", object_type="practice.conversation",
+        object_ids=[thread_id],
+    )  # fmt: skip
+    plan = streaming.stream_start(user=request.auth, thread_id=thread_id, content=payload.content)
+    return _event_stream(streaming.stream_events(plan=plan, user=request.auth))
+
+
+@router.post(
+    "/conversations/{thread_id}/retry",
+    response={200: None},
+    url_name="practice_stream_retry",
+    openapi_extra=_STREAM_DOC,
+)
+def stream_retry(request: HttpRequest, thread_id: str):
+    """Answer the learner's last message again (after a failed reply), streamed."""
+    audit_note(
+        request, action="practice.stream_retry", object_type="practice.conversation",
+        object_ids=[thread_id],
+    )  # fmt: skip
+    plan = streaming.stream_start(user=request.auth, thread_id=thread_id, content=None)
+    return _event_stream(streaming.stream_events(plan=plan, user=request.auth))
+
+
+@router.post("/try", response={200: None}, auth=instructor, openapi_extra=_STREAM_DOC)
+def try_scenario(request: HttpRequest, payload: TryIn):
+    """The authoring form's "try it" chat: the unsaved case sheet plays the patient; nothing
+    is stored."""
+    try:
+        validate_case(payload.case)
+    except CaseSheetError as exc:
+        from core.errors import InvalidInput
+
+        raise InvalidInput(f"{exc.path}: {exc.message}") from exc
+    context = PatientContext(
+        scenario_id=None,
+        scenario_text=payload.scenario_text,
+        language=payload.language,
+        case=patient_view(payload.case) if payload.case is not None else None,
+    )
+    transcript = [Turn(role=m.role, content=m.content) for m in payload.messages]
+    audit_note(request, action="practice.try")
+    return _event_stream(streaming.try_events(context=context, transcript=transcript))

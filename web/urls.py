@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web import views
+from web import practice, views
 
 app_name = "web"
 
@@ -20,4 +20,33 @@ urlpatterns = [
     path("analysis/<str:task_id>/cancel/", views.analysis_cancel, name="analysis_cancel"),
     path("import/", views.import_page, name="import"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    # Communication practice (learners and instructors).
+    path("practice/", practice.practice_home, name="practice_home"),
+    path(
+        "practice/activities/<int:activity_id>/start/",
+        practice.practice_start,
+        name="practice_start",
+    ),
+    path(
+        "practice/activities/<int:activity_id>/analytics/",
+        practice.practice_analytics,
+        name="practice_analytics",
+    ),
+    path("practice/conversations/<str:thread_id>/", practice.practice_chat, name="practice_chat"),
+    path(
+        "practice/conversations/<str:thread_id>/assess/",
+        practice.practice_assess,
+        name="practice_assess",
+    ),
+    path("practice/attempts/", practice.practice_attempts, name="practice_attempts"),
+    path(
+        "practice/assessments/<int:assessment_id>/",
+        practice.practice_assessment,
+        name="practice_assessment",
+    ),
+    path(
+        "practice/assessments/<int:assessment_id>/override/",
+        practice.practice_override,
+        name="practice_override",
+    ),
 ]

@@ -59,6 +59,9 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/practice/case-sheets/validate"): "instructor",
     ("GET", "/api/v1/practice/export/transcripts"): "instructor",
     ("GET", "/api/v1/practice/export/results"): "instructor",
+    ("POST", "/api/v1/practice/conversations/{thread_id}/stream"): "learner",
+    ("POST", "/api/v1/practice/conversations/{thread_id}/retry"): "learner",
+    ("POST", "/api/v1/practice/try"): "instructor",
 }
 
 # Fields a client might slip into a body or query to raise its privileges; always ignored.

@@ -132,3 +132,21 @@ class CaseSheetCheckOut(Schema):
 class ExportParams(Schema):
     activity_id: int | None = None
     format: Literal["csv", "json"] = "csv"
+
+
+class StreamIn(Schema):
+    content: str = Field(..., min_length=1, max_length=8000)
+
+
+class TurnIn(Schema):
+    role: Literal["user", "assistant"]
+    content: str = Field(..., max_length=8000)
+
+
+class TryIn(Schema):
+    """An unsaved scenario as the authoring form holds it, and the conversation so far."""
+
+    scenario_text: str = ""
+    language: Literal["en", "zh-hans"] = "en"
+    case: Any = None
+    messages: list[TurnIn] = Field(..., min_length=1, max_length=80)
