@@ -25,7 +25,7 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
 
 
 # Open endpoints that carry no patient data; login and refresh audit themselves.
-UNAUDITED = {"/api/v1/health", "/api/v1/auth/login", "/api/v1/auth/refresh"}
+UNAUDITED = {"/api/v1/health", "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/login"}
 
 
 def _outcome(status: int) -> str:
@@ -76,9 +76,20 @@ class AuditMiddleware:
             object_type=note.object_type if note else "",
             object_ids=note.object_ids if note else None,
             result_count=note.result_count if note else None,
-            query={k: v if len(v) > 1 else v[0] for k, v in request.GET.lists()},
+            query=_query(request),
             detail=note.detail if note else None,
         )
+
+
+def _query(request: HttpRequest) -> dict:
+    # PostgreSQL cannot store a NUL in JSON text: the refused input is recorded with it escaped.
+    def clean(text: str) -> str:
+        return text.replace("\x00", "\\x00")
+
+    return {
+        clean(k): [clean(x) for x in v] if len(v) > 1 else clean(v[0])
+        for k, v in request.GET.lists()
+    }
 
 
 def _route_name(request: HttpRequest) -> str:

@@ -88,7 +88,15 @@ def on_database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
     return message(request, "The request could not be stored", 400)
 
 
-# Routers (one line each, SPEC-practice §4).
+# Routers (one line each, imported here because they use ``api``'s helpers above).
+from practice.contract.activities import router as activities_router  # noqa: E402
 from practice.contract.conversations import router as conversations_router  # noqa: E402
+from practice.contract.rubrics import router as rubrics_router  # noqa: E402
+from practice.contract.scenarios import router as scenarios_router  # noqa: E402
+from practice.contract.users import router as users_router  # noqa: E402
 
+api.add_router("", users_router)
+api.add_router("", scenarios_router)
+api.add_router("", rubrics_router)
+api.add_router("", activities_router)
 api.add_router("", conversations_router)

@@ -1,8 +1,9 @@
 """Shared practice fixtures. Each area names its own (``conversation_world`` for threads,
-runs and assessments)."""
+runs and assessments; ``contract_client`` for the contract's role matrix)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -123,3 +124,21 @@ def conversation_world(api) -> ConversationWorld:  # noqa: ANN001
         categories=[communication, history],
         criteria=criteria,
     )
+
+
+# Every caller of the contract's role matrix: None is anonymous (no token).
+CONTRACT_ROLES = (None, Role.VIEWER, Role.ANALYST, Role.LEARNER, Role.INSTRUCTOR, Role.ADMIN)
+
+
+@pytest.fixture
+def contract_client(api) -> Callable[[str | None], Client]:  # noqa: ANN001
+    """A client of the Flask contract for a role (bearer token of the product), or anonymous."""
+
+    def make(role: str | None = Role.INSTRUCTOR, **kwargs) -> Client:  # noqa: ANN003
+        if role is None:
+            client = Client()
+            client.user = None
+            return client
+        return api(role, **kwargs)
+
+    return make

@@ -1,0 +1,127 @@
+"""Scenarios, their enable switch and their rubric questions (SPEC-practice §4, "Scenarios")."""
+
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from practice.authoring import selectors, services
+from practice.authoring.schemas import (
+    CreatedOut,
+    MessageOut,
+    RubricQuestionIn,
+    RubricQuestionOut,
+    ScenarioCreateIn,
+    ScenarioOut,
+    ScenarioUpdateIn,
+    ScenarioWithCaseOut,
+)
+from practice.contract.auth import instructor_auth, learner_auth
+from practice.contract.nul import reject_nul
+
+router = Router(tags=["scenarios"])
+router.add_decorator(reject_nul, mode="view")
+
+
+def _row(scenario, *, with_case: bool) -> dict:  # noqa: ANN001
+    row = {
+        "id": scenario.id,
+        "scenario_text": scenario.scenario_text,
+        "additional_instructions": scenario.additional_instructions,
+        "enable": scenario.enable,
+        "role": scenario.role,
+        "openid": scenario.openid,
+        "communication_preferences": scenario.communication_preferences,
+        "tags": [t.tag for t in scenario.tags.all()],
+        "rubrics": [q.question for q in scenario.rubric_questions.all()],
+    }
+    if with_case:
+        row["case"] = scenario.case
+        row["language"] = scenario.language
+    return row
+
+
+@router.get(
+    "/scenarios",
+    response=list[ScenarioWithCaseOut] | list[ScenarioOut],
+    auth=learner_auth,
+    description="`?include=case` adds `case` and `language` for instructors and admins "
+    "(ignored for learners, who see enabled scenarios only and never a case sheet).",
+)
+def scenario_list(request: HttpRequest, include: str = ""):
+    with_case = "case" in include.split(",") and selectors.sees_all_scenarios(request.auth)
+    return [_row(s, with_case=with_case) for s in selectors.scenario_list(user=request.auth)]
+
+
+@router.post("/scenarios", response={201: CreatedOut}, auth=instructor_auth)
+def scenario_create(request: HttpRequest, payload: ScenarioCreateIn):
+    scenario = services.scenario_create(
+        request=request, by=request.auth, data=payload.model_dump(exclude_unset=True)
+    )
+    return Status(201, {"message": "Created", "id": scenario.id})
+
+
+@router.put("/scenarios/{int:scenario_id}", response=MessageOut, auth=instructor_auth)
+def scenario_update(request: HttpRequest, scenario_id: int, payload: ScenarioUpdateIn):
+    services.scenario_update(
+        request=request,
+        by=request.auth,
+        scenario_id=scenario_id,
+        data=payload.model_dump(exclude_unset=True),
+    )
+    return {"message": "Updated"}
+
+
+@router.delete("/scenarios/{int:scenario_id}", response=MessageOut, auth=instructor_auth)
+def scenario_delete(request: HttpRequest, scenario_id: int):
+    services.scenario_delete(request=request, by=request.auth, scenario_id=scenario_id)
+    return {"message": "Deleted"}
+
+
+@router.put("/scenarios/{int:scenario_id}/enable", response=MessageOut, auth=instructor_auth)
+def scenario_enable(request: HttpRequest, scenario_id: int):
+    services.scenario_set_enabled(
+        request=request, by=request.auth, scenario_id=scenario_id, enabled=True
+    )
+    return {"message": "Scenario enabled"}
+
+
+@router.put("/scenarios/{int:scenario_id}/disable", response=MessageOut, auth=instructor_auth)
+def scenario_disable(request: HttpRequest, scenario_id: int):
+    services.scenario_set_enabled(
+        request=request, by=request.auth, scenario_id=scenario_id, enabled=False
+    )
+    return {"message": "Scenario disabled"}
+
+
+@router.get(
+    "/scenarios/{int:scenario_id}/rubric_questions",
+    response=list[RubricQuestionOut],
+    auth=learner_auth,
+)
+def rubric_question_list(request: HttpRequest, scenario_id: int):
+    return selectors.rubric_question_list(scenario_id=scenario_id, user=request.auth)
+
+
+@router.post(
+    "/scenarios/{int:scenario_id}/rubric_questions",
+    response={201: CreatedOut},
+    auth=instructor_auth,
+)
+def rubric_question_create(request: HttpRequest, scenario_id: int, payload: RubricQuestionIn):
+    created = services.rubric_question_create(
+        request=request, by=request.auth, scenario_id=scenario_id, question=payload.question
+    )
+    return Status(201, {"message": "Rubric question created", "id": created.id})
+
+
+@router.put("/rubric_questions/{int:question_id}", response=MessageOut, auth=instructor_auth)
+def rubric_question_update(request: HttpRequest, question_id: int, payload: RubricQuestionIn):
+    services.rubric_question_update(
+        request=request, by=request.auth, question_id=question_id, question=payload.question
+    )
+    return {"message": "Rubric question updated"}
+
+
+@router.delete("/rubric_questions/{int:question_id}", response=MessageOut, auth=instructor_auth)
+def rubric_question_delete(request: HttpRequest, question_id: int):
+    services.rubric_question_delete(request=request, by=request.auth, question_id=question_id)
+    return {"message": "Rubric question deleted"}
