@@ -100,3 +100,6 @@ api.add_router("", scenarios_router)
 api.add_router("", rubrics_router)
 api.add_router("", activities_router)
 api.add_router("", conversations_router)
+from practice.contract.assessments import router as assessments_router  # noqa: E402
+
+api.add_router("", assessments_router)

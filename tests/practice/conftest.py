@@ -18,6 +18,7 @@ from practice.models import (
     Scenario,
     SubCategory,
 )
+from tests.practice.workers import practice_workers  # noqa: F401 (a fixture for runs' tests)
 
 CHEST_PAIN_CASE = {
     "patient": {"name": "Margaret Hill", "age": 67, "sex": "F"},
