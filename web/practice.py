@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from audit.services import audit_note
-from core.errors import NotFound
+from core.errors import DomainError, NotFound
 from practice.insights import selectors as insights
 from practice.insights import services as insight_services
 from practice.models import Activity, Assessment, Category, Message
@@ -97,9 +98,14 @@ def practice_assess(request: HttpRequest, thread_id: str) -> HttpResponse:
     audit_note(request, object_type="practice.conversation", object_ids=[thread_id])
     if conversation.activity_id is None:
         raise NotFound(_("This conversation belongs to no activity to be assessed against."))
-    assessment = assessment_services.assessment_of_thread(
-        user=request.user, activity_id=conversation.activity_id, thread_id=thread_id
-    )
+    try:
+        assessment = assessment_services.rubric_assessment_create(
+            user=request.user, activity_id=conversation.activity_id, thread_id=thread_id
+        )
+    except DomainError as exc:
+        # Too few learner turns, or the grader failed: the learner stays in the conversation.
+        messages.error(request, exc.message)
+        return redirect("web:practice_chat", thread_id=thread_id)
     return redirect("web:practice_assessment", assessment_id=assessment.pk)
 
 
@@ -174,8 +180,6 @@ def practice_assessment(request: HttpRequest, assessment_id: int) -> HttpRespons
 @require_POST
 @web_page("web.practice.override", role=Role.INSTRUCTOR)
 def practice_override(request: HttpRequest, assessment_id: int) -> HttpResponse:
-    from django.contrib import messages
-
     try:
         subcategory_id = int(request.POST.get("subcategory_id", ""))
         score = int(request.POST.get("score", ""))
