@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web import practice, views
+from web import practice, practice_authoring, views
 
 app_name = "web"
 
@@ -49,4 +49,17 @@ urlpatterns = [
         practice.practice_override,
         name="practice_override",
     ),
+    path("practice/manage/", practice_authoring.manage, name="practice_manage"),
+    path(
+        "practice/manage/scenarios/new/",
+        practice_authoring.scenario_edit,
+        name="practice_scenario_new",
+    ),
+    path(
+        "practice/manage/scenarios/<int:scenario_id>/",
+        practice_authoring.scenario_edit,
+        name="practice_scenario_edit",
+    ),
+    path("practice/manage/rubrics/", practice_authoring.rubrics, name="practice_rubrics"),
+    path("practice/manage/activities/", practice_authoring.activities, name="practice_activities"),
 ]
