@@ -154,6 +154,12 @@
       input.value = (input.value ? input.value + " " : "") + said;
     };
     recognition.onend = function () { mic.setAttribute("aria-pressed", "false"); };
+    // A browser may have the interface but no speech service (headless Chromium, offline):
+    // say so once and offer typing instead.
+    recognition.onerror = function () {
+      mic.hidden = true;
+      if (note) note.hidden = false;
+    };
     mic.hidden = false;
     mic.addEventListener("click", function () {
       mic.setAttribute("aria-pressed", "true");
