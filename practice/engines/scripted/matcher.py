@@ -1,0 +1,283 @@
+"""What a learner's message does: greets, shows empathy, asks about which topics.
+
+Pure: no Django. One ``Reader`` per language is built once from the vocabulary data modules
+and reused; reading a message is a few hundred precompiled regular-expression searches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
+
+from practice.engines.scripted import text
+from practice.engines.scripted.vocabulary import patient_en, patient_zh, skills_en
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Words that carry no topic: left out when a message is compared with a fact's own example
+# questions, so that "when did it begin" and "so when did this all begin?" compare on "begin".
+EN_STOPWORDS: frozenset[str] = _words(
+    """a an the and or but if so to of in on at by for with from about as into over up out
+    is are was were be been being am do does did doing have has had having will would can
+    could shall should may might must i me my you your yours he him his she her it its we us
+    our they them their this that these those there here what which who whom whose when where
+    why how any some anything something all very really just also then than too please okay
+    ok tell me could would like know let ask now today currently ever much many more most
+    other else there yes no not please well right sorry thanks thank doctor"""
+)
+ZH_FILLERS = re.compile(
+    r"[吗呢吧啊呀嘛么了的地得您你我他她它们请问一下是否有没有这个那个就都也还在]"
+)
+
+
+def stem(word: str) -> str:
+    """A light English stemmer: enough to compare "travelled", "travelling" and "travel"."""
+    for suffix in ("ings", "ing", "edly", "ed", "ies", "es", "s", "ly"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            if suffix == "ies":
+                word += "y"
+            break
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
+        word = word[:-1]
+    if len(word) > 4 and word.endswith("ll"):
+        word = word[:-1]
+    return word
+
+
+@dataclass
+class Reading:
+    """What one message does."""
+
+    greeting: bool = False
+    empathy: bool = False
+    topics: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    greeting: tuple[re.Pattern[str], ...]
+    empathy: tuple[re.Pattern[str], ...]
+    topics: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]
+    groups: dict[str, tuple[str, ...]]
+    neighbours: dict[str, tuple[str, ...]]
+    synonyms: dict[str, str]
+
+
+def _any(patterns: Iterable[re.Pattern[str]], subject: str) -> bool:
+    return any(p.search(subject) for p in patterns)
+
+
+class EnglishReader:
+    """Reads English messages (contractions, abbreviations and typos handled)."""
+
+    def __init__(self) -> None:
+        vocab = patient_en
+        compile_ = text.compile_english
+        self.data = _Compiled(
+            greeting=(text.combine(compile_(p) for p in vocab.GREETING),),
+            empathy=(text.combine(compile_(p) for p in vocab.EMPATHY),),
+            topics=tuple(
+                (topic, (text.combine(compile_(p) for p in patterns),))
+                for topic, patterns in vocab.TOPICS.items()
+            ),
+            groups=vocab.GROUPS,
+            neighbours=vocab.NEIGHBOURS,
+            synonyms={stem(w): group[0] for group in vocab.SYNONYMS for w in group},
+        )
+        all_patterns = [*vocab.GREETING, *vocab.EMPATHY]
+        for patterns in vocab.TOPICS.values():
+            all_patterns.extend(patterns)
+        for skill in skills_en.SKILLS.values():
+            all_patterns.extend(skill["mentions"])
+            for component in skill["components"].values():
+                all_patterns.extend(component.get("cues", ()))
+                all_patterns.extend(component.get("mention", ()))
+        words, prefixes = text.pattern_words(all_patterns)
+        known = words | {w for phrase in vocab.ABBREVIATIONS.values() for w in phrase.split()}
+        for group in vocab.SYNONYMS:
+            known.update(group)
+        self.abbreviations = vocab.ABBREVIATIONS
+        self.speller = text.Speller(
+            known,
+            protected=EN_STOPWORDS | set(vocab.ABBREVIATIONS) | set(vocab.COMMON_WORDS),
+            prefixes=prefixes,
+        )
+
+    def words(self, message: str) -> list[str]:
+        tokens = [
+            t
+            for t in text.english_tokens(message, self.abbreviations)
+            if re.fullmatch(r"[a-z0-9]+", t)
+        ]
+        corrected = self.speller.correct_all(tokens)
+        # An abbreviation may also come out of the speller ("medz" -> "meds").
+        out: list[str] = []
+        for word in corrected:
+            out.extend(self.abbreviations.get(word, word).split())
+        return out
+
+    def read(self, message: str) -> Reading:
+        subject = " " + " ".join(self.words(message)) + " "
+        reading = Reading(
+            greeting=_any(self.data.greeting, subject),
+            empathy=_any(self.data.empathy, subject),
+        )
+        for topic, patterns in self.data.topics:
+            if _any(patterns, subject):
+                reading.topics.add(topic)
+        return reading
+
+    def concepts(self, phrase: str) -> list[str]:
+        """A phrase's content words, stemmed and folded onto their synonym group."""
+        out = []
+        for word in self.words(phrase):
+            if word in EN_STOPWORDS:
+                continue
+            s = stem(word)
+            out.append(self.data.synonyms.get(s, s))
+        return out
+
+    def asks(self, example: str, clause: str) -> bool:
+        """Whether a clause asks what a fact's example question asks."""
+        want = self.concepts(example)
+        have = self.concepts(clause)
+        if not want or not have:
+            return False
+        found = sum(1 for w in want if any(_same_word(w, h) for h in have))
+        covered = sum(1 for h in have if any(_same_word(h, w) for w in want))
+        return found / len(want) >= 0.75 and covered / len(have) >= 0.5
+
+
+def _same_word(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    return min(len(a), len(b)) >= 5 and OSA.distance(a, b) <= 1
+
+
+class ChineseReader:
+    """Reads Simplified Chinese messages (characters; common variant forms folded)."""
+
+    def __init__(self) -> None:
+        vocab = patient_zh
+        compile_ = text.compile_chinese
+        self.fold = sorted(vocab.FOLD.items(), key=lambda kv: -len(kv[0]))
+        self.data = _Compiled(
+            greeting=(text.combine(compile_(p) for p in vocab.GREETING),),
+            empathy=(text.combine(compile_(p) for p in vocab.EMPATHY),),
+            topics=tuple(
+                (topic, (text.combine(compile_(p) for p in patterns),))
+                for topic, patterns in vocab.TOPICS.items()
+            ),
+            groups=vocab.GROUPS,
+            neighbours=vocab.NEIGHBOURS,
+            synonyms={w: group[0] for group in vocab.SYNONYMS for w in group},
+        )
+
+    def normal(self, message: str) -> str:
+        subject = text.chinese_normal(message)
+        for old, new in self.fold:
+            subject = subject.replace(old, new)
+        return subject
+
+    def read(self, message: str) -> Reading:
+        subject = self.normal(message)
+        subject = re.sub(r"[，。！？、；：,.!?;:]+$", "", subject)
+        reading = Reading(
+            greeting=_any(self.data.greeting, subject),
+            empathy=_any(self.data.empathy, subject),
+        )
+        for topic, patterns in self.data.topics:
+            if _any(patterns, subject):
+                reading.topics.add(topic)
+        return reading
+
+    def _core(self, phrase: str) -> str:
+        subject = self.normal(phrase)
+        for word, concept in self.data.synonyms.items():
+            subject = subject.replace(word, concept)
+        subject = re.sub(r"[^\u3400-\u9fffa-z0-9]", "", subject)
+        return ZH_FILLERS.sub("", subject)
+
+    def asks(self, example: str, clause: str) -> bool:
+        want = self._core(example)
+        have = self._core(clause)
+        if len(want) < 2 or not have:
+            return False
+        if want in have and len(want) * 2 >= len(have) - 2:
+            return True
+        return fuzz.ratio(want, have) >= 75
+
+
+@cache
+def english() -> EnglishReader:
+    return EnglishReader()
+
+
+@cache
+def chinese() -> ChineseReader:
+    return ChineseReader()
+
+
+_CLAUSE_EN = re.compile(r"[.!?;,:\n]+|\s+(?:and|or|also|but|plus|then)\s+|\s+-+\s+|[—–]", re.I)
+_CLAUSE_ZH = re.compile(r"[。！？；，、,.!?;:：\n]+|还有|另外|以及|和|或者|并且")
+
+
+def clauses(message: str) -> list[str]:
+    """The message cut where one question may end and another begin."""
+    parts = _CLAUSE_ZH.split(message) if text.is_chinese(message) else _CLAUSE_EN.split(message)
+    return [p.strip() for p in parts if p and p.strip()]
+
+
+def read(message: str) -> Reading:
+    """What a message does, in either language (a Chinese message may hold English words)."""
+    reading = english().read(message)
+    if text.is_chinese(message):
+        zh = chinese().read(message)
+        reading.greeting |= zh.greeting
+        reading.empathy |= zh.empathy
+        reading.topics |= zh.topics
+    return reading
+
+
+def asks_example(examples: Sequence[str], message: str) -> bool:
+    """Whether the message (or one of its clauses) asks one of a fact's example questions."""
+    parts = [message, *clauses(message)]
+    for example in examples:
+        reader = chinese() if text.is_chinese(example) else english()
+        for part in parts:
+            if text.is_chinese(part) != text.is_chinese(example):
+                continue
+            if reader.asks(example, part):
+                return True
+    return False
+
+
+def expand(
+    topics: set[str],
+    held: set[str],
+    language_groups: dict[str, tuple[str, ...]],
+    neighbours: dict[str, tuple[str, ...]],
+) -> set[str]:
+    """The held topics a reading asks for: groups opened, missing topics sent to a neighbour."""
+    wanted: set[str] = set()
+    for topic in topics:
+        wanted.update(language_groups.get(topic, (topic,)))
+    out: set[str] = set()
+    for topic in wanted:
+        if topic in held:
+            out.add(topic)
+            continue
+        for other in neighbours.get(topic, ()):
+            if other in held:
+                out.add(other)
+                break
+    return out

@@ -1,0 +1,175 @@
+"""Text handling shared by the scripted patient and grader: pure functions, no Django.
+
+English text is lower-cased, contractions and clinicians' abbreviations are expanded, and each
+word the vocabulary does not know is replaced by the nearest word it does know (rapidfuzz,
+optimal string alignment: one edit in a short word, two in a long one), so that "wen did the
+pian strat" reads "when did the pain start". Chinese text is matched on characters.
+
+The vocabulary's phrase patterns are a small language, so that anyone can extend the data
+files without writing regular expressions (see ``vocabulary/__init__.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
+_CONTRACTIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), repl)
+    for pattern, repl in (
+        (r"\bcan't\b", "can not"),
+        (r"\bwon't\b", "will not"),
+        (r"\bain't\b", "is not"),
+        (r"n't\b", " not"),
+        (r"'re\b", " are"),
+        (r"'ve\b", " have"),
+        (r"'ll\b", " will"),
+        (r"'d\b", " would"),
+        (r"'m\b", " am"),
+        (r"\b(it|that|what|where|how|there|who|when|which|here|this)'s\b", r"\1 is"),
+        (r"'s\b", ""),
+    )
+)
+# Symbols that carry words before punctuation is dropped ("N&V", "SOB/cough").
+_SYMBOLS: tuple[tuple[str, str], ...] = (
+    ("n&v", " nausea and vomiting "),
+    ("n+v", " nausea and vomiting "),
+    ("d&v", " diarrhoea and vomiting "),
+    ("&", " and "),
+    ("+", " and "),
+    ("/10", " out of ten "),
+)
+_NON_WORD = re.compile(r"[^a-z0-9\u3400-\u9fff]+")
+# Sentence and clause boundaries (both languages), used to split a message into its parts.
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？…])\s*|\n+")
+
+
+def is_chinese(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+def english_tokens(text: str, abbreviations: dict[str, str]) -> list[str]:
+    """Lower-cased words with contractions and abbreviations expanded (no typo correction)."""
+    text = text.lower().translate(_APOSTROPHES)
+    for symbol, words in _SYMBOLS:
+        text = text.replace(symbol, words)
+    for pattern, repl in _CONTRACTIONS:
+        text = pattern.sub(repl, text)
+    words: list[str] = []
+    for word in _NON_WORD.sub(" ", text).split():
+        words.extend(abbreviations.get(word, word).split())
+    return words
+
+
+class Speller:
+    """Replaces unknown English words by the nearest known one.
+
+    A word is known if the vocabulary has it or a ``word*`` pattern of the vocabulary starts
+    it. A correction keeps the first letter (typos rarely hit it, and this keeps real words
+    the vocabulary does not list, "smoking" -> "looking", from being "corrected"). Ties go to
+    the first word in sorted order, so the result is deterministic.
+    """
+
+    def __init__(
+        self, known: Iterable[str], protected: Iterable[str] = (), prefixes: Iterable[str] = ()
+    ) -> None:
+        self.known = frozenset(known) | frozenset(protected)
+        self.prefixes = tuple(sorted({p for p in prefixes if len(p) >= 3}))
+        by_letter: dict[str, list[str]] = {}
+        for word in sorted(w for w in frozenset(known) if len(w) >= 3):
+            by_letter.setdefault(word[0], []).append(word)
+        self._choices = by_letter
+
+    @lru_cache(maxsize=8192)  # noqa: B019 - one Speller per language, built once
+    def correct(self, word: str) -> str:
+        if word in self.known or len(word) < 4 or word.isdigit():
+            return word
+        if any(word.startswith(p) for p in self.prefixes):
+            return word
+        max_edits = 1 if len(word) <= 6 else 2
+        found = process.extractOne(
+            word, self._choices.get(word[0], ()), scorer=OSA.distance, score_cutoff=max_edits
+        )
+        return found[0] if found else word
+
+    def correct_all(self, words: Sequence[str]) -> list[str]:
+        return [self.correct(w) for w in words]
+
+
+def split_sentences(text: str) -> list[str]:
+    """The message's sentences, verbatim (stripped), in order; used for quotes."""
+    return [part.strip() for part in _SENTENCE_END.split(text) if part and part.strip()]
+
+
+def chinese_normal(text: str) -> str:
+    """Chinese text with full-width forms folded, spaces dropped and Latin letters lowered."""
+    text = text.translate(_FULL_WIDTH).lower()
+    return re.sub(r"\s+", "", text)
+
+
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_FULL_WIDTH[0x3000] = 0x20
+
+
+# --- the pattern language -----------------------------------------------------------------
+
+
+def compile_english(pattern: str) -> re.Pattern[str]:
+    """One English phrase pattern, matched against space-joined normalised words.
+
+    Words are separated by spaces; ``a|b`` is either word; ``word*`` any word starting with
+    ``word``; a trailing ``?`` makes a word optional; ``...`` stands for up to four words.
+    """
+    parts: list[str] = []
+    for token in pattern.lower().split():
+        if token == "$":
+            parts.append("$")
+            continue
+        if token == "...":
+            parts.append(r"(?:\S+ ){0,4}")
+            continue
+        optional = token.endswith("?")
+        token = token.rstrip("?")
+        alternatives = []
+        for alt in token.split("|"):
+            if alt.endswith("*"):
+                alternatives.append(re.escape(alt[:-1]) + r"\S*")
+            else:
+                alternatives.append(re.escape(alt))
+        group = "(?:" + "|".join(alternatives) + ") "
+        parts.append(f"(?:{group})?" if optional else group)
+    # Matched against " w1 w2 ... wn " so that every word group ends with its own space.
+    return re.compile(" " + "".join(parts))
+
+
+def compile_chinese(pattern: str) -> re.Pattern[str]:
+    """One Chinese pattern: characters as written; ``a|b`` alternatives; ``…`` up to eight
+    characters; parentheses group."""
+    return re.compile(pattern.replace("…", ".{0,8}"))
+
+
+def pattern_words(patterns: Iterable[str]) -> tuple[set[str], set[str]]:
+    """The plain words and the ``word*`` prefixes of English patterns (the speller's
+    knowledge)."""
+    words: set[str] = set()
+    prefixes: set[str] = set()
+    for pattern in patterns:
+        for token in pattern.lower().split():
+            for alt in token.rstrip("?").split("|"):
+                if alt.endswith("*"):
+                    prefixes.add(alt[:-1])
+                elif alt and alt not in ("...", "$"):
+                    words.add(alt)
+    return words, prefixes
+
+
+def combine(patterns: Iterable[re.Pattern[str]]) -> re.Pattern[str]:
+    """One pattern that matches where any of ``patterns`` does (one search instead of many)."""
+    joined = "|".join(f"(?:{p.pattern})" for p in patterns)
+    return re.compile(joined or r"(?!)")

@@ -1,0 +1,550 @@
+"""Consultation skills in English: the scripted grader's vocabulary. Data only; extend freely.
+
+A criterion is matched to skills by ``MENTIONS`` (patterns over its name and marking
+instructions, the language of ``text.compile_english``). A skill has components; each
+component has ``mention`` patterns (an instruction naming it makes it required; when an
+instruction names none, the skill's ``default`` components are required), ``cues`` (how a
+learner's sentence does it) and a ``rewrite`` (a sentence to suggest when it is missing).
+A skill scores 2 when ``full`` of its required components are found (``"all"`` or a number of
+components), at least ``count`` cues when it has one component, and 1 when some are found.
+History-taking criteria ("asks about smoking", "SOCRATES") use the patient's topic vocabulary:
+``TOPIC_MENTIONS`` names the topics, ``TOPIC_REWRITES`` the suggested questions.
+"""
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+SKILLS: dict[str, dict] = {
+    "introduction": {
+        "mentions": (
+            "introduc*",
+            "identity|identifies|identification",
+            "name and role",
+            "date of birth",
+            "confirm* ... name",
+            "greet*",
+            "consent",
+            "permission",
+        ),
+        "full": "all",
+        "components": {
+            "self": {
+                "default": True,
+                "mention": (
+                    "introduc*",
+                    "name and role",
+                    "own name",
+                    "role",
+                    "greet*",
+                    "themselves|themself|yourself",
+                ),
+                "cues": (
+                    "my name is",
+                    "i am doctor",
+                    "i am ... doctor|doctors|student|students|nurse|registrar|resident|intern|trainee|consultant|gp|physician|clinician",
+                    "this is doctor",
+                    "i will be your doctor",
+                    "i will be looking after you",
+                ),
+                "rewrite": "Hello, my name is Dr Lee and I'm one of the doctors on the team.",
+            },
+            "identity": {
+                "default": True,
+                "mention": (
+                    "identity|identifies|identification",
+                    "date of birth",
+                    "confirm* ... name",
+                    "patient name|details",
+                    "check* ... name|details",
+                ),
+                "cues": (
+                    "confirm ... name|details|address|birth|identity",
+                    "date of birth",
+                    "what is your|full name",
+                    "can|could|may i ... your name",
+                    "what should|shall|can i call you",
+                    "would you like me to call you",
+                    "may i call you",
+                    "what would you like to be called",
+                    "how would you like to be called|addressed",
+                    "are you mr|mrs|ms|miss",
+                    "check ... name|details|identity",
+                    "tell me your name",
+                    "your full name",
+                ),
+                "rewrite": "Could you confirm your full name and date of birth for me?",
+            },
+            "consent": {
+                "default": False,
+                "mention": (
+                    "consent",
+                    "permission",
+                    "purpose",
+                    "agenda",
+                    "explains why|the reason",
+                ),
+                "cues": (
+                    "is it okay|alright if",
+                    "is it all right if",
+                    "would it be okay|alright",
+                    "would it be all right",
+                    "do you mind if",
+                    "may|can i ask you ... questions",
+                    "i have been asked to",
+                    "is that okay|alright",
+                    "with your permission",
+                    "happy for me to",
+                    "are you happy to",
+                ),
+                "rewrite": "Would it be all right if I asked you a few questions about what's been happening?",
+            },
+        },
+    },
+    "open_questions": {
+        "mentions": (
+            "open question*",
+            "open ended",
+            "open questioning",
+            "own words",
+            "open style|approach",
+        ),
+        "full": 2,
+        "components": {
+            "open": {
+                "default": True,
+                "mention": ("open",),
+                "cues": (
+                    "tell me ... about",
+                    "tell me more",
+                    "what brings|brought you",
+                    "can|could you describe",
+                    "describe",
+                    "what happened",
+                    "in your own words",
+                    "talk me through",
+                    "walk me through",
+                    "how has|have|does|did|do|are ... been|affect*|feel*|going|things|impact*",
+                    "what has|is ... been|like|going|happening",
+                    "what can i do for you",
+                    "how can i help",
+                    "what do you think",
+                    "what is the|it like",
+                    "how are you feeling",
+                    "what else",
+                    "go on",
+                ),
+                "rewrite": "Can you tell me more about what's been happening, in your own words?",
+            },
+        },
+    },
+    "ice": {
+        "mentions": (
+            "ice",
+            "idea*",
+            "concern*",
+            "expectation*",
+            "worries",
+            "perspective",
+            "patient s views",
+        ),
+        "full": "all",
+        "components": {
+            "ideas": {
+                "default": True,
+                "mention": (
+                    "idea*",
+                    "ice",
+                    "thoughts",
+                    "beliefs",
+                    "perspective",
+                    "understanding of",
+                ),
+                "topic": "ideas",
+                "rewrite": "What do you think might be causing this?",
+            },
+            "concerns": {
+                "default": True,
+                "mention": ("concern*", "ice", "worries", "worried", "fears"),
+                "topic": "concerns",
+                "rewrite": "Is there anything in particular that's worrying you about this?",
+            },
+            "expectations": {
+                "default": True,
+                "mention": ("expectation*", "ice", "hopes", "hoping", "wants"),
+                "topic": "expectations",
+                "rewrite": "What were you hoping we could do for you today?",
+            },
+        },
+    },
+    "empathy": {
+        "mentions": (
+            "empath*",
+            "feelings",
+            "emotion*",
+            "acknowledg*",
+            "rapport",
+            "compassion*",
+            "sensitiv*",
+            "supportive",
+            "reassur*",
+        ),
+        "full": 2,
+        "components": {
+            "empathy": {
+                "default": True,
+                "mention": ("empath*",),
+                "patient": "EMPATHY",
+                "cues": (
+                    "that must|can be",
+                    "i can imagine",
+                    "i understand how|why|that",
+                    "anyone would",
+                    "you are not alone",
+                ),
+                "rewrite": "That sounds really difficult, and it's completely understandable that you're worried.",
+            },
+        },
+    },
+    "signposting": {
+        "mentions": (
+            "signpost*",
+            "structure*",
+            "transition*",
+            "flags|flagging",
+            "agenda",
+            "explains what will happen next",
+        ),
+        "full": 2,
+        "components": {
+            "signpost": {
+                "default": True,
+                "mention": ("signpost*",),
+                "cues": (
+                    "i am going to|gonna ask|move|talk|go|check|examine|now|start|be",
+                    "i would like to|now ask|move|talk|go|check|examine|start|find|get|cover",
+                    "i want to ask|move|talk|go|check|cover",
+                    "now i would|will|want|am",
+                    "next i|we",
+                    "moving on",
+                    "move on",
+                    "let us|me move|talk|turn|go|ask|now",
+                    "before we|i ... finish|continue|move|go",
+                    "first i|we would|will|want|am",
+                    "can|may i now? ask you",
+                    "change|changing|switch|switching topic|subject|gears",
+                    "i will ask ... some|a few",
+                    "few|some more? questions about",
+                    "now|next ... questions",
+                    "so that i|we can",
+                ),
+                "rewrite": "I'd now like to ask you a few questions about your general health, if that's okay.",
+            },
+        },
+    },
+    "summarising": {
+        "mentions": ("summar*", "recap*", "reflect* back"),
+        "full": "all",
+        "components": {
+            "summary": {
+                "default": True,
+                "mention": ("summar*", "recap*"),
+                "cues": (
+                    "summar*",
+                    "recap*",
+                    "let me make sure i",
+                    "so you have|had|said|are|were|mentioned|told|described|feel|think",
+                    "so your|it",
+                    "so far you",
+                    "from what you have told|said",
+                    "what you have told|said",
+                    "if i have understood|got",
+                    "if i understand|understood",
+                    "you mentioned",
+                    "to go back over",
+                    "just to check ... you",
+                    "make sure i have",
+                    "so just to",
+                ),
+                "rewrite": "So just to summarise, you've had this pain since yesterday and it's worse when you breathe in.",
+            },
+            "check": {
+                "default": True,
+                "mention": (
+                    "check* ... accura*|correct|right",
+                    "accura*",
+                    "confirm*",
+                    "invites correction",
+                ),
+                "cues": (
+                    "is that right|correct|accurate",
+                    "have i got that|everything|it right",
+                    "did i miss|get|leave ... anything|everything|right",
+                    "anything i have missed|left",
+                    "have i missed|left",
+                    "is there anything ... missed|add|wrong",
+                    "does that sound right",
+                    "does that sound about right",
+                    "correct me",
+                    "am i right",
+                    "is that a fair summary",
+                ),
+                "rewrite": "Have I got that right, or is there anything I've missed?",
+            },
+        },
+    },
+    "understanding": {
+        "mentions": (
+            "understanding",
+            "understand*",
+            "teach back",
+            "teach-back",
+            "comprehension",
+            "chunk*",
+            "jargon",
+            "clear explanation|language",
+        ),
+        "full": 2,
+        "components": {
+            "check": {
+                "default": True,
+                "mention": ("understand*", "teach back", "comprehension"),
+                "cues": (
+                    "does that make sense",
+                    "does this make sense",
+                    "do you understand",
+                    "is that clear",
+                    "is everything clear",
+                    "does that sound okay|ok|alright|clear",
+                    "any questions",
+                    "do you have any questions|queries",
+                    "can|could you ... tell|explain|repeat ... back",
+                    "in your own words ... understood|understand",
+                    "what have you understood|understood",
+                    "what is your understanding",
+                    "have i explained",
+                    "is there anything ... unclear|confusing",
+                    "are you happy with",
+                    "how does that sound",
+                    "does that answer",
+                    "am i making sense",
+                    "so that i know i have explained",
+                ),
+                "rewrite": "Just so I know I've explained things clearly, could you tell me in your own words what we've discussed?",
+            },
+        },
+    },
+    "safety_netting": {
+        "mentions": (
+            "safety net*",
+            "safety-net*",
+            "red flag*",
+            "when to seek",
+            "return advice|precautions",
+            "worsening advice",
+            "come back if",
+        ),
+        "full": "all",
+        "components": {
+            "condition": {
+                "default": True,
+                "mention": ("safety net*", "red flag*", "worsen*", "if symptoms"),
+                "cues": (
+                    "if ... worse|worsen*|improve|better|settle|changes|change|return*|persist*|continue*|develop|notice|severe|spread*|happens",
+                    "if ... come|comes back",
+                    "should|if you ... get|notice|develop|experience ... pain|breath*|bleed*|fever|temperature|worse|symptoms",
+                    "in case",
+                    "any time you are|feel worried",
+                    "if you are worried|concerned",
+                    "if things|it|this ... change|worse",
+                ),
+                "rewrite": "If the pain gets worse, you become short of breath or you feel faint, please call 999 or come straight to A&E.",
+            },
+            "action": {
+                "default": True,
+                "mention": ("seek|return|come back|contact|call", "what to do", "action"),
+                "cues": (
+                    "come back",
+                    "call|ring|phone|contact|seek|return",
+                    "go to",
+                    "999|111|emergency|urgent*|ambulance|casualty",
+                    "a and e",
+                    "see a|your doctor|gp",
+                    "get help|medical",
+                    "straight away",
+                    "immediately",
+                    "right away",
+                ),
+                "rewrite": "Please come back or call us straight away if that happens.",
+            },
+        },
+    },
+    "closing": {
+        "mentions": (
+            "close|closes|closing|closure",
+            "ends|ending the? consultation|interview|conversation",
+            "conclud*",
+            "follow up",
+            "next steps",
+            "wrap*",
+            "final questions",
+        ),
+        "full": 2,
+        "components": {
+            "questions": {
+                "default": True,
+                "mention": ("questions", "anything else"),
+                "cues": (
+                    "any|other|more questions",
+                    "anything else ... ask|discuss|mention|tell|talk|want|like|add|cover|we|i",
+                    "is there anything else",
+                    "anything you would like to ask",
+                    "something else you",
+                ),
+                "rewrite": "Is there anything else you'd like to ask or talk about before we finish?",
+            },
+            "plan": {
+                "default": True,
+                "mention": ("plan", "next steps", "follow up|follow-up", "what happens next"),
+                "cues": (
+                    "next step*",
+                    "plan",
+                    "follow up",
+                    "i will ... speak|discuss|talk|get|arrange|come back|ask|order|request|refer|book|organis*|organiz*",
+                    "we will|ll ... arrange|do|run|get|organis*|organiz*|check|see|book|refer|start|send",
+                    "the doctor|consultant|team will",
+                    "what happens next",
+                    "come back to see you",
+                    "tests|test|scan|xray|ecg|bloods|investigations",
+                ),
+                "rewrite": "What I'll do next is discuss this with my senior and arrange some tests, and I'll come back to let you know.",
+            },
+            "farewell": {
+                "default": True,
+                "mention": ("thanks|thank", "farewell|goodbye"),
+                "cues": (
+                    "thank you ... for|very|so|again",
+                    "thanks ... for|very|so|again",
+                    "thank you $",
+                    "thanks $",
+                    "take care",
+                    "goodbye|bye",
+                    "all the best",
+                    "nice|lovely|good|pleasure ... meeting|meet|talking|speaking",
+                    "see you",
+                    "get well",
+                ),
+                "rewrite": "Thank you for talking with me today; take care.",
+            },
+        },
+    },
+}
+
+# Names of history-taking topics in a criterion's text; a group names several topics.
+TOPIC_MENTIONS: dict[str, tuple[str, ...]] = {
+    "presenting_complaint": (
+        "presenting complaint",
+        "reason for attendance|attending|visit",
+        "main complaint|problem",
+        "chief complaint",
+    ),
+    "site": ("site", "location of"),
+    "onset": ("onset", "when it started|began", "duration"),
+    "character": ("character", "nature of"),
+    "radiation": ("radiat*",),
+    "associated_symptoms": ("associated symptom*", "associated features"),
+    "timing": ("timing", "time course", "frequency"),
+    "exacerbating": ("exacerbat*", "aggravat*", "worsening factor*"),
+    "relieving": ("reliev*", "alleviat*"),
+    "severity": ("severity", "pain score", "how severe"),
+    "past_history": (
+        "past medical history",
+        "medical history",
+        "past history",
+        "pmh",
+        "previous illness*|conditions",
+        "comorbid*",
+    ),
+    "medications": ("medication*", "drug history", "medicines", "current treatment"),
+    "allergies": ("allerg*",),
+    "family_history": ("family history", "family"),
+    "smoking": ("smok*", "tobacco"),
+    "alcohol": ("alcohol", "drinking"),
+    "occupation": ("occupation*", "work", "job", "employment"),
+    "living_situation": (
+        "living situation|arrangements|circumstances",
+        "home situation|circumstances",
+        "lives with|alone",
+    ),
+    "systems_review": (
+        "systems review",
+        "review of systems",
+        "systemic enquiry",
+        "red flag symptoms",
+    ),
+    "mood": ("mood", "psychological", "mental health", "emotional wellbeing|state"),
+}
+TOPIC_GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # (mention patterns, topics)
+    "socrates": (
+        (
+            "socrates",
+            "pain history",
+            "characteris* the pain|symptom",
+            "history of the pain|presenting complaint",
+            "hpc",
+            "history of presenting complaint",
+        ),
+        (
+            "site",
+            "onset",
+            "character",
+            "radiation",
+            "associated_symptoms",
+            "timing",
+            "exacerbating",
+            "relieving",
+            "severity",
+        ),
+    ),
+    "social_history": (
+        ("social history", "social circumstances", "lifestyle"),
+        ("smoking", "alcohol", "occupation", "living_situation"),
+    ),
+}
+TOPIC_REWRITES: dict[str, str] = {
+    "presenting_complaint": "What brings you in to see us today?",
+    "site": "Where exactly do you feel the pain?",
+    "onset": "When did this first start?",
+    "character": "How would you describe the pain?",
+    "radiation": "Does the pain spread anywhere else?",
+    "associated_symptoms": "Have you noticed any other symptoms along with it?",
+    "timing": "Is it there all the time, or does it come and go?",
+    "exacerbating": "Does anything make it worse?",
+    "relieving": "Does anything make it better?",
+    "severity": "On a scale of 0 to 10, how bad is it?",
+    "past_history": "Do you have any medical conditions, or have you had any operations?",
+    "medications": "Are you taking any medicines at the moment?",
+    "allergies": "Do you have any allergies?",
+    "family_history": "Does anything run in your family?",
+    "smoking": "Do you smoke?",
+    "alcohol": "How much alcohol do you drink in a week?",
+    "occupation": "What do you do for work?",
+    "living_situation": "Who do you live with at home?",
+    "systems_review": "Have you noticed any changes in your weight, appetite, bowels or waterworks?",
+    "ideas": "What do you think might be causing this?",
+    "concerns": "Is there anything in particular that's worrying you?",
+    "expectations": "What were you hoping we could do for you today?",
+    "mood": "How has your mood been lately?",
+}
+
+# Words that do not tell one criterion from another, left out when a criterion names none of
+# the skills or topics above and is graded on the words of its name and instructions.
+GENERIC_WORDS: frozenset[str] = _words(
+    """student learner candidate doctor clinician patient asks ask asked about the a an and or
+    of to in on for with their his her they them uses use appropriately appropriate clearly
+    clear fully partly partially completely score scores scored mark marks award awarded if
+    does did do not no any whether explores explore explored enquires enquire establishes
+    establish elicits elicit checks check """
+)
