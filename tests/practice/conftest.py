@@ -18,6 +18,7 @@ from practice.models import (
     Scenario,
     SubCategory,
 )
+from tests.practice.openai_server import _compat_server_session, compat_server  # noqa: F401
 from tests.practice.workers import practice_workers  # noqa: F401 (a fixture for runs' tests)
 
 CHEST_PAIN_CASE = {
