@@ -19,6 +19,7 @@ from core.badinput import message as nul_message
 from core.errors import DomainError, TooManyRequests
 from ingest.api import router as ingest_router
 from ingest.services import ImportError_
+from practice.api import router as practice_router
 from reports.api import router as reports_router
 from studies.api import router as studies_router
 
@@ -180,3 +181,4 @@ api.add_router("/studies", studies_router)
 api.add_router("/reports", reports_router)
 api.add_router("/import", ingest_router)
 api.add_router("/analysis", analysis_router)
+api.add_router("/practice", practice_router)

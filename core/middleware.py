@@ -90,8 +90,17 @@ def client_ip(request: HttpRequest) -> str | None:
 _PAGES_UNDER_API = ("/api/v1/docs", "/api/v1/openapi.json")
 
 
-def _token_api(path: str) -> bool:
-    return path.startswith(API_PREFIX) and not path.startswith(_PAGES_UNDER_API)
+# The practice web UI calls its API with the browser session (and CSRF) instead of a token.
+_SESSION_OR_TOKEN_API = "/api/v1/practice/"
+
+
+def _token_api(request: HttpRequest) -> bool:
+    path = request.path_info
+    if not path.startswith(API_PREFIX) or path.startswith(_PAGES_UNDER_API):
+        return False
+    if path.startswith(_SESSION_OR_TOKEN_API):
+        return request.META.get("HTTP_AUTHORIZATION", "")[:7].lower() == "bearer "
+    return True
 
 
 def pages_only(base: type) -> type:
@@ -99,7 +108,7 @@ def pages_only(base: type) -> type:
 
     class PagesOnly(base):
         def __call__(self, request: HttpRequest):  # noqa: ANN204 — sync or async, as base
-            if _token_api(request.path_info):
+            if _token_api(request):
                 return self.get_response(request)
             return super().__call__(request)
 

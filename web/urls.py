@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web import views
+from web import practice, practice_authoring, views
 
 app_name = "web"
 
@@ -20,4 +20,46 @@ urlpatterns = [
     path("analysis/<str:task_id>/cancel/", views.analysis_cancel, name="analysis_cancel"),
     path("import/", views.import_page, name="import"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    # Communication practice (learners and instructors).
+    path("practice/", practice.practice_home, name="practice_home"),
+    path(
+        "practice/activities/<int:activity_id>/start/",
+        practice.practice_start,
+        name="practice_start",
+    ),
+    path(
+        "practice/activities/<int:activity_id>/analytics/",
+        practice.practice_analytics,
+        name="practice_analytics",
+    ),
+    path("practice/conversations/<str:thread_id>/", practice.practice_chat, name="practice_chat"),
+    path(
+        "practice/conversations/<str:thread_id>/assess/",
+        practice.practice_assess,
+        name="practice_assess",
+    ),
+    path("practice/attempts/", practice.practice_attempts, name="practice_attempts"),
+    path(
+        "practice/assessments/<int:assessment_id>/",
+        practice.practice_assessment,
+        name="practice_assessment",
+    ),
+    path(
+        "practice/assessments/<int:assessment_id>/override/",
+        practice.practice_override,
+        name="practice_override",
+    ),
+    path("practice/manage/", practice_authoring.manage, name="practice_manage"),
+    path(
+        "practice/manage/scenarios/new/",
+        practice_authoring.scenario_edit,
+        name="practice_scenario_new",
+    ),
+    path(
+        "practice/manage/scenarios/<int:scenario_id>/",
+        practice_authoring.scenario_edit,
+        name="practice_scenario_edit",
+    ),
+    path("practice/manage/rubrics/", practice_authoring.rubrics, name="practice_rubrics"),
+    path("practice/manage/activities/", practice_authoring.activities, name="practice_activities"),
 ]

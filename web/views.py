@@ -177,6 +177,15 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
     return fallback
 
 
+def _start_for(user: Any, next_url: str) -> str:
+    """Learners and instructors start in the practice section, not on the studies list."""
+    if getattr(user, "is_practice_only", False) and next_url == reverse(
+        settings.LOGIN_REDIRECT_URL
+    ):
+        return reverse("web:practice_home")
+    return next_url
+
+
 def error_page(request: HttpRequest, status: int, message: str = "") -> HttpResponse:
     titles = {
         403: _("Not allowed"),
@@ -219,6 +228,10 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """Each role's own start: learners and instructors practise, the others see studies."""
+    user = request.user
+    if user.is_authenticated and getattr(user, "is_practice_only", False):
+        return redirect("web:practice_home")
     return redirect("web:studies")
 
 
@@ -229,13 +242,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
     """Session login with the API login's lockout (accounts.services.session_login)."""
     next_url = _safe_next(request, reverse(settings.LOGIN_REDIRECT_URL))
     if request.method == "GET" and request.user.is_authenticated:
-        return redirect(next_url)
+        return redirect(_start_for(request.user, next_url))
     form = LoginForm(request.POST or None)
     status = 200
     retry_after = 0
     if request.method == "POST" and form.is_valid():
         try:
-            session_login(
+            user = session_login(
                 request=request,
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password"],
@@ -252,7 +265,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         except NotAuthenticated:
             form.add_error(None, _("Invalid username or password."))
         else:
-            return redirect(next_url)
+            return redirect(_start_for(user, next_url))
     response = render(request, "web/login.html", {"form": form, "next": next_url}, status=status)
     if retry_after:
         response["Retry-After"] = str(retry_after)

@@ -1,0 +1,168 @@
+"""Replies streamed to the web UI (SPEC-practice §5): produced in the web process as they are
+sent, unlike the contract's runs, which the worker produces.
+
+``stream_start`` checks everything that can be refused with a status code (who may write, the
+thread's scenario, no run of the thread under way, the last message the learner's) and stores
+the learner's message first; ``stream_events`` then yields Server-Sent Events while the patient
+engine produces the reply, and stores the reply once, whole, at the end: a reply that failed
+half-way leaves the learner's message and nothing else, and a retry (``stream_start`` with no
+new message) answers the same message again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from accounts.models import User
+from audit.services import audit_record
+from core.errors import Conflict
+from practice.conversations import selectors
+from practice.conversations.context import patient_context
+from practice.conversations.services import (
+    ACTIVE,
+    LAST_NOT_LEARNER,
+    RUN_ACTIVE,
+    _append,
+    _check_writer,
+    runs_expire_overdue,
+)
+from practice.engines.base import EngineError, PatientContext, Turn
+from practice.models import Conversation, Message, Run
+
+logger = logging.getLogger("practice.stream")
+
+NO_SCENARIO_TO_PLAY = "This conversation has no scenario to play"
+STREAM_FAILED = "The patient could not reply; your message is saved. Please try again."
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    conversation_id: int
+    thread_id: str
+    user_id: int
+    context: PatientContext
+    transcript: tuple[Turn, ...]
+    answers_index: int  # the learner message the reply answers
+    stored: Message | None  # the learner message stored by this request, if any
+
+
+def sse(event: str, data: dict) -> bytes:
+    """One Server-Sent Event frame."""
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+@transaction.atomic
+def stream_start(*, user: User, thread_id: str, content: str | None) -> StreamPlan:
+    """Refuse what cannot be answered; store the learner's message (``content``), if any."""
+    conversation = selectors.conversation_get(thread_id=thread_id, user=user, for_update=True)
+    _check_writer(conversation, user)
+    if conversation.scenario is None:
+        raise Conflict(NO_SCENARIO_TO_PLAY)
+    # A run of the contract under way would answer the same message: one reply at a time.
+    for run in Run.objects.filter(conversation=conversation, status__in=ACTIVE):
+        runs_expire_overdue(run=run)
+    if Run.objects.filter(conversation=conversation, status__in=ACTIVE).exists():
+        raise Conflict(RUN_ACTIVE)
+    stored = None
+    if content is not None:
+        stored = _append(conversation, role=Message.Role.USER, content=content)
+    messages = list(selectors.message_list(conversation=conversation))
+    if not messages or messages[-1].role != Message.Role.USER:
+        raise Conflict(LAST_NOT_LEARNER)
+    return StreamPlan(
+        conversation_id=conversation.pk,
+        thread_id=conversation.thread_id,
+        user_id=user.pk,
+        context=patient_context(scenario=conversation.scenario),
+        transcript=tuple(Turn(role=m.role, content=m.content) for m in messages),
+        answers_index=messages[-1].index,
+        stored=stored,
+    )
+
+
+def _store_reply(
+    plan: StreamPlan, text: str, engine: str, model: str, version: str
+) -> Message | None:
+    """The reply, unless another reply answered the same message meanwhile."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=plan.conversation_id)
+        last = Message.objects.filter(conversation=conversation).order_by("-index").first()
+        if last is None or last.index != plan.answers_index:
+            return None
+        return _append(
+            conversation,
+            role=Message.Role.ASSISTANT,
+            content=text,
+            engine=engine,
+            model=model,
+            prompt_version=version,
+        )
+
+
+def stream_events(*, plan: StreamPlan, user: User) -> Iterator[bytes]:
+    """``message`` (the stored learner message), ``delta`` chunks, then ``done`` with the stored
+    reply, or ``error`` with a message the learner can act on."""
+    from practice.engines import get_patient_engine
+
+    if plan.stored is not None:
+        yield sse(
+            "message",
+            {"index": plan.stored.index, "role": "user", "content": plan.stored.content},
+        )
+    engine = get_patient_engine()
+    parts: list[str] = []
+    error = ""
+    try:
+        for chunk in engine.stream(plan.context, plan.transcript):
+            if chunk:
+                parts.append(chunk)
+                yield sse("delta", {"text": chunk})
+    except EngineError as exc:
+        error = exc.message
+    except Exception:  # a stream must end with an event the page understands
+        logger.exception("Streamed reply on %s failed", plan.thread_id)
+        error = STREAM_FAILED
+    text = "".join(parts)
+    if not error and not text.strip():
+        error = STREAM_FAILED
+    stored = None
+    if not error:
+        model = getattr(engine, "model", "") or getattr(engine, "name", "")
+        version = getattr(engine, "prompt_version", "")
+        stored = _store_reply(plan, text, engine.name, model, version)
+        if stored is None:
+            error = "Another reply answered this message meanwhile; reload the page."
+    audit_record(
+        action="practice.stream",
+        outcome="success" if stored else "error",
+        user=user,
+        object_type="practice.conversation",
+        object_ids=[plan.thread_id],
+        detail={"engine": engine.name, "error": error} if error else {"engine": engine.name},
+    )
+    if stored is not None:
+        yield sse("done", {"index": stored.index, "role": "assistant", "content": stored.content})
+    else:
+        yield sse("error", {"detail": error})
+
+
+def try_events(*, context: PatientContext, transcript: list[Turn]) -> Iterator[bytes]:
+    """An instructor's "try it" chat beside the case-sheet form: nothing is stored."""
+    from practice.engines import get_patient_engine
+
+    engine = get_patient_engine()
+    parts: list[str] = []
+    try:
+        for chunk in engine.stream(context, transcript):
+            if chunk:
+                parts.append(chunk)
+                yield sse("delta", {"text": chunk})
+    except EngineError as exc:
+        yield sse("error", {"detail": exc.message})
+        return
+    yield sse("done", {"role": "assistant", "content": "".join(parts)})
