@@ -420,7 +420,8 @@ def criterion_save(
 ) -> Criterion:
     """Create or update a criterion; ``evidence`` left out keeps the stored list (the Flask
     frontend does not know it and must not erase it)."""
-    if not Category.objects.filter(id=data["category_id"]).exists():
+    # Locked like in activity_save: a concurrent category delete cannot orphan the criterion.
+    if not Category.objects.select_for_update(no_key=True).filter(id=data["category_id"]).exists():
         raise NotFound(CATEGORY_NOT_FOUND)
     evidence = _evidence(data.get("evidence"))
     if criterion_id is None:
@@ -473,10 +474,16 @@ def activity_save(
     category_ids: list[int],
 ) -> Activity:
     """Create or update an activity; its categories are replaced by the ones given."""
-    if not Scenario.objects.filter(id=character_id).exists():
+    # Locked (as a scenario or category delete locks them) so that a delete running at the
+    # same time either waits for this link or makes it a clean 404, never a foreign-key error.
+    if not Scenario.objects.select_for_update(no_key=True).filter(id=character_id).exists():
         raise NotFound(CHARACTER_NOT_FOUND)
     wanted = sorted(set(category_ids))
-    known = set(Category.objects.filter(id__in=wanted).values_list("id", flat=True))
+    known = set(
+        Category.objects.select_for_update(no_key=True)
+        .filter(id__in=wanted)
+        .values_list("id", flat=True)
+    )
     if len(known) != len(wanted):
         raise NotFound(CATEGORY_NOT_FOUND)
     if activity_id is None:
