@@ -26,6 +26,7 @@ from practice.authoring.selectors import (
     SCENARIO_NOT_FOUND,
 )
 from practice.casesheet import LANGUAGES, CaseSheetError, validate_case
+from practice.flask_users import is_flask_hash
 from practice.models import Activity, ActivityCategory, Category, RubricQuestion, Scenario, Tag
 from practice.models import SubCategory as Criterion
 
@@ -76,12 +77,18 @@ def contract_role(user: User) -> str:
     return role
 
 
-def _username_for_email(email: str) -> str:
-    """The username behind an email (case-insensitive). An unknown email is passed on as it is:
-    it then fails like a wrong password (one message, counted for the lockout), and an
-    authentication backend that knows emails (Flask accounts) may still accept it."""
-    user = User.objects.filter(email__iexact=email).only("username").first()
-    return user.username if user is not None else email
+def _login_name(email: str) -> str:
+    """What the product's credential check is given for an email. A product user with a
+    Django hash: their username (Django's ModelBackend authenticates by username). Anyone else
+    — a user still on a Flask hash, an email the product does not know (a Flask user not
+    imported yet, or nobody) — the email itself, which the email backend
+    (``practice.flask_users.FlaskEmailBackend``) verifies; nobody fails like a wrong password,
+    with the one message, counted for the lockout."""
+    user = User.objects.filter(email__iexact=email).order_by("id").only("username", "password")
+    found = user.first()
+    if found is None or is_flask_hash(found.password):
+        return email
+    return found.username
 
 
 def contract_login(
@@ -89,7 +96,7 @@ def contract_login(
 ) -> tuple[accounts_services.TokenPair, User]:
     """The product's login by email: same credential check, lockout and audit as
     ``/api/v1/auth/login``; the token is the product's access token."""
-    username = _username_for_email(email.strip())
+    username = _login_name(email.strip())
     # The one credential check every login shares (lockout, failure count, audit).
     user = accounts_services._verified_user(
         request=request, username=username, password=password, detail={"via": "practice"}
