@@ -29,7 +29,7 @@ def request_has_nul(request: HttpRequest) -> bool:
     body = request.body
     if b"\x00" in body:
         return True
-    if b"\\u0000" not in body.lower():
+    if b"\\u0000" not in body:
         return False
     try:
         return _has_nul(json.loads(body))
