@@ -49,9 +49,14 @@ class CreatedOut(Schema):
 
 
 # ---------------------------------------------------------------- login and users
+# Bounds as on /api/v1/auth/login: a megabyte "password" must not cost a hash of it.
+Email = Annotated[RequiredText, Field(max_length=254)]
+Password = Annotated[RequiredText, Field(max_length=1024)]
+
+
 class LoginIn(Schema):
-    email: RequiredText
-    password: RequiredText
+    email: Email
+    password: Password
 
 
 class LoginOut(Schema):
@@ -61,9 +66,9 @@ class LoginOut(Schema):
 
 
 class UserCreateIn(Schema):
-    username: RequiredText
-    email: RequiredText
-    password: RequiredText
+    username: Annotated[RequiredText, Field(max_length=150)]
+    email: Email
+    password: Password
     role: str | None = Field(
         None,
         description="learner | instructor | student (= learner) | admin (= instructor); "

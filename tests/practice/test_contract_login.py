@@ -113,6 +113,20 @@ def test_login_with_a_missing_field_is_400(body) -> None:  # noqa: ANN001
     assert not LoginFailure.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"email": "a" * 255, "password": PASSWORD}, "email"),
+        ({"email": "dana@hospital.example", "password": "p" * 1025}, "password"),
+        ({"email": 12, "password": PASSWORD}, "email"),
+    ],
+)
+def test_login_with_an_invalid_field_is_400(body, field) -> None:  # noqa: ANN001
+    response = call(Client(), "post", "/api/login", body)
+    assert (response.status_code, response.json()) == (400, {"message": f"Invalid field: {field}"})
+    assert not LoginFailure.objects.exists()
+
+
 def test_login_locks_out_after_repeated_failures(settings) -> None:  # noqa: ANN001
     settings.LOGIN_MAX_FAILURES = 3
     UserFactory(username="dana", email="dana@hospital.example")

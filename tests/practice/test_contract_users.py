@@ -118,6 +118,8 @@ def test_a_created_user_logs_in_through_the_contract(contract_client) -> None:  
             {"message": "password: The password is too similar to the email address."},
         ),
         ({"role": ["admin"]}, 400, {"message": "Invalid field: role"}),
+        ({"username": "u" * 151}, 400, {"message": "Invalid field: username"}),
+        ({"password": "p" * 1025}, 400, {"message": "Invalid field: password"}),
         ({"username": "x\u0000"}, 400, {"message": "The request contains a NUL byte"}),
     ],
 )
