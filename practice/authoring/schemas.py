@@ -82,7 +82,7 @@ class ScenarioCreateIn(Schema):
     additional_instructions: str | None = None
     communication_preferences: str | None = None
     role: str | None = None
-    enable: bool = True
+    enable: bool | None = Field(None, description="Absent or null: true.")
     tags: list[str] | None = None
     rubrics: list[str] | None = None
     case: dict[str, Any] | None = None

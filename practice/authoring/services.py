@@ -228,7 +228,7 @@ def scenario_create(*, request: HttpRequest | None, by: User, data: dict[str, An
         additional_instructions=data.get("additional_instructions") or "",
         communication_preferences=data.get("communication_preferences"),
         role=data.get("role") or DEFAULT_AVATAR,
-        enable=data.get("enable", True),
+        enable=data.get("enable") is not False,
         openid="",
         case=_case(data.get("case")),
         language=_language(data.get("language")),

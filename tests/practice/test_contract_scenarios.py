@@ -201,6 +201,13 @@ def test_create_with_an_empty_role_stores_adult(contract_client, role) -> None: 
     assert Scenario.objects.get(id=response.json()["id"]).role == "Adult"
 
 
+def test_create_with_enable_null_is_enabled(contract_client) -> None:  # noqa: ANN001
+    response = call(
+        contract_client(), "post", "/api/scenarios", {"scenario_text": "P", "enable": None}
+    )
+    assert Scenario.objects.get(id=response.json()["id"]).enable is True
+
+
 BAD_CREATES = [
     ({}, HTTPStatus.BAD_REQUEST, MISSING),
     ({"scenario_text": ""}, HTTPStatus.BAD_REQUEST, MISSING),
