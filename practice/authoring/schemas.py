@@ -24,6 +24,9 @@ def _blank_is_none(value: Any) -> Any:
     return None if value == "" else value
 
 
+# The largest value of the Flask tables' INTEGER columns.
+INT_MAX = 2**31 - 1
+
 RequiredText = Annotated[str, BeforeValidator(_required)]
 # In a partial update: may be left out, but if sent it must not be blank.
 GivenText = Annotated[str | None, BeforeValidator(_required)]
@@ -46,9 +49,14 @@ class CreatedOut(Schema):
 
 
 # ---------------------------------------------------------------- login and users
+# Bounds as on /api/v1/auth/login: a megabyte "password" must not cost a hash of it.
+Email = Annotated[RequiredText, Field(max_length=254)]
+Password = Annotated[RequiredText, Field(max_length=1024)]
+
+
 class LoginIn(Schema):
-    email: RequiredText
-    password: RequiredText
+    email: Email
+    password: Password
 
 
 class LoginOut(Schema):
@@ -58,9 +66,9 @@ class LoginOut(Schema):
 
 
 class UserCreateIn(Schema):
-    username: RequiredText
-    email: RequiredText
-    password: RequiredText
+    username: Annotated[RequiredText, Field(max_length=150)]
+    email: Email
+    password: Password
     role: str | None = Field(
         None,
         description="learner | instructor | student (= learner) | admin (= instructor); "
@@ -74,7 +82,7 @@ class ScenarioCreateIn(Schema):
     additional_instructions: str | None = None
     communication_preferences: str | None = None
     role: str | None = None
-    enable: bool = True
+    enable: bool | None = Field(None, description="Absent or null: true.")
     tags: list[str] | None = None
     rubrics: list[str] | None = None
     case: dict[str, Any] | None = None
@@ -139,7 +147,7 @@ class CategoryOut(Schema):
 class CategoryIn(Schema):
     id: UpsertId = None
     name: Annotated[RequiredText, Field(max_length=255)]
-    total_required_to_pass: Annotated[RequiredInt, Field(ge=0)]
+    total_required_to_pass: Annotated[RequiredInt, Field(ge=0, le=INT_MAX)]
 
 
 class CriterionIn(Schema):

@@ -1,5 +1,7 @@
 """Reads of the authoring data, in the contract's order (ascending id, nested lists too)."""
 
+from typing import Any
+
 from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import Role, User
@@ -29,6 +31,30 @@ def scenario_list(*, user: User) -> QuerySet[Scenario]:
     if not sees_all_scenarios(user):
         scenarios = scenarios.filter(enable=True)
     return scenarios
+
+
+def scenario_rows(*, user: User, include: list[str]) -> list[dict[str, Any]]:
+    """The contract's scenario list; ``include`` "case" adds the case sheet and language for
+    instructors and admins (a learner never sees a case sheet)."""
+    with_case = "case" in include and sees_all_scenarios(user)
+    rows = []
+    for scenario in scenario_list(user=user):
+        row = {
+            "id": scenario.id,
+            "scenario_text": scenario.scenario_text,
+            "additional_instructions": scenario.additional_instructions,
+            "enable": scenario.enable,
+            "role": scenario.role,
+            "openid": scenario.openid,
+            "communication_preferences": scenario.communication_preferences,
+            "tags": [t.tag for t in scenario.tags.all()],
+            "rubrics": [q.question for q in scenario.rubric_questions.all()],
+        }
+        if with_case:
+            row["case"] = scenario.case
+            row["language"] = scenario.language
+        rows.append(row)
+    return rows
 
 
 def scenario_get(*, scenario_id: int, user: User | None = None) -> Scenario:

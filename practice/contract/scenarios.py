@@ -20,24 +20,6 @@ from practice.contract.auth import instructor_auth, learner_auth
 router = Router(tags=["scenarios"])
 
 
-def _row(scenario, *, with_case: bool) -> dict:  # noqa: ANN001
-    row = {
-        "id": scenario.id,
-        "scenario_text": scenario.scenario_text,
-        "additional_instructions": scenario.additional_instructions,
-        "enable": scenario.enable,
-        "role": scenario.role,
-        "openid": scenario.openid,
-        "communication_preferences": scenario.communication_preferences,
-        "tags": [t.tag for t in scenario.tags.all()],
-        "rubrics": [q.question for q in scenario.rubric_questions.all()],
-    }
-    if with_case:
-        row["case"] = scenario.case
-        row["language"] = scenario.language
-    return row
-
-
 @router.get(
     "/scenarios",
     response={200: list[ScenarioWithCaseOut] | list[ScenarioOut], **errors(400, 401, 403)},
@@ -46,8 +28,7 @@ def _row(scenario, *, with_case: bool) -> dict:  # noqa: ANN001
     "(ignored for learners, who see enabled scenarios only and never a case sheet).",
 )
 def scenario_list(request: HttpRequest, include: str = ""):
-    with_case = "case" in include.split(",") and selectors.sees_all_scenarios(request.auth)
-    return [_row(s, with_case=with_case) for s in selectors.scenario_list(user=request.auth)]
+    return selectors.scenario_rows(user=request.auth, include=include.split(","))
 
 
 @router.post(

@@ -7,12 +7,12 @@ from ninja import Router, Status
 
 from practice.authoring import selectors, services
 from practice.authoring.schemas import LoginIn, LoginOut, MessageOut, UserCreateIn, errors
-from practice.contract.auth import instructor_auth
+from practice.contract.auth import PracticeAuth, instructor_auth
 
 router = Router(tags=["users"])
 
 
-class RegistrationAuth(type(instructor_auth)):
+class RegistrationAuth(PracticeAuth):
     """An instructor's token; or, while PRACTICE_SELF_REGISTRATION is on, no token at all
     (then ``request.auth`` is an anonymous user and the account is a learner's)."""
 

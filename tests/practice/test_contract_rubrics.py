@@ -108,6 +108,11 @@ def test_category_save_with_id_updates(contract_client) -> None:  # noqa: ANN001
             {"message": "Invalid field: total_required_to_pass"},
         ),
         (
+            {"name": "N", "total_required_to_pass": 2**31},
+            400,
+            {"message": "Invalid field: total_required_to_pass"},
+        ),
+        (
             {"name": "N", "total_required_to_pass": "many"},
             400,
             {"message": "Invalid field: total_required_to_pass"},

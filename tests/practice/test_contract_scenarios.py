@@ -201,6 +201,13 @@ def test_create_with_an_empty_role_stores_adult(contract_client, role) -> None: 
     assert Scenario.objects.get(id=response.json()["id"]).role == "Adult"
 
 
+def test_create_with_enable_null_is_enabled(contract_client) -> None:  # noqa: ANN001
+    response = call(
+        contract_client(), "post", "/api/scenarios", {"scenario_text": "P", "enable": None}
+    )
+    assert Scenario.objects.get(id=response.json()["id"]).enable is True
+
+
 BAD_CREATES = [
     ({}, HTTPStatus.BAD_REQUEST, MISSING),
     ({"scenario_text": ""}, HTTPStatus.BAD_REQUEST, MISSING),
@@ -525,3 +532,68 @@ def test_role_matrix(contract_client, role, method, path, body, minimum) -> None
     else:
         assert (response.status_code, response.json()) == expected
         assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"scenario_text": "P\x00"}',
+        b'{"scenario_text": "P", "tags": ["a", "b\\u0000"]}',
+        b'{"scenario_text": "P", "case": {"facts": [{"answer\\u0000": 1}]}}',
+    ],
+)
+def test_a_nul_byte_raw_or_escaped_anywhere_in_the_body_is_400(contract_client, body) -> None:  # noqa: ANN001
+    client = contract_client()
+    before = snapshot()
+    response = call(client, "post", "/api/scenarios", body)
+    assert (response.status_code, response.json()) == (
+        400,
+        {"message": "The request contains a NUL byte"},
+    )
+    assert snapshot() == before
+
+
+def test_an_escaped_backslash_before_u0000_is_not_a_nul(contract_client) -> None:  # noqa: ANN001
+    response = call(contract_client(), "post", "/api/scenarios", b'{"scenario_text": "a\\\\u0000"}')
+    assert response.status_code == HTTPStatus.CREATED
+    assert Scenario.objects.get().scenario_text == "a\\u0000"
+
+
+def test_a_non_json_body_mentioning_u0000_is_refused_by_the_parser(contract_client) -> None:  # noqa: ANN001
+    response = call(contract_client(), "post", "/api/scenarios", b"\\u0000 not json")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json() != {"message": "The request contains a NUL byte"}
+
+
+def test_update_whole_body(contract_client) -> None:  # noqa: ANN001
+    made = scenario(additional_instructions="old", communication_preferences="old", tags=["x"])
+    client = contract_client()
+    body = {
+        "scenario_text": "S2",
+        "additional_instructions": None,
+        "communication_preferences": None,
+        "role": "Toddler",
+        "enable": False,
+        "tags": ["y", "z"],
+        "rubrics": ["r"],
+        "case": CASE,
+        "language": "",
+    }
+    assert call(client, "put", f"/api/scenarios/{made.id}", body).status_code == HTTPStatus.OK
+    made.refresh_from_db()
+    assert client.get("/api/scenarios?include=case").json() == [
+        {
+            "id": made.id,
+            "scenario_text": "S2",
+            "additional_instructions": "",
+            "enable": False,
+            "role": "Toddler",
+            "openid": "",
+            "communication_preferences": None,
+            "tags": ["y", "z"],
+            "rubrics": ["r"],
+            "case": CASE,
+            "language": "en",
+        }
+    ]
+    assert made.updated_at is not None

@@ -118,6 +118,8 @@ def test_a_created_user_logs_in_through_the_contract(contract_client) -> None:  
             {"message": "password: The password is too similar to the email address."},
         ),
         ({"role": ["admin"]}, 400, {"message": "Invalid field: role"}),
+        ({"username": "u" * 151}, 400, {"message": "Invalid field: username"}),
+        ({"password": "p" * 1025}, 400, {"message": "Invalid field: password"}),
         ({"username": "x\u0000"}, 400, {"message": "The request contains a NUL byte"}),
     ],
 )
@@ -239,3 +241,37 @@ def test_create_users_role_matrix(contract_client, role) -> None:  # noqa: ANN00
     )
     assert (response.status_code, response.json()) == expected
     assert snapshot() == before
+
+
+# ---------------------------------------------------------------- the service's own guards
+def test_the_service_refuses_self_registration_when_closed() -> None:
+    from core.errors import Forbidden
+    from practice.authoring.services import practice_user_create
+
+    with pytest.raises(Forbidden):
+        practice_user_create(
+            request=None,
+            by=None,
+            username="x",
+            email="x@e.example",
+            password=GOOD_PASSWORD,
+            role=None,
+        )
+    assert not User.objects.filter(username="x").exists()
+
+
+def test_the_service_refuses_a_creator_below_instructor() -> None:
+    from core.errors import Forbidden
+    from practice.authoring.services import practice_user_create
+
+    learner = UserFactory(role=Role.LEARNER)
+    with pytest.raises(Forbidden):
+        practice_user_create(
+            request=None,
+            by=learner,
+            username="x",
+            email="x@e.example",
+            password=GOOD_PASSWORD,
+            role="student",
+        )
+    assert not User.objects.filter(username="x").exists()
