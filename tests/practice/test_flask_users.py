@@ -312,3 +312,38 @@ def test_the_import_without_a_flask_table_says_so(db):
     call_command("import_flask_users", stdout=out)
     assert out.getvalue().splitlines() == ['No Flask "user" table in this database: nothing to do']
     assert not AuditEvent.objects.filter(action="practice.import_flask_users").exists()
+
+
+# ---------------------------------------------------------------- the contract's /api/login
+
+
+def contract_login(email: str, password: str) -> tuple[int, dict]:
+    response = Client().post(
+        "/api/login", {"email": email, "password": password}, content_type="application/json"
+    )
+    return response.status_code, response.json()
+
+
+def test_a_flask_user_logs_in_through_the_contract_before_and_after_the_import(
+    flask_users, settings
+):
+    settings.FLASK_COMPAT = True
+    status, body = contract_login("SAM.GREEN@uni.example", "password")
+    assert (status, body | {"token": ""}) == (
+        HTTPStatus.OK,
+        {"token": "", "role": "student", "name": "sam"},
+    )
+    import_flask_users()
+    status, body = contract_login("lee@hospital.example", "Teach-Me-2024")
+    assert (status, body | {"token": ""}) == (
+        HTTPStatus.OK,
+        {"token": "", "role": "admin", "name": "drlee"},
+    )
+    assert contract_login("lee@hospital.example", "Teach-Me-2025") == (
+        HTTPStatus.UNAUTHORIZED,
+        {"message": "Invalid username or password"},
+    )
+    assert User.objects.get(username="drlee").password == LEE_HASH
+    settings.FLASK_COMPAT = False
+    assert contract_login("lee@hospital.example", "Teach-Me-2024")[0] == HTTPStatus.OK
+    assert User.objects.get(username="drlee").password.startswith("md5$")
