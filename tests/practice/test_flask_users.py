@@ -347,3 +347,12 @@ def test_a_flask_user_logs_in_through_the_contract_before_and_after_the_import(
     settings.FLASK_COMPAT = False
     assert contract_login("lee@hospital.example", "Teach-Me-2024")[0] == HTTPStatus.OK
     assert User.objects.get(username="drlee").password.startswith("md5$")
+
+
+def test_a_flask_user_signs_in_to_the_web_ui_by_email(flask_users):
+    client = Client()
+    response = client.post("/login/", {"username": "Sam.Green@uni.example", "password": "password"})
+    assert response.status_code == HTTPStatus.FOUND
+    # The session holds the adopted user; a learner has no imaging page to see.
+    assert client.get("/studies/").status_code == HTTPStatus.FORBIDDEN
+    assert User.objects.get(email="sam.green@uni.example").role == Role.LEARNER
