@@ -196,6 +196,8 @@ class FlaskEmailBackend(ModelBackend):
 
     ``accounts.services`` calls ``authenticate(username=..., password=...)``: the email arrives
     as ``username``. Runs after ``ModelBackend`` (which handles usernames with Django hashes).
+    A username is accepted too when its user still has a Flask hash: the contract's
+    ``/api/login`` turns a known email into its username before authenticating.
     """
 
     def authenticate(

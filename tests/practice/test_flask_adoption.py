@@ -2,7 +2,8 @@
 
 A fresh database gets the Flask service's own dump (tests/practice/flask/, no Django table);
 ``manage.py migrate --fake-initial`` adopts it; the Flask service keeps inserting rows naming
-only its own columns; Flask users log in by email with their Flask passwords, before and after
+only its own columns; Flask users log in by email with their Flask passwords (through
+``/api/v1/auth/login`` and the contract's ``/api/login``), before and after
 ``manage.py import_flask_users``, their hashes untouched while ``FLASK_COMPAT`` is on and
 upgraded after. The product runs in processes of its own against that database (configured by
 the environment, as in production), never against the test runner's database.
@@ -195,6 +196,11 @@ def login(email: str, password: str) -> dict:
     return {"method": "POST", "path": "/api/v1/auth/login", "body": body}
 
 
+def contract_login(email: str, password: str) -> dict:
+    """The Flask contract's own login (what the React frontend sends)."""
+    return {"method": "POST", "path": "/api/login", "body": {"email": email, "password": password}}
+
+
 def me(answer: int) -> dict:
     return {"method": "GET", "path": "/api/v1/auth/me", "token": f"${answer}.access"}
 
@@ -280,7 +286,7 @@ def adopt_and_check(db: FlaskDatabase) -> None:
         [
             login("WANG.FANG@uni.example", "另一个密码-42"),
             me(0),
-            login("late.joiner@UNI.example", "late-joiner-7"),
+            contract_login("late.joiner@UNI.example", "late-joiner-7"),
             login("sam.green@uni.example", "not-the-password"),
             login("nobody@uni.example", "password"),
         ],
@@ -288,7 +294,7 @@ def adopt_and_check(db: FlaskDatabase) -> None:
     )
     assert [a["status"] for a in before] == [200, 200, 200, 401, 401]
     assert (before[1]["body"]["username"], before[1]["body"]["role"]) == ("王芳", "learner")
-    assert before[2]["body"]["user"]["role"] == "instructor"
+    assert before[2]["body"] | {"token": ""} == {"token": "", "role": "admin", "name": "latejoiner"}
     assert before[3]["body"] == {"detail": "Invalid username or password"}
     assert product_hash(db, "wang.fang@uni.example") == WANG_HASH
     assert product_hash(db, "Late.Joiner@uni.example") == LATE_HASH
@@ -313,9 +319,21 @@ def adopt_and_check(db: FlaskDatabase) -> None:
     ]
 
     # During the parallel run a login never rewrites a Flask hash.
-    during = probe(db, [login("Lee@hospital.example", "Teach-Me-2024"),
-                        login("sam.green@uni.example", "password")], flask_compat=True)  # fmt: skip
-    assert [a["status"] for a in during] == [200, 200]
+    during = probe(
+        db,
+        [
+            login("Lee@hospital.example", "Teach-Me-2024"),
+            login("sam.green@uni.example", "password"),
+            contract_login("LEE@hospital.example", "Teach-Me-2024"),
+            contract_login("sam.green@uni.example", "password"),
+            contract_login("sam.green@uni.example", "Password"),
+        ],
+        flask_compat=True,
+    )
+    assert [a["status"] for a in during] == [200, 200, 200, 200, 401]
+    assert during[2]["body"] | {"token": ""} == {"token": "", "role": "admin", "name": "drlee"}
+    assert during[3]["body"] | {"token": ""} == {"token": "", "role": "student", "name": "sam"}
+    assert during[4]["body"] == {"message": "Invalid username or password"}
     assert product_hash(db, "Lee@Hospital.example") == LEE_HASH
     assert product_hash(db, "sam.green@uni.example") == SAM_HASH
 
@@ -333,6 +351,17 @@ def adopt_and_check(db: FlaskDatabase) -> None:
     assert [a["status"] for a in after] == [200, 200, 200, 401]
     assert product_hash(db, "Lee@Hospital.example").startswith("pbkdf2_sha256$")
     assert product_hash(db, "sam.green@uni.example") == SAM_HASH  # not logged in since
+    # The contract's login upgrades too, and the contract token issued before still works.
+    contract_after = probe(
+        db,
+        [
+            contract_login("sam.green@uni.example", "password"),
+            {"method": "GET", "path": "/api/v1/auth/me", "token": during[3]["body"]["token"]},
+        ],
+        flask_compat=False,
+    )
+    assert [a["status"] for a in contract_after] == [200, 200]
+    assert product_hash(db, "sam.green@uni.example").startswith("pbkdf2_sha256$")
     # The Flask table itself is never written by the product.
     assert flask_passwords(db)[:2] == [(1, LEE_HASH), (2, SAM_HASH)]
 

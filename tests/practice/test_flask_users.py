@@ -312,3 +312,82 @@ def test_the_import_without_a_flask_table_says_so(db):
     call_command("import_flask_users", stdout=out)
     assert out.getvalue().splitlines() == ['No Flask "user" table in this database: nothing to do']
     assert not AuditEvent.objects.filter(action="practice.import_flask_users").exists()
+
+
+# ---------------------------------------------------------------- the contract's /api/login
+
+
+def contract_login(email: str, password: str) -> tuple[int, dict]:
+    response = Client().post(
+        "/api/login", {"email": email, "password": password}, content_type="application/json"
+    )
+    return response.status_code, response.json()
+
+
+def test_a_flask_user_logs_in_through_the_contract_before_and_after_the_import(
+    flask_users, settings
+):
+    settings.FLASK_COMPAT = True
+    status, body = contract_login("SAM.GREEN@uni.example", "password")
+    assert (status, body | {"token": ""}) == (
+        HTTPStatus.OK,
+        {"token": "", "role": "student", "name": "sam"},
+    )
+    import_flask_users()
+    status, body = contract_login("lee@hospital.example", "Teach-Me-2024")
+    assert (status, body | {"token": ""}) == (
+        HTTPStatus.OK,
+        {"token": "", "role": "admin", "name": "drlee"},
+    )
+    assert contract_login("lee@hospital.example", "Teach-Me-2025") == (
+        HTTPStatus.UNAUTHORIZED,
+        {"message": "Invalid username or password"},
+    )
+    assert User.objects.get(username="drlee").password == LEE_HASH
+    settings.FLASK_COMPAT = False
+    assert contract_login("lee@hospital.example", "Teach-Me-2024")[0] == HTTPStatus.OK
+    assert User.objects.get(username="drlee").password.startswith("md5$")
+
+
+def test_a_flask_user_signs_in_to_the_web_ui_by_email(flask_users):
+    client = Client()
+    response = client.post("/login/", {"username": "Sam.Green@uni.example", "password": "password"})
+    assert response.status_code == HTTPStatus.FOUND
+    # The session holds the adopted user; a learner has no imaging page to see.
+    assert client.get("/studies/").status_code == HTTPStatus.FORBIDDEN
+    assert User.objects.get(email="sam.green@uni.example").role == Role.LEARNER
+
+
+def test_a_flask_row_without_an_email_is_skipped_by_the_import(flask_users):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'INSERT INTO "user" (id, username, email, password, role) VALUES (%s, %s, %s, %s, %s)',
+            [9, "ghost", "not-an-email", VECTOR, "student"],
+        )
+    out = StringIO()
+    call_command("import_flask_users", stdout=out)
+    assert out.getvalue().splitlines()[-2:] == [
+        "skipped 'not-an-email': not an email address",
+        "Flask users: 4; created 3 (1 renamed), already present 0, skipped 1",
+    ]
+    assert not User.objects.filter(username="ghost").exists()
+
+
+def test_a_username_with_a_django_hash_is_left_to_the_model_backend():
+    UserFactory(username="lin", email="lin@hospital.example")
+    assert api_login("lin", "wrong-password-1")[0] == HTTPStatus.UNAUTHORIZED
+    assert api_login("lin", PASSWORD)[0] == HTTPStatus.OK
+
+
+def test_an_outdated_django_hash_is_upgraded_by_an_email_login_without_ending_logins(settings):
+    user = UserFactory(username="lin", email="lin@hospital.example")  # MD5 (the test hasher)
+    status, first = api_login("lin@hospital.example", PASSWORD)
+    assert status == HTTPStatus.OK
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+    assert api_login("lin@hospital.example", PASSWORD)[0] == HTTPStatus.OK
+    assert User.objects.get(pk=user.pk).password.startswith("pbkdf2_sha256$")
+    me = Client(HTTP_AUTHORIZATION=f"Bearer {first['access']}").get("/api/v1/auth/me")
+    assert me.status_code == HTTPStatus.OK
