@@ -31,7 +31,8 @@ EN_STOPWORDS: frozenset[str] = _words(
     our they them their this that these those there here what which who whom whose when where
     why how any some anything something all very really just also then than too please okay
     ok tell me could would like know let ask now today currently ever much many more most
-    other else there yes no not please well right sorry thanks thank doctor"""
+    other else there yes no not please well right sorry thanks thank doctor anywhere
+    somewhere recently recent lately latest last ago past few couple"""
 )
 ZH_FILLERS = re.compile(
     r"[吗呢吧啊呀嘛么了的地得您你我他她它们请问一下是否有没有这个那个就都也还在]"
@@ -63,17 +64,58 @@ class Reading:
 
 
 @dataclass(frozen=True)
+class _Kind:
+    """One kind of cue (a topic, the greeting, empathy): all its patterns in one expression
+    to test cheaply, and one by one to find where each matched."""
+
+    name: str
+    combined: re.Pattern[str]
+    parts: tuple[re.Pattern[str], ...]
+
+    @classmethod
+    def build(cls, name: str, patterns: Iterable[re.Pattern[str]]) -> _Kind:
+        parts = tuple(patterns)
+        return cls(name, text.combine(parts), parts)
+
+    def spans(self, subject: str) -> list[tuple[int, int, str]]:
+        if not self.combined.search(subject):
+            return []
+        return [
+            (m.start(), m.end(), self.name)
+            for part in self.parts
+            for m in part.finditer(subject)
+            if m.end() > m.start()
+        ]
+
+
+@dataclass(frozen=True)
 class _Compiled:
-    greeting: tuple[re.Pattern[str], ...]
-    empathy: tuple[re.Pattern[str], ...]
-    topics: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]
+    greeting: _Kind
+    empathy: _Kind
+    topics: tuple[_Kind, ...]
     groups: dict[str, tuple[str, ...]]
     neighbours: dict[str, tuple[str, ...]]
     synonyms: dict[str, str]
 
-
-def _any(patterns: Iterable[re.Pattern[str]], subject: str) -> bool:
-    return any(p.search(subject) for p in patterns)
+    def read(self, subject: str) -> Reading:
+        """Greeting, empathy and topics; a topic's cue found inside a longer cue of something
+        else is part of that ("night sweats" is not "sweating"; "allergic to any
+        medication" asks for allergies, not medications)."""
+        framing = self.greeting.spans(subject) + self.empathy.spans(subject)
+        topical = [span for kind in self.topics for span in kind.spans(subject)]
+        everything = framing + topical
+        reading = Reading(
+            greeting=any(k == "greeting" for _, _, k in framing),
+            empathy=any(k == "empathy" for _, _, k in framing),
+        )
+        for start, end, topic in topical:
+            inside = any(
+                s <= start and end <= e and (e - s) > (end - start) and k != topic
+                for s, e, k in everything
+            )
+            if not inside:
+                reading.topics.add(topic)
+        return reading
 
 
 class EnglishReader:
@@ -83,10 +125,10 @@ class EnglishReader:
         vocab = patient_en
         compile_ = text.compile_english
         self.data = _Compiled(
-            greeting=(text.combine(compile_(p) for p in vocab.GREETING),),
-            empathy=(text.combine(compile_(p) for p in vocab.EMPATHY),),
+            greeting=_Kind.build("greeting", (compile_(p) for p in vocab.GREETING)),
+            empathy=_Kind.build("empathy", (compile_(p) for p in vocab.EMPATHY)),
             topics=tuple(
-                (topic, (text.combine(compile_(p) for p in patterns),))
+                _Kind.build(topic, (compile_(p) for p in patterns))
                 for topic, patterns in vocab.TOPICS.items()
             ),
             groups=vocab.GROUPS,
@@ -126,15 +168,7 @@ class EnglishReader:
         return out
 
     def read(self, message: str) -> Reading:
-        subject = " " + " ".join(self.words(message)) + " "
-        reading = Reading(
-            greeting=_any(self.data.greeting, subject),
-            empathy=_any(self.data.empathy, subject),
-        )
-        for topic, patterns in self.data.topics:
-            if _any(patterns, subject):
-                reading.topics.add(topic)
-        return reading
+        return self.data.read(" " + " ".join(self.words(message)) + " ")
 
     def concepts(self, phrase: str) -> list[str]:
         """A phrase's content words, stemmed and folded onto their synonym group."""
@@ -146,8 +180,13 @@ class EnglishReader:
             out.append(self.data.synonyms.get(s, s))
         return out
 
-    def asks(self, example: str, clause: str) -> bool:
-        """Whether a clause asks what a fact's example question asks."""
+    def asks(self, example: str, clause: str, *, strict: bool = False) -> bool:
+        """Whether a clause asks what a fact's example question asks (``strict``: nearly in
+        its words)."""
+        if strict:
+            a = " ".join(self.words(example))
+            b = " ".join(self.words(clause))
+            return fuzz.ratio(a, b) >= 90
         want = self.concepts(example)
         have = self.concepts(clause)
         if not want or not have:
@@ -171,10 +210,10 @@ class ChineseReader:
         compile_ = text.compile_chinese
         self.fold = sorted(vocab.FOLD.items(), key=lambda kv: -len(kv[0]))
         self.data = _Compiled(
-            greeting=(text.combine(compile_(p) for p in vocab.GREETING),),
-            empathy=(text.combine(compile_(p) for p in vocab.EMPATHY),),
+            greeting=_Kind.build("greeting", (compile_(p) for p in vocab.GREETING)),
+            empathy=_Kind.build("empathy", (compile_(p) for p in vocab.EMPATHY)),
             topics=tuple(
-                (topic, (text.combine(compile_(p) for p in patterns),))
+                _Kind.build(topic, (compile_(p) for p in patterns))
                 for topic, patterns in vocab.TOPICS.items()
             ),
             groups=vocab.GROUPS,
@@ -189,16 +228,8 @@ class ChineseReader:
         return subject
 
     def read(self, message: str) -> Reading:
-        subject = self.normal(message)
-        subject = re.sub(r"[，。！？、；：,.!?;:]+$", "", subject)
-        reading = Reading(
-            greeting=_any(self.data.greeting, subject),
-            empathy=_any(self.data.empathy, subject),
-        )
-        for topic, patterns in self.data.topics:
-            if _any(patterns, subject):
-                reading.topics.add(topic)
-        return reading
+        subject = re.sub(r"[，。！？、；：,.!?;:]+$", "", self.normal(message))
+        return self.data.read(subject)
 
     def _core(self, phrase: str) -> str:
         subject = self.normal(phrase)
@@ -207,11 +238,16 @@ class ChineseReader:
         subject = re.sub(r"[^\u3400-\u9fffa-z0-9]", "", subject)
         return ZH_FILLERS.sub("", subject)
 
-    def asks(self, example: str, clause: str) -> bool:
+    def asks(self, example: str, clause: str, *, strict: bool = False) -> bool:
         want = self._core(example)
         have = self._core(clause)
         if len(want) < 2 or not have:
             return False
+        if strict:
+            return fuzz.ratio(want, have) >= 85
+        concepts = set(self.data.synonyms.values())
+        if {c for c in concepts if c in want} & {c for c in concepts if c in have}:
+            return True
         if want in have and len(want) * 2 >= len(have) - 2:
             return True
         return fuzz.ratio(want, have) >= 75
@@ -248,15 +284,26 @@ def read(message: str) -> Reading:
     return reading
 
 
+@cache
+def _topics_of(phrase: str) -> frozenset[str]:
+    return frozenset(read(phrase).topics)
+
+
 def asks_example(examples: Sequence[str], message: str) -> bool:
-    """Whether the message (or one of its clauses) asks one of a fact's example questions."""
+    """Whether the message (or one of its clauses) asks one of a fact's example questions.
+
+    A clause the vocabulary reads as a question about some other topic must be nearly the
+    example's words ("does it travel anywhere?" asks about radiation, not "have you
+    travelled?")."""
     parts = [message, *clauses(message)]
     for example in examples:
         reader = chinese() if text.is_chinese(example) else english()
+        example_topics = _topics_of(example)
         for part in parts:
             if text.is_chinese(part) != text.is_chinese(example):
                 continue
-            if reader.asks(example, part):
+            strict = bool(_topics_of(part) - example_topics)
+            if reader.asks(example, part, strict=strict):
                 return True
     return False
 

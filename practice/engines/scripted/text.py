@@ -24,6 +24,7 @@ _CONTRACTIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), repl)
     for pattern, repl in (
         (r"\bcan't\b", "can not"),
+        (r"'s (been|got|had)\b", r" has \1"),
         (r"\bwon't\b", "will not"),
         (r"\bain't\b", "is not"),
         (r"n't\b", " not"),
@@ -124,7 +125,7 @@ def compile_english(pattern: str) -> re.Pattern[str]:
     """One English phrase pattern, matched against space-joined normalised words.
 
     Words are separated by spaces; ``a|b`` is either word; ``word*`` any word starting with
-    ``word``; a trailing ``?`` makes a word optional; ``...`` stands for up to four words.
+    ``word``; a trailing ``?`` makes a word optional; ``...`` stands for up to five words.
     """
     parts: list[str] = []
     for token in pattern.lower().split():
@@ -132,7 +133,7 @@ def compile_english(pattern: str) -> re.Pattern[str]:
             parts.append("$")
             continue
         if token == "...":
-            parts.append(r"(?:\S+ ){0,4}")
+            parts.append(r"(?:\S+ ){0,5}")
             continue
         optional = token.endswith("?")
         token = token.rstrip("?")
@@ -151,7 +152,8 @@ def compile_english(pattern: str) -> re.Pattern[str]:
 def compile_chinese(pattern: str) -> re.Pattern[str]:
     """One Chinese pattern: characters as written; ``a|b`` alternatives; ``…`` up to eight
     characters; parentheses group."""
-    return re.compile(pattern.replace("…", ".{0,8}"))
+    # A gap never crosses the end of a sentence: two questions are two questions.
+    return re.compile(pattern.replace("…", "[^。！？；?!;]{0,8}"))
 
 
 def pattern_words(patterns: Iterable[str]) -> tuple[set[str], set[str]]:

@@ -363,7 +363,7 @@ SKILLS: dict[str, dict] = {
             },
             "action": {
                 "default": True,
-                "mention": ("seek|return|come back|contact|call", "what to do", "action"),
+                "mention": ("seek|return|contact|call", "come back", "what to do", "action"),
                 "cues": (
                     "come back",
                     "call|ring|phone|contact|seek|return",
@@ -411,7 +411,8 @@ SKILLS: dict[str, dict] = {
                     "next step*",
                     "plan",
                     "follow up",
-                    "i will ... speak|discuss|talk|get|arrange|come back|ask|order|request|refer|book|organis*|organiz*",
+                    "i will ... speak|discuss|talk|get|arrange|ask|order|request|refer|book|organis*|organiz*",
+                    "i will come back",
                     "we will|ll ... arrange|do|run|get|organis*|organiz*|check|see|book|refer|start|send",
                     "the doctor|consultant|team will",
                     "what happens next",
