@@ -193,7 +193,9 @@ def _plan(name: str, instructions: str, evidence: tuple[str, ...]) -> _Plan:
         if topic not in topics and _mentioned(en_p, zh_p, en_s, zh_s):
             topics.append(topic)
     if topics:
-        full = len(topics) if len(topics) <= 2 else math.ceil(0.75 * len(topics))
+        # A short list ("smoking and alcohol") is asked in full; a long one (SOCRATES) is
+        # full at three quarters, as examiners mark it.
+        full = len(topics) if len(topics) <= 4 else math.ceil(0.75 * len(topics))
         units.append(_Unit("history", tuple(_topic_detector(t) for t in topics), full))
     keywords: tuple[str, ...] = ()
     if not units and not evidence:

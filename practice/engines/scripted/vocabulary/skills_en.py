@@ -210,11 +210,10 @@ SKILLS: dict[str, dict] = {
     "signposting": {
         "mentions": (
             "signpost*",
-            "structure*",
             "transition*",
-            "flags|flagging",
-            "agenda",
-            "explains what will happen next",
+            "flagging",
+            "flags up",
+            "structures the consultation|interview",
         ),
         "full": 2,
         "components": {
@@ -361,12 +360,30 @@ SKILLS: dict[str, dict] = {
                 ),
                 "rewrite": "If the pain gets worse, you become short of breath or you feel faint, please call 999 or come straight to A&E.",
             },
+            "specific": {
+                "default": True,
+                "mention": (
+                    "which|what symptoms",
+                    "red flag*",
+                    "specific",
+                    "999",
+                    "a and e",
+                    "emergency",
+                ),
+                "cues": (
+                    "999|111|emergency|ambulance|casualty",
+                    "a and e",
+                    "if ... pain|breath*|breathless*|bleed*|fever|temperature|vomit*|faint*|dizz*|collaps*|confus*|rash|swelling|swollen|numb*|weak*|blood|chest|headache|drows*",
+                    "short of breath",
+                ),
+                "rewrite": "In particular, if you get more short of breath, the pain becomes severe or you feel faint, call 999 straight away.",
+            },
             "action": {
                 "default": True,
                 "mention": ("seek|return|contact|call", "come back", "what to do", "action"),
                 "cues": (
                     "come back",
-                    "call|ring|phone|contact|seek|return",
+                    "call|ring|phone|contact|seek|return|tell|let",
                     "go to",
                     "999|111|emergency|urgent*|ambulance|casualty",
                     "a and e",
