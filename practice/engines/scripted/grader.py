@@ -75,6 +75,7 @@ class _Sentence:
     reading: matcher.Reading
 
 
+@lru_cache(maxsize=16384)
 def _en_subject(phrase: str) -> str:
     return " " + " ".join(matcher.english().words(phrase)) + " "
 
@@ -240,6 +241,7 @@ def _shows(detector: _Detector, s: _Sentence) -> bool:
     return bool(s.zh and detector.zh is not None and detector.zh.search(s.zh))
 
 
+@lru_cache(maxsize=16384)
 def _similar(phrase: str, sentence: str) -> bool:
     if text.is_chinese(phrase) != text.is_chinese(sentence):
         return False
@@ -395,6 +397,16 @@ def _grade(
         rewrite=None if score == 2 else _rewrite(name, evidence, missing, zh),
         units=tuple(u.name for u in plan.units),
     )
+
+
+def clear_caches() -> None:
+    """Forget every text-keyed cache, the patient's vocabulary readings included (the
+    benchmarks time cold assessments)."""
+    _en_subject.cache_clear()
+    _similar.cache_clear()
+    _read_cached.cache_clear()
+    _plan.cache_clear()
+    matcher.clear_caches()
 
 
 def _position(sentences: list[_Sentence], key: tuple[int, str]) -> int:

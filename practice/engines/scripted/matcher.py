@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
@@ -154,7 +154,10 @@ class EnglishReader:
             prefixes=prefixes,
         )
 
-    def words(self, message: str) -> list[str]:
+    def words(self, message: str) -> tuple[str, ...]:
+        return _english_words(message)
+
+    def _words(self, message: str) -> tuple[str, ...]:
         tokens = [
             t
             for t in text.english_tokens(message, self.abbreviations)
@@ -165,12 +168,15 @@ class EnglishReader:
         out: list[str] = []
         for word in corrected:
             out.extend(self.abbreviations.get(word, word).split())
-        return out
+        return tuple(out)
 
     def read(self, message: str) -> Reading:
         return self.data.read(" " + " ".join(self.words(message)) + " ")
 
-    def concepts(self, phrase: str) -> list[str]:
+    def concepts(self, phrase: str) -> tuple[str, ...]:
+        return _english_concepts(phrase)
+
+    def _concepts(self, phrase: str) -> tuple[str, ...]:
         """A phrase's content words, stemmed and folded onto their synonym group."""
         out = []
         for word in self.words(phrase):
@@ -178,7 +184,7 @@ class EnglishReader:
                 continue
             s = stem(word)
             out.append(self.data.synonyms.get(s, s))
-        return out
+        return tuple(out)
 
     def asks(self, example: str, clause: str, *, strict: bool = False) -> bool:
         """Whether a clause asks what a fact's example question asks (``strict``: nearly in
@@ -222,6 +228,9 @@ class ChineseReader:
         )
 
     def normal(self, message: str) -> str:
+        return _chinese_normal(message)
+
+    def _normal(self, message: str) -> str:
         subject = text.chinese_normal(message)
         for old, new in self.fold:
             subject = subject.replace(old, new)
@@ -232,6 +241,9 @@ class ChineseReader:
         return self.data.read(subject)
 
     def _core(self, phrase: str) -> str:
+        return _chinese_core(phrase)
+
+    def _core_uncached(self, phrase: str) -> str:
         subject = self.normal(phrase)
         for word, concept in self.data.synonyms.items():
             subject = subject.replace(word, concept)
@@ -263,6 +275,38 @@ def chinese() -> ChineseReader:
     return ChineseReader()
 
 
+# Text-keyed caches: a sentence is read by several criteria of one assessment, and learners
+# repeat themselves. Bounded, and pure functions of their text, so results never depend on
+# what was read before.
+@lru_cache(maxsize=16384)
+def _english_words(message: str) -> tuple[str, ...]:
+    return english()._words(message)
+
+
+@lru_cache(maxsize=16384)
+def _english_concepts(phrase: str) -> tuple[str, ...]:
+    return english()._concepts(phrase)
+
+
+@lru_cache(maxsize=16384)
+def _chinese_normal(message: str) -> str:
+    return chinese()._normal(message)
+
+
+@lru_cache(maxsize=16384)
+def _chinese_core(phrase: str) -> str:
+    return chinese()._core_uncached(phrase)
+
+
+def clear_caches() -> None:
+    """Forget every text-keyed cache (the benchmarks time cold reads)."""
+    _chinese_normal.cache_clear()
+    _chinese_core.cache_clear()
+    _english_words.cache_clear()
+    _english_concepts.cache_clear()
+    _topics_of.cache_clear()
+
+
 _CLAUSE_EN = re.compile(r"[.!?;,:\n]+|\s+(?:and|or|also|but|plus|then)\s+|\s+-+\s+|[—–]", re.I)
 _CLAUSE_ZH = re.compile(r"[。！？；，、,.!?;:：\n]+|还有|另外|以及|和|或者|并且")
 
@@ -284,7 +328,7 @@ def read(message: str) -> Reading:
     return reading
 
 
-@cache
+@lru_cache(maxsize=16384)
 def _topics_of(phrase: str) -> frozenset[str]:
     return frozenset(read(phrase).topics)
 
