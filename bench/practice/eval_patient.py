@@ -3,7 +3,8 @@
 Every phrasing (and every combined message) is sent to every case sheet of its language; the
 expected reply is composed from the message's labels by SPEC-practice §6's rules, written
 here independently of the engine. The sets alternate dev (built the vocabulary) and held-out
-(never looked at while building it).
+(never looked at while building it); ``fresh_*.json`` is a second held-out set written after
+the tuning on the dev half.
 
     .venv/bin/python bench/practice/eval_patient.py                # the table
     .venv/bin/python bench/practice/eval_patient.py --errors dev   # what the dev half misses
@@ -33,7 +34,7 @@ NON_TOPICS = ("greeting", "empathy", "unknown")
 @dataclass
 class Item:
     language: str
-    split: str  # dev | held-out
+    split: str  # dev | held-out | fresh (a second held-out set, written after tuning)
     kind: str  # a topic, greeting, empathy, unknown or combo
     message: str
     greeting: bool = False
@@ -65,6 +66,22 @@ def load_items() -> list[Item]:
                     Item(
                         language=lang,
                         split="dev" if n % 2 == 0 else "held-out",
+                        kind=kind,
+                        message=message,
+                        greeting=kind == "greeting",
+                        empathy=kind == "empathy",
+                        topics=() if kind in NON_TOPICS else (kind,),
+                    )
+                )
+        fresh = json.loads((EVALSET / f"fresh_{lang}.json").read_text("utf-8"))
+        for kind, messages in fresh.items():
+            if kind.startswith("_"):
+                continue
+            for message in messages:
+                items.append(
+                    Item(
+                        language=lang,
+                        split="fresh",
                         kind=kind,
                         message=message,
                         greeting=kind == "greeting",
@@ -158,7 +175,9 @@ def run() -> tuple[dict[tuple[str, str], Tally], int, list[dict]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--errors", choices=["dev", "held-out"], help="list the misses of a half")
+    parser.add_argument(
+        "--errors", choices=["dev", "held-out", "fresh"], help="list the misses of a half"
+    )
     parser.add_argument("--write-expected", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()

@@ -124,8 +124,8 @@ _FULL_WIDTH[0x3000] = 0x20
 def compile_english(pattern: str) -> re.Pattern[str]:
     """One English phrase pattern, matched against space-joined normalised words.
 
-    Words are separated by spaces; ``a|b`` is either word; ``word*`` any word starting with
-    ``word``; a trailing ``?`` makes a word optional; ``...`` stands for up to five words.
+    Words are separated by spaces; ``a|b`` is either word (``a|b+c`` is ``a`` or ``b c``);
+    ``word*`` any word starting with ``word``; a trailing ``?`` makes a word optional; ``...`` stands for up to five words.
     """
     parts: list[str] = []
     for token in pattern.lower().split():
@@ -139,10 +139,11 @@ def compile_english(pattern: str) -> re.Pattern[str]:
         token = token.rstrip("?")
         alternatives = []
         for alt in token.split("|"):
-            if alt.endswith("*"):
-                alternatives.append(re.escape(alt[:-1]) + r"\S*")
-            else:
-                alternatives.append(re.escape(alt))
+            # "going+on": an alternative of several words.
+            words = [re.escape(w) for w in alt.split("+")]
+            if words[-1].endswith("\\*"):
+                words[-1] = words[-1][:-2] + r"\S*"
+            alternatives.append(" ".join(words))
         group = "(?:" + "|".join(alternatives) + ") "
         parts.append(f"(?:{group})?" if optional else group)
     # Matched against " w1 w2 ... wn " so that every word group ends with its own space.
