@@ -32,7 +32,8 @@ EN_STOPWORDS: frozenset[str] = _words(
     why how any some anything something all very really just also then than too please okay
     ok tell me could would like know let ask now today currently ever much many more most
     other else there yes no not please well right sorry thanks thank doctor anywhere
-    somewhere recently recent lately latest last ago past few couple"""
+    somewhere recently recent lately latest last ago past few couple keep kept get got take
+    taking taken make go going feel feeling seen see notice noticed use using used"""
 )
 ZH_FILLERS = re.compile(
     r"[吗呢吧啊呀嘛么了的地得您你我他她它们请问一下是否有没有这个那个就都也还在]"
@@ -61,6 +62,10 @@ class Reading:
     greeting: bool = False
     empathy: bool = False
     topics: set[str] = field(default_factory=set)
+    # How many separate expressions of empathy ("I'm sorry to hear that, it must be hard": 2).
+    empathy_count: int = 0
+    # Where each topic was read (character offsets in the normalised text).
+    spans: list[tuple[int, int, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,7 @@ class _Compiled:
         reading = Reading(
             greeting=any(k == "greeting" for _, _, k in framing),
             empathy=any(k == "empathy" for _, _, k in framing),
+            empathy_count=_disjoint([(a, b) for a, b, k in framing if k == "empathy"]),
         )
         for start, end, topic in topical:
             inside = any(
@@ -115,7 +121,17 @@ class _Compiled:
             )
             if not inside:
                 reading.topics.add(topic)
+                reading.spans.append((start, end, topic))
         return reading
+
+
+def _disjoint(spans: list[tuple[int, int]]) -> int:
+    """How many of the spans can be picked without overlapping (earliest end first)."""
+    count, end = 0, -1
+    for a, b in sorted(spans, key=lambda span: (span[1], span[0])):
+        if a >= end:
+            count, end = count + 1, b
+    return count
 
 
 class EnglishReader:
@@ -186,20 +202,39 @@ class EnglishReader:
             out.append(self.data.synonyms.get(s, s))
         return tuple(out)
 
-    def asks(self, example: str, clause: str, *, strict: bool = False) -> bool:
-        """Whether a clause asks what a fact's example question asks (``strict``: nearly in
-        its words)."""
-        if strict:
-            a = " ".join(self.words(example))
-            b = " ".join(self.words(clause))
-            return fuzz.ratio(a, b) >= 90
+    def asks(self, example: str, clause: str, *, guard: frozenset[str] = frozenset()) -> bool:
+        """Whether a clause asks what a fact's example question asks.
+
+        ``guard``: topics the clause is read as asking about (and the example is not); a word
+        the clause shares with the example counts only outside those topics' cues."""
+        words = self.words(clause)
+        if guard and fuzz.ratio(" ".join(self.words(example)), " ".join(words)) >= 90:
+            return True
         want = self.concepts(example)
-        have = self.concepts(clause)
+        per_word = [self._concept(w) for w in words]
+        have = [c for c in per_word if c]
         if not want or not have:
             return False
         found = sum(1 for w in want if any(_same_word(w, h) for h in have))
         covered = sum(1 for h in have if any(_same_word(h, w) for w in want))
-        return found / len(want) >= 0.75 and covered / len(have) >= 0.5
+        if found / len(want) < 0.75 or covered / len(have) < 0.5:
+            return False
+        if not guard:
+            return True
+        spans = [(a, b) for a, b, t in self.read(clause).spans if t in guard]
+        offset = 1
+        for word, concept in zip(words, per_word, strict=True):
+            shared = concept and any(_same_word(concept, w) for w in want)
+            if shared and not any(a <= offset - 1 and offset + len(word) < b for a, b in spans):
+                return True
+            offset += len(word) + 1
+        return False
+
+    def _concept(self, word: str) -> str | None:
+        if word in EN_STOPWORDS:
+            return None
+        s = stem(word)
+        return self.data.synonyms.get(s, s)
 
 
 def _same_word(a: str, b: str) -> bool:
@@ -250,15 +285,24 @@ class ChineseReader:
         subject = re.sub(r"[^\u3400-\u9fffa-z0-9]", "", subject)
         return ZH_FILLERS.sub("", subject)
 
-    def asks(self, example: str, clause: str, *, strict: bool = False) -> bool:
+    def asks(self, example: str, clause: str, *, guard: frozenset[str] = frozenset()) -> bool:
         want = self._core(example)
         have = self._core(clause)
         if len(want) < 2 or not have:
             return False
-        if strict:
+        shared = {c for c in set(self.data.synonyms.values()) if c in want and c in have}
+        if guard:
+            # Only a shared idea found outside the other topics' cues, or nearly the words.
+            subject = self.normal(clause)
+            spans = [(a, b) for a, b, t in self.read(clause).spans if t in guard]
+            for word, concept in self.data.synonyms.items():
+                if concept not in shared:
+                    continue
+                at = subject.find(word)
+                if at >= 0 and not any(a <= at and at + len(word) <= b for a, b in spans):
+                    return True
             return fuzz.ratio(want, have) >= 85
-        concepts = set(self.data.synonyms.values())
-        if {c for c in concepts if c in want} & {c for c in concepts if c in have}:
+        if shared:
             return True
         if want in have and len(want) * 2 >= len(have) - 2:
             return True
@@ -324,6 +368,7 @@ def read(message: str) -> Reading:
         zh = chinese().read(message)
         reading.greeting |= zh.greeting
         reading.empathy |= zh.empathy
+        reading.empathy_count = max(reading.empathy_count, zh.empathy_count)
         reading.topics |= zh.topics
     return reading
 
@@ -336,9 +381,10 @@ def _topics_of(phrase: str) -> frozenset[str]:
 def asks_example(examples: Sequence[str], message: str) -> bool:
     """Whether the message (or one of its clauses) asks one of a fact's example questions.
 
-    A clause the vocabulary reads as a question about some other topic must be nearly the
-    example's words ("does it travel anywhere?" asks about radiation, not "have you
-    travelled?")."""
+    In a clause the vocabulary reads as a question about some other topic, the words it
+    shares with the example must lie outside that topic's cue ("does it travel anywhere?"
+    asks about radiation, not "have you travelled?"; "any pet birds at home?" still asks
+    "do you keep birds?")."""
     parts = [message, *clauses(message)]
     for example in examples:
         reader = chinese() if text.is_chinese(example) else english()
@@ -346,8 +392,8 @@ def asks_example(examples: Sequence[str], message: str) -> bool:
         for part in parts:
             if text.is_chinese(part) != text.is_chinese(example):
                 continue
-            strict = bool(_topics_of(part) - example_topics)
-            if reader.asks(example, part, strict=strict):
+            guard = _topics_of(part) - example_topics
+            if reader.asks(example, part, guard=guard):
                 return True
     return False
 

@@ -83,7 +83,9 @@ class Speller:
         self.known = frozenset(known) | frozenset(protected)
         self.prefixes = tuple(sorted({p for p in prefixes if len(p) >= 3}))
         by_letter: dict[str, list[str]] = {}
-        for word in sorted(w for w in frozenset(known) if len(w) >= 3):
+        # A prefix is a correction too: "smoak" -> "smok", which "smok*" reads as smoking.
+        choices = {w for w in known if len(w) >= 3} | {p for p in self.prefixes if len(p) >= 4}
+        for word in sorted(choices):
             by_letter.setdefault(word[0], []).append(word)
         self._choices = by_letter
 
