@@ -27,12 +27,23 @@ SKILLS: dict[str, dict] = {
             "greet*",
             "consent",
             "permission",
+            "own ... name",
+            "full name",
+            "job title",
+            "their name|role|title|grade|designation",
+            "name and job|title|grade|designation|position",
+            "who they are",
         ),
         "full": "all",
         "components": {
             "self": {
                 "default": True,
                 "mention": (
+                    "own ... name",
+                    "job title",
+                    "their name|role|title|grade|designation",
+                    "name and job|title|grade|designation|position",
+                    "who they are",
                     "introduc*",
                     "name and role",
                     "own name",
@@ -109,6 +120,12 @@ SKILLS: dict[str, dict] = {
             "open questioning",
             "own words",
             "open style|approach",
+            "their story",
+            "own story",
+            "narrative",
+            "uninterrupted",
+            "golden minute",
+            "non leading",
         ),
         "full": 2,
         "components": {
@@ -147,7 +164,9 @@ SKILLS: dict[str, dict] = {
             "expectation*",
             "worries",
             "perspective",
-            "patient s views",
+            "patient views|perspective|beliefs",
+            "beliefs",
+            "fears",
         ),
         "full": "all",
         "components": {
@@ -189,6 +208,10 @@ SKILLS: dict[str, dict] = {
             "sensitiv*",
             "supportive",
             "reassur*",
+            "validat*",
+            "sympath*",
+            "distress",
+            "cues",
         ),
         "full": 2,
         "components": {
@@ -214,6 +237,9 @@ SKILLS: dict[str, dict] = {
             "flagging",
             "flags up",
             "structures the consultation|interview",
+            "change|changes|changing of|the? topic|subject",
+            "topic|section changes|transitions",
+            "moving|moves between",
         ),
         "full": 2,
         "components": {
@@ -243,7 +269,7 @@ SKILLS: dict[str, dict] = {
         },
     },
     "summarising": {
-        "mentions": ("summar*", "recap*", "reflect* back"),
+        "mentions": ("summar*", "recap*", "reflect* back", "paraphras*", "precis"),
         "full": "all",
         "components": {
             "summary": {
@@ -343,6 +369,10 @@ SKILLS: dict[str, dict] = {
             "return advice|precautions",
             "worsening advice",
             "come back if",
+            "when to return|come back|seek",
+            "seek help|medical|urgent|attention",
+            "what to do if",
+            "warning signs|symptoms",
         ),
         "full": "all",
         "components": {
@@ -406,6 +436,9 @@ SKILLS: dict[str, dict] = {
             "next steps",
             "wrap*",
             "final questions",
+            "further questions",
+            "any questions",
+            "farewell|goodbye",
         ),
         "full": 2,
         "components": {
@@ -489,7 +522,13 @@ TOPIC_MENTIONS: dict[str, tuple[str, ...]] = {
     "family_history": ("family history", "family"),
     "smoking": ("smok*", "tobacco"),
     "alcohol": ("alcohol", "drinking"),
-    "occupation": ("occupation*", "work", "job", "employment"),
+    "occupation": (
+        "occupation*",
+        "employment",
+        "work|job history",
+        "their|the|about work|job|jobs",
+        "what they do for",
+    ),
     "living_situation": (
         "living situation|arrangements|circumstances",
         "home situation|circumstances",
