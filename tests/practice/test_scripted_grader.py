@@ -260,3 +260,13 @@ def test_rubric_question_feedback_is_in_the_transcripts_language() -> None:
         (2, "已充分做到，例如您说过：“您抽烟吗？”。"),
         (0, "本次对话中没有做到。可以这样说：“您对什么药物或者食物过敏吗？”"),
     ]
+
+
+def test_a_quote_is_a_whole_sentence_even_after_an_abbreviation() -> None:
+    rubric = (Category(1, "Opening", 1, (Criterion(1, "Introduction", "Introduces self."),)),)
+    transcript = (
+        Turn("user", "Good morning.  I'm Dr. Lee, one of the doctors. What brings you in?"),
+        Turn("assistant", "Chest pain."),
+    )
+    result = grade(rubric, transcript)[1]
+    assert (result.score, result.quotes) == (2, ("I'm Dr. Lee, one of the doctors.",))

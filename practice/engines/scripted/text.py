@@ -105,9 +105,28 @@ class Speller:
         return [self.correct(w) for w in words]
 
 
+# A full stop after these is not the end of a sentence ("Dr. Lee").
+_ABBREVIATED = re.compile(
+    r"(?:\b(?:dr|mr|mrs|ms|prof|st|no|vs|etc|e\.g|i\.e|approx)|\b[a-z])\.$", re.I
+)
+
+
 def split_sentences(text: str) -> list[str]:
     """The message's sentences, verbatim (stripped), in order; used for quotes."""
-    return [part.strip() for part in _SENTENCE_END.split(text) if part and part.strip()]
+    parts = [part for part in _SENTENCE_END.split(text) if part and part.strip()]
+    sentences: list[str] = []
+    for part in parts:
+        if sentences and _ABBREVIATED.search(sentences[-1]):
+            # Rejoin with the text between them as it was, so a quote stays verbatim.
+            start = text.index(sentences[-1]) + len(sentences[-1])
+            joined = sentences[-1] + text[start : text.find(part, start)] + part.strip()
+            if joined in text:
+                sentences[-1] = joined
+                continue
+            sentences.append(part.strip())
+        else:
+            sentences.append(part.strip())
+    return sentences
 
 
 def chinese_normal(text: str) -> str:

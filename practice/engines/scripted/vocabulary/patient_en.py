@@ -159,6 +159,8 @@ EMPATHY: tuple[str, ...] = (
     "you must be|feel* worried|scared|frightened|upset|anxious|exhausted|tired|fed",
     "you have been through a lot",
     "i am glad you came",
+    "oh no|dear",
+    "poor you",
     "i can tell",
     "must be worried|scared|frightened|upset|anxious",
     "that is completely|perfectly? understandable",
