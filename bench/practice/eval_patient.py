@@ -34,7 +34,9 @@ NON_TOPICS = ("greeting", "empathy", "unknown")
 @dataclass
 class Item:
     language: str
-    split: str  # dev | held-out | fresh (a second held-out set, written after tuning)
+    # dev | held-out | fresh (a second set, written after tuning on dev, measured, then tuned
+    # on) | fresh2 (a third, tuning data)
+    split: str
     kind: str  # a topic, greeting, empathy, unknown or combo
     message: str
     greeting: bool = False
@@ -73,22 +75,8 @@ def load_items() -> list[Item]:
                         topics=() if kind in NON_TOPICS else (kind,),
                     )
                 )
-        fresh = json.loads((EVALSET / f"fresh_{lang}.json").read_text("utf-8"))
-        for kind, messages in fresh.items():
-            if kind.startswith("_"):
-                continue
-            for message in messages:
-                items.append(
-                    Item(
-                        language=lang,
-                        split="fresh",
-                        kind=kind,
-                        message=message,
-                        greeting=kind == "greeting",
-                        empathy=kind == "empathy",
-                        topics=() if kind in NON_TOPICS else (kind,),
-                    )
-                )
+        for name, split in (("fresh", "fresh"), ("fresh2", "fresh2")):
+            items.extend(_set_items(lang, name, split))
     combos = json.loads((EVALSET / "combos.json").read_text("utf-8"))
     for lang in LANGUAGES:
         for n, combo in enumerate(combos[lang]):
@@ -105,6 +93,25 @@ def load_items() -> list[Item]:
                 )
             )
     return items
+
+
+def _set_items(lang: str, name: str, split: str) -> list[Item]:
+    """Every phrasing of one extra set, all in one split."""
+    phrasings = json.loads((EVALSET / f"{name}_{lang}.json").read_text("utf-8"))
+    return [
+        Item(
+            language=lang,
+            split=split,
+            kind=kind,
+            message=message,
+            greeting=kind == "greeting",
+            empathy=kind == "empathy",
+            topics=() if kind in NON_TOPICS else (kind,),
+        )
+        for kind, messages in phrasings.items()
+        if not kind.startswith("_")
+        for message in messages
+    ]
 
 
 def load_cases() -> dict[str, list[dict]]:
@@ -176,7 +183,7 @@ def run() -> tuple[dict[tuple[str, str], Tally], int, list[dict]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--errors", choices=["dev", "held-out", "fresh"], help="list the misses of a half"
+        "--errors", choices=["dev", "held-out", "fresh", "fresh2"], help="list the misses of a half"
     )
     parser.add_argument("--write-expected", action="store_true")
     parser.add_argument("--json", action="store_true")

@@ -69,28 +69,63 @@ class Reading:
 
 
 @dataclass(frozen=True)
+class _Span:
+    """Where one cue matched: its extent, the stretches that are the cue's own words (not
+    what a gap stood for), and where its last own word starts."""
+
+    start: int
+    end: int
+    kind: str
+    own: tuple[tuple[int, int], ...]
+    last: int
+
+    def swallows(self, other: _Span) -> bool:
+        """Whether ``other`` is part of this longer cue: they mostly overlap and the other's
+        last word is one of this cue's own words ("night sweats" swallows "sweats"; "make it
+        better or worse" does not swallow "make it better", whose "better" only fills a gap)."""
+        if self.kind == other.kind or (self.end - self.start) <= (other.end - other.start):
+            return False
+        overlap = min(self.end, other.end) - max(self.start, other.start)
+        if overlap * 2 < other.end - other.start:
+            return False
+        return any(a <= other.last < b for a, b in self.own)
+
+
+@dataclass(frozen=True)
 class _Kind:
     """One kind of cue (a topic, the greeting, empathy): all its patterns in one expression
-    to test cheaply, and one by one to find where each matched."""
+    to test cheaply, and one by one, marked, to find where each matched."""
 
     name: str
     combined: re.Pattern[str]
     parts: tuple[re.Pattern[str], ...]
+    english: bool
 
     @classmethod
-    def build(cls, name: str, patterns: Iterable[re.Pattern[str]]) -> _Kind:
-        parts = tuple(patterns)
-        return cls(name, text.combine(parts), parts)
+    def build(cls, name: str, patterns: Iterable[str], *, english: bool) -> _Kind:
+        patterns = tuple(patterns)
+        compile_ = text.compile_english if english else text.compile_chinese
+        combined = text.combine(compile_(p) for p in patterns)
+        return cls(name, combined, tuple(compile_(p, marked=True) for p in patterns), english)
 
-    def spans(self, subject: str) -> list[tuple[int, int, str]]:
+    def spans(self, subject: str) -> list[_Span]:
         if not self.combined.search(subject):
             return []
-        return [
-            (m.start(), m.end(), self.name)
-            for part in self.parts
-            for m in part.finditer(subject)
-            if m.end() > m.start()
-        ]
+        out = []
+        for part in self.parts:
+            for m in part.finditer(subject):
+                if m.end() > m.start():
+                    out.append(self._span(m))
+        return out
+
+    def _span(self, m: re.Match[str]) -> _Span:
+        if self.english:
+            own = tuple(sorted(m.span(g) for g in m.re.groupindex if m.span(g)[0] >= 0))
+            last = own[-1][0] if own else m.start()
+            return _Span(m.start(), m.end(), self.name, own or ((m.start(), m.end()),), last)
+        # Chinese: a gap mostly holds the cue's own object ("对…过敏" over "什么药"), so the
+        # whole match counts as the cue's.
+        return _Span(m.start(), m.end(), self.name, ((m.start(), m.end()),), m.end() - 1)
 
 
 @dataclass(frozen=True)
@@ -110,18 +145,14 @@ class _Compiled:
         topical = [span for kind in self.topics for span in kind.spans(subject)]
         everything = framing + topical
         reading = Reading(
-            greeting=any(k == "greeting" for _, _, k in framing),
-            empathy=any(k == "empathy" for _, _, k in framing),
-            empathy_count=_disjoint([(a, b) for a, b, k in framing if k == "empathy"]),
+            greeting=any(s.kind == "greeting" for s in framing),
+            empathy=any(s.kind == "empathy" for s in framing),
+            empathy_count=_disjoint([(s.start, s.end) for s in framing if s.kind == "empathy"]),
         )
-        for start, end, topic in topical:
-            inside = any(
-                s <= start and end <= e and (e - s) > (end - start) and k != topic
-                for s, e, k in everything
-            )
-            if not inside:
-                reading.topics.add(topic)
-                reading.spans.append((start, end, topic))
+        for span in topical:
+            if not any(other.swallows(span) for other in everything):
+                reading.topics.add(span.kind)
+                reading.spans.append((span.start, span.end, span.kind))
         return reading
 
 
@@ -139,12 +170,11 @@ class EnglishReader:
 
     def __init__(self) -> None:
         vocab = patient_en
-        compile_ = text.compile_english
         self.data = _Compiled(
-            greeting=_Kind.build("greeting", (compile_(p) for p in vocab.GREETING)),
-            empathy=_Kind.build("empathy", (compile_(p) for p in vocab.EMPATHY)),
+            greeting=_Kind.build("greeting", vocab.GREETING, english=True),
+            empathy=_Kind.build("empathy", vocab.EMPATHY, english=True),
             topics=tuple(
-                _Kind.build(topic, (compile_(p) for p in patterns))
+                _Kind.build(topic, patterns, english=True)
                 for topic, patterns in vocab.TOPICS.items()
             ),
             groups=vocab.GROUPS,
@@ -248,13 +278,12 @@ class ChineseReader:
 
     def __init__(self) -> None:
         vocab = patient_zh
-        compile_ = text.compile_chinese
         self.fold = sorted(vocab.FOLD.items(), key=lambda kv: -len(kv[0]))
         self.data = _Compiled(
-            greeting=_Kind.build("greeting", (compile_(p) for p in vocab.GREETING)),
-            empathy=_Kind.build("empathy", (compile_(p) for p in vocab.EMPATHY)),
+            greeting=_Kind.build("greeting", vocab.GREETING, english=False),
+            empathy=_Kind.build("empathy", vocab.EMPATHY, english=False),
             topics=tuple(
-                _Kind.build(topic, (compile_(p) for p in patterns))
+                _Kind.build(topic, patterns, english=False)
                 for topic, patterns in vocab.TOPICS.items()
             ),
             groups=vocab.GROUPS,

@@ -142,11 +142,15 @@ _FULL_WIDTH[0x3000] = 0x20
 # --- the pattern language -----------------------------------------------------------------
 
 
-def compile_english(pattern: str) -> re.Pattern[str]:
+def compile_english(pattern: str, *, marked: bool = False) -> re.Pattern[str]:
     """One English phrase pattern, matched against space-joined normalised words.
 
     Words are separated by spaces; ``a|b`` is either word (``a|b+c`` is ``a`` or ``b c``);
-    ``word*`` any word starting with ``word``; a trailing ``?`` makes a word optional; ``...`` stands for up to five words.
+    ``word*`` any word starting with ``word``; a trailing ``?`` makes a word optional;
+    ``...`` stands for up to five words; ``$`` is the end of the message.
+
+    ``marked``: each word of the pattern (not the words a ``...`` stands for) is a named group
+    ``w1``, ``w2``... so that the reader can tell which words a match is made of.
     """
     parts: list[str] = []
     for token in pattern.lower().split():
@@ -165,17 +169,24 @@ def compile_english(pattern: str) -> re.Pattern[str]:
             if words[-1].endswith("\\*"):
                 words[-1] = words[-1][:-2] + r"\S*"
             alternatives.append(" ".join(words))
-        group = "(?:" + "|".join(alternatives) + ") "
+        name = f"?P<w{len(parts)}>" if marked else "?:"
+        group = f"({name}" + "|".join(alternatives) + ") "
         parts.append(f"(?:{group})?" if optional else group)
     # Matched against " w1 w2 ... wn " so that every word group ends with its own space.
     return re.compile(" " + "".join(parts))
 
 
-def compile_chinese(pattern: str) -> re.Pattern[str]:
+def compile_chinese(pattern: str, *, marked: bool = False) -> re.Pattern[str]:
     """One Chinese pattern: characters as written; ``a|b`` alternatives; ``…`` up to eight
     characters; parentheses group."""
     # A gap never crosses the end of a sentence: two questions are two questions.
-    return re.compile(pattern.replace("…", "[^。！？；?!;]{0,8}"))
+    # ``marked``: each gap is a named group ``g1``, ``g2``... (see compile_english).
+    pieces = pattern.split("…")
+    out = pieces[0]
+    for n, piece in enumerate(pieces[1:], start=1):
+        gap = f"(?P<g{n}>[^。！？；?!;]{{0,8}})" if marked else "[^。！？；?!;]{0,8}"
+        out += gap + piece
+    return re.compile(out)
 
 
 def pattern_words(patterns: Iterable[str]) -> tuple[set[str], set[str]]:

@@ -521,7 +521,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "your family",
         "family members",
         "illness*|conditions|disease*|problems|anything ... run* in the|your family",
-        "medical|illness*|conditions|disease*|problems|history|cancer|diabetes|heart ... in your|the family",
+        "medical|illness*|conditions|disease*|problems|history|cancer|diabetes|heart conditions|problems|disease*|illness*|attacks? of? this|it|that|these? in your|the family",
         "in your|the family ... similar|problems|conditions|illness*|disease*|history|trouble|cancer|clots|diabetes|attacks",
         "mum|dad|mother|father|parents|brother|brothers|sister|sisters|siblings|relatives|grandparents|children ... health|problems|conditions|illness*|disease*|similar|cancer|clots|diabetes|attack|attacks|pressure|stroke|died",
         "family history of ... disease|problems|conditions|cancer|clots|diabetes|attacks|pressure|stroke",
