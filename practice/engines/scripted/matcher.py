@@ -79,16 +79,19 @@ class _Span:
     own: tuple[tuple[int, int], ...]
     last: int
 
-    def swallows(self, other: _Span) -> bool:
+    def swallows(self, other: _Span, companions: frozenset[frozenset[str]]) -> bool:
         """Whether ``other`` is part of this longer cue: they mostly overlap and the other's
-        last word is one of this cue's own words ("night sweats" swallows "sweats"; "make it
-        better or worse" does not swallow "make it better", whose "better" only fills a gap)."""
+        last word lies within this cue ("night sweats" swallows "sweats", "any illnesses in
+        your family" swallows "any illnesses"). Companion topics, asked together in one
+        phrase ("better or worse"), never swallow each other."""
         if self.kind == other.kind or (self.end - self.start) <= (other.end - other.start):
+            return False
+        if frozenset((self.kind, other.kind)) in companions:
             return False
         overlap = min(self.end, other.end) - max(self.start, other.start)
         if overlap * 2 < other.end - other.start:
             return False
-        return any(a <= other.last < b for a, b in self.own)
+        return self.start <= other.last < self.end
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,7 @@ class _Compiled:
     groups: dict[str, tuple[str, ...]]
     neighbours: dict[str, tuple[str, ...]]
     synonyms: dict[str, str]
+    companions: frozenset[frozenset[str]]
 
     def read(self, subject: str) -> Reading:
         """Greeting, empathy and topics; a topic's cue found inside a longer cue of something
@@ -150,7 +154,7 @@ class _Compiled:
             empathy_count=_disjoint([(s.start, s.end) for s in framing if s.kind == "empathy"]),
         )
         for span in topical:
-            if not any(other.swallows(span) for other in everything):
+            if not any(other.swallows(span, self.companions) for other in everything):
                 reading.topics.add(span.kind)
                 reading.spans.append((span.start, span.end, span.kind))
         return reading
@@ -180,6 +184,7 @@ class EnglishReader:
             groups=vocab.GROUPS,
             neighbours=vocab.NEIGHBOURS,
             synonyms={stem(w): group[0] for group in vocab.SYNONYMS for w in group},
+            companions=frozenset(frozenset(pair) for pair in vocab.COMPANIONS),
         )
         all_patterns = [*vocab.GREETING, *vocab.EMPATHY]
         for patterns in vocab.TOPICS.values():
@@ -289,6 +294,7 @@ class ChineseReader:
             groups=vocab.GROUPS,
             neighbours=vocab.NEIGHBOURS,
             synonyms={w: group[0] for group in vocab.SYNONYMS for w in group},
+            companions=frozenset(frozenset(pair) for pair in vocab.COMPANIONS),
         )
 
     def normal(self, message: str) -> str:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from rapidfuzz import process
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -96,10 +96,19 @@ class Speller:
         if any(word.startswith(p) for p in self.prefixes):
             return word
         max_edits = 1 if len(word) <= 6 else 2
-        found = process.extractOne(
-            word, self._choices.get(word[0], ()), scorer=OSA.distance, score_cutoff=max_edits
+        found = process.extract(
+            word,
+            self._choices.get(word[0], ()),
+            scorer=OSA.distance,
+            score_cutoff=max_edits,
+            limit=None,
         )
-        return found[0] if found else word
+        if not found:
+            return word
+        # Fewest edits first; then the word sharing most letters in order ("wher" is "where"
+        # with a letter left out rather than "when" with one changed); then alphabetical.
+        best = min(found, key=lambda f: (f[1], -fuzz.ratio(word, f[0]), f[0]))
+        return best[0]
 
     def correct_all(self, words: Sequence[str]) -> list[str]:
         return [self.correct(w) for w in words]
@@ -147,13 +156,15 @@ def compile_english(pattern: str, *, marked: bool = False) -> re.Pattern[str]:
 
     Words are separated by spaces; ``a|b`` is either word (``a|b+c`` is ``a`` or ``b c``);
     ``word*`` any word starting with ``word``; a trailing ``?`` makes a word optional;
-    ``...`` stands for up to five words; ``$`` is the end of the message.
+    ``...`` stands for up to five words; ``$`` is the end of the message and a leading ``^``
+    its start.
 
     ``marked``: each word of the pattern (not the words a ``...`` stands for) is a named group
     ``w1``, ``w2``... so that the reader can tell which words a match is made of.
     """
     parts: list[str] = []
-    for token in pattern.lower().split():
+    anchored = pattern.startswith("^")
+    for token in pattern.lower().lstrip("^").split():
         if token == "$":
             parts.append("$")
             continue
@@ -173,7 +184,7 @@ def compile_english(pattern: str, *, marked: bool = False) -> re.Pattern[str]:
         group = f"({name}" + "|".join(alternatives) + ") "
         parts.append(f"(?:{group})?" if optional else group)
     # Matched against " w1 w2 ... wn " so that every word group ends with its own space.
-    return re.compile(" " + "".join(parts))
+    return re.compile(("^ " if anchored else " ") + "".join(parts))
 
 
 def compile_chinese(pattern: str, *, marked: bool = False) -> re.Pattern[str]:
