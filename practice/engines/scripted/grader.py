@@ -63,7 +63,8 @@ class _Unit:
 class _Plan:
     units: tuple[_Unit, ...]
     evidence: tuple[str, ...]
-    keywords: tuple[str, ...]
+    keywords: tuple[str, ...]  # stems, for a criterion that names nothing known
+    words: tuple[str, ...] = ()  # the same, as written
 
 
 @dataclass(frozen=True)
@@ -198,16 +199,20 @@ def _plan(name: str, instructions: str, evidence: tuple[str, ...]) -> _Plan:
         # full at three quarters, as examiners mark it.
         full = len(topics) if len(topics) <= 4 else math.ceil(0.75 * len(topics))
         units.append(_Unit("history", tuple(_topic_detector(t) for t in topics), full))
-    keywords: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()
     if not units and not evidence:
-        keywords = tuple(
+        words = tuple(
             dict.fromkeys(
-                matcher.stem(w)
+                w
                 for w in matcher.english().words(whole)
                 if len(w) > 3 and w not in skills_en.GENERIC_WORDS and w not in matcher.EN_STOPWORDS
             )
         )
-    return _Plan(tuple(units), evidence, keywords)
+    reader = matcher.english()
+    keywords = tuple(dict.fromkeys(c for c in map(reader._concept, words) if c))
+    if not units and not evidence and text.is_chinese(whole):
+        keywords += _zh_keywords(name)
+    return _Plan(tuple(units), evidence, keywords, words)
 
 
 def _sentences(transcript: Sequence[Turn]) -> list[_Sentence]:
@@ -315,20 +320,39 @@ def _grade_evidence_only(plan: _Plan, sentences: list[_Sentence]) -> _Outcome:
     return _Outcome(1 if weak else 0, weak, [])
 
 
+_ZH_QUESTION_WORDS = re.compile(
+    r"是否|有没有|有无|询问|问了|问到|了解|评估|学生|医生|患者|病人|考生|情况|方面|相关|的|了|吗|呢|？|\?|。|，"
+)
+
+
+def _zh_keywords(phrase: str) -> tuple[str, ...]:
+    """A Chinese criterion's content, as character pairs ("是否询问了饮食情况" → 饮食)."""
+    core = _ZH_QUESTION_WORDS.sub(" ", matcher.chinese().normal(phrase))
+    pairs: list[str] = []
+    for chunk in core.split():
+        pairs.extend(chunk[i : i + 2] for i in range(max(1, len(chunk) - 1)))
+    return tuple(dict.fromkeys(p for p in pairs if len(p) == 2))
+
+
 def _grade_keywords(plan: _Plan, sentences: list[_Sentence]) -> _Outcome:
     if not plan.keywords:
         return _Outcome(0, [], [])
     covered: set[str] = set()
     hits = []
+    reader = matcher.english()
     for s in sentences:
-        stems = {matcher.stem(w) for w in s.en.split()}
-        shared = stems & set(plan.keywords)
+        if s.zh:
+            found = {k for k in plan.keywords if k in s.zh}
+        else:
+            found = {reader._concept(w) for w in s.en.split()} - {None}
+        shared = found & set(plan.keywords)
         if shared:
             covered |= shared
             hits.append(s)
     if not hits:
         return _Outcome(0, [], [])
-    return _Outcome(2 if len(covered) * 2 >= len(plan.keywords) else 1, hits, [])
+    full = len(covered) >= math.ceil(0.75 * len(plan.keywords))
+    return _Outcome(2 if full else 1, hits, [])
 
 
 def _combine(outcomes: list[_Outcome]) -> int:
@@ -350,24 +374,46 @@ def _is_chinese_transcript(transcript: Sequence[Turn], language: str) -> bool:
     return chinese * 2 > len(learner)
 
 
-def _rewrite(
-    criterion_name: str, evidence: tuple[str, ...], missing: list[_Detector], zh: bool
-) -> str:
-    sentences = []
+def _suggestions(
+    criterion_name: str, plan: _Plan, missing: list[_Detector], zh: bool
+) -> tuple[str, ...]:
+    """What the learner could have said: the first one or two missing components' sentences,
+    else an evidence phrasing in the transcript's language, else a question made of the
+    criterion's own words."""
+    sentences: list[str] = []
     for d in missing:
         candidate = d.rewrite_zh if zh else d.rewrite_en
         if candidate and candidate not in sentences:
             sentences.append(candidate)
         if len(sentences) == 2:
-            break
+            return tuple(sentences)
     if sentences:
-        return ("" if zh else " ").join(sentences)
-    for phrase in evidence:
+        return tuple(sentences)
+    for phrase in plan.evidence:
         if text.is_chinese(phrase) == zh:
-            return phrase
+            return (phrase,)
     if zh:
-        return f"我想再和您谈谈{criterion_name}，可以吗？"
-    return f"Could we talk a little about {criterion_name.strip().rstrip('.').lower()}?"
+        topic = (
+            "".join(dict.fromkeys(_zh_keywords(criterion_name)))
+            if text.is_chinese(criterion_name)
+            else ""
+        )
+        if topic:
+            return (f"能跟我说说您{_zh_pairs_text(criterion_name)}方面的情况吗？",)
+        return ("能再多跟我说说这方面的情况吗？",)
+    if plan.words:
+        words = list(plan.words[:3])
+        listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+        return (f"Could you tell me a little about your {listed}?",)
+    if text.is_chinese(criterion_name):
+        return ("Could you tell me a bit more about that?",)
+    return (f"Could we talk a little about {criterion_name.strip().rstrip('.?').lower()}?",)
+
+
+def _zh_pairs_text(phrase: str) -> str:
+    """The content of a Chinese criterion as written ("是否询问了饮食情况" → 饮食)."""
+    core = _ZH_QUESTION_WORDS.sub(" ", matcher.chinese().normal(phrase))
+    return "、".join(chunk for chunk in core.split() if chunk)
 
 
 @dataclass(frozen=True)
@@ -375,8 +421,13 @@ class _Result:
     score: int
     indices: tuple[int, ...]
     quotes: tuple[str, ...]
-    rewrite: str | None
+    suggestions: tuple[str, ...]  # empty when the score is 2
     units: tuple[str, ...]
+    zh: bool
+
+    @property
+    def rewrite(self) -> str | None:
+        return ("" if self.zh else " ").join(self.suggestions) or None
 
 
 def _grade(
@@ -405,8 +456,9 @@ def _grade(
         score=score,
         indices=tuple(sorted({i for i, _ in ordered})),
         quotes=tuple(dict.fromkeys(t for _, t in ordered)),
-        rewrite=None if score == 2 else _rewrite(name, evidence, missing, zh),
+        suggestions=() if score == 2 else _suggestions(name, plan, missing, zh),
         units=tuple(u.name for u in plan.units),
+        zh=zh,
     )
 
 
@@ -501,15 +553,17 @@ def _short(quote: str, limit: int = 80) -> str:
 
 
 def _feedback(result: _Result, zh: bool) -> str:
+    """One or two sentences: what was done, quoted, and one sentence to try."""
     quote = _short(result.quotes[0]) if result.quotes else ""
+    suggestion = result.suggestions[0] if result.suggestions else ""
     if zh:
         if result.score == 2:
             return f"已充分做到，例如您说过：“{quote}”。"
         if result.score == 1:
-            return f"部分做到（您说过：“{quote}”）。还可以这样说：“{result.rewrite}”"
-        return f"本次对话中没有做到。可以这样说：“{result.rewrite}”"
+            return f"部分做到（您说过：“{quote}”）。还可以这样说：“{suggestion}”"
+        return f"本次对话中没有做到。可以这样说：“{suggestion}”"
     if result.score == 2:
         return f'Fully addressed; for example, you said: "{quote}"'
     if result.score == 1:
-        return f'Partly addressed (you said: "{quote}"). To cover it fully, you could say: "{result.rewrite}"'
-    return f'Not addressed in this conversation. You could say: "{result.rewrite}"'
+        return f'Partly addressed (you said: "{quote}"). To cover it fully, you could say: "{suggestion}"'
+    return f'Not addressed in this conversation. You could say: "{suggestion}"'

@@ -222,7 +222,7 @@ class EnglishReader:
         return tuple(out)
 
     def read(self, message: str) -> Reading:
-        return self.data.read(" " + " ".join(self.words(message)) + " ")
+        return _english_read(message)
 
     def concepts(self, phrase: str) -> tuple[str, ...]:
         return _english_concepts(phrase)
@@ -307,8 +307,7 @@ class ChineseReader:
         return subject
 
     def read(self, message: str) -> Reading:
-        subject = re.sub(r"[，。！？、；：,.!?;:]+$", "", self.normal(message))
-        return self.data.read(subject)
+        return _chinese_read(message)
 
     def _core(self, phrase: str) -> str:
         return _chinese_core(phrase)
@@ -368,6 +367,17 @@ def _english_concepts(phrase: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=16384)
+def _english_read(message: str) -> Reading:
+    return english().data.read(" " + " ".join(english().words(message)) + " ")
+
+
+@lru_cache(maxsize=16384)
+def _chinese_read(message: str) -> Reading:
+    reader = chinese()
+    return reader.data.read(re.sub(r"[，。！？、；：,.!?;:]+$", "", reader.normal(message)))
+
+
+@lru_cache(maxsize=16384)
 def _chinese_normal(message: str) -> str:
     return chinese()._normal(message)
 
@@ -380,6 +390,9 @@ def _chinese_core(phrase: str) -> str:
 def clear_caches() -> None:
     """Forget every text-keyed cache (the benchmarks time cold reads)."""
     _chinese_normal.cache_clear()
+    _english_read.cache_clear()
+    _chinese_read.cache_clear()
+    read.cache_clear()
     _chinese_core.cache_clear()
     _english_words.cache_clear()
     _english_concepts.cache_clear()
@@ -396,16 +409,21 @@ def clauses(message: str) -> list[str]:
     return [p.strip() for p in parts if p and p.strip()]
 
 
+@lru_cache(maxsize=16384)
 def read(message: str) -> Reading:
-    """What a message does, in either language (a Chinese message may hold English words)."""
-    reading = english().read(message)
-    if text.is_chinese(message):
-        zh = chinese().read(message)
-        reading.greeting |= zh.greeting
-        reading.empathy |= zh.empathy
-        reading.empathy_count = max(reading.empathy_count, zh.empathy_count)
-        reading.topics |= zh.topics
-    return reading
+    """What a message does, in either language (a Chinese message may hold English words).
+    Cached: callers must not change the reading they get."""
+    en = english().read(message)
+    if not text.is_chinese(message):
+        return en
+    zh = chinese().read(message)
+    return Reading(
+        greeting=en.greeting or zh.greeting,
+        empathy=en.empathy or zh.empathy,
+        empathy_count=max(en.empathy_count, zh.empathy_count),
+        topics=en.topics | zh.topics,
+        spans=list(en.spans),
+    )
 
 
 @lru_cache(maxsize=16384)

@@ -599,7 +599,8 @@ TOPIC_REWRITES: dict[str, str] = {
 # Words that do not tell one criterion from another, left out when a criterion names none of
 # the skills or topics above and is graded on the words of its name and instructions.
 GENERIC_WORDS: frozenset[str] = _words(
-    """student learner candidate doctor clinician patient asks ask asked about the a an and or
+    """student learner candidate doctor clinician patient patients asks ask asked about the a
+    an and or habits habit history details information enquiry questions question
     of to in on for with their his her they them uses use appropriately appropriate clearly
     clear fully partly partially completely score scores scored mark marks award awarded if
     does did do not no any whether explores explore explored enquires enquire establishes
