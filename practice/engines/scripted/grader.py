@@ -182,7 +182,11 @@ def _plan(name: str, instructions: str, evidence: tuple[str, ...]) -> _Plan:
             for c in comps.values()
             if _mentioned(c["mention_en"], c["mention_zh"], en_s, zh_s)
         ]
-        required = named or [c["detector"] for c in comps.values() if c["default"]]
+        defaults = [c["detector"] for c in comps.values() if c["default"]]
+        required = named or defaults
+        if isinstance(spec["full"], int) and len(comps) > 1 and len(named) < spec["full"]:
+            # "Closes the interview, agreeing a plan": closing still means two of its parts.
+            required = list(dict.fromkeys([*named, *defaults]))
         full = len(required) if spec["full"] == "all" else spec["full"]
         if len(required) > 1:
             full = min(full, len(required))

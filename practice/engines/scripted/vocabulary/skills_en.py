@@ -33,6 +33,7 @@ SKILLS: dict[str, dict] = {
             "their name|role|title|grade|designation",
             "name and job|title|grade|designation|position",
             "who they are",
+            "opens|opening the? consultation|interview|conversation|encounter",
         ),
         "full": "all",
         "components": {
@@ -363,8 +364,8 @@ SKILLS: dict[str, dict] = {
     "safety_netting": {
         "mentions": (
             "safety net*",
-            "safety-net*",
-            "red flag*",
+            "explains|advises|gives|explain|advise ... red flag*|warning",
+            "red flags to look out|watch",
             "when to seek",
             "return advice|precautions",
             "worsening advice",
@@ -378,7 +379,7 @@ SKILLS: dict[str, dict] = {
         "components": {
             "condition": {
                 "default": True,
-                "mention": ("safety net*", "red flag*", "worsen*", "if symptoms"),
+                "mention": ("worsen*", "if symptoms", "get|gets worse"),
                 "cues": (
                     "if ... worse|worsen*|improve|better|settle|changes|change|return*|persist*|continue*|develop|notice|severe|spread*|happens",
                     "if ... come|comes back",
@@ -394,7 +395,6 @@ SKILLS: dict[str, dict] = {
                 "default": True,
                 "mention": (
                     "which|what symptoms",
-                    "red flag*",
                     "specific",
                     "999",
                     "a and e",
@@ -413,7 +413,9 @@ SKILLS: dict[str, dict] = {
                 "mention": ("seek|return|contact|call", "come back", "what to do", "action"),
                 "cues": (
                     "come back",
-                    "call|ring|phone|contact|seek|return|tell|let",
+                    "call|ring|phone|contact|seek|return",
+                    "let us|me|the|someone know",
+                    "tell us|the|a|someone|somebody|your",
                     "go to",
                     "999|111|emergency|urgent*|ambulance|casualty",
                     "a and e",
