@@ -313,3 +313,11 @@ def test_the_reply_names_the_engine_model_and_prompt_version() -> None:
     assert (reply.engine, reply.model) == ("scripted", "scripted-patient")
     assert reply.prompt_version == ScriptedPatient.prompt_version
     assert ScriptedPatient.name == "scripted"
+
+
+def test_warming_up_changes_no_reply() -> None:
+    from practice.engines.scripted import warm_up
+
+    before = ask("Hello")
+    warm_up()
+    assert ask("Hello") == before == GREETING_EN
