@@ -208,7 +208,9 @@ TRANSCRIPT_ZH = (
 def test_a_chinese_transcript_is_graded_with_chinese_rewrites() -> None:
     results = grade(SKILLS_ZH, TRANSCRIPT_ZH, "zh-hans")
     assert (results[1].score, results[1].quotes) == (1, ("您好，我是李医生。",))
-    assert results[1].rewrite_if_missing == "能先跟您核对一下您的全名和出生日期吗？"
+    assert (
+        results[1].rewrite_if_missing == "能先跟您核对一下您的全名吗？再跟您核对一下出生日期好吗？"
+    )
     assert (results[2].score, results[2].message_indices) == (1, (2,))
     assert (
         results[2].rewrite_if_missing

@@ -74,6 +74,9 @@ class _Sentence:
     en: str
     zh: str
     reading: matcher.Reading
+    # The learner tells rather than asks ("If the pain gets worse...", "So you've had..."):
+    # the topics such a sentence names were not asked about.
+    telling: bool = False
 
 
 @lru_cache(maxsize=16384)
@@ -82,7 +85,8 @@ def _en_subject(phrase: str) -> str:
 
 
 def _zh_subject(phrase: str) -> str:
-    return matcher.chinese().normal(phrase)
+    # Without the closing punctuation, so that "$" in a pattern is the end of the words.
+    return re.sub(r"[，。！？、；：,.!?;:]+$", "", matcher.chinese().normal(phrase))
 
 
 def _en_any(patterns: Sequence[str]) -> re.Pattern[str] | None:
@@ -231,7 +235,13 @@ def _sentences(transcript: Sequence[Turn]) -> list[_Sentence]:
 
 def _read_sentence(index: int, sentence: str) -> _Sentence:
     en, zh, reading = _read_cached(sentence)
-    return _Sentence(index, sentence, en, zh, reading)
+    probe = _Sentence(index, sentence, en, zh, reading)
+    skills = _skills()
+    telling = any(
+        _shows(skills[skill]["components"][part]["detector"], probe)
+        for skill, part in (("safety_netting", "condition"), ("summarising", "summary"))
+    )
+    return _Sentence(index, sentence, en, zh, reading, telling)
 
 
 @lru_cache(maxsize=4096)
@@ -241,7 +251,7 @@ def _read_cached(sentence: str) -> tuple[str, str, matcher.Reading]:
 
 
 def _shows(detector: _Detector, s: _Sentence) -> bool:
-    if detector.topic and detector.topic in s.reading.topics:
+    if detector.topic and detector.topic in s.reading.topics and not s.telling:
         return True
     if detector.empathy and s.reading.empathy:
         return True

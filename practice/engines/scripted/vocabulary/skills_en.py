@@ -66,7 +66,6 @@ SKILLS: dict[str, dict] = {
                 "default": True,
                 "mention": (
                     "identity|identifies|identification",
-                    "date of birth",
                     "confirm* ... name",
                     "patient name|details",
                     "check* ... name|details",
@@ -86,7 +85,22 @@ SKILLS: dict[str, dict] = {
                     "tell me your name",
                     "your full name",
                 ),
-                "rewrite": "Could you confirm your full name and date of birth for me?",
+                "rewrite": "Could you confirm your full name for me?",
+            },
+            "birth": {
+                # Required only when the instructions ask for it ("name and date of birth").
+                "default": False,
+                "mention": ("date of birth", "dob", "birthday", "age"),
+                "cues": (
+                    "date of birth",
+                    "birth",
+                    "birthday",
+                    "when were you born",
+                    "how old are you",
+                    "your age",
+                    "confirm|check ... details|identity",
+                ),
+                "rewrite": "And your date of birth, please?",
             },
             "consent": {
                 "default": False,
@@ -133,7 +147,10 @@ SKILLS: dict[str, dict] = {
             "open": {
                 "default": True,
                 "mention": ("open",),
+                "topic": "presenting_complaint",
                 "cues": (
+                    "what is up|wrong|happening|the matter",
+                    "how is ... been|affect*|going",
                     "tell me ... about",
                     "tell me more",
                     "what brings|brought you",
@@ -283,8 +300,7 @@ SKILLS: dict[str, dict] = {
                     "so you have|had|said|are|were|mentioned|told|described|feel|think",
                     "so your|it",
                     "so far you",
-                    "from what you have told|said",
-                    "what you have told|said",
+                    "from|based on what you have told|said",
                     "if i have understood|got",
                     "if i understand|understood",
                     "you mentioned",
@@ -463,7 +479,8 @@ SKILLS: dict[str, dict] = {
                     "next step*",
                     "plan",
                     "follow up",
-                    "i will ... speak|discuss|talk|get|arrange|ask|order|request|refer|book|organis*|organiz*",
+                    "i will ... speak|discuss|talk|get|arrange|ask|order|request|refer|book|organis*|organiz*|let|tell|inform|update",
+                    "let the doctor|doctors|team|consultant|nurse|nurses know",
                     "i will come back",
                     "we will|ll ... arrange|do|run|get|organis*|organiz*|check|see|book|refer|start|send",
                     "the doctor|consultant|team will",
