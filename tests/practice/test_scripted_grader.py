@@ -272,3 +272,9 @@ def test_a_quote_is_a_whole_sentence_even_after_an_abbreviation() -> None:
     )
     result = grade(rubric, transcript)[1]
     assert (result.score, result.quotes) == (2, ("I'm Dr. Lee, one of the doctors.",))
+
+
+def test_a_criterion_with_no_evidence_list_or_instructions_is_still_graded() -> None:
+    rubric = (Category(1, "History", 1, (Criterion(1, "Smoking", None, None),)),)  # type: ignore[arg-type]
+    result = grade(rubric, (Turn("user", "Do you smoke?"), Turn("assistant", "No.")))[1]
+    assert (result.score, result.quotes) == (2, ("Do you smoke?",))

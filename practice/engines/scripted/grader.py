@@ -536,8 +536,10 @@ class ScriptedGrader:
         )
 
     def _criterion(self, criterion: Criterion, sentences: list[_Sentence], zh: bool) -> _Result:
-        evidence = tuple(e for e in criterion.evidence if isinstance(e, str) and e.strip())
-        return _grade(criterion.name, criterion.marking_instructions or "", evidence, sentences, zh)
+        evidence = tuple(e for e in (criterion.evidence or ()) if isinstance(e, str) and e.strip())
+        return _grade(
+            criterion.name or "", criterion.marking_instructions or "", evidence, sentences, zh
+        )
 
     def evaluate_questions(
         self, questions: Sequence[str], transcript: Sequence[Turn], *, language: str = "en"

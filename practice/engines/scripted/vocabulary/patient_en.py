@@ -177,6 +177,8 @@ EMPATHY: tuple[str, ...] = (
     "i am glad you came",
     "oh no|dear",
     "poor you",
+    "poor thing",
+    "thanks for telling|sharing",
     "i can tell",
     "must be worried|scared|frightened|upset|anxious",
     "that is completely|perfectly? understandable",
