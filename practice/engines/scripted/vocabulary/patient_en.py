@@ -111,6 +111,7 @@ GREETING: tuple[str, ...] = (
     "nice|pleased|lovely|good|great to meet|see you",
     "nice|pleased|lovely to meet",
     "my name is",
+    "my name $",
     "i am doctor",
     "i am the|your|a doctor|physician",
     "i am one of the doctors|students|nurses|physicians",
