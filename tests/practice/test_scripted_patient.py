@@ -321,3 +321,20 @@ def test_warming_up_changes_no_reply() -> None:
     before = ask("Hello")
     warm_up()
     assert ask("Hello") == before == GREETING_EN
+
+
+def test_an_example_question_of_everyday_words_is_matched_as_a_whole() -> None:
+    case = {
+        "opening": "Hi.",
+        "unknown_answer": "Pardon?",
+        "empathy_answer": "Thanks.",
+        "facts": [
+            {
+                "topic": "medications",
+                "answer": "Just paracetamol.",
+                "questions": ["have you taken anything for it"],
+            }
+        ],
+    }
+    assert ask("Have you taken anything for it?", case) == "Just paracetamol."
+    assert ask("Do you smoke?", case) == "Pardon?"
