@@ -338,3 +338,17 @@ def test_an_example_question_of_everyday_words_is_matched_as_a_whole() -> None:
     }
     assert ask("Have you taken anything for it?", case) == "Just paracetamol."
     assert ask("Do you smoke?", case) == "Pardon?"
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("什麼時候開始的？", "昨天晚上突然开始的。"),
+        ("您對藥物過敏嗎？", "我对青霉素过敏。"),
+        ("什么时后开始的", "昨天晚上突然开始的。"),
+    ],
+)
+def test_chinese_traditional_forms_and_common_mistypings_are_read(
+    message: str, expected: str
+) -> None:
+    assert ask(message, CASE_ZH, "zh-hans") == expected
