@@ -9,4 +9,16 @@ Chinese through the vocabulary data modules in ``vocabulary/``.
 from practice.engines.scripted.grader import ScriptedGrader
 from practice.engines.scripted.patient import ScriptedPatient
 
-__all__ = ["ScriptedGrader", "ScriptedPatient"]
+__all__ = ["ScriptedGrader", "ScriptedPatient", "warm_up"]
+
+
+def warm_up() -> None:
+    """Compile the vocabularies now (about half a second, once per process) rather than on
+    the first reply: a worker or web process can call this when it starts."""
+    from practice.engines.scripted import grader, matcher
+
+    matcher.english()
+    matcher.chinese()
+    grader._skills()
+    grader._topic_mentions()
+    grader._topic_groups()

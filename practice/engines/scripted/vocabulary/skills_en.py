@@ -27,12 +27,24 @@ SKILLS: dict[str, dict] = {
             "greet*",
             "consent",
             "permission",
+            "own ... name",
+            "full name",
+            "job title",
+            "their name|role|title|grade|designation",
+            "name and job|title|grade|designation|position",
+            "who they are",
+            "opens|opening the? consultation|interview|conversation|encounter",
         ),
         "full": "all",
         "components": {
             "self": {
                 "default": True,
                 "mention": (
+                    "own ... name",
+                    "job title",
+                    "their name|role|title|grade|designation",
+                    "name and job|title|grade|designation|position",
+                    "who they are",
                     "introduc*",
                     "name and role",
                     "own name",
@@ -41,7 +53,7 @@ SKILLS: dict[str, dict] = {
                     "themselves|themself|yourself",
                 ),
                 "cues": (
-                    "my name is",
+                    "my name",
                     "i am doctor",
                     "i am ... doctor|doctors|student|students|nurse|registrar|resident|intern|trainee|consultant|gp|physician|clinician",
                     "this is doctor",
@@ -54,7 +66,6 @@ SKILLS: dict[str, dict] = {
                 "default": True,
                 "mention": (
                     "identity|identifies|identification",
-                    "date of birth",
                     "confirm* ... name",
                     "patient name|details",
                     "check* ... name|details",
@@ -72,9 +83,25 @@ SKILLS: dict[str, dict] = {
                     "are you mr|mrs|ms|miss",
                     "check ... name|details|identity",
                     "tell me your name",
+                    "who i am speaking|talking to|with",
                     "your full name",
                 ),
-                "rewrite": "Could you confirm your full name and date of birth for me?",
+                "rewrite": "Could you confirm your full name for me?",
+            },
+            "birth": {
+                # Required only when the instructions ask for it ("name and date of birth").
+                "default": False,
+                "mention": ("date of birth", "dob", "birthday", "age"),
+                "cues": (
+                    "date of birth",
+                    "birth",
+                    "birthday",
+                    "when were you born",
+                    "how old are you",
+                    "your age",
+                    "confirm|check ... details|identity",
+                ),
+                "rewrite": "And your date of birth, please?",
             },
             "consent": {
                 "default": False,
@@ -109,13 +136,22 @@ SKILLS: dict[str, dict] = {
             "open questioning",
             "own words",
             "open style|approach",
+            "their story",
+            "own story",
+            "narrative",
+            "uninterrupted",
+            "golden minute",
+            "non leading",
         ),
         "full": 2,
         "components": {
             "open": {
                 "default": True,
                 "mention": ("open",),
+                "topic": "presenting_complaint",
                 "cues": (
+                    "what is up|wrong|happening|the matter",
+                    "how is ... been|affect*|going",
                     "tell me ... about",
                     "tell me more",
                     "what brings|brought you",
@@ -147,7 +183,9 @@ SKILLS: dict[str, dict] = {
             "expectation*",
             "worries",
             "perspective",
-            "patient s views",
+            "patient views|perspective|beliefs",
+            "beliefs",
+            "fears",
         ),
         "full": "all",
         "components": {
@@ -189,6 +227,10 @@ SKILLS: dict[str, dict] = {
             "sensitiv*",
             "supportive",
             "reassur*",
+            "validat*",
+            "sympath*",
+            "distress",
+            "cues",
         ),
         "full": 2,
         "components": {
@@ -210,11 +252,13 @@ SKILLS: dict[str, dict] = {
     "signposting": {
         "mentions": (
             "signpost*",
-            "structure*",
             "transition*",
-            "flags|flagging",
-            "agenda",
-            "explains what will happen next",
+            "flagging",
+            "flags up",
+            "structures the consultation|interview",
+            "change|changes|changing of|the? topic|subject",
+            "topic|section changes|transitions",
+            "moving|moves between",
         ),
         "full": 2,
         "components": {
@@ -244,7 +288,7 @@ SKILLS: dict[str, dict] = {
         },
     },
     "summarising": {
-        "mentions": ("summar*", "recap*", "reflect* back"),
+        "mentions": ("summar*", "recap*", "reflect* back", "paraphras*", "precis"),
         "full": "all",
         "components": {
             "summary": {
@@ -257,8 +301,7 @@ SKILLS: dict[str, dict] = {
                     "so you have|had|said|are|were|mentioned|told|described|feel|think",
                     "so your|it",
                     "so far you",
-                    "from what you have told|said",
-                    "what you have told|said",
+                    "from|based on what you have told|said",
                     "if i have understood|got",
                     "if i understand|understood",
                     "you mentioned",
@@ -266,6 +309,7 @@ SKILLS: dict[str, dict] = {
                     "just to check ... you",
                     "make sure i have",
                     "so just to",
+                    "check i have understood|got",
                 ),
                 "rewrite": "So just to summarise, you've had this pain since yesterday and it's worse when you breathe in.",
             },
@@ -338,18 +382,22 @@ SKILLS: dict[str, dict] = {
     "safety_netting": {
         "mentions": (
             "safety net*",
-            "safety-net*",
-            "red flag*",
+            "explains|advises|gives|explain|advise ... red flag*|warning",
+            "red flags to look out|watch",
             "when to seek",
             "return advice|precautions",
             "worsening advice",
             "come back if",
+            "when to return|come back|seek",
+            "seek help|medical|urgent|attention",
+            "what to do if",
+            "warning signs|symptoms",
         ),
         "full": "all",
         "components": {
             "condition": {
                 "default": True,
-                "mention": ("safety net*", "red flag*", "worsen*", "if symptoms"),
+                "mention": ("worsen*", "if symptoms", "get|gets worse"),
                 "cues": (
                     "if ... worse|worsen*|improve|better|settle|changes|change|return*|persist*|continue*|develop|notice|severe|spread*|happens",
                     "if ... come|comes back",
@@ -361,12 +409,32 @@ SKILLS: dict[str, dict] = {
                 ),
                 "rewrite": "If the pain gets worse, you become short of breath or you feel faint, please call 999 or come straight to A&E.",
             },
+            "specific": {
+                "default": True,
+                "mention": (
+                    "which|what symptoms",
+                    "specific",
+                    "999",
+                    "a and e",
+                    "emergency",
+                ),
+                "cues": (
+                    "999|111|emergency|ambulance|casualty",
+                    "a and e",
+                    "if ... ... pain|breath*|breathless*|bleed*|fever|temperature|vomit*|faint*|dizz*|collaps*|confus*|rash|swelling|swollen|numb*|weak*|blood|chest|headache|drows*",
+                    "such+as|like|including|especially|particularly ... pain|breath*|breathless*|bleed*|fever|temperature|vomit*|faint*|dizz*|collaps*|confus*|rash|swelling|swollen|numb*|weak*|blood|chest|headache|drows*",
+                    "short of breath",
+                ),
+                "rewrite": "In particular, if you get more short of breath, the pain becomes severe or you feel faint, call 999 straight away.",
+            },
             "action": {
                 "default": True,
-                "mention": ("seek|return|come back|contact|call", "what to do", "action"),
+                "mention": ("seek|return|contact|call", "come back", "what to do", "action"),
                 "cues": (
                     "come back",
                     "call|ring|phone|contact|seek|return",
+                    "let us|me|the|someone know",
+                    "tell us|the|a|someone|somebody|your",
                     "go to",
                     "999|111|emergency|urgent*|ambulance|casualty",
                     "a and e",
@@ -389,6 +457,9 @@ SKILLS: dict[str, dict] = {
             "next steps",
             "wrap*",
             "final questions",
+            "further questions",
+            "any questions",
+            "farewell|goodbye",
         ),
         "full": 2,
         "components": {
@@ -411,7 +482,9 @@ SKILLS: dict[str, dict] = {
                     "next step*",
                     "plan",
                     "follow up",
-                    "i will ... speak|discuss|talk|get|arrange|come back|ask|order|request|refer|book|organis*|organiz*",
+                    "i will ... speak|discuss|talk|get|arrange|ask|order|request|refer|book|organis*|organiz*|let|tell|inform|update",
+                    "let the doctor|doctors|team|consultant|nurse|nurses know",
+                    "i will come back",
                     "we will|ll ... arrange|do|run|get|organis*|organiz*|check|see|book|refer|start|send",
                     "the doctor|consultant|team will",
                     "what happens next",
@@ -471,7 +544,13 @@ TOPIC_MENTIONS: dict[str, tuple[str, ...]] = {
     "family_history": ("family history", "family"),
     "smoking": ("smok*", "tobacco"),
     "alcohol": ("alcohol", "drinking"),
-    "occupation": ("occupation*", "work", "job", "employment"),
+    "occupation": (
+        "occupation*",
+        "employment",
+        "work|job history",
+        "their|the|about work|job|jobs",
+        "what they do for",
+    ),
     "living_situation": (
         "living situation|arrangements|circumstances",
         "home situation|circumstances",
@@ -542,7 +621,8 @@ TOPIC_REWRITES: dict[str, str] = {
 # Words that do not tell one criterion from another, left out when a criterion names none of
 # the skills or topics above and is graded on the words of its name and instructions.
 GENERIC_WORDS: frozenset[str] = _words(
-    """student learner candidate doctor clinician patient asks ask asked about the a an and or
+    """student learner candidate doctor clinician patient patients asks ask asked about the a
+    an and or habits habit history details information enquiry questions question
     of to in on for with their his her they them uses use appropriately appropriate clearly
     clear fully partly partially completely score scores scored mark marks award awarded if
     does did do not no any whether explores explore explored enquires enquire establishes
