@@ -94,10 +94,13 @@ class CompatServer:
         faults: Faults | None = None,
         patient: PatientEngine | None = None,
         grader: GraderEngine | None = None,
+        control: bool = False,
     ) -> None:
         """``models``: the names it answers to (none: any name); ``patient`` / ``grader``:
-        the engines that answer (default: the scripted ones)."""
+        the engines that answer (default: the scripted ones); ``control``: also serve the
+        fault API over HTTP under ``/_control/`` (for a server in another process)."""
         self.models = list(models or [])
+        self.control = control
         self._patient = patient
         self._grader = grader
         self.faults = faults or Faults()
@@ -327,6 +330,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # http.server's name
         compat = self.server.compat
+        if compat.control and self.path.rstrip("/") == "/_control/requests":
+            with compat._lock:
+                log_ = [
+                    {"method": r.method, "path": r.path, "body": r.body} for r in compat.requests
+                ]
+            self._json(200, {"requests": log_})
+            return
         compat._record(RecordedRequest("GET", self.path, {}, dict(self.headers)))
         if self.path.rstrip("/") == "/v1/models":
             names = compat.models or [DEFAULT_MODEL]
@@ -355,8 +365,11 @@ class _Handler(BaseHTTPRequestHandler):
             compat._record(RecordedRequest("POST", self.path, {}, dict(self.headers)))
             self._error(400, "The request body is not a JSON object.", "invalid_request_error")
             return
-        compat._record(RecordedRequest("POST", self.path, body, dict(self.headers)))
         path = self.path.split("?")[0].rstrip("/")
+        if compat.control and path.startswith("/_control/"):
+            self._control(path.removeprefix("/_control/"), body)
+            return
+        compat._record(RecordedRequest("POST", self.path, body, dict(self.headers)))
         if path not in ("/v1/chat/completions", "/v1/responses"):
             self._error(404, f"Unknown path {self.path}", "invalid_request_error")
             return
@@ -414,6 +427,33 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             # The client gave up (its time out): nothing left to tell it.
             self.close_connection = True
+
+    def _control(self, action: str, body: dict) -> None:
+        """The programmatic fault API over HTTP: ``faults`` (a JSON object of fault names and
+        values), ``reset``, ``hold``, ``release``, ``wait_held`` (``{"timeout": s}``)."""
+        compat = self.server.compat
+        if action == "faults":
+            try:
+                compat.set_faults(**body)
+            except (AttributeError, TypeError) as error:
+                self._error(400, str(error), "invalid_request_error")
+                return
+        elif action == "reset":
+            compat.reset()
+        elif action == "hold":
+            compat.hold()
+        elif action == "release":
+            compat.release()
+        elif action == "wait_held":
+            held = compat.wait_held(timeout=float(body.get("timeout", 10)))
+            self._json(200, {"held": held})
+            return
+        else:
+            self._error(404, f"Unknown control {action!r}", "invalid_request_error")
+            return
+        with compat._lock:
+            faults = dict(vars(compat.faults))
+        self._json(200, {"faults": faults})
 
     # -- streams ----------------------------------------------------------------------------
 
