@@ -295,3 +295,34 @@ def test_the_graders_retry_shares_one_budget() -> None:
     assert time.monotonic() - started < 1.5
     assert caught.value.status == 504
     assert caught.value.message.startswith("The assessment did not answer in time")
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_stream_that_dribbles_past_its_budget_is_a_504(style: str) -> None:
+    # Each chunk comes well within the read time out, but the whole would take 4 s.
+    with CompatServer() as server:
+        server.set_faults(chunks=8, stream_seconds=4.0)
+        patient = OpenAIPatient(openai_config(server, api_style=style, budget_seconds=1.0))
+        received: list[str] = []
+
+        started = time.monotonic()
+        with pytest.raises(EngineError) as caught:
+            for chunk in patient.stream(CONTEXT, HELLO):
+                received.append(chunk)
+
+    assert time.monotonic() - started < 2.0
+    assert caught.value.status == 504
+    assert 1 <= len(received) < 8
+
+
+def test_a_stream_held_back_by_retry_after_is_a_504_within_its_budget() -> None:
+    with CompatServer() as server:
+        server.set_faults(rate_limit=1, retry_after=30)
+        patient = OpenAIPatient(openai_config(server, budget_seconds=1.0))
+
+        started = time.monotonic()
+        with pytest.raises(EngineError) as caught:
+            list(patient.stream(CONTEXT, HELLO))
+
+    assert time.monotonic() - started < 2.0
+    assert caught.value.status == 504
