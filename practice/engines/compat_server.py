@@ -211,7 +211,12 @@ class CompatServer:
         """The scripted engines' answer to a request (raises ``EngineError`` when the
         request holds no practice block or the engine cannot answer)."""
         everything = "\n\n".join([instructions, *(t.content for t in turns)])
-        grading = prompts.grading_request_from_text(everything)
+        try:
+            grading = prompts.grading_request_from_text(everything)
+        except (KeyError, TypeError, ValueError) as error:
+            raise EngineError(
+                f"The grading-task block is malformed ({error!r}).", status=400
+            ) from None
         if grading is not None:
             grader = self._grader or _scripted_grader()
             task, transcript = grading
@@ -404,6 +409,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(
                 error.status if error.status < 500 else 400, error.message, "invalid_request_error"
             )
+            return
+        except Exception as error:
+            # A fault of the engine, not of the request: a 500, as a real server would send.
+            log.exception("the scripted engine failed")
+            self._error(500, f"The scripted engine failed: {error!r}", "server_error")
             return
         if compat._take("malformed_json"):
             text = text[: max(1, len(text) // 2)] if text.startswith("{") else '{"scores": [{'

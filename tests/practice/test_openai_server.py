@@ -274,3 +274,14 @@ def test_the_control_api_is_off_unless_asked_for(compat_server: CompatServer) ->
 
     assert caught.value.code == 404
     assert compat_server.faults.server_error == 1
+
+
+def test_a_malformed_grading_block_is_a_400(compat_server: CompatServer) -> None:
+    broken = '```json grading-task\n{"task": "assess", "rubric": [{"name": "no id"}]}\n```\n\n'
+    broken += '```json transcript\n[{"index": 0, "role": "user", "content": "Hi"}]\n```'
+    body = {"model": "m", "messages": [{"role": "user", "content": broken}]}
+
+    status, _, text = post(compat_server, "/chat/completions", body)
+
+    assert status == 400
+    assert json.loads(text)["error"]["message"].startswith("The grading-task block is malformed")
