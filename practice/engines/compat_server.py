@@ -29,6 +29,7 @@ import re
 import socket
 import threading
 import time
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -95,11 +96,14 @@ class CompatServer:
         patient: PatientEngine | None = None,
         grader: GraderEngine | None = None,
         control: bool = False,
+        max_recorded: int = 1000,
     ) -> None:
         """``models``: the names it answers to (none: any name); ``patient`` / ``grader``:
         the engines that answer (default: the scripted ones); ``control``: also serve the
-        fault API over HTTP under ``/_control/`` (for a server in another process)."""
+        fault API over HTTP under ``/_control/`` (for a server in another process);
+        ``max_recorded``: how many of the latest requests ``requests`` keeps."""
         self.models = list(models or [])
+        self.max_recorded = max_recorded
         self.control = control
         self._patient = patient
         self._grader = grader
@@ -196,6 +200,9 @@ class CompatServer:
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
             self.requests.append(request)
+            if len(self.requests) > self.max_recorded:
+                # A server left running for days keeps only its latest requests.
+                del self.requests[: len(self.requests) - self.max_recorded]
 
     def _wait_at_gate(self) -> None:
         with self._lock:
@@ -256,6 +263,10 @@ class _HTTPServer(ThreadingHTTPServer):
     block_on_close = False
     allow_reuse_address = True
     compat: CompatServer
+
+
+def _model(name: str) -> dict:
+    return {"id": name, "object": "model", "created": 0, "owned_by": "practice"}
 
 
 def _text_of(content: Any) -> str:
@@ -343,18 +354,21 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, {"requests": log_})
             return
         compat._record(RecordedRequest("GET", self.path, {}, dict(self.headers)))
-        if self.path.rstrip("/") == "/v1/models":
-            names = compat.models or [DEFAULT_MODEL]
-            self._json(
-                200,
-                {
-                    "object": "list",
-                    "data": [
-                        {"id": n, "object": "model", "created": 0, "owned_by": "practice"}
-                        for n in names
-                    ],
-                },
-            )
+        path = self.path.split("?")[0].rstrip("/")
+        names = compat.models or [DEFAULT_MODEL]
+        if path == "/v1/models":
+            self._json(200, {"object": "list", "data": [_model(n) for n in names]})
+        elif path.startswith("/v1/models/"):
+            name = urllib.parse.unquote(path.removeprefix("/v1/models/"))
+            if compat.models and name not in compat.models:
+                self._error(
+                    404,
+                    f"The model '{name}' does not exist.",
+                    "invalid_request_error",
+                    "model_not_found",
+                )
+            else:
+                self._json(200, _model(name))
         else:
             self._error(404, f"Unknown path {self.path}", "invalid_request_error")
 

@@ -143,6 +143,9 @@ def test_models_are_listed_for_the_client() -> None:
         client = openai.OpenAI(base_url=server.base_url, api_key="any", max_retries=0)
 
         assert [m.id for m in client.models.list()] == ["qwen2.5:7b", "practice-scripted"]
+        assert client.models.retrieve("qwen2.5:7b").id == "qwen2.5:7b"
+        with pytest.raises(openai.NotFoundError):
+            client.models.retrieve("gpt-5")
 
 
 def test_a_request_without_a_practice_block_is_refused(compat_server: CompatServer) -> None:
@@ -173,6 +176,15 @@ def test_a_429_carries_retry_after_and_an_error_body(
 
 def test_an_unknown_path_is_404(compat_server: CompatServer) -> None:
     assert post(compat_server, "/assistants", {})[0] == 404
+
+
+def test_a_long_running_server_keeps_only_its_latest_requests() -> None:
+    with CompatServer(max_recorded=3) as server:
+        client = openai.OpenAI(base_url=server.base_url, api_key="any", max_retries=0)
+        for name in ("a", "b", "c", "d", "e"):
+            client.models.retrieve(name)
+
+        assert [r.path for r in server.requests] == [f"/v1/models/{n}" for n in "cde"]
 
 
 def test_unknown_fault_names_are_refused(compat_server: CompatServer) -> None:
