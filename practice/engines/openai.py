@@ -11,8 +11,11 @@ timeouts, 408, 409, 429 and 5xx ``max_retries`` times with exponential backoff (
 at most 8 s) and waits what a ``Retry-After`` / ``retry-after-ms`` header asks for when it is
 at most two minutes (``openai._base_client._calculate_retry_timeout``). What is still failing
 after that becomes an ``EngineError`` whose message the learner reads: 504 for a time out,
-502 for everything else. The grader's JSON is validated against the result schema; an invalid
-answer is asked for once more, then the assessment fails — a score is never made up.
+502 for everything else. Since the client's waits are unbounded in total (each attempt has
+its own time out; a Retry-After may ask for two minutes), a whole reply or assessment is also
+held to ``budget_seconds`` (90 s, under the contract's 100 s): past it, a 504. The grader's
+JSON is validated against the result schema; an invalid answer is asked for once more, then
+the assessment fails — a score is never made up.
 """
 
 from __future__ import annotations
