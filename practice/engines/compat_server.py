@@ -29,6 +29,7 @@ import re
 import socket
 import threading
 import time
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -94,10 +95,16 @@ class CompatServer:
         faults: Faults | None = None,
         patient: PatientEngine | None = None,
         grader: GraderEngine | None = None,
+        control: bool = False,
+        max_recorded: int = 1000,
     ) -> None:
         """``models``: the names it answers to (none: any name); ``patient`` / ``grader``:
-        the engines that answer (default: the scripted ones)."""
+        the engines that answer (default: the scripted ones); ``control``: also serve the
+        fault API over HTTP under ``/_control/`` (for a server in another process);
+        ``max_recorded``: how many of the latest requests ``requests`` keeps."""
         self.models = list(models or [])
+        self.max_recorded = max_recorded
+        self.control = control
         self._patient = patient
         self._grader = grader
         self.faults = faults or Faults()
@@ -193,6 +200,9 @@ class CompatServer:
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
             self.requests.append(request)
+            if len(self.requests) > self.max_recorded:
+                # A server left running for days keeps only its latest requests.
+                del self.requests[: len(self.requests) - self.max_recorded]
 
     def _wait_at_gate(self) -> None:
         with self._lock:
@@ -208,7 +218,12 @@ class CompatServer:
         """The scripted engines' answer to a request (raises ``EngineError`` when the
         request holds no practice block or the engine cannot answer)."""
         everything = "\n\n".join([instructions, *(t.content for t in turns)])
-        grading = prompts.grading_request_from_text(everything)
+        try:
+            grading = prompts.grading_request_from_text(everything)
+        except (KeyError, TypeError, ValueError) as error:
+            raise EngineError(
+                f"The grading-task block is malformed ({error!r}).", status=400
+            ) from None
         if grading is not None:
             grader = self._grader or _scripted_grader()
             task, transcript = grading
@@ -248,6 +263,10 @@ class _HTTPServer(ThreadingHTTPServer):
     block_on_close = False
     allow_reuse_address = True
     compat: CompatServer
+
+
+def _model(name: str) -> dict:
+    return {"id": name, "object": "model", "created": 0, "owned_by": "practice"}
 
 
 def _text_of(content: Any) -> str:
@@ -327,19 +346,29 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # http.server's name
         compat = self.server.compat
+        if compat.control and self.path.rstrip("/") == "/_control/requests":
+            with compat._lock:
+                log_ = [
+                    {"method": r.method, "path": r.path, "body": r.body} for r in compat.requests
+                ]
+            self._json(200, {"requests": log_})
+            return
         compat._record(RecordedRequest("GET", self.path, {}, dict(self.headers)))
-        if self.path.rstrip("/") == "/v1/models":
-            names = compat.models or [DEFAULT_MODEL]
-            self._json(
-                200,
-                {
-                    "object": "list",
-                    "data": [
-                        {"id": n, "object": "model", "created": 0, "owned_by": "practice"}
-                        for n in names
-                    ],
-                },
-            )
+        path = self.path.split("?")[0].rstrip("/")
+        names = compat.models or [DEFAULT_MODEL]
+        if path == "/v1/models":
+            self._json(200, {"object": "list", "data": [_model(n) for n in names]})
+        elif path.startswith("/v1/models/"):
+            name = urllib.parse.unquote(path.removeprefix("/v1/models/"))
+            if compat.models and name not in compat.models:
+                self._error(
+                    404,
+                    f"The model '{name}' does not exist.",
+                    "invalid_request_error",
+                    "model_not_found",
+                )
+            else:
+                self._json(200, _model(name))
         else:
             self._error(404, f"Unknown path {self.path}", "invalid_request_error")
 
@@ -355,8 +384,11 @@ class _Handler(BaseHTTPRequestHandler):
             compat._record(RecordedRequest("POST", self.path, {}, dict(self.headers)))
             self._error(400, "The request body is not a JSON object.", "invalid_request_error")
             return
-        compat._record(RecordedRequest("POST", self.path, body, dict(self.headers)))
         path = self.path.split("?")[0].rstrip("/")
+        if compat.control and path.startswith("/_control/"):
+            self._control(path.removeprefix("/_control/"), body)
+            return
+        compat._record(RecordedRequest("POST", self.path, body, dict(self.headers)))
         if path not in ("/v1/chat/completions", "/v1/responses"):
             self._error(404, f"Unknown path {self.path}", "invalid_request_error")
             return
@@ -392,6 +424,11 @@ class _Handler(BaseHTTPRequestHandler):
                 error.status if error.status < 500 else 400, error.message, "invalid_request_error"
             )
             return
+        except Exception as error:
+            # A fault of the engine, not of the request: a 500, as a real server would send.
+            log.exception("the scripted engine failed")
+            self._error(500, f"The scripted engine failed: {error!r}", "server_error")
+            return
         if compat._take("malformed_json"):
             text = text[: max(1, len(text) // 2)] if text.startswith("{") else '{"scores": [{'
         if compat._take("malformed_body"):
@@ -414,6 +451,33 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             # The client gave up (its time out): nothing left to tell it.
             self.close_connection = True
+
+    def _control(self, action: str, body: dict) -> None:
+        """The programmatic fault API over HTTP: ``faults`` (a JSON object of fault names and
+        values), ``reset``, ``hold``, ``release``, ``wait_held`` (``{"timeout": s}``)."""
+        compat = self.server.compat
+        if action == "faults":
+            try:
+                compat.set_faults(**body)
+            except (AttributeError, TypeError) as error:
+                self._error(400, str(error), "invalid_request_error")
+                return
+        elif action == "reset":
+            compat.reset()
+        elif action == "hold":
+            compat.hold()
+        elif action == "release":
+            compat.release()
+        elif action == "wait_held":
+            held = compat.wait_held(timeout=float(body.get("timeout", 10)))
+            self._json(200, {"held": held})
+            return
+        else:
+            self._error(404, f"Unknown control {action!r}", "invalid_request_error")
+            return
+        with compat._lock:
+            faults = dict(vars(compat.faults))
+        self._json(200, {"faults": faults})
 
     # -- streams ----------------------------------------------------------------------------
 

@@ -11,8 +11,11 @@ timeouts, 408, 409, 429 and 5xx ``max_retries`` times with exponential backoff (
 at most 8 s) and waits what a ``Retry-After`` / ``retry-after-ms`` header asks for when it is
 at most two minutes (``openai._base_client._calculate_retry_timeout``). What is still failing
 after that becomes an ``EngineError`` whose message the learner reads: 504 for a time out,
-502 for everything else. The grader's JSON is validated against the result schema; an invalid
-answer is asked for once more, then the assessment fails — a score is never made up.
+502 for everything else. Since the client's waits are unbounded in total (each attempt has
+its own time out; a Retry-After may ask for two minutes), a whole reply or assessment is also
+held to ``budget_seconds`` (90 s, under the contract's 100 s): past it, a 504. The grader's
+JSON is validated against the result schema; an invalid answer is asked for once more, then
+the assessment fails — a score is never made up.
 """
 
 from __future__ import annotations
@@ -203,40 +206,39 @@ class _Speaker:
         return text
 
     def _stream(self, instructions: str, messages: Sequence[Turn], *, model: str) -> Iterator[str]:
-        """The model's answer as text chunks; an EngineError when it stops before its end."""
+        """The model's answer as text chunks; an EngineError when it stops before its end,
+        says nothing, or runs past the budget."""
         client = self._openai()
-        finished = False
-        try:
-            if self.config.api_style == "responses":
-                events = client.responses.create(
+        deadline = time.monotonic() + self.config.budget_seconds
+        responses = self.config.api_style == "responses"
+
+        def open_stream() -> Any:  # the client's Stream of chunks or of events
+            if responses:
+                return client.responses.create(
                     model=model,
                     instructions=instructions,
                     input=_input_items(messages),
                     store=False,
                     stream=True,
                 )
-                with events:
-                    for event in events:
-                        if event.type == "response.output_text.delta":
-                            if event.delta:
-                                yield event.delta
-                        elif event.type in ("response.completed", "response.incomplete"):
-                            finished = True
-                        elif event.type in ("response.failed", "error"):
-                            raise EngineError(self._bad_output("the response failed"))
-            else:
-                chunks = client.chat.completions.create(
-                    model=model,
-                    messages=_chat_messages(instructions, messages),
-                    stream=True,
-                )
-                with chunks:
-                    for chunk in chunks:
-                        for choice in chunk.choices:
-                            if choice.delta.content:
-                                yield choice.delta.content
-                            if choice.finish_reason is not None:
-                                finished = True
+            return client.chat.completions.create(
+                model=model, messages=_chat_messages(instructions, messages), stream=True
+            )
+
+        finished = told = False
+        try:
+            # The first answer (after the client's retries) within the budget; then each chunk
+            # within the read time out, and the whole stream within the budget.
+            stream = self._within_budget(open_stream, deadline=deadline)
+            with stream:
+                for item in stream:
+                    if time.monotonic() > deadline:
+                        raise self._out_of_time()
+                    text, done = self._event(item) if responses else _chunk(item)
+                    if text:
+                        told = True
+                        yield text
+                    finished = finished or done
         except openai.OpenAIError as error:
             raise self._engine_error(error, model=model) from error
         except (ValueError, TypeError, KeyError, AttributeError) as error:
@@ -250,6 +252,16 @@ class _Speaker:
                 "Please try again.",
                 status=502,
             )
+        if not told:
+            raise EngineError(self._bad_output("an empty reply"), status=502)
+
+    def _event(self, event: Any) -> tuple[str, bool]:
+        """A Responses API event as (text, whether the response ended)."""
+        if event.type == "response.output_text.delta":
+            return event.delta or "", False
+        if event.type in ("response.failed", "error"):
+            raise EngineError(self._bad_output("the response failed"))
+        return "", event.type in ("response.completed", "response.incomplete")
 
     # -- errors -----------------------------------------------------------------------------
 
@@ -303,6 +315,15 @@ class _Speaker:
                 status=502,
             )
         return EngineError(self._bad_output(type(error).__name__), status=502)
+
+
+def _chunk(chunk: Any) -> tuple[str, bool]:
+    """A Chat Completions chunk as (text, whether the choice ended)."""
+    text, done = "", False
+    for choice in chunk.choices:
+        text += (choice.delta.content or "") if choice.delta else ""
+        done = done or choice.finish_reason is not None
+    return text, done
 
 
 def _checked(transcript: Sequence[Turn]) -> list[Turn]:

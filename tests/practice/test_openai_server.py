@@ -4,6 +4,7 @@
 import json
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -142,6 +143,9 @@ def test_models_are_listed_for_the_client() -> None:
         client = openai.OpenAI(base_url=server.base_url, api_key="any", max_retries=0)
 
         assert [m.id for m in client.models.list()] == ["qwen2.5:7b", "practice-scripted"]
+        assert client.models.retrieve("qwen2.5:7b").id == "qwen2.5:7b"
+        with pytest.raises(openai.NotFoundError):
+            client.models.retrieve("gpt-5")
 
 
 def test_a_request_without_a_practice_block_is_refused(compat_server: CompatServer) -> None:
@@ -172,6 +176,15 @@ def test_a_429_carries_retry_after_and_an_error_body(
 
 def test_an_unknown_path_is_404(compat_server: CompatServer) -> None:
     assert post(compat_server, "/assistants", {})[0] == 404
+
+
+def test_a_long_running_server_keeps_only_its_latest_requests() -> None:
+    with CompatServer(max_recorded=3) as server:
+        client = openai.OpenAI(base_url=server.base_url, api_key="any", max_retries=0)
+        for name in ("a", "b", "c", "d", "e"):
+            client.models.retrieve(name)
+
+        assert [r.path for r in server.requests] == [f"/v1/models/{n}" for n in "cde"]
 
 
 def test_unknown_fault_names_are_refused(compat_server: CompatServer) -> None:
@@ -209,3 +222,78 @@ def test_the_command_serves_until_stopped() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def control(base_url: str, action: str, body: dict | None = None) -> dict:
+    root = base_url.removesuffix("/v1")
+    request = urllib.request.Request(
+        f"{root}/_control/{action}",
+        data=json.dumps(body or {}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_a_server_in_another_process_is_driven_over_its_control_api() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "serve_openai_compatible", "--port", "0", "--control"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base_url = process.stdout.readline().split(" at ")[1].split(" ")[0]
+        client = openai.OpenAI(base_url=base_url, api_key="any", max_retries=0)
+
+        assert (
+            control(base_url, "faults", {"rate_limit": 1, "retry_after": 3})["faults"]["rate_limit"]
+            == 1
+        )
+        with pytest.raises(openai.RateLimitError) as caught:
+            client.chat.completions.create(**chat_body())
+        assert caught.value.response.headers["retry-after"] == "3"
+
+        control(base_url, "hold")
+        received: list[str] = []
+        stream = client.chat.completions.create(**chat_body(stream=True))
+        reader = threading.Thread(
+            target=lambda: received.extend(
+                c.choices[0].delta.content or "" for c in stream if c.choices
+            )
+        )
+        reader.start()
+        assert control(base_url, "wait_held", {"timeout": 5}) == {"held": True}
+        assert reader.is_alive()
+        control(base_url, "release")
+        reader.join(timeout=5)
+
+        assert "".join(received) == scripted_reply(HELLO)
+        with urllib.request.urlopen(f"{base_url.removesuffix('/v1')}/_control/requests") as r:
+            paths = [row["path"] for row in json.loads(r.read())["requests"]]
+        assert paths == ["/v1/chat/completions", "/v1/chat/completions"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_the_control_api_is_off_unless_asked_for(compat_server: CompatServer) -> None:
+    compat_server.set_faults(server_error=1)
+
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        control(compat_server.base_url, "reset")
+
+    assert caught.value.code == 404
+    assert compat_server.faults.server_error == 1
+
+
+def test_a_malformed_grading_block_is_a_400(compat_server: CompatServer) -> None:
+    broken = '```json grading-task\n{"task": "assess", "rubric": [{"name": "no id"}]}\n```\n\n'
+    broken += '```json transcript\n[{"index": 0, "role": "user", "content": "Hi"}]\n```'
+    body = {"model": "m", "messages": [{"role": "user", "content": broken}]}
+
+    status, _, text = post(compat_server, "/chat/completions", body)
+
+    assert status == 400
+    assert json.loads(text)["error"]["message"].startswith("The grading-task block is malformed")
