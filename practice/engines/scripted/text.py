@@ -24,6 +24,7 @@ _CONTRACTIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), repl)
     for pattern, repl in (
         (r"\bcan't\b", "can not"),
+        (r"'s (been|got|had)\b", r" has \1"),
         (r"\bwon't\b", "will not"),
         (r"\bain't\b", "is not"),
         (r"n't\b", " not"),
@@ -82,7 +83,9 @@ class Speller:
         self.known = frozenset(known) | frozenset(protected)
         self.prefixes = tuple(sorted({p for p in prefixes if len(p) >= 3}))
         by_letter: dict[str, list[str]] = {}
-        for word in sorted(w for w in frozenset(known) if len(w) >= 3):
+        # A prefix is a correction too: "smoak" -> "smok", which "smok*" reads as smoking.
+        choices = {w for w in known if len(w) >= 3} | {p for p in self.prefixes if len(p) >= 4}
+        for word in sorted(choices):
             by_letter.setdefault(word[0], []).append(word)
         self._choices = by_letter
 
@@ -102,9 +105,28 @@ class Speller:
         return [self.correct(w) for w in words]
 
 
+# A full stop after these is not the end of a sentence ("Dr. Lee").
+_ABBREVIATED = re.compile(
+    r"(?:\b(?:dr|mr|mrs|ms|prof|st|no|vs|etc|e\.g|i\.e|approx)|\b[a-z])\.$", re.I
+)
+
+
 def split_sentences(text: str) -> list[str]:
     """The message's sentences, verbatim (stripped), in order; used for quotes."""
-    return [part.strip() for part in _SENTENCE_END.split(text) if part and part.strip()]
+    parts = [part for part in _SENTENCE_END.split(text) if part and part.strip()]
+    sentences: list[str] = []
+    for part in parts:
+        if sentences and _ABBREVIATED.search(sentences[-1]):
+            # Rejoin with the text between them as it was, so a quote stays verbatim.
+            start = text.index(sentences[-1]) + len(sentences[-1])
+            joined = sentences[-1] + text[start : text.find(part, start)] + part.strip()
+            if joined in text:
+                sentences[-1] = joined
+                continue
+            sentences.append(part.strip())
+        else:
+            sentences.append(part.strip())
+    return sentences
 
 
 def chinese_normal(text: str) -> str:
@@ -120,11 +142,15 @@ _FULL_WIDTH[0x3000] = 0x20
 # --- the pattern language -----------------------------------------------------------------
 
 
-def compile_english(pattern: str) -> re.Pattern[str]:
+def compile_english(pattern: str, *, marked: bool = False) -> re.Pattern[str]:
     """One English phrase pattern, matched against space-joined normalised words.
 
-    Words are separated by spaces; ``a|b`` is either word; ``word*`` any word starting with
-    ``word``; a trailing ``?`` makes a word optional; ``...`` stands for up to four words.
+    Words are separated by spaces; ``a|b`` is either word (``a|b+c`` is ``a`` or ``b c``);
+    ``word*`` any word starting with ``word``; a trailing ``?`` makes a word optional;
+    ``...`` stands for up to five words; ``$`` is the end of the message.
+
+    ``marked``: each word of the pattern (not the words a ``...`` stands for) is a named group
+    ``w1``, ``w2``... so that the reader can tell which words a match is made of.
     """
     parts: list[str] = []
     for token in pattern.lower().split():
@@ -132,26 +158,35 @@ def compile_english(pattern: str) -> re.Pattern[str]:
             parts.append("$")
             continue
         if token == "...":
-            parts.append(r"(?:\S+ ){0,4}")
+            parts.append(r"(?:\S+ ){0,5}")
             continue
         optional = token.endswith("?")
         token = token.rstrip("?")
         alternatives = []
         for alt in token.split("|"):
-            if alt.endswith("*"):
-                alternatives.append(re.escape(alt[:-1]) + r"\S*")
-            else:
-                alternatives.append(re.escape(alt))
-        group = "(?:" + "|".join(alternatives) + ") "
+            # "going+on": an alternative of several words.
+            words = [re.escape(w) for w in alt.split("+")]
+            if words[-1].endswith("\\*"):
+                words[-1] = words[-1][:-2] + r"\S*"
+            alternatives.append(" ".join(words))
+        name = f"?P<w{len(parts)}>" if marked else "?:"
+        group = f"({name}" + "|".join(alternatives) + ") "
         parts.append(f"(?:{group})?" if optional else group)
     # Matched against " w1 w2 ... wn " so that every word group ends with its own space.
     return re.compile(" " + "".join(parts))
 
 
-def compile_chinese(pattern: str) -> re.Pattern[str]:
+def compile_chinese(pattern: str, *, marked: bool = False) -> re.Pattern[str]:
     """One Chinese pattern: characters as written; ``a|b`` alternatives; ``…`` up to eight
     characters; parentheses group."""
-    return re.compile(pattern.replace("…", ".{0,8}"))
+    # A gap never crosses the end of a sentence: two questions are two questions.
+    # ``marked``: each gap is a named group ``g1``, ``g2``... (see compile_english).
+    pieces = pattern.split("…")
+    out = pieces[0]
+    for n, piece in enumerate(pieces[1:], start=1):
+        gap = f"(?P<g{n}>[^。！？；?!;]{{0,8}})" if marked else "[^。！？；?!;]{0,8}"
+        out += gap + piece
+    return re.compile(out)
 
 
 def pattern_words(patterns: Iterable[str]) -> tuple[set[str], set[str]]:
