@@ -13,29 +13,32 @@ if TYPE_CHECKING:
     from practice.engines.base import GraderEngine, PatientEngine
 
 
-def get_patient_engine(name: str | None = None) -> PatientEngine:
-    """The patient engine the settings name (``PRACTICE_PATIENT_ENGINE``), or ``name``."""
+def get_patient_engine(name: str | None = None, *, model: str | None = None) -> PatientEngine:
+    """The patient engine the settings name (``PRACTICE_PATIENT_ENGINE``), or ``name``;
+    ``model`` (a run's, checked against ``PRACTICE_ALLOWED_MODELS``) overrides ``OPENAI_MODEL``
+    for the ``openai`` engine and means nothing to the scripted one."""
     from django.conf import settings
 
     name = name or settings.PRACTICE_PATIENT_ENGINE
     if name == "openai":
         from practice.engines.openai import OpenAIPatient
 
-        return OpenAIPatient.from_settings()
+        return OpenAIPatient.from_settings(model=model)
     from practice.engines.scripted import ScriptedPatient
 
     return ScriptedPatient()
 
 
-def get_grader_engine(name: str | None = None) -> GraderEngine:
-    """The grader engine the settings name (``PRACTICE_GRADER_ENGINE``), or ``name``."""
+def get_grader_engine(name: str | None = None, *, model: str | None = None) -> GraderEngine:
+    """The grader engine the settings name (``PRACTICE_GRADER_ENGINE``), or ``name``;
+    ``model`` as for ``get_patient_engine``."""
     from django.conf import settings
 
     name = name or settings.PRACTICE_GRADER_ENGINE
     if name == "openai":
         from practice.engines.openai import OpenAIGrader
 
-        return OpenAIGrader.from_settings()
+        return OpenAIGrader.from_settings(model=model)
     from practice.engines.scripted import ScriptedGrader
 
     return ScriptedGrader()

@@ -94,10 +94,13 @@ class CompatServer:
         faults: Faults | None = None,
         patient: PatientEngine | None = None,
         grader: GraderEngine | None = None,
+        control: bool = False,
     ) -> None:
         """``models``: the names it answers to (none: any name); ``patient`` / ``grader``:
-        the engines that answer (default: the scripted ones)."""
+        the engines that answer (default: the scripted ones); ``control``: also serve the
+        fault API over HTTP under ``/_control/`` (for a server in another process)."""
         self.models = list(models or [])
+        self.control = control
         self._patient = patient
         self._grader = grader
         self.faults = faults or Faults()
@@ -151,7 +154,7 @@ class CompatServer:
 
     # -- the programmatic fault API ---------------------------------------------------------
 
-    def set_faults(self, **changes: Any) -> None:  # noqa: ANN401
+    def set_faults(self, **changes: Any) -> None:
         """Change faults (``rate_limit=1, retry_after=0.5``); unknown names are an error."""
         with self._lock:
             for name, value in changes.items():
@@ -186,7 +189,7 @@ class CompatServer:
         with self._lock:
             return self.faults.take(name)
 
-    def _setting(self, name: str) -> Any:  # noqa: ANN401
+    def _setting(self, name: str) -> Any:
         with self._lock:
             return getattr(self.faults, name)
 
@@ -208,7 +211,12 @@ class CompatServer:
         """The scripted engines' answer to a request (raises ``EngineError`` when the
         request holds no practice block or the engine cannot answer)."""
         everything = "\n\n".join([instructions, *(t.content for t in turns)])
-        grading = prompts.grading_request_from_text(everything)
+        try:
+            grading = prompts.grading_request_from_text(everything)
+        except (KeyError, TypeError, ValueError) as error:
+            raise EngineError(
+                f"The grading-task block is malformed ({error!r}).", status=400
+            ) from None
         if grading is not None:
             grader = self._grader or _scripted_grader()
             task, transcript = grading
@@ -250,7 +258,7 @@ class _HTTPServer(ThreadingHTTPServer):
     compat: CompatServer
 
 
-def _text_of(content: Any) -> str:  # noqa: ANN401 - a message's content as the wire has it
+def _text_of(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
@@ -320,13 +328,20 @@ class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
     server_version = "PracticeCompat/1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002, ANN401
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
 
     # -- routing ----------------------------------------------------------------------------
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:  # http.server's name
         compat = self.server.compat
+        if compat.control and self.path.rstrip("/") == "/_control/requests":
+            with compat._lock:
+                log_ = [
+                    {"method": r.method, "path": r.path, "body": r.body} for r in compat.requests
+                ]
+            self._json(200, {"requests": log_})
+            return
         compat._record(RecordedRequest("GET", self.path, {}, dict(self.headers)))
         if self.path.rstrip("/") == "/v1/models":
             names = compat.models or [DEFAULT_MODEL]
@@ -343,7 +358,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._error(404, f"Unknown path {self.path}", "invalid_request_error")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         compat = self.server.compat
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -355,8 +370,11 @@ class _Handler(BaseHTTPRequestHandler):
             compat._record(RecordedRequest("POST", self.path, {}, dict(self.headers)))
             self._error(400, "The request body is not a JSON object.", "invalid_request_error")
             return
-        compat._record(RecordedRequest("POST", self.path, body, dict(self.headers)))
         path = self.path.split("?")[0].rstrip("/")
+        if compat.control and path.startswith("/_control/"):
+            self._control(path.removeprefix("/_control/"), body)
+            return
+        compat._record(RecordedRequest("POST", self.path, body, dict(self.headers)))
         if path not in ("/v1/chat/completions", "/v1/responses"):
             self._error(404, f"Unknown path {self.path}", "invalid_request_error")
             return
@@ -392,6 +410,11 @@ class _Handler(BaseHTTPRequestHandler):
                 error.status if error.status < 500 else 400, error.message, "invalid_request_error"
             )
             return
+        except Exception as error:
+            # A fault of the engine, not of the request: a 500, as a real server would send.
+            log.exception("the scripted engine failed")
+            self._error(500, f"The scripted engine failed: {error!r}", "server_error")
+            return
         if compat._take("malformed_json"):
             text = text[: max(1, len(text) // 2)] if text.startswith("{") else '{"scores": [{'
         if compat._take("malformed_body"):
@@ -414,6 +437,33 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             # The client gave up (its time out): nothing left to tell it.
             self.close_connection = True
+
+    def _control(self, action: str, body: dict) -> None:
+        """The programmatic fault API over HTTP: ``faults`` (a JSON object of fault names and
+        values), ``reset``, ``hold``, ``release``, ``wait_held`` (``{"timeout": s}``)."""
+        compat = self.server.compat
+        if action == "faults":
+            try:
+                compat.set_faults(**body)
+            except (AttributeError, TypeError) as error:
+                self._error(400, str(error), "invalid_request_error")
+                return
+        elif action == "reset":
+            compat.reset()
+        elif action == "hold":
+            compat.hold()
+        elif action == "release":
+            compat.release()
+        elif action == "wait_held":
+            held = compat.wait_held(timeout=float(body.get("timeout", 10)))
+            self._json(200, {"held": held})
+            return
+        else:
+            self._error(404, f"Unknown control {action!r}", "invalid_request_error")
+            return
+        with compat._lock:
+            faults = dict(vars(compat.faults))
+        self._json(200, {"faults": faults})
 
     # -- streams ----------------------------------------------------------------------------
 
@@ -627,7 +677,7 @@ class _Answer:
         sequence = iter(range(1_000_000))
         item_id = f"msg_{self.id}"
 
-        def event(kind: str, is_piece: bool = False, **data: Any) -> tuple[str, str, bool]:  # noqa: ANN401
+        def event(kind: str, is_piece: bool = False, **data: Any) -> tuple[str, str, bool]:
             payload = {"type": kind, "sequence_number": next(sequence), **data}
             return kind, json.dumps(payload, ensure_ascii=False), is_piece
 

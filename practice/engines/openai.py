@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterator, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import openai
 from pydantic import BaseModel, ValidationError
@@ -41,6 +43,7 @@ from practice.engines.base import (
 
 log = logging.getLogger(__name__)
 _M = TypeVar("_M", bound=BaseModel)
+_T = TypeVar("_T")
 
 API_STYLES = ("chat", "responses")
 # The roles a transcript may hold; anything else would be an instruction smuggled in.
@@ -57,6 +60,9 @@ class ServerConfig:
     api_style: str = "chat"
     timeout: float = 30.0
     max_retries: int = 2
+    # The most a whole reply or assessment may take, retries and Retry-After waits included:
+    # under the contract's 100 s (SPEC-practice §4) and the runs' expiry.
+    budget_seconds: float = 90.0
 
     @classmethod
     def from_settings(cls, *, model: str | None = None) -> ServerConfig:
@@ -94,7 +100,7 @@ class _Speaker:
         self.config = config
 
     @classmethod
-    def from_settings(cls, *, model: str | None = None) -> Any:  # noqa: ANN401 - the subclass
+    def from_settings(cls, *, model: str | None = None) -> Self:
         """The engine the ``OPENAI_*`` settings describe; ``model`` overrides ``OPENAI_MODEL``
         (a run's ``model``, already checked against ``PRACTICE_ALLOWED_MODELS``)."""
         return cls(ServerConfig.from_settings(model=model))
@@ -103,7 +109,7 @@ class _Speaker:
     def model(self) -> str:
         return self.config.model
 
-    def with_model(self, model: str | None) -> Any:  # noqa: ANN401 - the subclass
+    def with_model(self, model: str | None) -> Self:
         """The same engine asking for another model (None: this one)."""
         if not model or model == self.config.model:
             return self
@@ -121,6 +127,40 @@ class _Speaker:
         return _client(self.config.base_url, key, self.config.timeout, self.config.max_retries)
 
     # -- one call ---------------------------------------------------------------------------
+
+    def _within_budget(self, call: Callable[[], _T], *, deadline: float) -> _T:
+        """``call()``, or a 504 when it has not returned by ``deadline`` (monotonic).
+
+        The client's retries honour a Retry-After of up to two minutes and each attempt has
+        its own time out, so nothing inside the call bounds its total time. The call runs in
+        a thread of its own; one that overruns is abandoned, and ends on its own time outs."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise self._out_of_time()
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                box["value"] = call()
+            except BaseException as error:  # handed to the caller as is
+                box["error"] = error
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="openai-call", daemon=True).start()
+        if not done.wait(remaining):
+            raise self._out_of_time()
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    def _out_of_time(self) -> EngineError:
+        return EngineError(
+            f"{self.who} did not answer in time (nothing usable from the model server within "
+            f"{self.config.budget_seconds:g} s). Please try again.",
+            status=504,
+        )
 
     def _request(
         self,
@@ -163,40 +203,39 @@ class _Speaker:
         return text
 
     def _stream(self, instructions: str, messages: Sequence[Turn], *, model: str) -> Iterator[str]:
-        """The model's answer as text chunks; an EngineError when it stops before its end."""
+        """The model's answer as text chunks; an EngineError when it stops before its end,
+        says nothing, or runs past the budget."""
         client = self._openai()
-        finished = False
-        try:
-            if self.config.api_style == "responses":
-                events = client.responses.create(
+        deadline = time.monotonic() + self.config.budget_seconds
+        responses = self.config.api_style == "responses"
+
+        def open_stream() -> Any:  # the client's Stream of chunks or of events
+            if responses:
+                return client.responses.create(
                     model=model,
                     instructions=instructions,
                     input=_input_items(messages),
                     store=False,
                     stream=True,
                 )
-                with events:
-                    for event in events:
-                        if event.type == "response.output_text.delta":
-                            if event.delta:
-                                yield event.delta
-                        elif event.type in ("response.completed", "response.incomplete"):
-                            finished = True
-                        elif event.type in ("response.failed", "error"):
-                            raise EngineError(self._bad_output("the response failed"))
-            else:
-                chunks = client.chat.completions.create(
-                    model=model,
-                    messages=_chat_messages(instructions, messages),
-                    stream=True,
-                )
-                with chunks:
-                    for chunk in chunks:
-                        for choice in chunk.choices:
-                            if choice.delta.content:
-                                yield choice.delta.content
-                            if choice.finish_reason is not None:
-                                finished = True
+            return client.chat.completions.create(
+                model=model, messages=_chat_messages(instructions, messages), stream=True
+            )
+
+        finished = told = False
+        try:
+            # The first answer (after the client's retries) within the budget; then each chunk
+            # within the read time out, and the whole stream within the budget.
+            stream = self._within_budget(open_stream, deadline=deadline)
+            with stream:
+                for item in stream:
+                    if time.monotonic() > deadline:
+                        raise self._out_of_time()
+                    text, done = self._event(item) if responses else _chunk(item)
+                    if text:
+                        told = True
+                        yield text
+                    finished = finished or done
         except openai.OpenAIError as error:
             raise self._engine_error(error, model=model) from error
         except (ValueError, TypeError, KeyError, AttributeError) as error:
@@ -210,6 +249,16 @@ class _Speaker:
                 "Please try again.",
                 status=502,
             )
+        if not told:
+            raise EngineError(self._bad_output("an empty reply"), status=502)
+
+    def _event(self, event: Any) -> tuple[str, bool]:
+        """A Responses API event as (text, whether the response ended)."""
+        if event.type == "response.output_text.delta":
+            return event.delta or "", False
+        if event.type in ("response.failed", "error"):
+            raise EngineError(self._bad_output("the response failed"))
+        return "", event.type in ("response.completed", "response.incomplete")
 
     # -- errors -----------------------------------------------------------------------------
 
@@ -265,6 +314,15 @@ class _Speaker:
         return EngineError(self._bad_output(type(error).__name__), status=502)
 
 
+def _chunk(chunk: Any) -> tuple[str, bool]:
+    """A Chat Completions chunk as (text, whether the choice ended)."""
+    text, done = "", False
+    for choice in chunk.choices:
+        text += (choice.delta.content or "") if choice.delta else ""
+        done = done or choice.finish_reason is not None
+    return text, done
+
+
 def _checked(transcript: Sequence[Turn]) -> list[Turn]:
     for turn in transcript:
         if turn.role not in _TRANSCRIPT_ROLES:
@@ -292,7 +350,11 @@ class OpenAIPatient(_Speaker):
         self, context: PatientContext, transcript: Sequence[Turn], *, model: str | None = None
     ) -> Reply:
         model = model or self.config.model
-        text = self._request(prompts.patient_instructions(context), transcript, model=model)
+        instructions = prompts.patient_instructions(context)
+        text = self._within_budget(
+            lambda: self._request(instructions, transcript, model=model),
+            deadline=time.monotonic() + self.config.budget_seconds,
+        )
         if not text.strip():
             raise EngineError(self._bad_output("an empty reply"), status=502)
         return Reply(
@@ -322,12 +384,16 @@ class OpenAIGrader(_Speaker):
         task_input: str,
         *,
         model: str,
-        parse: Any,  # noqa: ANN401 - (raw text) -> result, raising ValueError when invalid
-    ) -> Any:  # noqa: ANN401
+        parse: Callable[[str], _T],  # raises ValueError for an invalid answer
+    ) -> _T:
         problem = ""
+        deadline = time.monotonic() + self.config.budget_seconds
         for attempt in range(1, self.attempts + 1):
-            raw = self._request(
-                instructions, [Turn("user", task_input)], model=model, json_output=True
+            raw = self._within_budget(
+                lambda: self._request(
+                    instructions, [Turn("user", task_input)], model=model, json_output=True
+                ),
+                deadline=deadline,
             )
             try:
                 return parse(raw)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,8 +34,13 @@ from practice.engines.base import (
     Turn,
 )
 
-PATIENT_PROMPT_VERSION = "patient-v1"
+# Three texts, each versioned: the patient's rules, the scenario's template, the grader's.
+PATIENT_RULES_VERSION = "patient-v1"
+SCENARIO_VERSION = "scenario-v1"
 GRADER_PROMPT_VERSION = "grader-v1"
+# What a reply stores: the versions of both texts the patient model was given.
+PATIENT_PROMPT_VERSION = f"{PATIENT_RULES_VERSION}+{SCENARIO_VERSION}"
+WITHHELD = "[withheld]"
 
 LANGUAGE_NAMES = {"en": "English", "zh-hans": "Simplified Chinese (简体中文)"}
 
@@ -119,16 +125,18 @@ empathy), and "facts" (each fact's topic, your answer in your own words, example
 ask for it, and whether you volunteer it)."""
 
 
-def patient_instructions(context: PatientContext) -> str:
-    """Everything the patient model is given besides the transcript: the patient rules, the
-    scenario's persona, additional instructions and communication preferences, and the case
-    sheet (``context.case``, already without its hidden part) as a ``patient-context`` block.
+def patient_rules(*, language: str, with_case: bool) -> str:
+    """How to play a patient (any patient): the first of the patient model's two texts."""
+    return _patient_rules(language=language, with_case=with_case)
 
-    This is exactly the text the context preview route shows."""
-    parts = [_patient_rules(language=context.language, with_case=context.case is not None)]
-    parts.append(
+
+def scenario_instructions(context: PatientContext) -> str:
+    """Who this patient is: the scenario's persona, additional instructions and
+    communication preferences, and the case sheet (``context.case``, without its hidden
+    part) as a ``patient-context`` block."""
+    parts = [
         f"# The patient\nAvatar: {context.avatar or 'Adult'}\n\n{context.scenario_text.strip()}"
-    )
+    ]
     if context.additional_instructions.strip():
         parts.append(f"# Additional instructions\n{context.additional_instructions.strip()}")
     if context.communication_preferences.strip():
@@ -153,6 +161,67 @@ def patient_instructions(context: PatientContext) -> str:
         )
     )
     return "\n\n".join(parts)
+
+
+def patient_instructions(context: PatientContext) -> str:
+    """Everything the patient model is given besides the transcript: ``patient_rules`` then
+    ``scenario_instructions``. This is exactly the text the context preview route shows."""
+    rules = patient_rules(language=context.language, with_case=context.case is not None)
+    return f"{rules}\n\n{scenario_instructions(context)}"
+
+
+def hidden_texts(case: dict | None) -> list[str]:
+    """The texts of a case sheet's hidden part (the diagnosis, and any other text in it)."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, str) and node.strip():
+            found.append(node.strip())
+        elif isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk((case or {}).get("hidden"))
+    return found
+
+
+def _whole(needle: str) -> str:
+    # A Latin-script text only as a whole word ("PE" is not in "speak"); Chinese has no word
+    # boundaries, so there a text matches anywhere.
+    head = r"(?<![A-Za-z0-9])" if needle[0].isascii() and needle[0].isalnum() else ""
+    tail = r"(?![A-Za-z0-9])" if needle[-1].isascii() and needle[-1].isalnum() else ""
+    return f"{head}{re.escape(needle)}{tail}"
+
+
+def withhold(context: PatientContext, hidden: Sequence[str]) -> PatientContext:
+    """``context`` with every ``hidden`` text (``hidden_texts(case)``) replaced by
+    ``[withheld]`` wherever an author wrote it (the persona, the instructions, the case
+    sheet), so that no text the patient model gets can name the diagnosis. Case-insensitive;
+    the longest texts first, so that one hidden text inside another is withheld whole."""
+    needles = sorted({h for h in hidden if h.strip()}, key=len, reverse=True)
+    if not needles:
+        return context
+    pattern = re.compile("|".join(_whole(n) for n in needles), re.IGNORECASE)
+
+    def clean(node: Any) -> Any:
+        if isinstance(node, str):
+            return pattern.sub(WITHHELD, node)
+        if isinstance(node, dict):
+            return {key: clean(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [clean(value) for value in node]
+        return node
+
+    return replace(
+        context,
+        scenario_text=clean(context.scenario_text),
+        additional_instructions=clean(context.additional_instructions),
+        communication_preferences=clean(context.communication_preferences),
+        case=clean(context.case) if context.case is not None else None,
+    )
 
 
 def patient_context_from_text(text: str) -> PatientContext | None:

@@ -42,3 +42,31 @@ def openai_config(server: CompatServer, **overrides: object) -> ServerConfig:
     }
     values.update(overrides)
     return ServerConfig(**values)
+
+
+def openai_env(server: CompatServer, **overrides: str) -> dict[str, str]:
+    """Environment variables that point a product process (a task worker started by a test)
+    at ``server`` with both engines ``openai``; merge them into ``os.environ``'s copy."""
+    values = {
+        "PRACTICE_PATIENT_ENGINE": "openai",
+        "PRACTICE_GRADER_ENGINE": "openai",
+        "OPENAI_BASE_URL": server.base_url,
+        "OPENAI_API_KEY": "test-key",
+        "OPENAI_MODEL": "practice-scripted",
+        "OPENAI_API_STYLE": "chat",
+        "OPENAI_TIMEOUT_SECONDS": "5",
+        "OPENAI_MAX_RETRIES": "1",
+    }
+    values.update(overrides)
+    return values
+
+
+def use_openai_engines(settings, server: CompatServer, **overrides: object) -> None:  # noqa: ANN001
+    """Point this process's settings (pytest-django's ``settings`` fixture) at ``server``."""
+    for name, value in openai_env(server).items():
+        setattr(settings, name, value)
+    settings.OPENAI_TIMEOUT_SECONDS = 5.0
+    settings.OPENAI_MAX_RETRIES = 1
+    settings.PRACTICE_ALLOWED_MODELS = ["practice-scripted"]
+    for name, value in overrides.items():
+        setattr(settings, name, value)

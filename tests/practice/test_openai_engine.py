@@ -7,7 +7,7 @@ exactly what the scripted engine says for the same case sheet and transcript.
 import pytest
 
 from practice.casesheet import patient_view
-from practice.engines import get_grader_engine, get_patient_engine
+from practice.engines import get_grader_engine, get_patient_engine, scripted
 from practice.engines.base import (
     Category,
     Criterion,
@@ -20,8 +20,6 @@ from practice.engines.compat_server import CompatServer
 from practice.engines.openai import OpenAIGrader, OpenAIPatient
 from practice.engines.prompts import GRADER_PROMPT_VERSION, PATIENT_PROMPT_VERSION
 from tests.practice.openai_server import openai_config
-
-scripted = pytest.importorskip("practice.engines.scripted")
 
 DIAGNOSIS = "pulmonary embolism"
 CASE = {
@@ -299,7 +297,8 @@ def test_the_settings_choose_the_openai_engines(compat_server: CompatServer, set
     # A local server takes any key: an empty OPENAI_API_KEY still talks to it.
     assert patient.reply(CONTEXT, TRANSCRIPT[:1]).text == scripted_reply(TRANSCRIPT[:1])
     assert compat_server.requests[0].path == "/v1/responses"
-    assert OpenAIPatient.from_settings(model="other").model == "other"
+    assert get_patient_engine(model="llama3.1").model == "llama3.1"
+    assert get_grader_engine(model="llama3.1").model == "llama3.1"
 
 
 def test_openai_itself_without_a_key_is_a_clear_error(settings) -> None:  # noqa: ANN001

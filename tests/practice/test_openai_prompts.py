@@ -13,10 +13,14 @@ from practice.engines.prompts import (
     assess_input,
     grader_instructions,
     grading_request_from_text,
+    hidden_texts,
     parse_blocks,
     patient_context_from_text,
     patient_instructions,
+    patient_rules,
     questions_input,
+    scenario_instructions,
+    withhold,
 )
 
 CASE = {
@@ -166,6 +170,57 @@ def test_the_result_schema_refuses_a_score_out_of_range() -> None:
         )
 
 
-def test_versions_are_named() -> None:
-    assert PATIENT_PROMPT_VERSION.startswith("patient-")
-    assert GRADER_PROMPT_VERSION.startswith("grader-")
+def test_versions_name_each_text() -> None:
+    assert PATIENT_PROMPT_VERSION == "patient-v1+scenario-v1"
+    assert GRADER_PROMPT_VERSION == "grader-v1"
+    # Stored in Message.prompt_version and Assessment.prompt_version (40 characters).
+    assert len(PATIENT_PROMPT_VERSION) <= 40
+
+
+def test_the_patient_text_is_the_rules_then_the_scenario() -> None:
+    ctx = context()
+
+    assert patient_instructions(ctx) == (
+        f"{patient_rules(language='en', with_case=True)}\n\n{scenario_instructions(ctx)}"
+    )
+    assert "Margaret Hill, 67" not in patient_rules(language="en", with_case=True)
+
+
+def test_an_author_who_names_the_diagnosis_in_the_persona_has_it_withheld() -> None:
+    leaky = context(
+        scenario_text="Margaret has a Pulmonary Embolism but does not know it.",
+        additional_instructions="Never say pulmonary embolism.",
+    )
+
+    text = patient_instructions(withhold(leaky, hidden_texts(CASE)))
+
+    assert "embolism" not in text.casefold()
+    assert "Margaret has a [withheld] but does not know it." in text
+    assert "Never say [withheld]." in text
+
+
+def test_withholding_takes_whole_words_in_english_and_any_match_in_chinese() -> None:
+    ctx = context(
+        scenario_text="PE? Speak plainly; pe is hidden. 她可能是肺栓塞。",
+        case=None,
+    )
+
+    out = withhold(ctx, ["PE", "肺栓塞"])
+
+    assert (
+        out.scenario_text == "[withheld]? Speak plainly; [withheld] is hidden. 她可能是[withheld]。"
+    )
+
+
+def test_hidden_texts_are_every_text_of_the_hidden_part() -> None:
+    case = {**CASE, "hidden": {"diagnosis": "PE", "notes": ["DVT last year", ""], "n": 3}}
+
+    assert hidden_texts(case) == ["PE", "DVT last year"]
+    assert hidden_texts(None) == []
+    assert hidden_texts({"opening": "x"}) == []
+
+
+def test_withholding_nothing_keeps_the_context() -> None:
+    ctx = context()
+
+    assert withhold(ctx, []) is ctx

@@ -4,6 +4,7 @@
 import json
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -209,3 +210,78 @@ def test_the_command_serves_until_stopped() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def control(base_url: str, action: str, body: dict | None = None) -> dict:
+    root = base_url.removesuffix("/v1")
+    request = urllib.request.Request(
+        f"{root}/_control/{action}",
+        data=json.dumps(body or {}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_a_server_in_another_process_is_driven_over_its_control_api() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "serve_openai_compatible", "--port", "0", "--control"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base_url = process.stdout.readline().split(" at ")[1].split(" ")[0]
+        client = openai.OpenAI(base_url=base_url, api_key="any", max_retries=0)
+
+        assert (
+            control(base_url, "faults", {"rate_limit": 1, "retry_after": 3})["faults"]["rate_limit"]
+            == 1
+        )
+        with pytest.raises(openai.RateLimitError) as caught:
+            client.chat.completions.create(**chat_body())
+        assert caught.value.response.headers["retry-after"] == "3"
+
+        control(base_url, "hold")
+        received: list[str] = []
+        stream = client.chat.completions.create(**chat_body(stream=True))
+        reader = threading.Thread(
+            target=lambda: received.extend(
+                c.choices[0].delta.content or "" for c in stream if c.choices
+            )
+        )
+        reader.start()
+        assert control(base_url, "wait_held", {"timeout": 5}) == {"held": True}
+        assert reader.is_alive()
+        control(base_url, "release")
+        reader.join(timeout=5)
+
+        assert "".join(received) == scripted_reply(HELLO)
+        with urllib.request.urlopen(f"{base_url.removesuffix('/v1')}/_control/requests") as r:
+            paths = [row["path"] for row in json.loads(r.read())["requests"]]
+        assert paths == ["/v1/chat/completions", "/v1/chat/completions"]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_the_control_api_is_off_unless_asked_for(compat_server: CompatServer) -> None:
+    compat_server.set_faults(server_error=1)
+
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        control(compat_server.base_url, "reset")
+
+    assert caught.value.code == 404
+    assert compat_server.faults.server_error == 1
+
+
+def test_a_malformed_grading_block_is_a_400(compat_server: CompatServer) -> None:
+    broken = '```json grading-task\n{"task": "assess", "rubric": [{"name": "no id"}]}\n```\n\n'
+    broken += '```json transcript\n[{"index": 0, "role": "user", "content": "Hi"}]\n```'
+    body = {"model": "m", "messages": [{"role": "user", "content": broken}]}
+
+    status, _, text = post(compat_server, "/chat/completions", body)
+
+    assert status == 400
+    assert json.loads(text)["error"]["message"].startswith("The grading-task block is malformed")

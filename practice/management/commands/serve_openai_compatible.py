@@ -44,6 +44,12 @@ class Command(BaseCommand):
             metavar="NAME",
             help="a model name to answer to (repeatable; default: any name)",
         )
+        parser.add_argument(
+            "--control",
+            action="store_true",
+            help="also serve the fault API under /_control/ (faults, reset, hold, release, "
+            "wait_held, requests) for tests that run this server in another process",
+        )
         faults = parser.add_argument_group(
             "faults (counts: the next N requests; -1: every request)"
         )
@@ -105,7 +111,11 @@ class Command(BaseCommand):
             faults.first_token_delay, faults.chunks, faults.stream_seconds = options["pace"]
         try:
             server = CompatServer(
-                options["host"], options["port"], models=options["model"] or None, faults=faults
+                options["host"],
+                options["port"],
+                models=options["model"] or None,
+                faults=faults,
+                control=options["control"],
             )
         except OSError as error:
             raise CommandError(
