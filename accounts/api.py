@@ -5,7 +5,7 @@ from ninja import Router
 from pydantic import ValidationError as PydanticValidationError
 
 from accounts import services
-from accounts.auth import viewer_auth
+from accounts.auth import signed_in_auth
 from accounts.schemas import DetailOut, LoginIn, LogoutIn, RefreshIn, TokenOut, UserOut
 from core.errors import InvalidInput
 
@@ -71,7 +71,7 @@ def refresh(request: HttpRequest, payload: RefreshIn):
 
 
 @router.post(
-    "/logout", response=DetailOut, auth=viewer_auth, openapi_extra=_optional_body(LogoutIn)
+    "/logout", response=DetailOut, auth=signed_in_auth, openapi_extra=_optional_body(LogoutIn)
 )
 def logout(request: HttpRequest):
     payload = _parse_body(request, LogoutIn, optional=True)
@@ -79,6 +79,6 @@ def logout(request: HttpRequest):
     return {"detail": "Logged out"}
 
 
-@router.get("/me", response=UserOut, auth=viewer_auth)
+@router.get("/me", response=UserOut, auth=signed_in_auth)
 def me(request: HttpRequest):
     return request.auth

@@ -57,9 +57,10 @@ def user_from_access_token(token: str) -> User | None:
 
 
 class JWTAuth(HttpBearer):
-    """401 without a valid token; 403 when the user's role is below ``minimum_role``."""
+    """401 without a valid token; 403 when the user's role is below ``minimum_role``
+    (``None``: any signed-in user, whatever the area of their role)."""
 
-    def __init__(self, minimum_role: str = Role.VIEWER) -> None:
+    def __init__(self, minimum_role: str | None = Role.VIEWER) -> None:
         super().__init__()
         self.minimum_role = minimum_role
 
@@ -71,11 +72,13 @@ class JWTAuth(HttpBearer):
         request.data_versions = versions
         # Set before the role check so that a refused call is still audited under its user.
         request.auth = user
-        if not user.has_role(self.minimum_role):
+        if self.minimum_role is not None and not user.has_role(self.minimum_role):
             raise Forbidden(f"This action requires the {self.minimum_role} role")
         return user
 
 
+# Logout and "me" serve every role, the practice roles included (SPEC-practice §2).
+signed_in_auth = JWTAuth(None)
 viewer_auth = JWTAuth(Role.VIEWER)
 analyst_auth = JWTAuth(Role.ANALYST)
 admin_auth = JWTAuth(Role.ADMIN)

@@ -147,6 +147,14 @@ def _database() -> dict:
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# Usernames with Django hashes first; then emails, and the Flask service's passlib hashes
+# (SPEC-practice §3), including Flask users not imported yet. The practice roles' admin
+# permissions come first, so that no per-user permission outgrows a role.
+AUTHENTICATION_BACKENDS = [
+    "practice.permissions.PracticeRolePermissions",
+    "django.contrib.auth.backends.ModelBackend",
+    "practice.flask_users.FlaskEmailBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install, create the SQLite database, load the sample data, create the demo admin (its
-# credentials are printed), start a task worker and serve on http://127.0.0.1:8001.
+# Install, create the SQLite database, load the sample data (imaging and practice), create the
+# demo accounts admin, instructor and learner (their credentials are printed), start a task
+# worker and serve on http://127.0.0.1:8001.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh

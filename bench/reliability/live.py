@@ -76,7 +76,7 @@ class World:
         from studies.models import Study
 
         self.users = {}
-        for role in ("viewer", "analyst", "admin"):
+        for role in policy.ROLES[1:]:
             self.users[role] = User.objects.create_user(
                 f"rel_{role}", f"rel_{role}@hospital.example", PASSWORD, role=role
             )
@@ -185,9 +185,10 @@ def check_access(world: World) -> list[Figure]:
     return [
         Figure(
             "Access control matrix",
-            "every operation of the live OpenAPI schema × {anonymous, viewer, analyst, admin} "
+            f"every operation of the live OpenAPI schema × {{{', '.join(policy.ROLES)}}} "
             "over HTTP, bodies with role/is_staff/is_superuser/id added",
-            f"{len(ops)} operations × 4 roles = {len(verdicts)} calls; unexpected 2xx "
+            f"{len(ops)} operations × {len(policy.ROLES)} roles = {len(verdicts)} calls; "
+            f"unexpected 2xx "
             f"{len(unexpected)}; wrong status {len(wrong)}; unclassified operations "
             f"{len(unclassified)}; accounts elevated {len(elevated)}",
             not unexpected and not wrong and not unclassified and not elevated,

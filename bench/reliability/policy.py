@@ -18,9 +18,14 @@ from dataclasses import dataclass
 
 import jwt
 
-ROLES = ("anonymous", "viewer", "analyst", "admin")
+# The practice roles (SPEC-practice §2) have no imaging rank: refused on every imaging
+# operation, while the imaging roles below admin have no practice rank.
+ROLES = ("anonymous", "viewer", "analyst", "admin", "learner", "instructor")
 RANK = {"anonymous": -1, "viewer": 0, "analyst": 1, "admin": 2}
+PRACTICE_RANK = {"learner": 0, "instructor": 1, "admin": 2}
 PUBLIC = "anonymous"
+# Any signed-in user, whatever the area of their role (logout, "me").
+SIGNED_IN = "signed-in"
 
 # Every operation of the API and the least role that may call it (SPEC §3). An operation in
 # the live OpenAPI schema that is missing here fails the matrix: a new endpoint must be
@@ -29,8 +34,8 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/health"): PUBLIC,
     ("POST", "/api/v1/auth/login"): PUBLIC,
     ("POST", "/api/v1/auth/refresh"): PUBLIC,
-    ("POST", "/api/v1/auth/logout"): "viewer",
-    ("GET", "/api/v1/auth/me"): "viewer",
+    ("POST", "/api/v1/auth/logout"): SIGNED_IN,
+    ("GET", "/api/v1/auth/me"): SIGNED_IN,
     ("GET", "/api/v1/studies/search"): "viewer",
     ("GET", "/api/v1/studies/filters/options"): "viewer",
     ("GET", "/api/v1/studies/export"): "viewer",
@@ -50,6 +55,25 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/analysis/options"): "viewer",
 }
 
+# Every page of the web UI (web/urls.py, by URL name): method, path and the least role. A page
+# missing here fails the check: a new page must be classified before it ships.
+WEB_PAGES: dict[str, tuple[str, str, str]] = {
+    "home": ("GET", "/", PUBLIC),  # a redirect to the studies page
+    "login": ("GET", "/login/", PUBLIC),
+    "logout": ("POST", "/logout/", SIGNED_IN),
+    "studies": ("GET", "/studies/", "viewer"),
+    "studies_export": ("GET", "/studies/export/", "viewer"),
+    "study_detail": ("GET", "/studies/{exam_id}/", "viewer"),
+    "reports": ("GET", "/reports/", "viewer"),
+    "report_detail": ("GET", "/reports/{report_id}/", "viewer"),
+    "analysis_list": ("GET", "/analysis/", "viewer"),
+    "analysis_create": ("POST", "/analysis/new/", "analyst"),
+    "analysis_detail": ("GET", "/analysis/{task_id}/", "viewer"),
+    "analysis_cancel": ("POST", "/analysis/{task_id}/cancel/", "analyst"),
+    "import": ("POST", "/import/", "admin"),
+    "dashboard": ("GET", "/dashboard/", "viewer"),
+}
+
 # Fields a client might slip into a body or query to raise its privileges; always ignored.
 ELEVATION_FIELDS = {"role": "admin", "is_staff": True, "is_superuser": True, "id": 1}
 
@@ -66,10 +90,17 @@ def operations(schema: dict) -> list[tuple[str, str]]:
 
 
 def expected_status(minimum: str, role: str) -> str:
-    """'allow', '401' or '403' for a role calling an operation that needs ``minimum``."""
-    if minimum == PUBLIC or RANK[role] >= RANK[minimum]:
+    """'allow', '401' or '403' for a role calling an operation that needs ``minimum`` (an
+    imaging role, a practice role, ``SIGNED_IN`` or ``PUBLIC``)."""
+    if minimum == PUBLIC:
         return "allow"
-    return "401" if role == "anonymous" else "403"
+    if role == "anonymous":
+        return "401"
+    if minimum == SIGNED_IN:
+        return "allow"
+    ranks = PRACTICE_RANK if minimum in ("learner", "instructor") else RANK
+    rank = ranks.get(role)
+    return "allow" if rank is not None and rank >= ranks[minimum] else "403"
 
 
 @dataclass

@@ -24,6 +24,9 @@ def _blank_is_none(value: Any) -> Any:
     return None if value == "" else value
 
 
+# The largest value of the Flask tables' INTEGER columns.
+INT_MAX = 2**31 - 1
+
 RequiredText = Annotated[str, BeforeValidator(_required)]
 # In a partial update: may be left out, but if sent it must not be blank.
 GivenText = Annotated[str | None, BeforeValidator(_required)]
@@ -33,6 +36,11 @@ UpsertId = Annotated[int | None, BeforeValidator(_blank_is_none)]
 
 class MessageOut(Schema):
     message: str
+
+
+def errors(*codes: int) -> dict[int, type[MessageOut]]:
+    """The ``{"message"}`` answers a route documents beside its success (OpenAPI only)."""
+    return dict.fromkeys(codes, MessageOut)
 
 
 class CreatedOut(Schema):
@@ -134,7 +142,7 @@ class CategoryOut(Schema):
 class CategoryIn(Schema):
     id: UpsertId = None
     name: Annotated[RequiredText, Field(max_length=255)]
-    total_required_to_pass: Annotated[RequiredInt, Field(ge=0)]
+    total_required_to_pass: Annotated[RequiredInt, Field(ge=0, le=INT_MAX)]
 
 
 class CriterionIn(Schema):

@@ -26,6 +26,7 @@ from practice.authoring.selectors import (
     SCENARIO_NOT_FOUND,
 )
 from practice.casesheet import LANGUAGES, CaseSheetError, validate_case
+from practice.flask_users import is_flask_hash
 from practice.models import Activity, ActivityCategory, Category, RubricQuestion, Scenario, Tag
 from practice.models import SubCategory as Criterion
 
@@ -76,12 +77,18 @@ def contract_role(user: User) -> str:
     return role
 
 
-def _username_for_email(email: str) -> str:
-    """The username behind an email (case-insensitive). An unknown email is passed on as it is:
-    it then fails like a wrong password (one message, counted for the lockout), and an
-    authentication backend that knows emails (Flask accounts) may still accept it."""
-    user = User.objects.filter(email__iexact=email).only("username").first()
-    return user.username if user is not None else email
+def _login_name(email: str) -> str:
+    """What the product's credential check is given for an email. A product user with a
+    Django hash: their username (Django's ModelBackend authenticates by username). Anyone else
+    — a user still on a Flask hash, an email the product does not know (a Flask user not
+    imported yet, or nobody) — the email itself, which the email backend
+    (``practice.flask_users.FlaskEmailBackend``) verifies; nobody fails like a wrong password,
+    with the one message, counted for the lockout."""
+    user = User.objects.filter(email__iexact=email).order_by("id").only("username", "password")
+    found = user.first()
+    if found is None or is_flask_hash(found.password):
+        return email
+    return found.username
 
 
 def contract_login(
@@ -89,7 +96,7 @@ def contract_login(
 ) -> tuple[accounts_services.TokenPair, User]:
     """The product's login by email: same credential check, lockout and audit as
     ``/api/v1/auth/login``; the token is the product's access token."""
-    username = _username_for_email(email.strip())
+    username = _login_name(email.strip())
     # The one credential check every login shares (lockout, failure count, audit).
     user = accounts_services._verified_user(
         request=request, username=username, password=password, detail={"via": "practice"}
@@ -420,7 +427,8 @@ def criterion_save(
 ) -> Criterion:
     """Create or update a criterion; ``evidence`` left out keeps the stored list (the Flask
     frontend does not know it and must not erase it)."""
-    if not Category.objects.filter(id=data["category_id"]).exists():
+    # Locked like in activity_save: a concurrent category delete cannot orphan the criterion.
+    if not Category.objects.select_for_update(no_key=True).filter(id=data["category_id"]).exists():
         raise NotFound(CATEGORY_NOT_FOUND)
     evidence = _evidence(data.get("evidence"))
     if criterion_id is None:
@@ -473,10 +481,16 @@ def activity_save(
     category_ids: list[int],
 ) -> Activity:
     """Create or update an activity; its categories are replaced by the ones given."""
-    if not Scenario.objects.filter(id=character_id).exists():
+    # Locked (as a scenario or category delete locks them) so that a delete running at the
+    # same time either waits for this link or makes it a clean 404, never a foreign-key error.
+    if not Scenario.objects.select_for_update(no_key=True).filter(id=character_id).exists():
         raise NotFound(CHARACTER_NOT_FOUND)
     wanted = sorted(set(category_ids))
-    known = set(Category.objects.filter(id__in=wanted).values_list("id", flat=True))
+    known = set(
+        Category.objects.select_for_update(no_key=True)
+        .filter(id__in=wanted)
+        .values_list("id", flat=True)
+    )
     if len(known) != len(wanted):
         raise NotFound(CATEGORY_NOT_FOUND)
     if activity_id is None:

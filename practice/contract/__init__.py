@@ -25,9 +25,24 @@ class ContractAPI(NinjaAPI):
 
 
 def _docs_guard(view):  # noqa: ANN001, ANN201
+    """The same guard as /api/v1's docs, with this contract's ``{"message"}`` refusal."""
+    from functools import wraps
+
+    from django.http import JsonResponse
+
     from config.api import docs_login_required
 
-    return docs_login_required(view)
+    guarded = docs_login_required(view)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:  # noqa: ANN002, ANN003
+        response = guarded(request, *args, **kwargs)
+        if response.status_code == 401:
+            response = JsonResponse({"message": NOT_AUTHENTICATED}, status=401)
+            response["WWW-Authenticate"] = "Bearer"
+        return response
+
+    return wrapper
 
 
 api = ContractAPI(

@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from practice.authoring import selectors, services
-from practice.authoring.schemas import ActivityIn, ActivityOut, MessageOut, SavedOut
+from practice.authoring.schemas import ActivityIn, ActivityOut, MessageOut, SavedOut, errors
 from practice.contract.auth import instructor_auth, learner_auth
 from practice.contract.nul import reject_nul
 
@@ -12,14 +12,14 @@ router = Router(tags=["activities"])
 router.add_decorator(reject_nul, mode="view")
 
 
-@router.get("/activities", response=list[ActivityOut], auth=learner_auth)
+@router.get("/activities", response={200: list[ActivityOut], **errors(401, 403)}, auth=learner_auth)
 def activity_list(request: HttpRequest):
     return selectors.activity_list(user=request.auth)
 
 
 @router.post(
     "/activities",
-    response=SavedOut,
+    response={200: SavedOut, **errors(400, 401, 403, 404)},
     auth=instructor_auth,
     description="Upsert; `categories` replace the activity's categories. 404 for an unknown "
     "character or category.",
@@ -36,7 +36,11 @@ def activity_save(request: HttpRequest, payload: ActivityIn):
     return {"message": "Activity saved", "id": activity.id}
 
 
-@router.delete("/activities/{int:activity_id}", response=MessageOut, auth=instructor_auth)
+@router.delete(
+    "/activities/{int:activity_id}",
+    response={200: MessageOut, **errors(401, 403, 404)},
+    auth=instructor_auth,
+)
 def activity_delete(request: HttpRequest, activity_id: int):
     services.activity_delete(request=request, by=request.auth, activity_id=activity_id)
     return {"message": "Activity deleted successfully"}

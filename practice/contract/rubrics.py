@@ -11,6 +11,7 @@ from practice.authoring.schemas import (
     CriterionOut,
     MessageOut,
     SavedOut,
+    errors,
 )
 from practice.contract.auth import instructor_auth, learner_auth
 from practice.contract.nul import reject_nul
@@ -19,14 +20,14 @@ router = Router(tags=["rubrics"])
 router.add_decorator(reject_nul, mode="view")
 
 
-@router.get("/categories", response=list[CategoryOut], auth=learner_auth)
+@router.get("/categories", response={200: list[CategoryOut], **errors(401, 403)}, auth=learner_auth)
 def category_list(request: HttpRequest):
     return selectors.category_list()
 
 
 @router.post(
     "/categories",
-    response=SavedOut,
+    response={200: SavedOut, **errors(400, 401, 403, 404)},
     auth=instructor_auth,
     description='Upsert: without `id` (or `null`, `""`) create; with an `id` update it (404 '
     "if it does not exist).",
@@ -42,20 +43,28 @@ def category_save(request: HttpRequest, payload: CategoryIn):
     return {"message": "Category saved", "id": category.id}
 
 
-@router.delete("/categories/{int:category_id}", response=MessageOut, auth=instructor_auth)
+@router.delete(
+    "/categories/{int:category_id}",
+    response={200: MessageOut, **errors(401, 403, 404)},
+    auth=instructor_auth,
+)
 def category_delete(request: HttpRequest, category_id: int):
     services.category_delete(request=request, by=request.auth, category_id=category_id)
     return {"message": "Category deleted"}
 
 
-@router.get("/categories/{int:category_id}/rubrics", response=list[CriterionOut], auth=learner_auth)
+@router.get(
+    "/categories/{int:category_id}/rubrics",
+    response={200: list[CriterionOut], **errors(401, 403, 404)},
+    auth=learner_auth,
+)
 def criterion_list(request: HttpRequest, category_id: int):
     return selectors.criterion_list(category_id=category_id)
 
 
 @router.post(
     "/rubrics",
-    response=SavedOut,
+    response={200: SavedOut, **errors(400, 401, 403, 404)},
     auth=instructor_auth,
     description="Upsert a criterion. `evidence` left out keeps the stored list.",
 )
@@ -67,7 +76,11 @@ def criterion_save(request: HttpRequest, payload: CriterionIn):
     return {"message": "Rubric saved", "id": criterion.id}
 
 
-@router.delete("/rubrics/{int:criterion_id}", response=MessageOut, auth=instructor_auth)
+@router.delete(
+    "/rubrics/{int:criterion_id}",
+    response={200: MessageOut, **errors(401, 403, 404)},
+    auth=instructor_auth,
+)
 def criterion_delete(request: HttpRequest, criterion_id: int):
     services.criterion_delete(request=request, by=request.auth, criterion_id=criterion_id)
     return {"message": "Rubric deleted"}

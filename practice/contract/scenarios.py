@@ -13,6 +13,7 @@ from practice.authoring.schemas import (
     ScenarioOut,
     ScenarioUpdateIn,
     ScenarioWithCaseOut,
+    errors,
 )
 from practice.contract.auth import instructor_auth, learner_auth
 from practice.contract.nul import reject_nul
@@ -41,7 +42,7 @@ def _row(scenario, *, with_case: bool) -> dict:  # noqa: ANN001
 
 @router.get(
     "/scenarios",
-    response=list[ScenarioWithCaseOut] | list[ScenarioOut],
+    response={200: list[ScenarioWithCaseOut] | list[ScenarioOut], **errors(400, 401, 403)},
     auth=learner_auth,
     description="`?include=case` adds `case` and `language` for instructors and admins "
     "(ignored for learners, who see enabled scenarios only and never a case sheet).",
@@ -51,7 +52,9 @@ def scenario_list(request: HttpRequest, include: str = ""):
     return [_row(s, with_case=with_case) for s in selectors.scenario_list(user=request.auth)]
 
 
-@router.post("/scenarios", response={201: CreatedOut}, auth=instructor_auth)
+@router.post(
+    "/scenarios", response={201: CreatedOut, **errors(400, 401, 403)}, auth=instructor_auth
+)
 def scenario_create(request: HttpRequest, payload: ScenarioCreateIn):
     scenario = services.scenario_create(
         request=request, by=request.auth, data=payload.model_dump(exclude_unset=True)
@@ -59,7 +62,11 @@ def scenario_create(request: HttpRequest, payload: ScenarioCreateIn):
     return Status(201, {"message": "Created", "id": scenario.id})
 
 
-@router.put("/scenarios/{int:scenario_id}", response=MessageOut, auth=instructor_auth)
+@router.put(
+    "/scenarios/{int:scenario_id}",
+    response={200: MessageOut, **errors(400, 401, 403, 404)},
+    auth=instructor_auth,
+)
 def scenario_update(request: HttpRequest, scenario_id: int, payload: ScenarioUpdateIn):
     services.scenario_update(
         request=request,
@@ -70,13 +77,21 @@ def scenario_update(request: HttpRequest, scenario_id: int, payload: ScenarioUpd
     return {"message": "Updated"}
 
 
-@router.delete("/scenarios/{int:scenario_id}", response=MessageOut, auth=instructor_auth)
+@router.delete(
+    "/scenarios/{int:scenario_id}",
+    response={200: MessageOut, **errors(401, 403, 404, 409)},
+    auth=instructor_auth,
+)
 def scenario_delete(request: HttpRequest, scenario_id: int):
     services.scenario_delete(request=request, by=request.auth, scenario_id=scenario_id)
     return {"message": "Deleted"}
 
 
-@router.put("/scenarios/{int:scenario_id}/enable", response=MessageOut, auth=instructor_auth)
+@router.put(
+    "/scenarios/{int:scenario_id}/enable",
+    response={200: MessageOut, **errors(401, 403, 404)},
+    auth=instructor_auth,
+)
 def scenario_enable(request: HttpRequest, scenario_id: int):
     services.scenario_set_enabled(
         request=request, by=request.auth, scenario_id=scenario_id, enabled=True
@@ -84,7 +99,11 @@ def scenario_enable(request: HttpRequest, scenario_id: int):
     return {"message": "Scenario enabled"}
 
 
-@router.put("/scenarios/{int:scenario_id}/disable", response=MessageOut, auth=instructor_auth)
+@router.put(
+    "/scenarios/{int:scenario_id}/disable",
+    response={200: MessageOut, **errors(401, 403, 404)},
+    auth=instructor_auth,
+)
 def scenario_disable(request: HttpRequest, scenario_id: int):
     services.scenario_set_enabled(
         request=request, by=request.auth, scenario_id=scenario_id, enabled=False
@@ -94,7 +113,7 @@ def scenario_disable(request: HttpRequest, scenario_id: int):
 
 @router.get(
     "/scenarios/{int:scenario_id}/rubric_questions",
-    response=list[RubricQuestionOut],
+    response={200: list[RubricQuestionOut], **errors(401, 403, 404)},
     auth=learner_auth,
 )
 def rubric_question_list(request: HttpRequest, scenario_id: int):
@@ -103,7 +122,7 @@ def rubric_question_list(request: HttpRequest, scenario_id: int):
 
 @router.post(
     "/scenarios/{int:scenario_id}/rubric_questions",
-    response={201: CreatedOut},
+    response={201: CreatedOut, **errors(400, 401, 403, 404)},
     auth=instructor_auth,
 )
 def rubric_question_create(request: HttpRequest, scenario_id: int, payload: RubricQuestionIn):
@@ -113,7 +132,11 @@ def rubric_question_create(request: HttpRequest, scenario_id: int, payload: Rubr
     return Status(201, {"message": "Rubric question created", "id": created.id})
 
 
-@router.put("/rubric_questions/{int:question_id}", response=MessageOut, auth=instructor_auth)
+@router.put(
+    "/rubric_questions/{int:question_id}",
+    response={200: MessageOut, **errors(400, 401, 403, 404)},
+    auth=instructor_auth,
+)
 def rubric_question_update(request: HttpRequest, question_id: int, payload: RubricQuestionIn):
     services.rubric_question_update(
         request=request, by=request.auth, question_id=question_id, question=payload.question
@@ -121,7 +144,11 @@ def rubric_question_update(request: HttpRequest, question_id: int, payload: Rubr
     return {"message": "Rubric question updated"}
 
 
-@router.delete("/rubric_questions/{int:question_id}", response=MessageOut, auth=instructor_auth)
+@router.delete(
+    "/rubric_questions/{int:question_id}",
+    response={200: MessageOut, **errors(401, 403, 404)},
+    auth=instructor_auth,
+)
 def rubric_question_delete(request: HttpRequest, question_id: int):
     services.rubric_question_delete(request=request, by=request.auth, question_id=question_id)
     return {"message": "Rubric question deleted"}

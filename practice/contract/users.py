@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from practice.authoring import selectors, services
-from practice.authoring.schemas import LoginIn, LoginOut, MessageOut, UserCreateIn
+from practice.authoring.schemas import LoginIn, LoginOut, MessageOut, UserCreateIn, errors
 from practice.contract.auth import instructor_auth
 from practice.contract.nul import reject_nul
 
@@ -27,7 +27,7 @@ class RegistrationAuth(type(instructor_auth)):
 registration_auth = RegistrationAuth(instructor_auth.minimum_role)
 
 
-@router.post("/login", response=LoginOut, auth=None)
+@router.post("/login", response={200: LoginOut, **errors(400, 401, 429)}, auth=None)
 def login(request: HttpRequest, payload: LoginIn):
     pair, user = services.contract_login(
         request=request, email=payload.email, password=payload.password
@@ -35,7 +35,11 @@ def login(request: HttpRequest, payload: LoginIn):
     return {"token": pair.access, "role": services.contract_role(user), "name": user.username}
 
 
-@router.post("/create_users", response={201: MessageOut}, auth=registration_auth)
+@router.post(
+    "/create_users",
+    response={201: MessageOut, **errors(400, 401, 403, 409)},
+    auth=registration_auth,
+)
 def create_users(request: HttpRequest, payload: UserCreateIn):
     by = request.auth if request.auth.is_authenticated else None
     services.practice_user_create(
@@ -49,6 +53,6 @@ def create_users(request: HttpRequest, payload: UserCreateIn):
     return Status(201, {"message": "User created successfully"})
 
 
-@router.get("/all_users", response=list[str], auth=instructor_auth)
+@router.get("/all_users", response={200: list[str], **errors(401, 403)}, auth=instructor_auth)
 def all_users(request: HttpRequest):
     return selectors.practice_user_names()

@@ -6,10 +6,12 @@ import pytest
 from django.test import Client
 
 from accounts import tokens
-from accounts.models import LoginFailure, Role
+from accounts.models import LoginFailure, Role, User
 from audit.models import AuditEvent
+from practice.flask_users import import_flask_users
 from tests.factories import PASSWORD, UserFactory
 from tests.practice.contract_support import call
+from tests.practice.test_flask_users import LEE_HASH, flask_row, flask_users  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +161,46 @@ def test_login_with_a_body_that_is_not_json_is_400() -> None:
     response = call(Client(), "post", "/api/login", b"email=a")
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert list(response.json()) == ["message"]
+
+
+# ---------------------------------------------------------------- Flask accounts
+# The Flask ``user`` table and its rows come from the flask-adopt tests' fixture.
+
+
+def test_a_flask_user_logs_in_by_email_before_the_import(flask_users, settings) -> None:  # noqa: ANN001, F811
+    settings.FLASK_COMPAT = True
+    response = login("LEE@hospital.example", "Teach-Me-2024")
+    assert response.status_code == HTTPStatus.OK
+    assert response.json() == {"token": response.json()["token"], "role": "admin", "name": "drlee"}
+    assert User.objects.get(username="drlee").password == LEE_HASH
+    assert flask_row(1) == ("drlee", "Lee@Hospital.example", LEE_HASH, "admin")
+    # Again, now through the product user the first login created.
+    assert login("lee@hospital.example", "Teach-Me-2024").status_code == HTTPStatus.OK
+
+
+def test_an_imported_flask_user_logs_in_by_email_with_the_flask_hash(flask_users, settings) -> None:  # noqa: ANN001, F811
+    settings.FLASK_COMPAT = True
+    import_flask_users()
+    white = User.objects.get(email="sam.white@uni.example")
+    assert white.username != "sam"  # made unique by the import
+    response = login("sam.white@uni.example", "student-pass-1")
+    assert response.json() == {
+        "token": response.json()["token"],
+        "role": "student",
+        "name": white.username,
+    }
+    assert User.objects.get(pk=white.pk).password == white.password  # kept under FLASK_COMPAT
+
+
+def test_an_imported_flask_user_whose_username_is_an_email_logs_in(flask_users, settings) -> None:  # noqa: ANN001, F811
+    settings.FLASK_COMPAT = True
+    import_flask_users()
+    User.objects.filter(email="sam.green@uni.example").update(username="sam@old.example")
+    response = login("sam.green@uni.example", "password")
+    assert (response.status_code, response.json()["name"]) == (HTTPStatus.OK, "sam@old.example")
+
+
+def test_a_flask_user_with_a_wrong_password_is_401_and_nobody_is_created(flask_users) -> None:  # noqa: ANN001, F811
+    response = login("lee@hospital.example", "Teach-Me-2025")
+    assert (response.status_code, response.json()) == (HTTPStatus.UNAUTHORIZED, INVALID)
+    assert not User.objects.filter(email__iexact="lee@hospital.example").exists()

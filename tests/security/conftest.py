@@ -44,10 +44,9 @@ class World:
 
 @pytest.fixture
 def world(db) -> World:  # noqa: ANN001
-    users = {
-        role: UserFactory(username=f"sec_{role}", role=role)
-        for role in (Role.VIEWER, Role.ANALYST, Role.ADMIN)
-    }
+    from bench.reliability.policy import ROLES
+
+    users = {role: UserFactory(username=f"sec_{role}", role=role) for role in ROLES[1:]}
     tokens = {role: login(Client(), user.username) for role, user in users.items()}
     report = ReportFactory(report_id="RSEC0001", study=StudyFactory(exam_id="SEC0001"))
     task = AnalysisTask.objects.create(

@@ -1,4 +1,5 @@
-"""Every operation of the live OpenAPI schema × {anonymous, viewer, analyst, admin}.
+"""Every operation of the live OpenAPI schema × every role (anonymous, the imaging roles, the
+practice roles).
 
 Figure: operations × roles; unexpected 2xx = 0 and every cell answers its expected status.
 Every answer also carries the headers patient data needs (HSTS over HTTPS, nosniff, no-store).

@@ -1,4 +1,4 @@
-"""The quick start's setup step: sample data (once) and the demo admin account."""
+"""The quick start's setup step: sample data (once) and the demo accounts."""
 
 import secrets
 
@@ -7,17 +7,25 @@ from django.core.management.base import BaseCommand
 
 from accounts.models import Role, User
 from ingest import services
+from practice.sampledata import load_practice_samples
 from sampledata import generate_reports, generate_studies
 from sampledata.writers import write_reports_json, write_studies_xlsx
 from studies.models import Study
 
 DEMO_USERNAME = "admin"
+# The practice area's demo accounts (SPEC-practice §6): (username, role, email).
+PRACTICE_DEMO_ACCOUNTS = (
+    ("instructor", Role.INSTRUCTOR, "instructor@example.org"),
+    ("learner", Role.LEARNER, "learner@example.org"),
+)
 
 
 class Command(BaseCommand):
     help = (
-        "Load the generated sample data into an empty database (through the real importer) "
-        "and create or renew the demo admin account, printing its password. For demos only."
+        "Load the generated sample data into an empty database (through the real importer), "
+        "the practice scenarios, rubric and activities (whatever is missing), and create or "
+        "renew the demo accounts admin, instructor and learner, printing their passwords. "
+        "For demos only."
     )
 
     def add_arguments(self, parser) -> None:  # noqa: ANN001
@@ -30,12 +38,40 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
         if not options["no_sample_data"]:
             self._sample_data(options["studies"], options["seed"])
+            self._practice_samples()
         password = self._demo_admin()
         self.stdout.write("")
         self.stdout.write("Demo account (admin role):")
         self.stdout.write(f"  username: {DEMO_USERNAME}")
         self.stdout.write(f"  password: {password}")
+        for username, role, email in PRACTICE_DEMO_ACCOUNTS:
+            password = self._demo_practice_user(username, role, email)
+            self.stdout.write(f"Demo account ({role} role, communication practice):")
+            self.stdout.write(f"  username: {username}")
+            self.stdout.write(f"  password: {password}")
         self.stdout.write("")
+
+    def _practice_samples(self) -> None:
+        summary = load_practice_samples()
+        self.stdout.write(
+            f"Practice samples: {summary.scenarios} scenarios, {summary.categories} categories, "
+            f"{summary.criteria} criteria, {summary.activities} activities created"
+            + ("" if summary.created else " (all present already)")
+        )
+
+    def _demo_practice_user(self, username: str, role: str, email: str) -> str:
+        password = secrets.token_urlsafe(12)
+        user = User.objects.filter(username=username).first() or User(
+            username=username, email=email
+        )
+        user.role = role
+        # The instructor authors in Django's admin too, where it sees the practice models only.
+        user.is_staff = role == Role.INSTRUCTOR
+        user.is_superuser = False
+        user.is_active = True
+        user.set_password(password)
+        user.save()
+        return password
 
     def _sample_data(self, count: int, seed: int) -> None:
         if Study.objects.exists():
