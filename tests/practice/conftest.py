@@ -107,19 +107,19 @@ def conversation_world(api) -> ConversationWorld:  # noqa: ANN001
     criteria = [
         SubCategory.objects.create(
             name="Introduction",
-            marking_instructions="Introduces themselves by name and role.",
+            marking_instructions="Candidate states own full name and job title at the outset.",
             category=communication,
             evidence=["Hello, I'm Dr Lee, one of the doctors"],
         ),
         SubCategory.objects.create(
             name="Empathy",
-            marking_instructions="Acknowledges the patient's feelings.",
+            marking_instructions="Candidate names and validates the emotion the patient shows.",
             category=communication,
             evidence=["That sounds really worrying"],
         ),
         SubCategory.objects.create(
             name="Onset",
-            marking_instructions="Asks when the pain started.",
+            marking_instructions="Candidate establishes the time course of the pain.",
             category=history,
             evidence=["When did the pain start?"],
         ),

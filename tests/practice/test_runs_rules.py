@@ -7,10 +7,12 @@ is in test_runs_worker.py.
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -311,3 +313,51 @@ def test_runs_are_audited(conversation_world):
         ("practice.run_status", 200, [thread_id]),
     ]
     assert events.order_by("id")[0].detail["run_id"] == run_id
+
+
+def _together(calls: list) -> list:  # noqa: ANN001
+    """Run the calls in real threads released at once (each with its own connection)."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def work(i: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[i] = calls[i]()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_requests_number_messages_in_order_and_queue_one_run(conversation_world):
+    world = conversation_world
+    thread_id = post(world.learner, "/api/threads", {"scenario_id": world.scenario.pk}).json()[
+        "thread_id"
+    ]
+    texts = [f"Question {i}?" for i in range(6)]
+    sent = _together(
+        [
+            lambda t=t: post(
+                world.learner, f"/api/threads/{thread_id}/messages", {"role": "user", "content": t}
+            )
+            for t in texts
+        ]
+    )
+    assert [r.status_code for r in sent] == [HTTPStatus.CREATED] * 6
+    stored = list(Message.objects.order_by("index").values_list("index", "content"))
+    assert [i for i, _ in stored] == list(range(6))
+    assert sorted(c for _, c in stored) == texts
+
+    answers = _together([lambda: run(world.learner, thread_id) for _ in range(4)])
+    assert (
+        sorted(r.status_code for r in answers) == [HTTPStatus.CREATED] + [HTTPStatus.CONFLICT] * 3
+    )
+    assert Run.objects.count() == 1

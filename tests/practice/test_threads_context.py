@@ -25,6 +25,7 @@ def test_preview_of_an_activity_is_the_patient_instructions_of_its_character(con
     assert list(body) == ["activity_id", "scenario_id", "context", "length"]
     assert (body["activity_id"], body["scenario_id"]) == (world.activity.pk, world.scenario.pk)
     scenario = world.scenario
+    scenario.refresh_from_db()  # the case sheet as stored (PostgreSQL's jsonb orders its keys)
     case = {k: v for k, v in scenario.case.items() if k != "hidden"}
     expected = patient_instructions(
         PatientContext(
