@@ -175,3 +175,7 @@ def analysis_worker(transactional_db, tmp_path) -> Iterator[WorkerProcess]:  # n
         yield worker
     finally:
         worker.stop()
+
+
+# The built-in OpenAI-compatible server, for the practice streaming tests.
+from tests.practice.openai_server import _compat_server_session, compat_server  # noqa: E402, F401

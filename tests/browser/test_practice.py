@@ -25,7 +25,6 @@ from practice.models import (
     SubCategory,
 )
 from tests.factories import PASSWORD
-from tests.practice.openai_server import _compat_server_session, compat_server  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
