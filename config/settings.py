@@ -137,6 +137,14 @@ def _database() -> dict:
         # Client-side binding stays on (psycopg's default with Django): server-side prepared
         # statements switched fast queries to slow generic plans in measurements.
         options.setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5, minimum=1))
+        # A connection pool per worker process (psycopg_pool): with many server threads (a
+        # class of learners each holding a streamed reply) a connection per thread would
+        # exceed PostgreSQL's max_connections; the pool lends one for each stretch of work.
+        pool_size = env_int("DB_POOL_MAX_SIZE", 0, minimum=0)
+        if pool_size:
+            options.setdefault("pool", {"min_size": min(2, pool_size), "max_size": pool_size,
+                                        "timeout": 10})  # fmt: skip
+            db["CONN_MAX_AGE"] = 0  # Django's pool requires it: a closed connection goes back
     db.setdefault("TEST", {})
     if env_str("DB_TEST_NAME"):
         db["TEST"]["NAME"] = env_str("DB_TEST_NAME")

@@ -71,14 +71,25 @@ from run_all import (  # noqa: E402
     product_run,
 )
 
-# The server setups compared (2 workers each, one per core, as in production).
-SETUPS: dict[str, list[str]] = {
-    # The production line of README (before this benchmark): 4 blocking threads per worker.
-    "wsgi-4": ["--interface", "wsgi", "--blocking-threads", "4", "config.wsgi:application"],
-    # Enough threads for every stream of the class to hold one (2 x 128).
-    "wsgi-128": ["--interface", "wsgi", "--blocking-threads", "128", "config.wsgi:application"],
+# The server setups compared (2 workers each, one per core, as in production): granian's
+# arguments and the environment the product gets beside the benchmark database's.
+POOL = {"DB_POOL_MAX_SIZE": "30"}  # 2 workers x 30 stay under PostgreSQL's 100 connections
+SETUPS: dict[str, tuple[list[str], dict[str, str]]] = {
+    # The production line of README before this benchmark: 4 blocking threads per worker.
+    "wsgi-4": (["--interface", "wsgi", "--blocking-threads", "4", "config.wsgi:application"], {}),
+    # Enough threads for every stream of the class to hold one (2 x 128), a connection each.
+    "wsgi-128": (
+        ["--interface", "wsgi", "--blocking-threads", "128", "config.wsgi:application"],
+        {},
+    ),
+    # The same threads sharing a connection pool per worker.
+    "wsgi-128-pool": (
+        ["--interface", "wsgi", "--blocking-threads", "128", "config.wsgi:application"],
+        POOL,
+    ),
     # ASGI: the streaming route is an async view; the rest runs as sync views in threads.
-    "asgi": ["--interface", "asgi", "config.asgi:application"],
+    "asgi": (["--interface", "asgi", "config.asgi:application"], {}),
+    "asgi-pool": (["--interface", "asgi", "config.asgi:application"], POOL),
 }
 TARGETS = {"errors": 0, "ttft_overhead_p95_ms": 50.0, "imaging_within": 0.10}
 
@@ -285,11 +296,13 @@ class Product:
             OPENAI_MODEL="practice-scripted",
             OPENAI_API_STYLE="chat",
         )
-        if SETUPS[setup][1] == "asgi":
+        server_args, server_env = SETUPS[setup]
+        if "asgi" in server_args:
             # as run_all's uvicorn: persistent connections under ASGI gave 500s (issue notes)
             env["DB_CONN_MAX_AGE"] = "0"
+        env.update(server_env)
         cmd = [PRODUCT_PY, "-m", "granian", "--host", "127.0.0.1", "--port", self.port,
-               "--workers", workers, "--log-level", "warning", *SETUPS[setup]]  # fmt: skip
+               "--workers", workers, "--log-level", "warning", *server_args]  # fmt: skip
         self.log_path = RESULTS / "logs" / f"class_{setup}_{self.port}.log"
         self.proc = procs.start(cmd, env=env, cwd=run_all.PRODUCT_DIR, log_path=self.log_path)
         self.token: str | None = None
@@ -426,7 +439,8 @@ def summarize(setup: str, rounds: list[dict]) -> dict:
     errors = sum(c["class"]["errors"] for c in classes) + sum(x["errors"] for x in alone + withc)
     out = {
         "setup": setup,
-        "command_args": SETUPS[setup],
+        "command_args": SETUPS[setup][0],
+        "env": SETUPS[setup][1],
         "imaging_alone": {"rps": rps_a, "p95": p95_a},
         "imaging_with_class": {"rps": rps_b, "p95": p95_b},
         "rps_change": round(rps_b / rps_a - 1, 3) if rps_a else None,
@@ -585,7 +599,7 @@ def main(argv: list[str] | None = None) -> int:
         model_base = start_model_server(db, procs, args.pace)
         log(f"model server at {model_base}, pace {args.pace}")
         for setup in setups:
-            log(f"setup {setup}: {' '.join(SETUPS[setup])}")
+            log(f"setup {setup}: {' '.join(SETUPS[setup][0])} {SETUPS[setup][1]}")
             try:
                 result["setups"][setup] = run_setup(
                     setup, db, procs, model_base, params_path, user, args, stamp

@@ -104,6 +104,17 @@ def _store_reply(
         )
 
 
+def _release_connection() -> None:
+    """Give the database connection back to the pool while the model speaks (seconds): with a
+    class of learners each holding a stream, a connection held per stream would exhaust the
+    pool or PostgreSQL's max_connections. Without a pool the connection stays (reconnecting
+    each turn would cost more than it saves); inside a transaction (tests) it must stay."""
+    from django.db import connection
+
+    if connection.settings_dict.get("OPTIONS", {}).get("pool") and not connection.in_atomic_block:
+        connection.close()
+
+
 def stream_events(*, plan: StreamPlan, user: User) -> Iterator[bytes]:
     """``message`` (the stored learner message), ``delta`` chunks, then ``done`` with the stored
     reply, or ``error`` with a message the learner can act on."""
@@ -115,6 +126,7 @@ def stream_events(*, plan: StreamPlan, user: User) -> Iterator[bytes]:
             {"index": plan.stored.index, "role": "user", "content": plan.stored.content},
         )
     engine = get_patient_engine()
+    _release_connection()
     parts: list[str] = []
     error = ""
     try:
