@@ -8,6 +8,7 @@ import csv
 import io
 import json
 
+from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Query, Router
 from ninja.security import SessionAuth
@@ -352,6 +353,17 @@ def _event_stream(events) -> StreamingHttpResponse:  # noqa: ANN001
     return response
 
 
+def _reply_events(request: HttpRequest, plan: streaming.StreamPlan):  # noqa: ANN202
+    """The reply's events for the server at hand: under ASGI an asynchronous iterator (the
+    stream holds no thread; Django would read a synchronous one whole before sending it),
+    under WSGI a synchronous one (Django would read an asynchronous one whole). The view
+    itself stays synchronous: its checks and writes are quick, and run in a thread either
+    way."""
+    if isinstance(request, ASGIRequest):
+        return streaming.astream_events(plan=plan, user=request.auth)
+    return streaming.stream_events(plan=plan, user=request.auth)
+
+
 @router.post(
     "/conversations/{thread_id}/stream",
     response={200: None},
@@ -365,7 +377,7 @@ def stream_message(request: HttpRequest, thread_id: str, payload: StreamIn):
         object_ids=[thread_id],
     )  # fmt: skip
     plan = streaming.stream_start(user=request.auth, thread_id=thread_id, content=payload.content)
-    return _event_stream(streaming.stream_events(plan=plan, user=request.auth))
+    return _event_stream(_reply_events(request, plan))
 
 
 @router.post(
@@ -381,7 +393,7 @@ def stream_retry(request: HttpRequest, thread_id: str):
         object_ids=[thread_id],
     )  # fmt: skip
     plan = streaming.stream_start(user=request.auth, thread_id=thread_id, content=None)
-    return _event_stream(streaming.stream_events(plan=plan, user=request.auth))
+    return _event_stream(_reply_events(request, plan))
 
 
 @router.post("/try", response={200: None}, auth=instructor, openapi_extra=_STREAM_DOC)

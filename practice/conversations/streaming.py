@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -121,10 +121,7 @@ def stream_events(*, plan: StreamPlan, user: User) -> Iterator[bytes]:
     from practice.engines import get_patient_engine
 
     if plan.stored is not None:
-        yield sse(
-            "message",
-            {"index": plan.stored.index, "role": "user", "content": plan.stored.content},
-        )
+        yield _message_event(plan)
     engine = get_patient_engine()
     _release_connection()
     parts: list[str] = []
@@ -139,14 +136,69 @@ def stream_events(*, plan: StreamPlan, user: User) -> Iterator[bytes]:
     except Exception:  # a stream must end with an event the page understands
         logger.exception("Streamed reply on %s failed", plan.thread_id)
         error = STREAM_FAILED
-    text = "".join(parts)
+    yield _finish(plan, user, engine, "".join(parts), error)
+
+
+async def astream_events(*, plan: StreamPlan, user: User) -> AsyncIterator[bytes]:
+    """``stream_events`` for an ASGI server: the reply is awaited on the event loop (the
+    engine's ``astream``), so a held stream holds no thread; only the storing at the end runs
+    in one. Django serves a synchronous iterator under ASGI by reading it whole first, which
+    would send the reply in one piece at its end."""
+    from asgiref.sync import sync_to_async
+
+    from practice.engines import get_patient_engine
+
+    if plan.stored is not None:
+        yield _message_event(plan)
+    engine = get_patient_engine()
+    parts: list[str] = []
+    error = ""
+    try:
+        async for chunk in _astream(engine, plan.context, plan.transcript):
+            if chunk:
+                parts.append(chunk)
+                yield sse("delta", {"text": chunk})
+    except EngineError as exc:
+        error = exc.message
+    except Exception:  # a stream must end with an event the page understands
+        logger.exception("Streamed reply on %s failed", plan.thread_id)
+        error = STREAM_FAILED
+    yield await sync_to_async(_finish)(plan, user, engine, "".join(parts), error)
+
+
+async def _astream(engine: object, context: PatientContext, transcript: tuple[Turn, ...]):  # noqa: ANN202
+    """The engine's ``astream`` when it has one (the ``openai`` engine); otherwise its
+    ``stream`` read in a worker thread, a chunk at a time (the scripted engine answers at
+    once)."""
+    astream = getattr(engine, "astream", None)
+    if astream is not None:
+        async for chunk in astream(context, transcript):
+            yield chunk
+        return
+    from asgiref.sync import sync_to_async
+
+    chunks = iter(engine.stream(context, transcript))  # type: ignore[attr-defined]
+    done = object()
+    while (chunk := await sync_to_async(next, thread_sensitive=False)(chunks, done)) is not done:
+        yield chunk
+
+
+def _message_event(plan: StreamPlan) -> bytes:
+    stored: Message = plan.stored  # type: ignore[assignment]  (the callers check it is there)
+    return sse("message", {"index": stored.index, "role": "user", "content": stored.content})
+
+
+def _finish(plan: StreamPlan, user: User, engine: object, text: str, error: str) -> bytes:
+    """Store the whole reply (unless it failed), audit, and the last event: ``done`` or
+    ``error``."""
+    name = getattr(engine, "name", "")
     if not error and not text.strip():
         error = STREAM_FAILED
     stored = None
     if not error:
-        model = getattr(engine, "model", "") or getattr(engine, "name", "")
+        model = getattr(engine, "model", "") or name
         version = getattr(engine, "prompt_version", "")
-        stored = _store_reply(plan, text, engine.name, model, version)
+        stored = _store_reply(plan, text, name, model, version)
         if stored is None:
             error = "Another reply answered this message meanwhile; reload the page."
     audit_record(
@@ -155,12 +207,11 @@ def stream_events(*, plan: StreamPlan, user: User) -> Iterator[bytes]:
         user=user,
         object_type="practice.conversation",
         object_ids=[plan.thread_id],
-        detail={"engine": engine.name, "error": error} if error else {"engine": engine.name},
+        detail={"engine": name, "error": error} if error else {"engine": name},
     )
     if stored is not None:
-        yield sse("done", {"index": stored.index, "role": "assistant", "content": stored.content})
-    else:
-        yield sse("error", {"detail": error})
+        return sse("done", {"index": stored.index, "role": "assistant", "content": stored.content})
+    return sse("error", {"detail": error})
 
 
 def try_events(*, context: PatientContext, transcript: list[Turn]) -> Iterator[bytes]:

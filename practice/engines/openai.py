@@ -20,12 +20,13 @@ the assessment fails — a score is never made up.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Self, TypeVar
 
@@ -91,6 +92,17 @@ def _client(base_url: str | None, api_key: str, timeout: float, max_retries: int
     )
 
 
+@functools.lru_cache(maxsize=16)
+def _async_client(
+    base_url: str | None, api_key: str, timeout: float, max_retries: int, loop: int
+) -> openai.AsyncOpenAI:
+    # As ``_client``, for the replies streamed under ASGI; its connections belong to one event
+    # loop (``loop``, the id of the worker's loop), so one client per loop.
+    return openai.AsyncOpenAI(
+        base_url=base_url, api_key=api_key, timeout=timeout, max_retries=max_retries
+    )
+
+
 class _Speaker:
     """What the patient and the grader share: the client, the wire call, the error mapping."""
 
@@ -119,7 +131,7 @@ class _Speaker:
             return self
         return type(self)(replace(self.config, model=model))
 
-    def _openai(self) -> openai.OpenAI:
+    def _key(self) -> str:
         key = self.config.api_key
         if not key:
             if self.config.base_url is None:
@@ -128,7 +140,18 @@ class _Speaker:
                 )
             # Local servers (vLLM, Ollama, the built-in one) take any key; the client wants one.
             key = "unused"
+        return key
+
+    def _openai(self) -> openai.OpenAI:
+        key = self._key()
         return _client(self.config.base_url, key, self.config.timeout, self.config.max_retries)
+
+    def _async_openai(self) -> openai.AsyncOpenAI:
+        key = self._key()
+        loop = id(asyncio.get_running_loop())
+        return _async_client(
+            self.config.base_url, key, self.config.timeout, self.config.max_retries, loop
+        )
 
     # -- one call ---------------------------------------------------------------------------
 
@@ -258,6 +281,58 @@ class _Speaker:
         if not told:
             raise EngineError(self._bad_output("an empty reply"), status=502)
 
+    async def _astream(
+        self, instructions: str, messages: Sequence[Turn], *, model: str
+    ) -> AsyncIterator[str]:
+        """``_stream`` on the asynchronous client (replies streamed under ASGI): the same
+        requests, budget, errors and messages."""
+        client = self._async_openai()
+        deadline = time.monotonic() + self.config.budget_seconds
+        responses = self.config.api_style == "responses"
+
+        async def open_stream() -> Any:
+            if responses:
+                return await client.responses.create(
+                    model=model,
+                    instructions=instructions,
+                    input=_input_items(messages),
+                    store=False,
+                    stream=True,
+                )
+            manager = client.chat.completions.with_streaming_response.create(
+                model=model, messages=_chat_messages(instructions, messages), stream=True
+            )
+            return _AsyncChatChunks(manager, await manager.__aenter__())
+
+        finished = told = False
+        try:
+            try:
+                stream = await asyncio.wait_for(open_stream(), deadline - time.monotonic())
+            except TimeoutError:
+                raise self._out_of_time() from None
+            async with stream:
+                async for item in stream:
+                    if time.monotonic() > deadline:
+                        raise self._out_of_time()
+                    text, done = self._event(item) if responses else _chunk(item)
+                    if text:
+                        told = True
+                        yield text
+                    finished = finished or done
+        except openai.OpenAIError as error:
+            raise self._engine_error(error, model=model) from error
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            log.warning("unreadable model server stream: %r", error)
+            raise EngineError(self._bad_output("not the API's events")) from error
+        if not finished:
+            raise EngineError(
+                f"{self.who} stopped mid-reply (the model server closed the stream). "
+                "Please try again.",
+                status=502,
+            )
+        if not told:
+            raise EngineError(self._bad_output("an empty reply"), status=502)
+
     def _event(self, event: Any) -> tuple[str, bool]:
         """A Responses API event as (text, whether the response ended)."""
         if event.type == "response.output_text.delta":
@@ -320,20 +395,65 @@ class _Speaker:
         return EngineError(self._bad_output(type(error).__name__), status=502)
 
 
-class _ChatChunks:
-    """The Chat Completions stream as plain JSON chunks.
+class _ChunkReader:
+    """Server-Sent Events lines of a Chat Completions stream to decoded JSON chunks.
 
-    The client's own ``Stream`` builds a pydantic model of every chunk: ~0.6 ms each, measured,
-    so with a reply in 40 chunks more than half of the web process's CPU for a streamed reply
-    (bench/practice/class_at_once.py), where only the text and the finish reason are read. This
-    reads the same Server-Sent Events (the client still makes the request: retries, time outs,
-    status errors) and decodes each ``data:`` with ``json.loads``, as the client does before
-    building its model; an ``error`` object in the stream is the client's ``APIError``, as
-    there."""
+    The client's own ``Stream`` builds a pydantic model of every chunk, ~15 % of the web
+    process's CPU for a streamed reply in 40 chunks (measured with
+    bench/practice/class_at_once.py), where only the text and the finish reason are read. The
+    client still makes the request (retries, time outs, status errors); this decodes each
+    ``data:`` with ``json.loads`` as the client does before building its model, and an
+    ``error`` object in the stream is the client's ``APIError``, as there."""
+
+    def __init__(self, response: Any) -> None:
+        self.response = response
+        self.event: str | None = None
+        self.data: list[str] = []
+        self.done = False  # ``[DONE]`` came
+
+    def line(self, line: str) -> dict[str, Any] | None:
+        """The chunk this line completes, if any."""
+        if line:
+            name, _, value = line.partition(":")
+            if name == "data":
+                self.data.append(value.removeprefix(" "))
+            elif name == "event":
+                self.event = value.removeprefix(" ")
+            return None
+        if not self.data:
+            return None
+        text, named = "\n".join(self.data), self.event
+        self.event, self.data = None, []
+        if text.startswith("[DONE]"):
+            self.done = True
+            return None
+        chunk = json.loads(text)
+        if isinstance(chunk, dict) and chunk.get("error") and named in (None, "error"):
+            error = chunk["error"]
+            message = error.get("message") if isinstance(error, dict) else None
+            raise openai.APIError(
+                message or "An error occurred during streaming",
+                self.response.http_request,
+                body=error,
+            )
+        return chunk if named is None else None
+
+    def transport_error(self, error: Exception) -> openai.OpenAIError:
+        """The transport's error as the client's Stream maps it (a dropped connection is an
+        APIConnectionError, a read time out an APITimeoutError)."""
+        from openai._httpx2 import timeout_exceptions
+
+        if isinstance(error, timeout_exceptions()):
+            return openai.APITimeoutError(request=self.response.http_request)
+        return openai.APIConnectionError(request=self.response.http_request)
+
+
+class _ChatChunks:
+    """A Chat Completions stream (``with_streaming_response``) as decoded JSON chunks."""
 
     def __init__(self, manager: Any) -> None:
         self._manager = manager
-        self._response = manager.__enter__()  # sends the request; raises the status errors
+        self._reader = _ChunkReader(manager.__enter__())  # sends the request
 
     def __enter__(self) -> _ChatChunks:
         return self
@@ -342,48 +462,52 @@ class _ChatChunks:
         self._manager.__exit__(*exc)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        # The transport's errors as the client's Stream maps them (a dropped connection is an
-        # APIConnectionError, a read time out an APITimeoutError).
         from openai._httpx2 import request_exceptions, timeout_exceptions
 
+        reader = self._reader
+        lines = reader.response.iter_lines()
         try:
-            yield from self._chunks()
-        except timeout_exceptions() as error:
-            raise openai.APITimeoutError(request=self._response.http_request) from error
-        except request_exceptions() as error:
-            raise openai.APIConnectionError(request=self._response.http_request) from error
+            for line in lines:
+                chunk = reader.line(line)
+                if reader.done:
+                    for _ in lines:  # read to the end: the connection goes back to the pool
+                        pass
+                    return
+                if chunk is not None:
+                    yield chunk
+        except (*timeout_exceptions(), *request_exceptions()) as error:
+            raise reader.transport_error(error) from error
 
-    def _chunks(self) -> Iterator[dict[str, Any]]:
-        lines = self._response.iter_lines()
-        event, data = None, []
-        for line in lines:
-            if line:
-                field, _, value = line.partition(":")
-                value = value.removeprefix(" ")
-                if field == "data":
-                    data.append(value)
-                elif field == "event":
-                    event = value
-                continue
-            if not data:
-                continue
-            text, named = "\n".join(data), event
-            event, data = None, []
-            if text.startswith("[DONE]"):
-                for _ in lines:  # read to the end: the connection goes back to the pool
-                    pass
-                return
-            chunk = json.loads(text)
-            if isinstance(chunk, dict) and chunk.get("error") and named in (None, "error"):
-                error = chunk["error"]
-                message = error.get("message") if isinstance(error, dict) else None
-                raise openai.APIError(
-                    message or "An error occurred during streaming",
-                    self._response.http_request,
-                    body=error,
-                )
-            if named is None:
-                yield chunk
+
+class _AsyncChatChunks:
+    """``_ChatChunks`` for the asynchronous client."""
+
+    def __init__(self, manager: Any, response: Any) -> None:
+        self._manager = manager
+        self._reader = _ChunkReader(response)
+
+    async def __aenter__(self) -> _AsyncChatChunks:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._manager.__aexit__(*exc)
+
+    async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        from openai._httpx2 import request_exceptions, timeout_exceptions
+
+        reader = self._reader
+        lines = reader.response.iter_lines()
+        try:
+            async for line in lines:
+                chunk = reader.line(line)
+                if reader.done:
+                    async for _ in lines:  # read to the end: the connection goes back
+                        pass
+                    return
+                if chunk is not None:
+                    yield chunk
+        except (*timeout_exceptions(), *request_exceptions()) as error:
+            raise reader.transport_error(error) from error
 
 
 def _chunk(chunk: dict[str, Any]) -> tuple[str, bool]:
@@ -441,6 +565,16 @@ class OpenAIPatient(_Speaker):
     ) -> Iterator[str]:
         model = model or self.config.model
         yield from self._stream(prompts.patient_instructions(context), transcript, model=model)
+
+    async def astream(
+        self, context: PatientContext, transcript: Sequence[Turn], *, model: str | None = None
+    ) -> AsyncIterator[str]:
+        """``stream`` on the event loop (the web UI's streamed replies under ASGI)."""
+        model = model or self.config.model
+        async for chunk in self._astream(
+            prompts.patient_instructions(context), transcript, model=model
+        ):
+            yield chunk
 
 
 class OpenAIGrader(_Speaker):
