@@ -246,12 +246,18 @@ async def run_class(
     ramp: float,
     pause: float,
     probes: int,
+    pids: dict[str, list[int]],
 ) -> dict:
     """Every learner of ``world`` for ``seconds`` (starts spread over ``ramp`` s), and
     ``probes`` direct model clients beside them."""
+    import resource
+
     import aiohttp
+    from load import machine_busy_seconds, tree_cpu_seconds
 
     n = len(world["learners"])
+    cpu0 = {k: tree_cpu_seconds(v) for k, v in pids.items()}
+    busy0, self0 = machine_busy_seconds(), resource.getrusage(resource.RUSAGE_SELF)
     connector = aiohttp.TCPConnector(limit=n + probes + 10, limit_per_host=n + probes + 10)
     timeout = aiohttp.ClientTimeout(total=120, sock_read=60)
     learners, direct = Turns(), Turns()
@@ -270,7 +276,16 @@ async def run_class(
         ]  # fmt: skip
         await asyncio.gather(*tasks)
     wall = time.perf_counter() - now
+    self1 = resource.getrusage(resource.RUSAGE_SELF)
     out = {"learners": n, "seconds": round(wall, 1), "class": learners.summary()}
+    # Where the CPU went meanwhile (cores): the product, the model server (in production on
+    # another machine), this client, and the whole machine (the imaging load and its client,
+    # PostgreSQL and the other tenants included).
+    out["cores"] = {k: round((tree_cpu_seconds(v) - cpu0[k]) / wall, 2) for k, v in pids.items()}
+    out["cores"]["class_client"] = round(
+        (self1.ru_utime + self1.ru_stime - self0.ru_utime - self0.ru_stime) / wall, 2
+    )
+    out["cores"]["machine"] = round((machine_busy_seconds() - busy0) / wall, 2)
     out["direct"] = direct.summary()
     out["turns_per_s"] = round(learners.ok / wall, 1) if wall else None
     lp, dp = out["class"]["ttft_ms"]["p95"], out["direct"]["ttft_ms"]["p95"]
@@ -318,18 +333,18 @@ class Product:
         self.procs.stop(self.proc)
 
 
-def start_model_server(db: Database, procs: Procs, pace: str) -> str:
+def start_model_server(db: Database, procs: Procs, pace: str) -> tuple[str, int]:
     port = free_port()
     cmd = [PRODUCT_PY, "manage.py", "serve_openai_compatible", "--port", port, "--pace", pace]
     log_path = RESULTS / "logs" / f"class_model_{port}.log"
-    procs.start(cmd, env=db.env(), cwd=run_all.PRODUCT_DIR, log_path=log_path)
+    proc = procs.start(cmd, env=db.env(), cwd=run_all.PRODUCT_DIR, log_path=log_path)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             status, _, _ = run_all.http_get(base, "/v1/models", timeout=3)
             if status == 200:
-                return base
+                return base, proc.pid
         except OSError:
             pass
         time.sleep(0.3)
@@ -381,8 +396,9 @@ def fresh_world(db: Database, learners: int, stamp: str) -> dict:
     return world
 
 
-def run_setup(setup: str, db: Database, procs: Procs, model_base: str, params_path: str,
+def run_setup(setup: str, db: Database, procs: Procs, model: tuple[str, int], params_path: str,
               user: tuple[str, str], args, stamp: str) -> dict:  # fmt: skip
+    model_base, model_pid = model
     product = Product(setup, db, procs, model_base, args.workers)
     try:
         product.ready(user)
@@ -401,6 +417,7 @@ def run_setup(setup: str, db: Database, procs: Procs, model_base: str, params_pa
                             product.base, model_base, world,
                             seconds=args.imaging_warmup + args.duration, ramp=args.ramp,
                             pause=args.pause, probes=args.probes,
+                            pids={"product": [product.proc.pid], "model_server": [model_pid]},
                         )
                     )  # fmt: skip
                     pair["class"] = cls
@@ -418,6 +435,7 @@ def run_setup(setup: str, db: Database, procs: Procs, model_base: str, params_pa
                         f"({c['turns_per_s']}/s), errors {c['class']['errors']}, TTFT p50/p95 "
                         f"{c['class']['ttft_ms']['p50']}/{c['class']['ttft_ms']['p95']} ms vs "
                         f"model {c['direct']['ttft_ms']['p50']}/{c['direct']['ttft_ms']['p95']}"
+                        f"; cores {c['cores']}"
                     )
                 time.sleep(1)
             rounds.append(pair)
@@ -454,6 +472,10 @@ def summarize(setup: str, rounds: list[dict]) -> dict:
         "direct_ttft_p95": med(x or 0 for x in direct_ttft),
         "ttft_overhead_p95_ms": max((x for x in overheads if x is not None), default=None),
         "turns_per_s": med(c["turns_per_s"] or 0 for c in classes),
+        "cores_with_class": {
+            k: med(c["cores"][k] for c in classes) for k in classes[0].get("cores", {})
+        },
+        "product_cores_alone": med(x.get("server_cpu_util") or 0 for x in alone),
         "rounds": rounds,
     }
     out["met"] = {
@@ -596,13 +618,13 @@ def main(argv: list[str] | None = None) -> int:
         params_path = gen["files"]["params"]
         user = ("bench", run_all.secrets.token_urlsafe(18))
         product_run(db, [BENCH / "dbtool.py", "user", *user])
-        model_base = start_model_server(db, procs, args.pace)
-        log(f"model server at {model_base}, pace {args.pace}")
+        model = start_model_server(db, procs, args.pace)
+        log(f"model server at {model[0]}, pace {args.pace}")
         for setup in setups:
             log(f"setup {setup}: {' '.join(SETUPS[setup][0])} {SETUPS[setup][1]}")
             try:
                 result["setups"][setup] = run_setup(
-                    setup, db, procs, model_base, params_path, user, args, stamp
+                    setup, db, procs, model, params_path, user, args, stamp
                 )
             except (Exception, SystemExit) as exc:  # noqa: BLE001 — the next setup still runs
                 log(f"setup {setup} failed: {exc}")
