@@ -627,6 +627,8 @@ def main(argv: list[str] | None = None) -> int:
                     setup, db, procs, model, params_path, user, args, stamp
                 )
             except (Exception, SystemExit) as exc:  # noqa: BLE001 — the next setup still runs
+                if str(exc).startswith("signal "):
+                    raise  # stopped (Ctrl-C, SIGTERM): no next setup
                 log(f"setup {setup} failed: {exc}")
                 result["setups"][setup] = {"setup": setup, "failed": str(exc)[:500]}
             save()
