@@ -105,13 +105,17 @@ def _store_reply(
 
 
 def _release_connection() -> None:
-    """Give the database connection back to the pool while the model speaks (seconds): with a
-    class of learners each holding a stream, a connection held per stream would exhaust the
-    pool or PostgreSQL's max_connections. Without a pool the connection stays (reconnecting
-    each turn would cost more than it saves); inside a transaction (tests) it must stay."""
+    """Give the database connection back while the model speaks (seconds): with a class of
+    learners each holding a stream, a connection held per stream would exhaust the pool or
+    PostgreSQL's max_connections. Done when the connection would not outlive the request
+    anyway (a pool, or no persistent connections); a persistent connection of its own thread
+    stays (reconnecting every turn would cost more). Inside a transaction (tests) it stays."""
     from django.db import connection
 
-    if connection.settings_dict.get("OPTIONS", {}).get("pool") and not connection.in_atomic_block:
+    pooled = connection.settings_dict.get("OPTIONS", {}).get("pool")
+    if (pooled or connection.settings_dict.get("CONN_MAX_AGE") == 0) and not (
+        connection.in_atomic_block
+    ):
         connection.close()
 
 
@@ -151,6 +155,8 @@ async def astream_events(*, plan: StreamPlan, user: User) -> AsyncIterator[bytes
     if plan.stored is not None:
         yield _message_event(plan)
     engine = get_patient_engine()
+    # The request's thread holds its connection until the response ends: give it back now.
+    await sync_to_async(_release_connection)()
     parts: list[str] = []
     error = ""
     try:
