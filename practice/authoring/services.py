@@ -98,7 +98,7 @@ def contract_login(
     ``/api/v1/auth/login``; the token is the product's access token."""
     username = _login_name(email.strip())
     # The one credential check every login shares (lockout, failure count, audit).
-    user = accounts_services._verified_user(
+    user = accounts_services.verified_user(
         request=request, username=username, password=password, detail={"via": "practice"}
     )
     with transaction.atomic():
