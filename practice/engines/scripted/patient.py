@@ -24,6 +24,8 @@ from practice.engines.scripted import matcher
 from practice.engines.scripted.vocabulary import patient_en
 
 PROMPT_VERSION = "scripted-patient-2026-12-05"
+MAX_READ_CHARS = 1500
+MAX_READ_CHARS_ZH = 600
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _CHUNK = re.compile(r"[^\s。！？，；、,.!?;:]*[\s。！？，；、,.!?;:]*")
 
@@ -46,6 +48,9 @@ def joiner(language: str) -> str:
 def compose(case: dict, message: str, language: str = "en") -> Composition:
     """The patient's reply to one learner message, from a case sheet (its patient view)."""
     facts = case["facts"]
+    # A conversational turn is short; a pasted essay is read up to a bound so that a reply
+    # stays within milliseconds whatever the learner sends.
+    message = message[: MAX_READ_CHARS_ZH if _CJK.search(message) else MAX_READ_CHARS]
     reading = matcher.read(message)
     held = {fact["topic"] for fact in facts}
     topics = matcher.expand(reading.topics, held, patient_en.GROUPS, patient_en.NEIGHBOURS)
