@@ -352,3 +352,16 @@ def test_chinese_traditional_forms_and_common_mistypings_are_read(
     message: str, expected: str
 ) -> None:
     assert ask(message, CASE_ZH, "zh-hans") == expected
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["I'm going to check your blood pressure now.", "Let me just write that down.", "Okay."],
+)
+def test_a_statement_that_asks_nothing_gets_the_unknown_answer(message: str) -> None:
+    assert ask(message) == UNKNOWN_EN
+
+
+def test_an_overly_long_message_is_still_answered() -> None:
+    message = "When did the pain start? " + "Please take your time. " * 2000
+    assert ask(message) == "It came on suddenly yesterday evening."
