@@ -365,3 +365,17 @@ def test_a_statement_that_asks_nothing_gets_the_unknown_answer(message: str) -> 
 def test_an_overly_long_message_is_still_answered() -> None:
     message = "When did the pain start? " + "Please take your time. " * 2000
     assert ask(message) == "It came on suddenly yesterday evening."
+
+
+def test_recreational_drugs_are_not_a_medications_question() -> None:
+    case = {
+        "opening": "Hi.",
+        "unknown_answer": "Pardon?",
+        "empathy_answer": "Thanks.",
+        "facts": [
+            {"topic": "medications", "answer": "Just aspirin."},
+            {"topic": "other", "answer": "Never.", "questions": ["do you use recreational drugs"]},
+        ],
+    }
+    assert ask("Do you take any recreational drugs?", case) == "Never."
+    assert ask("Do you take any medication?", case) == "Just aspirin."

@@ -1,5 +1,9 @@
 """How clinicians ask about each case-sheet topic, in English: the scripted patient's vocabulary.
 
+A key of ``TOPICS`` that is not a case-sheet topic (``social_history``, a group; or
+``recreational_drugs``) never answers by itself: a group opens its topics, and any other key only
+keeps its words from being read as another topic.
+
 Data only; extend freely. Each topic maps to phrase patterns (the language of
 ``text.compile_english``): words separated by spaces, ``a|b`` either word, ``word*`` any word
 starting so, ``word?`` optional, ``...`` up to five words, ``$`` the end of the message, ``a|b+c``
@@ -278,6 +282,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "what part of your",
         "what area",
         "where $",
+        "site",
     ),
     "onset": (
         "when did ... start*|begin|began|begun|come|came|first|notic*|happen*|appear*|develop*|kick",
@@ -579,6 +584,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "inherit*|hereditary|genetic",
         "your family",
         "family members",
+        "^ family $",
         "illness*|conditions|disease*|problems|anything ... run* in the|your family",
         "medical|illness*|conditions|disease*|problems|history|cancer|diabetes|heart conditions|problems|disease*|illness*|attacks? of? this|it|that|these? in your|the family",
         "in your|the family ... similar|problems|conditions|illness*|disease*|history|trouble|cancer|clots|diabetes|attacks",
@@ -637,6 +643,13 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "living situation|arrangements|circumstances",
         "married|husband|wife|spouse",
         "independent*",
+        "^ home $",
+    ),
+    # Not a case-sheet topic: its cues only keep "recreational drugs" from reading as a
+    # question about medications (a case sheet asks for it with an "other" fact).
+    "recreational_drugs": (
+        "recreational|street|illegal|illicit|party drugs|substances",
+        "cannabis|cocaine|heroin|weed|marijuana|ecstasy|mdma|ketamine",
     ),
     "social_history": (
         "social history",
@@ -683,6 +696,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "thoughts|ideas|idea|theories about|on|of what ... happening|wrong|causing",
         "idea* about|of",
         "your understanding",
+        "^ ideas $",
         "understanding of ... happening|going+on|wrong|causing|this|it",
         "what are you thinking",
         "any theor*",
