@@ -19,8 +19,8 @@ from practice.engines.scripted import text
 from practice.engines.scripted.vocabulary import patient_en, patient_zh, skills_en
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
+def _words(blob: str) -> frozenset[str]:
+    return frozenset(blob.split())
 
 
 # Words that carry no topic: left out when a message is compared with a fact's own example

@@ -42,10 +42,11 @@ class Composition:
 
 
 def joiner(language: str) -> str:
+    """What goes between the parts of a reply: a space in English, nothing in Chinese."""
     return "" if language.lower().startswith("zh") else " "
 
 
-def compose(case: dict, message: str, language: str = "en") -> Composition:
+def compose(case: dict, message: str) -> Composition:
     """The patient's reply to one learner message, from a case sheet (its patient view)."""
     facts = case["facts"]
     # A conversational turn is short; a pasted essay is read up to a bound so that a reply
@@ -79,7 +80,8 @@ def compose(case: dict, message: str, language: str = "en") -> Composition:
 
 
 def compose_text(case: dict, message: str, language: str = "en") -> str:
-    return joiner(language).join(compose(case, message, language).parts)
+    """The reply's text: its parts joined for the scenario's language."""
+    return joiner(language).join(compose(case, message).parts)
 
 
 class ScriptedPatient:
