@@ -183,7 +183,9 @@ def run() -> tuple[dict[tuple[str, str], Tally], int, list[dict]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--errors", choices=["dev", "held-out", "fresh", "fresh2", "fresh3"], help="list the misses of a half"
+        "--errors",
+        choices=["dev", "held-out", "fresh", "fresh2", "fresh3"],
+        help="list the misses of a half",
     )
     parser.add_argument("--write-expected", action="store_true")
     parser.add_argument("--json", action="store_true")
