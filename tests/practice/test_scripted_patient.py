@@ -379,3 +379,10 @@ def test_recreational_drugs_are_not_a_medications_question() -> None:
     }
     assert ask("Do you take any recreational drugs?", case) == "Never."
     assert ask("Do you take any medication?", case) == "Just aspirin."
+
+
+def test_even_a_one_word_reply_is_streamed_in_pieces() -> None:
+    case = {**CASE_EN, "unknown_answer": "Pardon?"}
+    chunks = list(ScriptedPatient().stream(context_for(case), [Turn("user", "Okay.")]))
+    assert len(chunks) == 2
+    assert "".join(chunks) == "Pardon?"

@@ -126,8 +126,14 @@ class ScriptedPatient:
     def stream(self, context: PatientContext, transcript: Sequence[Turn]) -> Iterator[str]:
         """The reply word by word (clause by clause in Chinese); the chunks join to it."""
         reply_text = self.reply(context, transcript).text
+        chunks: list[str] = []
         for chunk in _CHUNK.findall(reply_text):
             # Chinese has no spaces between words: a few characters make a chunk.
             step = 4 if _CJK.search(chunk) else len(chunk) or 1
-            for start in range(0, len(chunk), step):
-                yield chunk[start : start + step]
+            chunks.extend(chunk[start : start + step] for start in range(0, len(chunk), step))
+        chunks = [c for c in chunks if c]
+        if len(chunks) == 1 and len(chunks[0]) > 1:
+            # Even a one-word reply arrives as a stream, not as one piece.
+            half = len(chunks[0]) // 2
+            chunks = [chunks[0][:half], chunks[0][half:]]
+        yield from chunks
