@@ -157,7 +157,8 @@ def practice_user_create(
         raise Conflict(USERNAME_TAKEN)
     if User.objects.filter(email__iexact=email).exists():
         raise Conflict(EMAIL_TAKEN)
-    user = User(username=username, email=email, role=granted)
+    # Instructors author in the admin too (practice models only: practice.permissions).
+    user = User(username=username, email=email, role=granted, is_staff=granted == Role.INSTRUCTOR)
     try:
         validate_password(password, user=user)
     except DjangoValidationError as exc:
