@@ -305,6 +305,10 @@ PRACTICE_ALLOWED_MODELS = env_list("PRACTICE_ALLOWED_MODELS") or [OPENAI_MODEL]
 PRACTICE_MIN_LEARNER_TURNS = env_int("PRACTICE_MIN_LEARNER_TURNS", 3, minimum=0)
 # A run with no reply after this long is ``expired`` (its worker is gone).
 PRACTICE_RUN_EXPIRY_SECONDS = env_float("PRACTICE_RUN_EXPIRY_SECONDS", 100.0, minimum=1.0)
+# An assessment gives up on its grader after this long (504): the route answers within 100 s.
+PRACTICE_ASSESSMENT_TIMEOUT_SECONDS = min(
+    env_float("PRACTICE_ASSESSMENT_TIMEOUT_SECONDS", 90.0, minimum=1.0), 100.0
+)
 # Anyone may register (as a learner) through POST /api/create_users without a token.
 PRACTICE_SELF_REGISTRATION = env_bool("PRACTICE_SELF_REGISTRATION", False)
 # The parallel run with the Flask service: Flask password hashes are never rewritten.

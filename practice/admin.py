@@ -131,6 +131,15 @@ class ScenarioAdmin(admin.ModelAdmin):
     def has_case(self, obj: Scenario) -> bool:
         return obj.case is not None
 
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple:
+        """A scenario an activity uses is kept, as on the contract's DELETE (409 there): the
+        admin shows the activities as protected instead of deleting them along with it.
+        (Conversations protect it in the database already.)"""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        in_use = Activity.objects.filter(character__in=list(objs)).order_by("id")
+        protected = [*protected, *(f"Activity: {activity}" for activity in in_use)]
+        return deleted, counts, perms_needed, protected
+
     def save_model(self, request: HttpRequest, obj: Scenario, form: Any, change: bool) -> None:
         now = timezone.now()
         obj.updated_at = now

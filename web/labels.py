@@ -9,7 +9,13 @@ from django.utils.translation import gettext_lazy as _
 
 LABELS = {
     "gender": {"M": _("Male"), "F": _("Female"), "U": _("Unknown")},
-    "role": {"viewer": _("Viewer"), "analyst": _("Analyst"), "admin": _("Administrator")},
+    "role": {
+        "viewer": _("Viewer"),
+        "analyst": _("Analyst"),
+        "admin": _("Administrator"),
+        "learner": _("Learner"),
+        "instructor": _("Instructor"),
+    },
     "report_status": {
         "draft": _("Draft"),
         "submitted": _("Submitted"),

@@ -35,7 +35,7 @@ NON_TOPICS = ("greeting", "empathy", "unknown")
 class Item:
     language: str
     # dev | held-out | fresh (a second set, written after tuning on dev, measured, then tuned
-    # on) | fresh2 (a third, tuning data)
+    # on) | fresh2, fresh3 (a third and a fourth, measured untouched, then tuning data)
     split: str
     kind: str  # a topic, greeting, empathy, unknown or combo
     message: str
@@ -75,7 +75,7 @@ def load_items() -> list[Item]:
                         topics=() if kind in NON_TOPICS else (kind,),
                     )
                 )
-        for name, split in (("fresh", "fresh"), ("fresh2", "fresh2")):
+        for name, split in (("fresh", "fresh"), ("fresh2", "fresh2"), ("fresh3", "fresh3")):
             items.extend(_set_items(lang, name, split))
     combos = json.loads((EVALSET / "combos.json").read_text("utf-8"))
     for lang in LANGUAGES:
@@ -183,7 +183,9 @@ def run() -> tuple[dict[tuple[str, str], Tally], int, list[dict]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--errors", choices=["dev", "held-out", "fresh", "fresh2"], help="list the misses of a half"
+        "--errors",
+        choices=["dev", "held-out", "fresh", "fresh2", "fresh3"],
+        help="list the misses of a half",
     )
     parser.add_argument("--write-expected", action="store_true")
     parser.add_argument("--json", action="store_true")

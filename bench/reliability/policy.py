@@ -42,6 +42,7 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/studies/{exam_id}"): "viewer",
     ("GET", "/api/v1/reports/search"): "viewer",
     ("GET", "/api/v1/reports/filters/options"): "viewer",
+    ("GET", "/api/v1/reports/findings/options"): "viewer",
     ("GET", "/api/v1/reports/{report_id}"): "viewer",
     ("POST", "/api/v1/import/studies"): "admin",
     ("POST", "/api/v1/import/reports"): "admin",

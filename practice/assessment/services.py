@@ -110,7 +110,7 @@ def _check_minimum(transcript: Sequence[Turn]) -> None:
 def _call(work: Callable[[], T]) -> T:
     """The grader's answer, or a clear 502 / 504: the route answers within 100 s whatever the
     model does (the frontend gives up at 120 s)."""
-    seconds = float(getattr(settings, "PRACTICE_ASSESSMENT_TIMEOUT_SECONDS", 90.0))
+    seconds = float(settings.PRACTICE_ASSESSMENT_TIMEOUT_SECONDS)
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     future = pool.submit(work)
     try:

@@ -98,7 +98,7 @@ def contract_login(
     ``/api/v1/auth/login``; the token is the product's access token."""
     username = _login_name(email.strip())
     # The one credential check every login shares (lockout, failure count, audit).
-    user = accounts_services._verified_user(
+    user = accounts_services.verified_user(
         request=request, username=username, password=password, detail={"via": "practice"}
     )
     with transaction.atomic():
@@ -157,7 +157,8 @@ def practice_user_create(
         raise Conflict(USERNAME_TAKEN)
     if User.objects.filter(email__iexact=email).exists():
         raise Conflict(EMAIL_TAKEN)
-    user = User(username=username, email=email, role=granted)
+    # Instructors author in the admin too (practice models only: practice.permissions).
+    user = User(username=username, email=email, role=granted, is_staff=granted == Role.INSTRUCTOR)
     try:
         validate_password(password, user=user)
     except DjangoValidationError as exc:

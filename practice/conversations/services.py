@@ -40,7 +40,7 @@ from audit.services import audit_record
 from core.errors import Conflict, DomainError, Forbidden
 from practice.conversations import selectors
 from practice.conversations.context import patient_context
-from practice.engines.base import EngineError, Turn
+from practice.engines.base import EngineError, PatientContext, Turn
 from practice.models import Activity, Conversation, Message, Run, Scenario
 
 logger = logging.getLogger("practice.runs")
@@ -405,3 +405,23 @@ def _close_queue_entry(result_id: str) -> None:
             exception_class_path="practice.conversations.services.RunExpired",
             traceback="The run expired before its reply was stored.",
         )
+
+
+_WARM_UP_CASE = {
+    "opening": "Hello.",
+    "unknown_answer": "I don't know.",
+    "empathy_answer": "Thank you.",
+    "facts": [{"topic": "onset", "answer": "Yesterday.", "volunteer": False}],
+}
+
+
+def patient_engine_warm_up() -> None:
+    """Build the scripted patient once when a worker starts: its vocabulary takes a moment to
+    compile (once per process), which the first learner after a restart would otherwise wait
+    for. Other engines need no warming (a model server is not called for this)."""
+    from practice.engines import get_patient_engine
+
+    if settings.PRACTICE_PATIENT_ENGINE != "scripted":
+        return
+    context = PatientContext(scenario_id=None, scenario_text="", case=_WARM_UP_CASE)
+    get_patient_engine().reply(context, [Turn(role="user", content="Hello, when did it start?")])

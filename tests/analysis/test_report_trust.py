@@ -102,6 +102,11 @@ def test_critical_flags_only_for_affirmed_current_findings(analyst, content, rea
     assert held["reason"] == reason
 
 
+def test_an_age_is_no_history(analyst):
+    result = _analyse(analyst, "65-year-old man. Right pneumothorax.", "general")
+    assert [f["key"] for f in result["critical_flags"]] == ["pneumothorax"]
+
+
 def test_an_affirmed_current_critical_finding_is_flagged_with_its_words(analyst):
     result = _analyse(analyst, "检查所见：右侧气胸，右肺压缩约30%。", "general")
     (flag,) = result["critical_flags"]

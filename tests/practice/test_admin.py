@@ -359,3 +359,24 @@ def test_conversations_and_assessments_are_read_only(instructor, records):
     assert Conversation.objects.get().thread_id == "thread_abc"
     assert Assessment.objects.count() == 1
     assert Message.objects.get().content == "Hello"
+
+
+def test_a_scenario_an_activity_uses_is_not_deleted(instructor, scenario):
+    activity = Activity.objects.create(pre_brief="See Ravi.", character=scenario)
+    page = instructor.post(f"/admin/practice/scenario/{scenario.pk}/delete/", {"post": "yes"})
+    assert page.status_code == HTTPStatus.OK
+    assert f"Activity: {activity}" in page.content.decode()
+    bulk = instructor.post(
+        "/admin/practice/scenario/",
+        {"action": "delete_selected", "_selected_action": [scenario.pk], "post": "yes"},
+    )
+    assert bulk.status_code == HTTPStatus.OK
+    assert Scenario.objects.filter(pk=scenario.pk).exists()
+    assert Activity.objects.filter(pk=activity.pk).exists()
+
+
+def test_an_unused_scenario_is_deleted_with_its_tags(instructor, scenario):
+    scenario.tags.create(tag="back pain")
+    response = instructor.post(f"/admin/practice/scenario/{scenario.pk}/delete/", {"post": "yes"})
+    assert response.status_code == HTTPStatus.FOUND
+    assert not Scenario.objects.exists()

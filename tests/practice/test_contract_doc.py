@@ -83,12 +83,17 @@ def test_examples_have_the_keys_the_api_returns(contract_client) -> None:  # noq
 
 def test_openapi_and_docs_are_for_signed_in_users(contract_client) -> None:  # noqa: ANN001
     anonymous = Client()
-    for path in ("/api/openapi.json", "/api/docs"):
-        response = anonymous.get(path)
-        assert (response.status_code, response.json()) == (
-            HTTPStatus.UNAUTHORIZED,
-            {"message": "Authentication required"},
-        )
+    response = anonymous.get("/api/openapi.json")
+    assert (response.status_code, response.json()) == (
+        HTTPStatus.UNAUTHORIZED,
+        {"message": "Authentication required"},
+    )
+    # A person opening the docs page signed out is sent to the sign-in page (issue 20).
+    response = anonymous.get("/api/docs")
+    assert (response.status_code, response["Location"]) == (
+        HTTPStatus.FOUND,
+        "/login/?next=/api/docs",
+    )
     client = contract_client(Role.LEARNER)
     assert client.get("/api/docs").status_code == HTTPStatus.OK
     schema = client.get("/api/openapi.json").json()

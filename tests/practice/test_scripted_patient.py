@@ -352,3 +352,37 @@ def test_chinese_traditional_forms_and_common_mistypings_are_read(
     message: str, expected: str
 ) -> None:
     assert ask(message, CASE_ZH, "zh-hans") == expected
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["I'm going to check your blood pressure now.", "Let me just write that down.", "Okay."],
+)
+def test_a_statement_that_asks_nothing_gets_the_unknown_answer(message: str) -> None:
+    assert ask(message) == UNKNOWN_EN
+
+
+def test_an_overly_long_message_is_still_answered() -> None:
+    message = "When did the pain start? " + "Please take your time. " * 2000
+    assert ask(message) == "It came on suddenly yesterday evening."
+
+
+def test_recreational_drugs_are_not_a_medications_question() -> None:
+    case = {
+        "opening": "Hi.",
+        "unknown_answer": "Pardon?",
+        "empathy_answer": "Thanks.",
+        "facts": [
+            {"topic": "medications", "answer": "Just aspirin."},
+            {"topic": "other", "answer": "Never.", "questions": ["do you use recreational drugs"]},
+        ],
+    }
+    assert ask("Do you take any recreational drugs?", case) == "Never."
+    assert ask("Do you take any medication?", case) == "Just aspirin."
+
+
+def test_even_a_one_word_reply_is_streamed_in_pieces() -> None:
+    case = {**CASE_EN, "unknown_answer": "Pardon?"}
+    chunks = list(ScriptedPatient().stream(context_for(case), [Turn("user", "Okay.")]))
+    assert len(chunks) == 2
+    assert "".join(chunks) == "Pardon?"

@@ -60,6 +60,10 @@ class Command(DbWorkerCommand):
 
     def handle(self, *args, recovery_interval: float, **options) -> None:  # noqa: ANN002, ANN003
         _recover()
+        try:
+            practice_runs.patient_engine_warm_up()
+        except Exception:
+            logger.exception("Warming up the practice patient engine failed")
         stop = threading.Event()
         if recovery_interval > 0:
             threading.Thread(

@@ -32,6 +32,8 @@ from practice.engines.scripted import matcher, text
 from practice.engines.scripted.vocabulary import skills_en, skills_zh
 
 PROMPT_VERSION = "scripted-grader-2026-12-05"
+MAX_SENTENCES = 30
+MAX_SENTENCE_CHARS = 400
 
 
 @dataclass(frozen=True)
@@ -228,7 +230,9 @@ def _sentences(transcript: Sequence[Turn]) -> list[_Sentence]:
     for index, turn in enumerate(transcript):
         if turn.role != "user":
             continue
-        for sentence in text.split_sentences(turn.content):
+        # Bounded like the patient's reading: evidence comes from the first sentences of an
+        # overly long message.
+        for sentence in text.split_sentences(turn.content)[:MAX_SENTENCES]:
             out.append(_read_sentence(index, sentence))
     return out
 
@@ -246,6 +250,8 @@ def _read_sentence(index: int, sentence: str) -> _Sentence:
 
 @lru_cache(maxsize=4096)
 def _read_cached(sentence: str) -> tuple[str, str, matcher.Reading]:
+    # A run-on "sentence" is read up to a bound; the quote stays the whole sentence.
+    sentence = sentence[:MAX_SENTENCE_CHARS]
     zh = _zh_subject(sentence) if text.is_chinese(sentence) else ""
     return _en_subject(sentence), zh, matcher.read(sentence)
 

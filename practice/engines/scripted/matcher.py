@@ -7,6 +7,7 @@ and reused; reading a message is a few hundred precompiled regular-expression se
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -18,8 +19,8 @@ from practice.engines.scripted import text
 from practice.engines.scripted.vocabulary import patient_en, patient_zh, skills_en
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
+def _words(blob: str) -> frozenset[str]:
+    return frozenset(blob.split())
 
 
 # Words that carry no topic: left out when a message is compared with a fact's own example
@@ -153,8 +154,13 @@ class _Compiled:
             empathy=any(s.kind == "empathy" for s in framing),
             empathy_count=_disjoint([(s.start, s.end) for s in framing if s.kind == "empathy"]),
         )
+        # Only cues that overlap can swallow one another: sorted by start, the candidates for
+        # a span are those that start before its last word.
+        everything.sort(key=lambda sp: sp.start)
+        starts = [sp.start for sp in everything]
         for span in topical:
-            if not any(other.swallows(span, self.companions) for other in everything):
+            candidates = everything[: bisect_right(starts, span.last)]
+            if not any(other.swallows(span, self.companions) for other in candidates):
                 reading.topics.add(span.kind)
                 reading.spans.append((span.start, span.end, span.kind))
         return reading
@@ -407,10 +413,13 @@ _CLAUSE_EN = re.compile(r"[.!?;,:\n]+|\s+(?:and|or|also|but|plus|then)\s+|\s+-+\
 _CLAUSE_ZH = re.compile(r"[。！？；，、,.!?;:：\n]+|还有|另外|以及|和|或者|并且")
 
 
+MAX_CLAUSES = 40
+
+
 def clauses(message: str) -> list[str]:
-    """The message cut where one question may end and another begin."""
+    """The message cut where one question may end and another begin (at most MAX_CLAUSES)."""
     parts = _CLAUSE_ZH.split(message) if text.is_chinese(message) else _CLAUSE_EN.split(message)
-    return [p.strip() for p in parts if p and p.strip()]
+    return [p.strip() for p in parts if p and p.strip()][:MAX_CLAUSES]
 
 
 @lru_cache(maxsize=16384)

@@ -24,6 +24,8 @@ from practice.engines.scripted import matcher
 from practice.engines.scripted.vocabulary import patient_en
 
 PROMPT_VERSION = "scripted-patient-2026-12-05"
+MAX_READ_CHARS = 1500
+MAX_READ_CHARS_ZH = 600
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _CHUNK = re.compile(r"[^\s。！？，；、,.!?;:]*[\s。！？，；、,.!?;:]*")
 
@@ -40,12 +42,16 @@ class Composition:
 
 
 def joiner(language: str) -> str:
+    """What goes between the parts of a reply: a space in English, nothing in Chinese."""
     return "" if language.lower().startswith("zh") else " "
 
 
-def compose(case: dict, message: str, language: str = "en") -> Composition:
+def compose(case: dict, message: str) -> Composition:
     """The patient's reply to one learner message, from a case sheet (its patient view)."""
     facts = case["facts"]
+    # A conversational turn is short; a pasted essay is read up to a bound so that a reply
+    # stays within milliseconds whatever the learner sends.
+    message = message[: MAX_READ_CHARS_ZH if _CJK.search(message) else MAX_READ_CHARS]
     reading = matcher.read(message)
     held = {fact["topic"] for fact in facts}
     topics = matcher.expand(reading.topics, held, patient_en.GROUPS, patient_en.NEIGHBOURS)
@@ -74,7 +80,8 @@ def compose(case: dict, message: str, language: str = "en") -> Composition:
 
 
 def compose_text(case: dict, message: str, language: str = "en") -> str:
-    return joiner(language).join(compose(case, message, language).parts)
+    """The reply's text: its parts joined for the scenario's language."""
+    return joiner(language).join(compose(case, message).parts)
 
 
 class ScriptedPatient:
@@ -119,8 +126,14 @@ class ScriptedPatient:
     def stream(self, context: PatientContext, transcript: Sequence[Turn]) -> Iterator[str]:
         """The reply word by word (clause by clause in Chinese); the chunks join to it."""
         reply_text = self.reply(context, transcript).text
+        chunks: list[str] = []
         for chunk in _CHUNK.findall(reply_text):
             # Chinese has no spaces between words: a few characters make a chunk.
             step = 4 if _CJK.search(chunk) else len(chunk) or 1
-            for start in range(0, len(chunk), step):
-                yield chunk[start : start + step]
+            chunks.extend(chunk[start : start + step] for start in range(0, len(chunk), step))
+        chunks = [c for c in chunks if c]
+        if len(chunks) == 1 and len(chunks[0]) > 1:
+            # Even a one-word reply arrives as a stream, not as one piece.
+            half = len(chunks[0]) // 2
+            chunks = [chunks[0][:half], chunks[0][half:]]
+        yield from chunks

@@ -1,5 +1,9 @@
 """How clinicians ask about each case-sheet topic, in English: the scripted patient's vocabulary.
 
+A key of ``TOPICS`` that is not a case-sheet topic (``social_history``, a group; or
+``recreational_drugs``) never answers by itself: a group opens its topics, and any other key only
+keeps its words from being read as another topic.
+
 Data only; extend freely. Each topic maps to phrase patterns (the language of
 ``text.compile_english``): words separated by spaces, ``a|b`` either word, ``word*`` any word
 starting so, ``word?`` optional, ``...`` up to five words, ``$`` the end of the message, ``a|b+c``
@@ -239,6 +243,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "what is happening",
         "what has happened",
         "what made you come",
+        "come|came in|here|along ... because",
         "reason for your|the visit|coming|attendance|appointment",
         "reason ... came|come|coming|here|in",
         "presenting complaint",
@@ -249,7 +254,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "what is up",
         "main problem|complaint|symptom|issue",
         "in your own words",
-        "tell me ... about ... problem|symptoms|complaint",
+        "tell me ... about ... problem|complaint|trouble",
         "what symptoms are|have you",
         "what is the matter",
         "what problems are|have you",
@@ -277,6 +282,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "what part of your",
         "what area",
         "where $",
+        "site",
     ),
     "onset": (
         "when did ... start*|begin|began|begun|come|came|first|notic*|happen*|appear*|develop*|kick",
@@ -305,6 +311,8 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "when did you notice",
         "how many days|weeks|hours|months",
         "when it started|began",
+        "when it|this|that|the|you ... start*|began|begun|begin",
+        "how it|this|the ... start*|began|begin",
     ),
     "character": (
         "what does ... feel like",
@@ -316,7 +324,9 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "what kind|type|sort of pain|feeling|discomfort|sensation|ache",
         "how does it|the|this pain? feel",
         "how would you describe",
-        "sharp|dull|stabbing|burning|crushing|aching|throbbing|tight|tightness|pressure|heavy|heaviness|squeezing|shooting|cramping|crampy|colicky|gnawing|pounding|pins|stinging",
+        "sharp|dull|stabbing|burning|crushing|aching|throbbing|tight|tightness|heavy|heaviness|squeezing|shooting|cramping|crampy|colicky|gnawing|pounding|pins|stinging",
+        "like|a|feel*|feeling|of ... pressure",
+        "pressure like|type|sensation|feeling|or",
         "character",
         "nature of the|your? pain",
         "kind|type of pain",
@@ -358,6 +368,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "throw* up",
         "threw up",
         "feel* sick",
+        "felt sick|nauseous|faint|dizzy",
         "being sick",
         "sweat*|sweaty|clammy",
         "dizz*|lightheaded|faint*|blackout|collaps*",
@@ -404,6 +415,8 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "every day",
         "daily",
         "does it stop",
+        "ever go away",
+        "go|goes away ... completely|fully|at all",
         "go away and come back",
         "progress*",
         "timing",
@@ -411,7 +424,6 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "when does it happen|come|occur",
         "stopped at all",
         "still there",
-        "since it started|began",
         "do you get it",
         "there the whole time",
         "all day",
@@ -459,6 +471,8 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "take the edge",
         "improve*",
         "does it help",
+        "taking|take|taken|tried ... painkillers|paracetamol|ibuprofen|medication|tablets ... difference|help*|work*",
+        "make ... difference",
         "does|did ... help",
     ),
     "severity": (
@@ -470,9 +484,11 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "how much does ... hurt|pain",
         "how much pain",
         "worst pain",
-        "pain ever",
+        "worst pain ever",
+        "pain you have ever",
         "intensity",
         "is it bad|severe|mild|unbearable|tolerable",
+        "is the|your? pain bad|severe|mild|unbearable|tolerable",
         "how much of a problem",
         "number",
         "bearable|unbearable|tolerable|excruciating",
@@ -499,7 +515,9 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "hospitalis*|hospitaliz*|admitted|admissions",
         "operation*|surgery|surgeries|surgical|operated",
         "diabetes|diabetic|hypertension|asthma|angina|stroke|cholesterol|epilepsy|copd|cancer|clots|clot|thyroid",
-        "blood pressure",
+        "high|low|raised blood pressure",
+        "have|had|any|with ... blood pressure",
+        "blood pressure problems|issues",
         "heart problem*|disease|attack|attacks|condition|trouble",
         "like this before",
         "this|it before",
@@ -536,6 +554,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "the pill",
         "what do you take",
         "currently take|taking",
+        "take|taking ... medication*|medicine*|tablets|pills ... every+day|daily|regularly",
     ),
     "allergies": (
         "allerg*",
@@ -544,6 +563,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "alergic|alergies|alergy|allegies|allegy|allergic|allergys",
         "react* to|badly",
         "bad reaction*",
+        "react* ... medicine*|medication*|drug*|tablet*|antibiotic*|food*",
         "medicine*|medication*|drug*|tablet*|antibiotic* ... reaction*",
         "given you a reaction",
         "reaction*|allerg* ... in the past|before|previously",
@@ -564,6 +584,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "inherit*|hereditary|genetic",
         "your family",
         "family members",
+        "^ family $",
         "illness*|conditions|disease*|problems|anything ... run* in the|your family",
         "medical|illness*|conditions|disease*|problems|history|cancer|diabetes|heart conditions|problems|disease*|illness*|attacks? of? this|it|that|these? in your|the family",
         "in your|the family ... similar|problems|conditions|illness*|disease*|history|trouble|cancer|clots|diabetes|attacks",
@@ -622,6 +643,13 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "living situation|arrangements|circumstances",
         "married|husband|wife|spouse",
         "independent*",
+        "^ home $",
+    ),
+    # Not a case-sheet topic: its cues only keep "recreational drugs" from reading as a
+    # question about medications (a case sheet asks for it with an "other" fact).
+    "recreational_drugs": (
+        "recreational|street|illegal|illicit|party drugs|substances",
+        "cannabis|cocaine|heroin|weed|marijuana|ecstasy|mdma|ketamine",
     ),
     "social_history": (
         "social history",
@@ -668,6 +696,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "thoughts|ideas|idea|theories about|on|of what ... happening|wrong|causing",
         "idea* about|of",
         "your understanding",
+        "^ ideas $",
         "understanding of ... happening|going+on|wrong|causing|this|it",
         "what are you thinking",
         "any theor*",
@@ -685,6 +714,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
         "what do you reckon",
         "own theory",
         "your view",
+        "your ... view|opinion|take ... on|about ... happening|going+on|wrong|causing",
         "cause of it|this",
         "what you think",
         "what you thought",
@@ -692,6 +722,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
     "concerns": (
         "are you worried|concerned|scared|afraid|frightened|anxious",
         "is anything|something|there ... worrying|concerning|bothering|frightening|scaring",
+        "anything|something ... worrying|concerning|bothering|frightening|scaring you",
         "what worries|concerns|scares|frightens you",
         "what is worrying|concerning|scaring|frightening",
         "any worries|concerns|fears",
