@@ -182,3 +182,43 @@ def test_a_run_with_no_worker_at_all_expires_on_its_status_read(
     # Its queue entry will never run it.
     entry = DBTaskResult.objects.get(id=Run.objects.get(run_id=run_id).queue_result_id)
     assert entry.status == "FAILED"
+
+
+def test_a_reply_that_comes_after_the_expiry_is_dropped_and_the_retry_answers_once(
+    conversation_world, compat_server, openai_patient, practice_workers, settings
+):
+    world = conversation_world
+    compat_server.set_faults(first_token_delay=3.0)
+    worker = practice_workers(**dict(openai_patient, OPENAI_TIMEOUT_SECONDS="20"))
+    thread_id = post(world.learner, "/api/threads", {"activity_id": world.activity.pk}).json()[
+        "thread_id"
+    ]
+    say(world.learner, thread_id, "When did the pain start?")
+    run_id = start_run(world.learner, thread_id, activity_id=world.activity.pk)
+    wait_for(
+        lambda: Run.objects.get(run_id=run_id).status == "in_progress", "the run to start", worker
+    )
+    # The learner's status read finds it overdue (this process's expiry is 1 s).
+    settings.PRACTICE_RUN_EXPIRY_SECONDS = 1
+    wait_for(
+        lambda: run_status(world.learner, run_id, thread_id)["status"] == "expired",
+        "the run to expire on its status read",
+    )
+    # The model's late answer arrives: the worker stores nothing.
+    event = wait_for(
+        lambda: AuditEvent.objects.filter(action="practice.run").first(),
+        "the worker to finish the expired run",
+        worker,
+    )
+    assert event.detail["outcome"] == "stopped"
+    assert transcript(world.learner, thread_id) == [("user", "When did the pain start?")]
+
+    compat_server.reset()
+    settings.PRACTICE_RUN_EXPIRY_SECONDS = 100
+    retry = start_run(world.learner, thread_id, activity_id=world.activity.pk)
+    assert finished(world.learner, retry, thread_id, worker) == {"status": "completed"}
+    assert transcript(world.learner, thread_id) == [
+        ("user", "When did the pain start?"),
+        ("assistant", ONSET),
+    ]
+    assert Run.objects.get(run_id=run_id).status == "expired"
