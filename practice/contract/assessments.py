@@ -10,6 +10,7 @@ from practice.assessment import services
 from practice.assessment.schemas import AssessmentIn
 from practice.contract.auth import learner_auth
 from practice.contract.nul import reject_nul
+from practice.models import Assessment
 
 router = Router(tags=["assessments"])
 router.add_decorator(reject_nul, mode="view")
@@ -17,7 +18,7 @@ router.add_decorator(reject_nul, mode="view")
 ASSESSMENT = "practice_assessment"
 
 
-def _describe(request: HttpRequest, assessment) -> None:  # noqa: ANN001
+def _describe(request: HttpRequest, assessment: Assessment) -> None:
     audit_note(
         request,
         object_ids=[str(assessment.pk)],
