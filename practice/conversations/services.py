@@ -370,15 +370,18 @@ def runs_expire_overdue(
         "requested_by",
         "status",
     ):
-        done = Run.objects.filter(pk=pk, status__in=ACTIVE).update(
-            status=Run.Status.EXPIRED,
-            error=EXPIRED.format(seconds=seconds),
-            finished_at=now,
-        )
+        # The run and its queue row change together: nobody sees one without the other.
+        with transaction.atomic():
+            done = Run.objects.filter(pk=pk, status__in=ACTIVE).update(
+                status=Run.Status.EXPIRED,
+                error=EXPIRED.format(seconds=seconds),
+                finished_at=now,
+            )
+            if done:
+                _close_queue_entry(queue_id)
         if not done:
             continue
         expired.append(run_id)
-        _close_queue_entry(queue_id)
         audit_record(
             action="practice.run_expire",
             outcome="failure",
