@@ -222,7 +222,14 @@ def _read_sentence(
         return (breaks[k - 1] + 1 if k > 0 else s, breaks[k] if k < len(breaks) else e)
 
     attached = _attach_sizes(hits, sizes, clause_of, text)
-    changes = _attach_changes(hits, lex.change_matcher.find(text, s, e), clause_of, text)
+    # A change word inside a finding's own words is the finding's name (心影增大, 纹理增多), not
+    # a change against an earlier study.
+    words = [
+        w
+        for w in lex.change_matcher.find(text, s, e)
+        if not any(a < w.end and w.start < b for h in hits for a, b in h.pieces)
+    ]
+    changes = _attach_changes(hits, words, clause_of, text)
     assertions = assess_sentence(text, s, e, hits, cues, lex)
     sides = [laterality(i, hits, sides_found, clause_bounds) for i in range(len(hits))]
     for i in range(len(hits) - 2, -1, -1):

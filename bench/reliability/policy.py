@@ -54,6 +54,20 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("DELETE", "/api/v1/analysis/tasks/{task_id}"): "analyst",
     ("GET", "/api/v1/analysis/statistics"): "viewer",
     ("GET", "/api/v1/analysis/options"): "viewer",
+    # The product's own practice API (SPEC-practice §5): practice roles only.
+    ("GET", "/api/v1/practice/assessments"): "learner",
+    ("GET", "/api/v1/practice/assessments/{assessment_id}"): "learner",
+    ("POST", "/api/v1/practice/assessments/{assessment_id}/overrides"): "instructor",
+    ("GET", "/api/v1/practice/conversations"): "learner",
+    ("GET", "/api/v1/practice/conversations/{thread_id}"): "learner",
+    ("POST", "/api/v1/practice/conversations/{thread_id}/stream"): "learner",
+    ("POST", "/api/v1/practice/conversations/{thread_id}/retry"): "learner",
+    ("GET", "/api/v1/practice/activities/{activity_id}/analytics"): "instructor",
+    ("GET", "/api/v1/practice/agreement"): "instructor",
+    ("POST", "/api/v1/practice/case-sheets/validate"): "instructor",
+    ("GET", "/api/v1/practice/export/transcripts"): "instructor",
+    ("GET", "/api/v1/practice/export/results"): "instructor",
+    ("POST", "/api/v1/practice/try"): "instructor",
 }
 
 # Every page of the web UI (web/urls.py, by URL name): method, path and the least role. A page
@@ -73,6 +87,24 @@ WEB_PAGES: dict[str, tuple[str, str, str]] = {
     "analysis_cancel": ("POST", "/analysis/{task_id}/cancel/", "analyst"),
     "import": ("POST", "/import/", "admin"),
     "dashboard": ("GET", "/dashboard/", "viewer"),
+    # The practice section (SPEC-practice §5): practice roles and admins only.
+    "practice_home": ("GET", "/practice/", "learner"),
+    "practice_start": ("POST", "/practice/activities/{activity_id}/start/", "learner"),
+    "practice_analytics": ("GET", "/practice/activities/{activity_id}/analytics/", "instructor"),
+    "practice_chat": ("GET", "/practice/conversations/{thread_id}/", "learner"),
+    "practice_assess": ("POST", "/practice/conversations/{thread_id}/assess/", "learner"),
+    "practice_attempts": ("GET", "/practice/attempts/", "learner"),
+    "practice_assessment": ("GET", "/practice/assessments/{assessment_id}/", "learner"),
+    "practice_override": (
+        "POST",
+        "/practice/assessments/{assessment_id}/override/",
+        "instructor",
+    ),  # fmt: skip
+    "practice_manage": ("GET", "/practice/manage/", "instructor"),
+    "practice_scenario_new": ("GET", "/practice/manage/scenarios/new/", "instructor"),
+    "practice_scenario_edit": ("GET", "/practice/manage/scenarios/{scenario_id}/", "instructor"),
+    "practice_rubrics": ("GET", "/practice/manage/rubrics/", "instructor"),
+    "practice_activities": ("GET", "/practice/manage/activities/", "instructor"),
 }
 
 # Fields a client might slip into a body or query to raise its privileges; always ignored.

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from ninja import Schema
 from pydantic import BeforeValidator
 
-from practice.conversations.schemas import OptionalId, _no_nul
+from practice.conversations.schemas import OptionalId, no_nul
 
 
 def _optional_text(value: Any) -> Any:
-    value = _no_nul(value)
+    value = no_nul(value)
     return None if value == "" else value
 
 

@@ -26,6 +26,7 @@ from accounts.models import User
 from core.errors import DomainError
 from practice.assessment import selectors
 from practice.conversations import selectors as conversation_selectors
+from practice.engines.base import Category as RubricCategory
 from practice.engines.base import (
     CriterionScore,
     EngineError,
@@ -127,7 +128,9 @@ def _call(work: Callable[[], T]) -> T:
         pool.shutdown(wait=False)
 
 
-def _checked_grading(grading: Grading, rubric, window: Sequence[Turn]) -> Grading:  # noqa: ANN001
+def _checked_grading(
+    grading: Grading, rubric: Sequence[RubricCategory], window: Sequence[Turn]
+) -> Grading:
     """Every criterion scored once, 0-2; evidence only at learners' messages, quotes verbatim."""
     expected = [k.id for c in rubric for k in c.criteria]
     by_id: dict[int, CriterionScore] = {}

@@ -9,13 +9,14 @@ from audit.services import audit_note
 from practice.assessment import services
 from practice.assessment.schemas import AssessmentIn
 from practice.contract.auth import learner_auth
+from practice.models import Assessment
 
 router = Router(tags=["assessments"])
 
 ASSESSMENT = "practice_assessment"
 
 
-def _describe(request: HttpRequest, assessment) -> None:  # noqa: ANN001
+def _describe(request: HttpRequest, assessment: Assessment) -> None:
     audit_note(
         request,
         object_ids=[str(assessment.pk)],

@@ -8,7 +8,7 @@ reach a patient model whatever a learner asks it (the Flask service leaked the r
 from __future__ import annotations
 
 from accounts.models import User
-from core.errors import DomainError
+from core.errors import DomainError, NotFound
 from practice.casesheet import patient_view
 from practice.conversations import selectors
 from practice.engines.base import PatientContext
@@ -42,7 +42,7 @@ def context_preview_get(
     if activity_id is not None:
         activity = selectors.activity_get(activity_id=activity_id)
         if activity.character_id is None:
-            raise selectors.NotFound(selectors.SCENARIO_NOT_FOUND)
+            raise NotFound(selectors.SCENARIO_NOT_FOUND)
         scenario_id = activity.character_id
     elif scenario_id is None:
         raise DomainError("Missing fields")

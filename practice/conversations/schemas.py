@@ -13,14 +13,14 @@ from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
 
 
-def _no_nul(value: Any) -> Any:
+def no_nul(value: Any) -> Any:
     if isinstance(value, str) and "\x00" in value:
         raise PydanticCustomError("nul_byte", "NUL bytes are not allowed")
     return value
 
 
 def _required_text(value: Any) -> Any:
-    value = _no_nul(value)
+    value = no_nul(value)
     if value is None or value == "":
         raise PydanticCustomError("missing", "Field required")
     return value
@@ -28,12 +28,12 @@ def _required_text(value: Any) -> Any:
 
 def _optional_id(value: Any) -> Any:
     """``null``, ``""`` or absent mean "not given" (the frontend sends empty fields)."""
-    value = _no_nul(value)
+    value = no_nul(value)
     return None if value == "" else value
 
 
 RequiredText = Annotated[str, BeforeValidator(_required_text)]
-OptionalText = Annotated[str | None, BeforeValidator(_no_nul)]
+OptionalText = Annotated[str | None, BeforeValidator(no_nul)]
 OptionalId = Annotated[int | None, BeforeValidator(_optional_id)]
 
 

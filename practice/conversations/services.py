@@ -37,10 +37,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.services import audit_record
-from core.errors import Conflict, DomainError, Forbidden
+from core.errors import Conflict, DomainError, Forbidden, NotFound
 from practice.conversations import selectors
 from practice.conversations.context import patient_context
-from practice.engines.base import EngineError, PatientContext, Turn
+from practice.engines.base import EngineError, PatientContext, Reply, Turn
 from practice.models import Activity, Conversation, Message, Run, Scenario
 
 logger = logging.getLogger("practice.runs")
@@ -55,7 +55,6 @@ OTHER_ACTIVITY = "This thread belongs to another activity"
 OTHER_SCENARIO = "This thread belongs to another scenario"
 NO_SCENARIO = "Missing fields"
 UNKNOWN_MODEL = "Unknown model: {model}"
-NO_CHARACTER = "This activity has no scenario"
 EXPIRED = "The patient did not reply within {seconds:g} s; please try again."
 UNEXPECTED = "The patient could not reply (unexpected error: {name}); please try again."
 EMPTY_REPLY = "The patient model returned an empty reply; please try again."
@@ -80,7 +79,7 @@ def _practice_target(
     if activity_id is not None:
         activity = selectors.activity_get(activity_id=activity_id)
         if activity.character_id is None:
-            raise Conflict(NO_CHARACTER)
+            raise NotFound(selectors.SCENARIO_NOT_FOUND)
         scenario = selectors.scenario_get(scenario_id=activity.character_id, user=user)
         return scenario, activity
     if scenario_id is not None:
@@ -301,7 +300,7 @@ def run_produce(*, run_id: str) -> str:
     return outcome
 
 
-def _reply(run: Run):  # noqa: ANN202
+def _reply(run: Run) -> Reply:
     from practice.engines import get_patient_engine
 
     scenario = run.conversation.scenario
@@ -322,7 +321,7 @@ def _reply(run: Run):  # noqa: ANN202
     return reply
 
 
-def _complete(run: Run, reply) -> bool:  # noqa: ANN001
+def _complete(run: Run, reply: Reply) -> bool:
     """Store the reply and complete the run together, or neither (the run expired)."""
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=run.conversation_id)
@@ -371,15 +370,18 @@ def runs_expire_overdue(
         "requested_by",
         "status",
     ):
-        done = Run.objects.filter(pk=pk, status__in=ACTIVE).update(
-            status=Run.Status.EXPIRED,
-            error=EXPIRED.format(seconds=seconds),
-            finished_at=now,
-        )
+        # The run and its queue row change together: nobody sees one without the other.
+        with transaction.atomic():
+            done = Run.objects.filter(pk=pk, status__in=ACTIVE).update(
+                status=Run.Status.EXPIRED,
+                error=EXPIRED.format(seconds=seconds),
+                finished_at=now,
+            )
+            if done:
+                _close_queue_entry(queue_id)
         if not done:
             continue
         expired.append(run_id)
-        _close_queue_entry(queue_id)
         audit_record(
             action="practice.run_expire",
             outcome="failure",

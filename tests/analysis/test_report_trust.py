@@ -163,6 +163,20 @@ def test_persistent_findings_take_the_reports_change_words(analyst, prior, curre
     assert persistent["status"] == status
 
 
+def test_a_change_word_inside_a_findings_name_is_no_change(analyst):
+    # 心影增大 is an enlarged heart, not one larger than before; 纹理增多 likewise.
+    result = _analyse(
+        analyst,
+        "检查所见：心影增大，双肺纹理增多。",
+        "comparison",
+        prior="检查所见：心影增大。双肺纹理增多。",
+    )
+    assert [(p["key"], p["status"], p["change"]) for p in result["persistent_findings"]] == [
+        ("cardiomegaly", "persistent", None),
+        ("interstitial_changes", "persistent", None),
+    ]
+
+
 def test_measurements_decide_only_when_the_report_says_nothing(analyst):
     result = _analyse(
         analyst,

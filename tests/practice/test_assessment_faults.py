@@ -22,7 +22,7 @@ def openai_grader(settings, compat_server):  # noqa: ANN001, ANN201
     settings.OPENAI_BASE_URL = compat_server.base_url
     settings.OPENAI_API_KEY = "test-key"
     settings.OPENAI_MODEL = MODEL
-    settings.OPENAI_TIMEOUT_SECONDS = 1.5
+    settings.OPENAI_TIMEOUT_SECONDS = 4
     settings.OPENAI_MAX_RETRIES = 1
     return compat_server
 
@@ -48,7 +48,7 @@ def test_the_openai_grader_through_the_built_in_server(conversation_world, opena
         ({"rate_limit": -1, "retry_after": 0.1}, HTTPStatus.BAD_GATEWAY, "HTTP 429"),
         ({"malformed_body": -1}, HTTPStatus.BAD_GATEWAY, ""),
         ({"malformed_json": -1}, HTTPStatus.BAD_GATEWAY, ""),
-        ({"first_token_delay": 4.0}, HTTPStatus.GATEWAY_TIMEOUT, "in time"),
+        ({"first_token_delay": 10.0}, HTTPStatus.GATEWAY_TIMEOUT, "in time"),
     ],
 )
 def test_a_failing_grader_is_502_or_504_with_a_message_and_no_score(

@@ -33,7 +33,7 @@ def openai_patient(settings, compat_server):  # noqa: ANN001, ANN201
         "OPENAI_BASE_URL": compat_server.base_url,
         "OPENAI_API_KEY": "test-key",
         "OPENAI_MODEL": MODEL,
-        "OPENAI_TIMEOUT_SECONDS": "1.5",
+        "OPENAI_TIMEOUT_SECONDS": "4",
         "OPENAI_MAX_RETRIES": "1",
     }
 
@@ -42,7 +42,7 @@ FAULTS = [
     ({"server_error": -1}, "HTTP 500"),
     ({"rate_limit": -1, "retry_after": 0.1}, "HTTP 429"),
     ({"malformed_body": -1}, ""),
-    ({"first_token_delay": 4.0}, "did not answer in time"),
+    ({"first_token_delay": 10.0}, "did not answer in time"),
 ]
 
 
@@ -133,11 +133,9 @@ def test_a_worker_killed_mid_run_does_not_leave_the_run_in_progress(
 
     # A surviving worker's recovery expires it, with nobody reading its status.
     compat_server.reset()
-    # (The expiry is short for the test, long enough for the retry's reply below, whose first
-    # call builds the built-in server's scripted vocabulary.)
     rescuer = practice_workers(
-        **dict(openai_patient, OPENAI_TIMEOUT_SECONDS="10"),
-        PRACTICE_RUN_EXPIRY_SECONDS="8",
+        **openai_patient,
+        PRACTICE_RUN_EXPIRY_SECONDS="3",
         ANALYSIS_RECOVERY_INTERVAL_SECONDS="0.3",
     )
     wait_for(
@@ -146,17 +144,22 @@ def test_a_worker_killed_mid_run_does_not_leave_the_run_in_progress(
         rescuer,
     )
     assert DBTaskResult.objects.get(id=queue_entry).status == "FAILED"
-    settings.PRACTICE_RUN_EXPIRY_SECONDS = 8
+    settings.PRACTICE_RUN_EXPIRY_SECONDS = 3
     body = run_status(world.learner, run_id, thread_id)
     assert body == {
         "status": "expired",
-        "message": "The patient did not reply within 8 s; please try again.",
+        "message": "The patient did not reply within 3 s; please try again.",
     }
     assert AuditEvent.objects.filter(action="practice.run_expire").count() == 1
-    # The learner's message is kept, and a retry continues the conversation.
+    rescuer.stop()
+
+    # The learner's message is kept, and a retry (with the usual expiry, so that a loaded
+    # machine cannot expire it too) continues the conversation.
+    settings.PRACTICE_RUN_EXPIRY_SECONDS = 100
     assert transcript(world.learner, thread_id) == [("user", "When did the pain start?")]
+    worker = practice_workers(**dict(openai_patient, OPENAI_TIMEOUT_SECONDS="30"))
     retry = start_run(world.learner, thread_id, activity_id=world.activity.pk)
-    assert finished(world.learner, retry, thread_id, rescuer) == {"status": "completed"}
+    assert finished(world.learner, retry, thread_id, worker) == {"status": "completed"}
     assert transcript(world.learner, thread_id) == [
         ("user", "When did the pain start?"),
         ("assistant", ONSET),
@@ -182,3 +185,43 @@ def test_a_run_with_no_worker_at_all_expires_on_its_status_read(
     # Its queue entry will never run it.
     entry = DBTaskResult.objects.get(id=Run.objects.get(run_id=run_id).queue_result_id)
     assert entry.status == "FAILED"
+
+
+def test_a_reply_that_comes_after_the_expiry_is_dropped_and_the_retry_answers_once(
+    conversation_world, compat_server, openai_patient, practice_workers, settings
+):
+    world = conversation_world
+    compat_server.set_faults(first_token_delay=8.0)
+    worker = practice_workers(**dict(openai_patient, OPENAI_TIMEOUT_SECONDS="20"))
+    thread_id = post(world.learner, "/api/threads", {"activity_id": world.activity.pk}).json()[
+        "thread_id"
+    ]
+    say(world.learner, thread_id, "When did the pain start?")
+    run_id = start_run(world.learner, thread_id, activity_id=world.activity.pk)
+    wait_for(
+        lambda: Run.objects.get(run_id=run_id).status == "in_progress", "the run to start", worker
+    )
+    # The learner's status read finds it overdue (this process's expiry is 1 s).
+    settings.PRACTICE_RUN_EXPIRY_SECONDS = 1
+    wait_for(
+        lambda: run_status(world.learner, run_id, thread_id)["status"] == "expired",
+        "the run to expire on its status read",
+    )
+    # The model's late answer arrives: the worker stores nothing.
+    event = wait_for(
+        lambda: AuditEvent.objects.filter(action="practice.run").first(),
+        "the worker to finish the expired run",
+        worker,
+    )
+    assert event.detail["outcome"] == "stopped"
+    assert transcript(world.learner, thread_id) == [("user", "When did the pain start?")]
+
+    compat_server.reset()
+    settings.PRACTICE_RUN_EXPIRY_SECONDS = 100
+    retry = start_run(world.learner, thread_id, activity_id=world.activity.pk)
+    assert finished(world.learner, retry, thread_id, worker) == {"status": "completed"}
+    assert transcript(world.learner, thread_id) == [
+        ("user", "When did the pain start?"),
+        ("assistant", ONSET),
+    ]
+    assert Run.objects.get(run_id=run_id).status == "expired"

@@ -96,3 +96,31 @@ def test_a_failed_run_keeps_the_message_and_a_retry_continues_the_conversation(
     ]
     outcomes = sorted(e.detail["outcome"] for e in AuditEvent.objects.filter(action="practice.run"))
     assert outcomes == ["completed", "failed"]
+
+
+def test_a_queue_entry_delivered_again_writes_no_second_reply(conversation_world, practice_workers):
+    from practice.conversations.tasks import produce_reply_task
+
+    world = conversation_world
+    thread_id = post(world.learner, "/api/threads", {"scenario_id": world.scenario.pk}).json()[
+        "thread_id"
+    ]
+    say(world.learner, thread_id, "When did the pain start?")
+    run_id = start_run(world.learner, thread_id)
+    worker = practice_workers()
+    assert finished(world.learner, run_id, thread_id, worker) == {"status": "completed"}
+    # The same run handed to the worker again (a re-delivered queue entry).
+    again = produce_reply_task.enqueue(run_id=run_id)
+    wait_for(
+        lambda: DBTaskResult.objects.get(id=again.id).status == "SUCCESSFUL",
+        "the second delivery",
+        worker,
+    )
+    assert DBTaskResult.objects.get(id=again.id).return_value == {
+        "run_id": run_id,
+        "outcome": "skipped",
+    }
+    assert transcript(world.learner, thread_id) == [
+        ("user", "When did the pain start?"),
+        ("assistant", ONSET),
+    ]

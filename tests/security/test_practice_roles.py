@@ -3,6 +3,7 @@ admin (SPEC-practice §2): learners and instructors are refused (403) every imag
 API is in test_access_matrix.py, whose roles include them); viewers and analysts are refused
 the practice models in Django's admin."""
 
+import re
 from http import HTTPStatus
 
 import pytest
@@ -12,7 +13,7 @@ from django.urls import URLPattern
 
 from accounts.models import Role
 from analysis.models import AnalysisTask
-from bench.reliability.policy import PUBLIC, SIGNED_IN, WEB_PAGES
+from bench.reliability.policy import WEB_PAGES
 from ingest.models import ImportBatch
 from practice.models import Scenario
 from tests.factories import UserFactory
@@ -24,7 +25,12 @@ PRACTICE_ONLY = (Role.LEARNER, Role.INSTRUCTOR)
 IMAGING_PAGES = sorted(
     name
     for name, (_method, _path, minimum) in WEB_PAGES.items()
-    if minimum not in (PUBLIC, SIGNED_IN)
+    if minimum in (Role.VIEWER, Role.ANALYST, Role.ADMIN)
+)
+PRACTICE_PAGES = sorted(
+    name
+    for name, (_method, _path, minimum) in WEB_PAGES.items()
+    if minimum in (Role.LEARNER, Role.INSTRUCTOR)
 )
 PRACTICE_ADMIN = ["scenario", "tag", "rubricquestion", "category", "subcategory", "activity",
                   "conversation", "run", "assessment", "scoreoverride", "message"]  # fmt: skip
@@ -101,3 +107,15 @@ def test_an_anonymous_visitor_is_sent_to_the_admin_login():
     response = Client().get("/admin/practice/scenario/")
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"].startswith("/admin/login/")
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.ANALYST])
+@pytest.mark.parametrize("name", PRACTICE_PAGES)
+def test_an_imaging_role_is_refused_every_practice_page(role, name):
+    method, path, _minimum = WEB_PAGES[name]
+    url = re.sub(r"\{[a-z_]+\}", "1", path)
+    client = browser(role, is_staff=True)
+    response = client.get(url) if method == "GET" else client.post(url, {})
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert b"Your role does not allow this action." in response.content
+    assert b'data-nav="practice"' not in response.content
