@@ -46,6 +46,14 @@ class PracticeSessionAuth(SessionAuth):
         super().__init__(csrf=True)
         self.minimum_role = minimum_role
 
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # Without a signed-in session there is nobody to protect from CSRF: the answer is
+        # 401 (not signed in), as for a missing token, not the CSRF check's 403.
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:

@@ -214,6 +214,10 @@ def test_imaging_roles_are_refused_on_the_practice_api(api, role):
 
 def test_signed_out_callers_are_refused(db):
     assert Client().get(f"{BASE}/conversations").status_code == HTTPStatus.UNAUTHORIZED
+    # A write without a session is "not signed in" too, not a failed CSRF check.
+    browser = Client(enforce_csrf_checks=True)
+    response = browser.post(f"{BASE}/case-sheets/validate", {}, content_type="application/json")
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
 
 
 def test_the_web_session_works_and_writes_need_the_csrf_token(world):
