@@ -32,7 +32,9 @@ from practice.insights.schemas import (
     ConversationSummaryOut,
     ExportParams,
     OverrideIn,
+    RowId,
     StreamIn,
+    Text200,
     TryIn,
 )
 from practice.models import Assessment, Conversation
@@ -139,7 +141,7 @@ def _conversation(conversation: Conversation, *, messages: list | None = None) -
 
 
 @router.get("/assessments", response=list[AssessmentSummaryOut])
-def assessment_list(request: HttpRequest, activity_id: int | None = None, learner: str = ""):
+def assessment_list(request: HttpRequest, activity_id: RowId | None = None, learner: Text200 = ""):
     found = selectors.assessment_list(
         user=request.auth, activity_id=activity_id, learner=learner or None
     )
@@ -187,7 +189,7 @@ def assessment_override(request: HttpRequest, assessment_id: int, payload: Overr
 
 @router.get("/conversations", response=list[ConversationSummaryOut])
 def conversation_list(
-    request: HttpRequest, activity_id: int | None = None, scenario_id: int | None = None
+    request: HttpRequest, activity_id: RowId | None = None, scenario_id: RowId | None = None
 ):
     found = selectors.conversation_list(
         user=request.auth, activity_id=activity_id, scenario_id=scenario_id
@@ -226,7 +228,7 @@ def activity_analytics(request: HttpRequest, activity_id: int):
 
 
 @router.get("/agreement", response=AgreementOut, auth=instructor)
-def agreement(request: HttpRequest, activity_id: int | None = None):
+def agreement(request: HttpRequest, activity_id: RowId | None = None):
     audit_note(request, action="practice.agreement", detail={"activity_id": activity_id})
     return selectors.agreement(activity_id=activity_id)
 
@@ -238,8 +240,6 @@ def case_sheet_validate(request: HttpRequest, payload: CaseSheetIn):
         validate_case(payload.case)
     except CaseSheetError as exc:
         return {"valid": False, "errors": [{"path": exc.path, "message": exc.message}]}
-    if payload.case is None:
-        return {"valid": False, "errors": [{"path": "case", "message": "is required"}]}
     return {"valid": True, "errors": []}
 
 

@@ -1,9 +1,14 @@
 """Schemas of the product's own practice API (/api/v1/practice)."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
+
+# The Flask tables' ids are 32-bit: a larger number names no row (and SQLite cannot bind one
+# past 64 bits), so it is refused as invalid input instead of reaching the database.
+RowId = Annotated[int, Field(ge=1, le=2_147_483_647)]
+Text200 = Annotated[str, Field(max_length=200)]
 
 
 class OverrideOut(Schema):
@@ -38,7 +43,7 @@ class AssessmentDetailOut(AssessmentSummaryOut):
 
 
 class OverrideIn(Schema):
-    subcategory_id: int
+    subcategory_id: RowId
     score: int = Field(..., ge=0, le=2)
     reason: str = Field(..., min_length=1, max_length=2000)
 
@@ -116,7 +121,7 @@ class AgreementOut(Schema):
 
 
 class CaseSheetIn(Schema):
-    case: Any = None
+    case: dict[str, Any]
 
 
 class CaseSheetErrorOut(Schema):
@@ -130,7 +135,7 @@ class CaseSheetCheckOut(Schema):
 
 
 class ExportParams(Schema):
-    activity_id: int | None = None
+    activity_id: RowId | None = None
     format: Literal["csv", "json"] = "csv"
 
 

@@ -354,3 +354,23 @@ def test_exports_in_csv_and_json_keep_formulas_inert(world):
     assert detail[0]["result"]["overall"]["total_score"] == 3
     assert world.learner.get(f"{BASE}/export/results").status_code == HTTPStatus.FORBIDDEN
     assert AuditEvent.objects.filter(action="practice.export.results").count() == 2
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["conversations?scenario_id=99999999999999999999999", "conversations?activity_id=0",
+     "assessments?activity_id=2147483648", "agreement?activity_id=-1",
+     "export/results?activity_id=99999999999999999999999"],
+)  # fmt: skip
+def test_an_id_no_row_can_have_is_refused_as_invalid_input(world, query):
+    response = world.instructor.get(f"{BASE}/{query}")
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert response.json()["detail"][0]["type"] in ("less_than_equal", "greater_than_equal")
+
+
+@pytest.mark.parametrize("body", [[None, None], {"case": None}, {"case": "text"}, {}])
+def test_a_case_sheet_to_validate_must_be_an_object(world, body):
+    response = world.instructor.post(
+        f"{BASE}/case-sheets/validate", body, content_type="application/json"
+    )
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
