@@ -117,6 +117,13 @@ def _sign_in(page: Any, username: str) -> None:
     page.wait_for_url("**/practice/")
 
 
+def _open_chat(page: Any, activity: Any) -> None:
+    """Start a consultation and wait until the chat page's script is ready for input."""
+    page.click(f"[data-activity='{activity.pk}'] [data-action=start]")
+    expect(page).to_have_url(re.compile(r"/practice/conversations/thread_[0-9a-f]+/$"))
+    expect(page.locator("#chat[data-ready='1']")).to_be_attached()
+
+
 def _say(page: Any, text: str) -> None:
     page.fill("#say", text)
     page.press("#say", "Enter")
@@ -138,8 +145,7 @@ def test_a_learner_practises_and_an_instructor_reviews(
     expect(page.locator(f"[data-activity='{course['activity'].pk}']")).to_contain_text(
         f"Chest pain ({language})"
     )
-    page.click(f"[data-activity='{course['activity'].pk}'] [data-action=start]")
-    expect(page).to_have_url(re.compile(r"/practice/conversations/thread_[0-9a-f]+/$"))
+    _open_chat(page, course["activity"])
     shot(page, f"practice-chat-empty-{language}")
 
     _say(page, SAY[language][0])
@@ -174,6 +180,7 @@ def test_a_learner_practises_and_an_instructor_reviews(
     teacher = new_page(locale)
     _sign_in(teacher, course["instructor"].username)
     teacher.goto(f"/practice/manage/scenarios/{course['scenario'].pk}/")
+    expect(teacher.locator("#try[data-ready='1']")).to_be_attached()
     teacher.fill("#try-say", SAY[language][1])
     teacher.press("#try-say", "Enter")
     expect(teacher.locator("#try-transcript .bubble.assistant .text")).to_have_text(
@@ -214,7 +221,7 @@ def test_the_first_words_of_a_reply_appear_while_the_model_still_holds_the_rest(
     course = _course("en", user_of)
     page = new_page()
     _sign_in(page, course["learner"].username)
-    page.click(f"[data-activity='{course['activity'].pk}'] [data-action=start]")
+    _open_chat(page, course["activity"])
     compat_server.hold()
     _say(page, SAY["en"][0])
     expect(page.locator("#typing")).to_be_visible()
@@ -245,7 +252,7 @@ def test_a_failed_reply_shows_an_error_and_the_retry_continues_the_conversation(
     course = _course("en", user_of)
     page = new_page()
     _sign_in(page, course["learner"].username)
-    page.click(f"[data-activity='{course['activity'].pk}'] [data-action=start]")
+    _open_chat(page, course["activity"])
     compat_server.set_faults(server_error=1)
     _say(page, SAY["en"][0])
     expect(page.locator("#chat-error")).to_be_visible()

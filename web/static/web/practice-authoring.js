@@ -55,6 +55,7 @@
     li.appendChild(who); li.appendChild(body); list.appendChild(li);
     return body;
   }
+  panel.dataset.ready = "1";
   document.getElementById("try-reset").addEventListener("click", function () {
     history = []; list.textContent = ""; errorBox.hidden = true;
   });

@@ -169,6 +169,8 @@
     note.hidden = false;
   }
   if ("speechSynthesis" in window && speakToggle) speakToggle.hidden = false;
+  // Tests (and anyone scripting the page) can wait for this before typing.
+  chat.dataset.ready = "1";
   function speak(text) {
     if (!speakBox || !speakBox.checked || !("speechSynthesis" in window)) return;
     var utterance = new SpeechSynthesisUtterance(text);
