@@ -114,6 +114,15 @@ def test_the_quickstart_loads_the_samples_and_prints_working_practice_accounts(
     assert f"Practice samples: 4 scenarios, 6 categories, {criteria} criteria, 4 activities" in out
     passwords = dict(re.findall(r"username: (\w+)\n  password: (\S+)", out))
     assert set(passwords) == {"admin", "instructor", "learner"}
+    emails = dict(re.findall(r"username: (\w+)\n  password: \S+\n  email: +(\S+)", out))
+    assert set(emails) == {"instructor", "learner"}
+    # The React frontend's way in: the contract's login by email.
+    response = Client().post(
+        "/api/login",
+        {"email": emails["learner"], "password": passwords["learner"]},
+        content_type="application/json",
+    )
+    assert (response.status_code, response.json()["role"]) == (HTTPStatus.OK, "student")
     for username, role in (("instructor", "instructor"), ("learner", "learner")):
         response = Client().post(
             "/api/v1/auth/login",

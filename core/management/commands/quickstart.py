@@ -49,6 +49,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo account ({role} role, communication practice):")
             self.stdout.write(f"  username: {username}")
             self.stdout.write(f"  password: {password}")
+            # The Flask service's React frontend signs in by email (POST /api/login).
+            self.stdout.write(f"  email:    {email}")
         self.stdout.write("")
 
     def _practice_samples(self) -> None:
