@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from audit.services import audit_note
 from core.errors import DomainError, NotFound
+from practice.authoring.selectors import sees_all_scenarios
 from practice.insights import selectors as insights
 from practice.insights import services as insight_services
 from practice.models import Activity, Assessment, Category, Message
@@ -27,7 +28,7 @@ from web.views import web_page
 def _activities_for(user) -> list[Activity]:  # noqa: ANN001
     """Activities open to this user: a learner's leave out disabled scenarios."""
     queryset = Activity.objects.select_related("character").prefetch_related("categories")
-    if not user.has_role(Role.INSTRUCTOR):
+    if not sees_all_scenarios(user):
         queryset = queryset.filter(character__enable=True)
     return list(queryset.order_by("id"))
 

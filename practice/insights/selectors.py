@@ -4,25 +4,21 @@ per-activity analytics and agreement. A learner reads only their own."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from accounts.models import Role, User
+from accounts.models import User
 from core.errors import NotFound
+from practice.conversations.selectors import can_read_all
 from practice.insights import scoring
 from practice.models import Activity, Assessment, Conversation, Message, ScoreOverride
-
-
-def _sees_all(user: User) -> bool:
-    return user.has_role(Role.INSTRUCTOR)
 
 
 def _assessments_visible(user: User) -> QuerySet[Assessment]:
     queryset = Assessment.objects.select_related("conversation", "requested_by").prefetch_related(
         Prefetch("overrides", queryset=ScoreOverride.objects.order_by("id"))
     )
-    if _sees_all(user):
+    if can_read_all(user):
         return queryset
     return queryset.filter(Q(requested_by=user) | Q(conversation__user=user))
 
@@ -73,7 +69,7 @@ def assessment_get(*, user: User, assessment_id: int) -> Assessment:
 
 def _conversations_visible(user: User) -> QuerySet[Conversation]:
     queryset = Conversation.objects.select_related("user").annotate(message_count=Count("messages"))
-    return queryset if _sees_all(user) else queryset.filter(user=user)
+    return queryset if can_read_all(user) else queryset.filter(user=user)
 
 
 def conversation_list(
@@ -197,7 +193,3 @@ def agreement(*, activity_id: int | None = None) -> dict:
             for b in scoring.SCORES
         ],
     }
-
-
-def as_local(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
