@@ -12,3 +12,8 @@ application = get_wsgi_application()
 # Django would import it in the worker's first request, which took 0.2 s longer than the
 # next ones (a worker whose first request was a search answered it in 142 ms instead of 9).
 import_module(settings.ROOT_URLCONF)
+
+# The practice engines' code and clients too (practice.engines.warm_up).
+from practice.engines import warm_up  # noqa: E402
+
+warm_up()

@@ -106,14 +106,14 @@ def _check_writer(conversation: Conversation, user: User) -> None:
         raise Forbidden(NOT_YOUR_THREAD)
 
 
-def _append(conversation: Conversation, **fields: object) -> Message:
-    """Insert at the next index. The caller holds the conversation's row lock (PostgreSQL);
-    on SQLite the write lock serialises writers, and the unique (conversation, index)
-    constraint catches anything else."""
-    last = Message.objects.filter(conversation=conversation).aggregate(m=Max("index"))["m"]
-    message = Message.objects.create(
-        conversation=conversation, index=0 if last is None else last + 1, **fields
-    )
+def _append(conversation: Conversation, *, index: int | None = None, **fields: object) -> Message:
+    """Insert at the next index (``index``, when the caller has just read the last one). The
+    caller holds the conversation's row lock (PostgreSQL); on SQLite the write lock serialises
+    writers, and the unique (conversation, index) constraint catches anything else."""
+    if index is None:
+        last = Message.objects.filter(conversation=conversation).aggregate(m=Max("index"))["m"]
+        index = 0 if last is None else last + 1
+    message = Message.objects.create(conversation=conversation, index=index, **fields)
     Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
     return message
 

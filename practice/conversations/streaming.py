@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -38,6 +39,13 @@ logger = logging.getLogger("practice.stream")
 
 NO_SCENARIO_TO_PLAY = "This conversation has no scenario to play"
 STREAM_FAILED = "The patient could not reply; your message is saved. Please try again."
+
+# A model server sends a reply in many small pieces (one every ~50 ms at a usual pace); each
+# event out costs the web process about as much as reading the piece did. The first piece goes
+# out at once; after it, what came within this interval goes out together: a person reading
+# the reply as it appears does not see the difference, and a class of learners costs the
+# server fewer events.
+EVENT_INTERVAL_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -64,14 +72,17 @@ def stream_start(*, user: User, thread_id: str, content: str | None) -> StreamPl
     if conversation.scenario is None:
         raise Conflict(NO_SCENARIO_TO_PLAY)
     # A run of the contract under way would answer the same message: one reply at a time.
-    for run in Run.objects.filter(conversation=conversation, status__in=ACTIVE):
+    active = list(Run.objects.filter(conversation=conversation, status__in=ACTIVE))
+    for run in active:
         runs_expire_overdue(run=run)
-    if Run.objects.filter(conversation=conversation, status__in=ACTIVE).exists():
+    if active and Run.objects.filter(conversation=conversation, status__in=ACTIVE).exists():
         raise Conflict(RUN_ACTIVE)
+    messages = list(selectors.message_list(conversation=conversation))
     stored = None
     if content is not None:
-        stored = _append(conversation, role=Message.Role.USER, content=content)
-    messages = list(selectors.message_list(conversation=conversation))
+        index = messages[-1].index + 1 if messages else 0
+        stored = _append(conversation, index=index, role=Message.Role.USER, content=content)
+        messages.append(stored)
     if not messages or messages[-1].role != Message.Role.USER:
         raise Conflict(LAST_NOT_LEARNER)
     return StreamPlan(
@@ -96,6 +107,7 @@ def _store_reply(
             return None
         return _append(
             conversation,
+            index=last.index + 1,
             role=Message.Role.ASSISTANT,
             content=text,
             engine=engine,
@@ -131,16 +143,34 @@ def stream_events(*, plan: StreamPlan, user: User) -> Iterator[bytes]:
     parts: list[str] = []
     error = ""
     try:
-        for chunk in engine.stream(plan.context, plan.transcript):
-            if chunk:
-                parts.append(chunk)
-                yield sse("delta", {"text": chunk})
+        for text in _gathered(engine.stream(plan.context, plan.transcript), parts):
+            yield sse("delta", {"text": text})
     except EngineError as exc:
         error = exc.message
     except Exception:  # a stream must end with an event the page understands
         logger.exception("Streamed reply on %s failed", plan.thread_id)
         error = STREAM_FAILED
     yield _finish(plan, user, engine, "".join(parts), error)
+
+
+def _gathered(chunks: Iterable[str], parts: list[str]) -> Iterator[str]:
+    """The engine's pieces, the first at once and then together per ``EVENT_INTERVAL_SECONDS``;
+    each piece is also appended to ``parts`` as it comes (what a failure keeps is what
+    came, sent or not)."""
+    pending: list[str] = []
+    due = 0.0
+    for chunk in chunks:
+        if not chunk:
+            continue
+        parts.append(chunk)
+        pending.append(chunk)
+        now = time.monotonic()
+        if now >= due:
+            yield "".join(pending)
+            pending.clear()
+            due = now + EVENT_INTERVAL_SECONDS
+    if pending:
+        yield "".join(pending)
 
 
 async def astream_events(*, plan: StreamPlan, user: User) -> AsyncIterator[bytes]:
@@ -160,16 +190,32 @@ async def astream_events(*, plan: StreamPlan, user: User) -> AsyncIterator[bytes
     parts: list[str] = []
     error = ""
     try:
-        async for chunk in _astream(engine, plan.context, plan.transcript):
-            if chunk:
-                parts.append(chunk)
-                yield sse("delta", {"text": chunk})
+        async for text in _agathered(_astream(engine, plan.context, plan.transcript), parts):
+            yield sse("delta", {"text": text})
     except EngineError as exc:
         error = exc.message
     except Exception:  # a stream must end with an event the page understands
         logger.exception("Streamed reply on %s failed", plan.thread_id)
         error = STREAM_FAILED
     yield await sync_to_async(_finish)(plan, user, engine, "".join(parts), error)
+
+
+async def _agathered(chunks: AsyncIterator[str], parts: list[str]) -> AsyncIterator[str]:
+    """``_gathered`` for an asynchronous stream."""
+    pending: list[str] = []
+    due = 0.0
+    async for chunk in chunks:
+        if not chunk:
+            continue
+        parts.append(chunk)
+        pending.append(chunk)
+        now = time.monotonic()
+        if now >= due:
+            yield "".join(pending)
+            pending.clear()
+            due = now + EVENT_INTERVAL_SECONDS
+    if pending:
+        yield "".join(pending)
 
 
 async def _astream(engine: object, context: PatientContext, transcript: tuple[Turn, ...]):  # noqa: ANN202
@@ -227,10 +273,8 @@ def try_events(*, context: PatientContext, transcript: list[Turn]) -> Iterator[b
     engine = get_patient_engine()
     parts: list[str] = []
     try:
-        for chunk in engine.stream(context, transcript):
-            if chunk:
-                parts.append(chunk)
-                yield sse("delta", {"text": chunk})
+        for text in _gathered(engine.stream(context, transcript), parts):
+            yield sse("delta", {"text": text})
     except EngineError as exc:
         yield sse("error", {"detail": exc.message})
         return

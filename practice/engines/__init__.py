@@ -42,3 +42,17 @@ def get_grader_engine(name: str | None = None, *, model: str | None = None) -> G
     from practice.engines.scripted import ScriptedGrader
 
     return ScriptedGrader()
+
+
+def warm_up() -> None:
+    """Load the configured engines' code and clients as a server process starts, not in the
+    requests that first need them: the ``openai`` package takes a noticeable part of a second
+    to import and its client builds an SSL context, and when a class starts, the first
+    learners' replies all waited for that, each thread building its own client meanwhile."""
+    from django.conf import settings
+
+    for name in {settings.PRACTICE_PATIENT_ENGINE, settings.PRACTICE_GRADER_ENGINE}:
+        if name == "openai":
+            from practice.engines.openai import OpenAIPatient
+
+            OpenAIPatient.from_settings().warm_up()

@@ -21,6 +21,7 @@ the assessment fails — a score is never made up.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -153,6 +154,12 @@ class _Speaker:
             self.config.base_url, key, self.config.timeout, self.config.max_retries, loop
         )
 
+    def warm_up(self) -> None:
+        """Build the shared client now (see ``practice.engines.warm_up``); a configuration
+        error shows at the first reply, as without the warm-up."""
+        with contextlib.suppress(EngineError):
+            self._openai()
+
     # -- one call ---------------------------------------------------------------------------
 
     def _within_budget(self, call: Callable[[], _T], *, deadline: float) -> _T:
@@ -204,7 +211,7 @@ class _Speaker:
                 response = client.responses.create(
                     model=model,
                     instructions=instructions,
-                    input=_input_items(messages),
+                    **_as_sent(input=_input_items(messages)),
                     store=False,
                     **({"text": {"format": {"type": "json_object"}}} if json_output else {}),
                 )
@@ -214,7 +221,7 @@ class _Speaker:
             else:
                 completion = client.chat.completions.create(
                     model=model,
-                    messages=_chat_messages(instructions, messages),
+                    **_as_sent(messages=_chat_messages(instructions, messages)),
                     **({"response_format": {"type": "json_object"}} if json_output else {}),
                 )
                 if not completion.choices:
@@ -241,13 +248,15 @@ class _Speaker:
                 return client.responses.create(
                     model=model,
                     instructions=instructions,
-                    input=_input_items(messages),
+                    **_as_sent(input=_input_items(messages)),
                     store=False,
                     stream=True,
                 )
             return _ChatChunks(
                 client.chat.completions.with_streaming_response.create(
-                    model=model, messages=_chat_messages(instructions, messages), stream=True
+                    model=model,
+                    **_as_sent(messages=_chat_messages(instructions, messages)),
+                    stream=True,
                 )
             )
 
@@ -295,12 +304,14 @@ class _Speaker:
                 return await client.responses.create(
                     model=model,
                     instructions=instructions,
-                    input=_input_items(messages),
+                    **_as_sent(input=_input_items(messages)),
                     store=False,
                     stream=True,
                 )
             manager = client.chat.completions.with_streaming_response.create(
-                model=model, messages=_chat_messages(instructions, messages), stream=True
+                model=model,
+                **_as_sent(messages=_chat_messages(instructions, messages)),
+                stream=True,
             )
             return _AsyncChatChunks(manager, await manager.__aenter__())
 
@@ -524,6 +535,17 @@ def _checked(transcript: Sequence[Turn]) -> list[Turn]:
         if turn.role not in _TRANSCRIPT_ROLES:
             raise EngineError(f"A transcript message has the role '{turn.role}'.", status=502)
     return list(transcript)
+
+
+def _as_sent(**fields: list[dict[str, str]]) -> dict[str, Any]:
+    """The transcript's fields as ``extra_body``, which the client sends as they are.
+
+    The client passes every argument through its type-driven transform (key aliases, date
+    formats), walking each message's dict against a union of TypedDicts: with a transcript of
+    twenty messages that was the largest part of the web process's CPU for a streamed reply
+    (bench/practice/class_at_once.py). Plain role/content strings have nothing to transform.
+    The argument the method requires is given empty; ``extra_body`` replaces it."""
+    return {**dict.fromkeys(fields, []), "extra_body": fields}
 
 
 def _chat_messages(instructions: str, messages: Sequence[Turn]) -> list[dict[str, str]]:
