@@ -91,6 +91,19 @@ SETUPS: dict[str, tuple[list[str], dict[str, str]]] = {
     "asgi": (["--interface", "asgi", "config.asgi:application"], {}),
     "asgi-pool": (["--interface", "asgi", "config.asgi:application"], POOL),
 }
+# Setups with a second server for the practice API (the reverse proxy sends
+# ``/api/v1/practice/`` there, README: Production): the imaging server as in its setup above,
+# the practice server's granian arguments and environment here. The two share the machine's
+# cores but not an interpreter: a stream's first token never waits for the GIL behind an
+# imaging request, nor an imaging request behind 100 streams.
+PRACTICE_SERVERS: dict[str, tuple[str, list[str], dict[str, str]]] = {
+    "split-wsgi": (
+        "wsgi-128-pool",
+        ["--interface", "wsgi", "--blocking-threads", "128", "config.wsgi:application"],
+        {"DB_POOL_MAX_SIZE": "15"},
+    ),
+}
+SETUPS.update({name: SETUPS[imaging] for name, (imaging, _, _) in PRACTICE_SERVERS.items()})
 TARGETS = {"errors": 0, "ttft_overhead_p95_ms": 50.0, "imaging_within": 0.10}
 
 
@@ -312,25 +325,53 @@ class Product:
             OPENAI_API_STYLE="chat",
         )
         server_args, server_env = SETUPS[setup]
+        self.proc, self.log_path = self._start(env, server_args, server_env, workers, self.port)
+        self.token: str | None = None
+        # The learners' server: the same one, or the practice server of a split setup.
+        self.practice_base, self.practice_proc = self.base, self.proc
+        if setup in PRACTICE_SERVERS:
+            _, practice_args, practice_env = PRACTICE_SERVERS[setup]
+            port = free_port()
+            self.practice_base = f"http://127.0.0.1:{port}"
+            self.practice_proc, _ = self._start(env, practice_args, practice_env, workers, port)
+
+    def _start(self, env: dict, server_args: list[str], server_env: dict[str, str],
+               workers: int, port: int) -> tuple[subprocess.Popen, Path]:  # fmt: skip
+        env = dict(env)
         if "asgi" in server_args:
             # as run_all's uvicorn: persistent connections under ASGI gave 500s (issue notes)
             env["DB_CONN_MAX_AGE"] = "0"
         env.update(server_env)
-        cmd = [PRODUCT_PY, "-m", "granian", "--host", "127.0.0.1", "--port", self.port,
+        cmd = [PRODUCT_PY, "-m", "granian", "--host", "127.0.0.1", "--port", port,
                "--workers", workers, "--log-level", "warning", *server_args]  # fmt: skip
-        self.log_path = RESULTS / "logs" / f"class_{setup}_{self.port}.log"
-        self.proc = procs.start(cmd, env=env, cwd=run_all.PRODUCT_DIR, log_path=self.log_path)
-        self.token: str | None = None
+        log_path = RESULTS / "logs" / f"class_{self.setup}_{port}.log"
+        return procs_start(self.procs, cmd, env, log_path), log_path
 
     def ready(self, user: tuple[str, str]) -> None:
+        for proc, base in {(self.proc, self.base), (self.practice_proc, self.practice_base)}:
+            server = run_all.Server.__new__(run_all.Server)
+            server.kind, server.proc, server.port = self.setup, proc, int(base.rsplit(":")[-1])
+            server.base, server.log_path = base, self.log_path
+            server.wait_ready()
         server = run_all.Server.__new__(run_all.Server)
         server.kind, server.proc, server.port = self.setup, self.proc, self.port
         server.base, server.log_path = self.base, self.log_path
-        server.wait_ready()
         self.token = server.login(*user)
+
+    def pids(self, model_pid: int) -> dict[str, list[int]]:
+        pids = {"product": [self.proc.pid], "model_server": [model_pid]}
+        if self.practice_proc is not self.proc:
+            pids["practice_server"] = [self.practice_proc.pid]
+        return pids
 
     def stop(self) -> None:
         self.procs.stop(self.proc)
+        if self.practice_proc is not self.proc:
+            self.procs.stop(self.practice_proc)
+
+
+def procs_start(procs: Procs, cmd: list, env: dict, log_path: Path) -> subprocess.Popen:
+    return procs.start(cmd, env=env, cwd=run_all.PRODUCT_DIR, log_path=log_path)
 
 
 def start_model_server(db: Database, procs: Procs, pace: str) -> tuple[str, int]:
@@ -414,10 +455,10 @@ def run_setup(setup: str, db: Database, procs: Procs, model: tuple[str, int], pa
                     # the class runs from the imaging warm-up to the end of the measured window
                     cls = asyncio.run(
                         run_class(
-                            product.base, model_base, world,
+                            product.practice_base, model_base, world,
                             seconds=args.imaging_warmup + args.duration, ramp=args.ramp,
                             pause=args.pause, probes=args.probes,
-                            pids={"product": [product.proc.pid], "model_server": [model_pid]},
+                            pids=product.pids(model_pid),
                         )
                     )  # fmt: skip
                     pair["class"] = cls
@@ -458,6 +499,7 @@ def summarize(setup: str, rounds: list[dict]) -> dict:
     out = {
         "setup": setup,
         "command_args": SETUPS[setup][0],
+        "practice_server": PRACTICE_SERVERS.get(setup, (None, None, None))[1:],
         "env": SETUPS[setup][1],
         "imaging_alone": {"rps": rps_a, "p95": p95_a},
         "imaging_with_class": {"rps": rps_b, "p95": p95_b},
