@@ -202,3 +202,35 @@ def test_under_wsgi_the_same_route_streams_synchronously(
     assert len([name for name, _ in sent if name == "delta"]) > 1
     assert sent[-1][0] == "done"
     assert Message.objects.filter(conversation=thread).count() == 2
+
+
+# ------------------------------------------------------------------------------ gathering
+
+
+def _paced(pieces: list[str], gap: float):  # noqa: ANN202
+    import time
+
+    for i, piece in enumerate(pieces):
+        if i:
+            time.sleep(gap)
+        yield piece
+
+
+def test_pieces_after_the_first_go_out_together_and_nothing_is_lost():
+    from practice.conversations.streaming import EVENT_INTERVAL_SECONDS, _gathered
+
+    pieces = [f"w{i} " for i in range(20)]
+    kept: list[str] = []
+    sent = list(_gathered(_paced(pieces, EVENT_INTERVAL_SECONDS / 10), kept))
+    assert sent[0] == pieces[0]  # the first piece at once, alone
+    assert "".join(sent) == "".join(pieces) == "".join(kept)
+    assert len(sent) < len(pieces)  # ~0.2 s of pieces in a few events, not twenty
+
+
+def test_empty_pieces_are_not_events():
+    from practice.conversations.streaming import _gathered
+
+    kept: list[str] = []
+    sent = list(_gathered(iter(["", "a", "", "b"]), kept))
+    assert "".join(sent) == "ab" and all(sent)
+    assert kept == ["a", "b"]
