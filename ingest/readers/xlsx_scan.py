@@ -185,6 +185,12 @@ def _check_sheet_span(
     indexes = [column_index(c) for c in columns]
     height = high_row - low_row + 1
     width = max(indexes) - min(indexes) + 1
+    check_span(height, width, limits)
+
+
+def check_span(height: int, width: int, limits: ReaderLimits) -> None:
+    """Refuse a sheet whose grid (``height`` rows × ``width`` columns between its outermost
+    cells) is larger than ``limits.max_cells``."""
     if height * width > limits.max_cells:
         raise FileTooComplex(
             f"The worksheet spans {height:,} rows × {width:,} columns, more than the "

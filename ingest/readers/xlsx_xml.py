@@ -15,8 +15,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from ingest.readers.table import MB, FileTooComplex, ReaderLimits, Row
-from ingest.readers.xlsx_scan import XlsxPlan, column_index, inflated_chunks, part_name
+from ingest.readers.table import MB, ReaderLimits, Row
+from ingest.readers.xlsx_scan import (
+    XlsxPlan,
+    check_span,
+    column_index,
+    inflated_chunks,
+    part_name,
+)
 
 # --- .xlsx, streamed ------------------------------------------------------------------
 #
@@ -358,9 +364,4 @@ def stream_sheet(
     if low_row is not None:
         height = high_row - low_row + 1
         width = max(high_col, last_col) - min(low_col, first_col) + 1
-        if height * width > limits.max_cells:
-            raise FileTooComplex(
-                f"The worksheet spans {height:,} rows × {width:,} columns, more than the "
-                f"{limits.max_cells:,} cells this importer reads; delete stray cells far below "
-                "or to the right of the data"
-            )
+        check_span(height, width, limits)
