@@ -18,7 +18,7 @@ from core.badinput import NulField, answer_nul
 from core.badinput import message as nul_message
 from core.errors import DomainError, TooManyRequests
 from ingest.api import router as ingest_router
-from ingest.services import ImportError_
+from ingest.services import ImportRefused
 from practice.api import router as practice_router
 from reports.api import router as reports_router
 from studies.api import router as studies_router
@@ -139,8 +139,8 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return response
 
 
-@api.exception_handler(ImportError_)
-def on_import_error(request: HttpRequest, exc: ImportError_) -> HttpResponse:
+@api.exception_handler(ImportRefused)
+def on_import_refused(request: HttpRequest, exc: ImportRefused) -> HttpResponse:
     """A refused import answers its message and the full result object (row errors, counts)."""
     return api.create_response(
         request, {"detail": exc.message, **exc.result}, status=exc.status_code

@@ -114,44 +114,30 @@ def _upload(request: HttpRequest, kind: str) -> tuple[UploadedFile, dict]:
     return upload, options
 
 
-def _source(upload: UploadedFile):  # noqa: ANN202
-    # Large uploads are already spooled to a temporary file: read it by path.
-    path = getattr(upload, "temporary_file_path", None)
-    return path() if path else upload.file
+def _import(request: HttpRequest, kind: str) -> dict:
+    audit_note(request, action=f"import.{kind}")
+    upload, options = _upload(request, kind)
+    audit_note(
+        request,
+        action=f"import.{kind}",
+        object_type="import",
+        detail={"file_name": upload.name, **options},
+    )
+    result = services.import_file(
+        kind=kind, source=upload, file_name=upload.name, user=request.auth, **options
+    )
+    audit_note(request, object_ids=[result["batch_id"]], result_count=result["rows_total"])
+    return result
 
 
 @router.post("/studies", response=ImportResultOut, openapi_extra=_UPLOAD_DOC)
 def import_studies(request: HttpRequest):
-    audit_note(request, action="import.studies")
-    upload, options = _upload(request, "studies")
-    audit_note(
-        request,
-        action="import.studies",
-        object_type="import",
-        detail={"file_name": upload.name, **options},
-    )
-    result = services.import_studies(
-        source=_source(upload), file_name=upload.name, user=request.auth, **options
-    )
-    audit_note(request, object_ids=[result["batch_id"]], result_count=result["rows_total"])
-    return result
+    return _import(request, "studies")
 
 
 @router.post("/reports", response=ImportResultOut, openapi_extra=_UPLOAD_DOC)
 def import_reports(request: HttpRequest):
-    audit_note(request, action="import.reports")
-    upload, options = _upload(request, "reports")
-    audit_note(
-        request,
-        action="import.reports",
-        object_type="import",
-        detail={"file_name": upload.name, **options},
-    )
-    result = services.import_reports(
-        source=_source(upload), file_name=upload.name, user=request.auth, **options
-    )
-    audit_note(request, object_ids=[result["batch_id"]], result_count=result["rows_total"])
-    return result
+    return _import(request, "reports")
 
 
 class BatchFilters(PageParams):

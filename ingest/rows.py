@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from studies.ris import RIS_HEADERS
+
 MAX_REPORTED_ERRORS = 1_000
 
 INVALID_DATETIME = "Invalid date/time"
@@ -328,33 +330,80 @@ class Schema:
         raise KeyError(name)
 
 
+# Each study field's first alias is the header the RIS export writes over it (studies.ris).
 STUDY_SCHEMA = Schema(
     name="studies",
     key="exam_id",
     fields=(
-        Field("exam_id", "text", required=True, max_length=50, aliases=("检查号", "检查ID")),
-        Field("medical_record_no", "text", max_length=100, aliases=("病历号", "病案号")),
-        Field("application_order_no", "text", max_length=100, aliases=("申请单号",)),
-        Field("patient_name", "text", required=True, max_length=200, aliases=("姓名", "患者姓名")),
-        Field("patient_gender", "gender", aliases=("性别",)),
-        Field("patient_age", "int_age", aliases=("年龄",)),
-        Field("exam_status", "text", required=True, max_length=20, aliases=("检查状态",)),
         Field(
-            "exam_source", "text", required=True, max_length=50, aliases=("检查来源", "病人来源")
+            "exam_id",
+            "text",
+            required=True,
+            max_length=50,
+            aliases=(RIS_HEADERS["exam_id"], "检查ID"),
         ),
-        Field("exam_item", "text", required=True, max_length=100, aliases=("检查项目",)),
-        Field("equipment_type", "text", max_length=50, aliases=("设备类型",)),
-        Field("exam_description", "text", aliases=("检查描述", "检查所见")),
-        Field("order_datetime", "datetime", required=True, aliases=("开单时间", "申请时间")),
-        Field("check_in_datetime", "datetime", aliases=("登记时间", "签到时间")),
-        Field("report_certification_datetime", "datetime", aliases=("报告审核时间", "审核时间")),
-        Field("certified_physician", "text", max_length=200, aliases=("审核医生", "报告医生")),
+        Field(
+            "medical_record_no",
+            "text",
+            max_length=100,
+            aliases=(RIS_HEADERS["medical_record_no"], "病案号"),
+        ),
+        Field(
+            "application_order_no",
+            "text",
+            max_length=100,
+            aliases=(RIS_HEADERS["application_order_no"],),
+        ),
+        Field(
+            "patient_name",
+            "text",
+            required=True,
+            max_length=200,
+            aliases=(RIS_HEADERS["patient_name"], "患者姓名"),
+        ),
+        Field("patient_gender", "gender", aliases=(RIS_HEADERS["patient_gender"],)),
+        Field("patient_age", "int_age", aliases=(RIS_HEADERS["patient_age"],)),
+        Field(
+            "exam_status",
+            "text",
+            required=True,
+            max_length=20,
+            aliases=(RIS_HEADERS["exam_status"],),
+        ),
+        Field(
+            "exam_source",
+            "text",
+            required=True,
+            max_length=50,
+            aliases=(RIS_HEADERS["exam_source"], "病人来源"),
+        ),
+        Field(
+            "exam_item", "text", required=True, max_length=100, aliases=(RIS_HEADERS["exam_item"],)
+        ),
+        Field("equipment_type", "text", max_length=50, aliases=(RIS_HEADERS["equipment_type"],)),
+        Field("exam_description", "text", aliases=(RIS_HEADERS["exam_description"], "检查所见")),
+        Field(
+            "order_datetime",
+            "datetime",
+            required=True,
+            aliases=(RIS_HEADERS["order_datetime"], "申请时间"),
+        ),
+        Field(
+            "check_in_datetime", "datetime", aliases=(RIS_HEADERS["check_in_datetime"], "签到时间")
+        ),
+        Field(
+            "report_certification_datetime",
+            "datetime",
+            aliases=(RIS_HEADERS["report_certification_datetime"], "审核时间"),
+        ),
+        Field(
+            "certified_physician",
+            "text",
+            max_length=200,
+            aliases=(RIS_HEADERS["certified_physician"], "报告医生"),
+        ),
     ),
 )
-
-# The RIS export's column header of each study field (its first alias), in column order: what
-# the study export writes, so that an export imports again.
-RIS_HEADERS: dict[str, str] = {f.name: f.aliases[0] for f in STUDY_SCHEMA.fields}
 
 # Reports: an empty radiologist is None here (the model stores ""); a missing status column
 # or empty status cell means 'finalized', as a report exported from the RIS is signed.

@@ -21,31 +21,23 @@ import socket
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from itertools import chain, islice
-from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
-from psycopg.copy import QueuedLibpqWriter
 
 from core.cache import data_version
-from core.errors import DomainError
-from ingest import readers
+from core.errors import Conflict, DomainError, InvalidInput, UnsupportedMediaType
+from ingest import readers, sql
 from ingest.models import ImportBatch
 from ingest.rows import REPORT_SCHEMA, STUDY_SCHEMA, HeaderError, Schema, map_headers, validate_rows
 from studies import selectors as study_selectors
 
 logger = logging.getLogger(__name__)
 
-STAGING_BATCH = 10_000
-# Memory PostgreSQL may use for the hash joins and sorts of one import (SET LOCAL: this
-# transaction only). With the default 4 MB, joining a million staged rows to the table
-# spills to disk in many batches.
-IMPORT_WORK_MEM = "256MB"
 # An import that fills an empty table with at least this many rows builds indexes once after
 # its rows instead of keeping them up to date row by row (PostgreSQL): every plain index after
 # the INSERT from the staging table (reports; for a million studies the INSERT with upkeep of
@@ -53,27 +45,29 @@ IMPORT_WORK_MEM = "256MB"
 # ``built_after_fill`` after its COPY (studies, ``_fill``). Readers of the table wait for the
 # import to commit meanwhile (DROP INDEX locks the table); the table they would read was empty.
 REBUILD_INDEXES_MIN_ROWS = 50_000
-MAX_LISTED_IDS = 20
-STALE_RUNNING = timedelta(hours=6)
 ON_DUPLICATE = ("update", "skip", "fail")
 
 
-class ImportError_(DomainError):
-    """An import that did not write anything; ``result`` is the full result object."""
-
-    status_code = 422
+class ImportRefused(DomainError):
+    """An import that did not write anything; ``result`` is the full result object, which the
+    answer carries next to ``detail`` (config/api.py). Its HTTP status comes from the
+    core.errors class each subclass also is."""
 
     def __init__(self, message: str, result: dict[str, Any]) -> None:
         super().__init__(message)
         self.result = result
 
 
-class ImportRejected(ImportError_):
-    status_code = 422
+class ImportRejected(ImportRefused, InvalidInput):
+    """The file, a row or an option is not acceptable (422)."""
 
 
-class ImportConflict(ImportError_):
-    status_code = 409
+class ImportConflict(ImportRefused, Conflict):
+    """Records of the file exist and on_duplicate is 'fail' (409)."""
+
+
+class ImportUnsupported(ImportRefused, UnsupportedMediaType):
+    """The file's type is not one this import accepts (415)."""
 
 
 class ImportVerificationError(RuntimeError):
@@ -102,6 +96,8 @@ class Target:
     # The fields whose characters the study search counts (studies.selectors): a large fill
     # counts them from the rows it read while PostgreSQL builds the indexes.
     character_fields: tuple[str, ...] = ()
+    # The file types this import reads.
+    extensions: tuple[str, ...] = readers.STUDY_EXTENSIONS
 
 
 STUDIES = Target(
@@ -115,6 +111,7 @@ STUDIES = Target(
     # much as their builds) are kept up to date while the file is read.
     built_after_fill=("study_exam_description_trgm", "study_text_chars_cp"),
     character_fields=study_selectors.TEXT_FIELDS,
+    extensions=readers.STUDY_EXTENSIONS,
 )
 REPORTS = Target(
     schema=REPORT_SCHEMA,
@@ -123,7 +120,9 @@ REPORTS = Target(
     columns={f.name: ("study_id" if f.name == "exam_id" else f.name) for f in REPORT_SCHEMA.fields},
     fallbacks={"radiologist": "''", "created_at": "NOW"},
     references_studies=True,
+    extensions=readers.REPORT_EXTENSIONS,
 )
+TARGETS = {ImportBatch.Kind.STUDIES: STUDIES, ImportBatch.Kind.REPORTS: REPORTS}
 
 
 @dataclass
@@ -147,36 +146,50 @@ class Outcome:
 # ---------------------------------------------------------------- public services
 
 
-def import_studies(
+def import_file(
     *,
-    source: str | Path | IO[bytes],
+    kind: str,
+    source: str | Path | IO[bytes] | UploadedFile,
     file_name: str,
     user: Any = None,
     on_duplicate: str = "update",
     dry_run: bool = False,
     origin: str = "api",
 ) -> dict[str, Any]:
-    """Import a RIS export of studies (.xlsx, .xls, .csv). See the module docstring."""
-    return _import(
-        STUDIES, source=source, file_name=file_name, user=user, on_duplicate=on_duplicate,
-        dry_run=dry_run, origin=origin, extensions=readers.STUDY_EXTENSIONS,
+    """Import a file of ``kind`` ('studies' or 'reports'): the API, the web page and the
+    management commands all call this. See the module docstring.
+
+    Studies come from a RIS export (.xlsx, .xls, .csv); reports from .xlsx, .csv or .json,
+    and a report of an unknown exam_id is a row error. ``source`` is a path, a seekable
+    binary file, or an uploaded file (Django's ``UploadedFile``).
+    """
+    target = TARGETS[kind]
+    if on_duplicate not in ON_DUPLICATE:
+        raise ValueError(f"on_duplicate must be one of {', '.join(ON_DUPLICATE)}")
+    source = _readable(source)
+    sha256, size = _digest(source)
+    batch = _start_batch(
+        target, file_name=file_name, sha256=sha256, size=size, user=user,
+        on_duplicate=on_duplicate, dry_run=dry_run, origin=origin,
     )  # fmt: skip
+    try:
+        table = readers.read_table(
+            source, file_name=file_name, allowed_extensions=target.extensions
+        )
+    except readers.ReaderError as exc:
+        _finish(batch, ImportBatch.Status.REJECTED, Outcome(), message=exc.message)
+        raise _reader_error(exc, batch, Outcome()) from exc
+    with table:
+        return _run(target, batch, table, on_duplicate=on_duplicate, dry_run=dry_run)
 
 
-def import_reports(
-    *,
-    source: str | Path | IO[bytes],
-    file_name: str,
-    user: Any = None,
-    on_duplicate: str = "update",
-    dry_run: bool = False,
-    origin: str = "api",
-) -> dict[str, Any]:
-    """Import reports (.xlsx, .csv, .json); a report of an unknown exam_id is a row error."""
-    return _import(
-        REPORTS, source=source, file_name=file_name, user=user, on_duplicate=on_duplicate,
-        dry_run=dry_run, origin=origin, extensions=readers.REPORT_EXTENSIONS,
-    )  # fmt: skip
+def _readable(source: str | Path | IO[bytes] | UploadedFile) -> str | Path | IO[bytes]:
+    """A path or a binary file: an upload Django spooled to a temporary file is read by its
+    path, a small one from memory."""
+    if not isinstance(source, UploadedFile):
+        return source
+    path = getattr(source, "temporary_file_path", None)
+    return path() if path else source.file
 
 
 def import_table(
@@ -221,7 +234,7 @@ def record_refused_import(
 ) -> dict[str, Any]:
     """Record an import refused before its file was read (too large, no file, bad options):
     every refused import is in the batch list, not only those whose file was opened."""
-    target = STUDIES if kind == ImportBatch.Kind.STUDIES else REPORTS
+    target = TARGETS[kind]
     batch = _start_batch(
         target, file_name=file_name, sha256="", size=size, user=user,
         on_duplicate=on_duplicate if on_duplicate in ON_DUPLICATE else "update",
@@ -231,33 +244,6 @@ def record_refused_import(
 
 
 # ---------------------------------------------------------------- orchestration
-
-
-def _import(
-    target: Target,
-    *,
-    source: str | Path | IO[bytes],
-    file_name: str,
-    user: Any,
-    on_duplicate: str,
-    dry_run: bool,
-    origin: str,
-    extensions: tuple[str, ...],
-) -> dict[str, Any]:
-    if on_duplicate not in ON_DUPLICATE:
-        raise ValueError(f"on_duplicate must be one of {', '.join(ON_DUPLICATE)}")
-    sha256, size = _digest(source)
-    batch = _start_batch(
-        target, file_name=file_name, sha256=sha256, size=size, user=user,
-        on_duplicate=on_duplicate, dry_run=dry_run, origin=origin,
-    )  # fmt: skip
-    try:
-        table = readers.read_table(source, file_name=file_name, allowed_extensions=extensions)
-    except readers.ReaderError as exc:
-        _finish(batch, ImportBatch.Status.REJECTED, Outcome(), message=exc.message)
-        raise _reader_error(exc, batch, Outcome()) from exc
-    with table:
-        return _run(target, batch, table, on_duplicate=on_duplicate, dry_run=dry_run)
 
 
 def _run(
@@ -311,16 +297,20 @@ def _run(
         _finish(batch, ImportBatch.Status.FAILED, outcome, message=f"{type(exc).__name__}: {exc}")
         raise
     result = _finish(batch, ImportBatch.Status.SUCCEEDED, outcome)
-    if outcome.created or outcome.updated:
-        _refresh_statistics(target)
-    if outcome.character_counts is not None:
-        study_selectors.prepare_character_counts(
-            outcome.character_counts, version=outcome.counted_version
-        )
-    if target is REPORTS and (outcome.created or outcome.updated):
-        _read_report_findings()
-    _warm_caches(target)
+    _after_commit(target, outcome)
     return result
+
+
+def _after_commit(target: Target, outcome: Outcome) -> None:
+    """What follows a committed import, in this order: the planner's statistics, then for a
+    reports import the findings of its reports, then the search warm-up."""
+    changed = bool(outcome.created or outcome.updated)
+    if changed:
+        _refresh_statistics(target)
+    if target is REPORTS and changed:
+        # A reports import that wrote reports has finished here.
+        _read_report_findings()
+    _warm_search(target, outcome)
 
 
 def _read_report_findings() -> None:
@@ -345,26 +335,26 @@ def _refresh_statistics(target: Target) -> None:
         return  # VACUUM cannot run inside a transaction; the caller's data is not committed
     try:
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(f"VACUUM (ANALYZE) {_q(target.table)}")
-            else:
-                # A sampled ANALYZE: exact enough for the planner, and quick at any size.
-                cursor.execute("PRAGMA analysis_limit = 1000")
-                cursor.execute(f"ANALYZE {_q(target.table)}")
+            sql.dialect().refresh_statistics(cursor, target.table)
     except DatabaseError:
         # The import is committed; statistics that could not be refreshed are refreshed by
         # autovacuum (or the next import) instead.
         logger.exception("Refreshing the planner statistics after an import failed")
 
 
-def _warm_caches(target: Target) -> None:
-    """Prepare the first searches of the new data (core.cache): the filter lists, the first
-    pages and their exact totals, so that no user waits for a count over the whole table."""
+def _warm_search(target: Target, outcome: Outcome) -> None:
+    """The one call into the search code after an import: prepare the first searches of the
+    new data (the filter lists, the first pages and their exact totals, and the character
+    counts a large fill counted), so that no user waits for a count over the whole table."""
     if connection.in_atomic_block:
         return  # inside a caller's transaction nothing is cached (core.cache.cached)
     from reports import services as report_services
     from studies import services as study_services
 
+    if outcome.character_counts is not None:
+        study_selectors.prepare_character_counts(
+            outcome.character_counts, version=outcome.counted_version
+        )
     warm = study_services.warm_caches if target is STUDIES else report_services.warm_caches
     try:
         warm()
@@ -374,9 +364,8 @@ def _warm_caches(target: Target) -> None:
 
 
 def _reader_error(exc: readers.ReaderError, batch: ImportBatch, outcome: Outcome) -> DomainError:
-    error = ImportRejected(exc.message, _result(batch, outcome))
-    error.status_code = exc.status_code
-    return error
+    refused = ImportUnsupported if isinstance(exc, readers.UnsupportedFileType) else ImportRejected
+    return refused(exc.message, _result(batch, outcome))
 
 
 def _rejected_message(outcome: Outcome) -> str:
@@ -435,25 +424,17 @@ def _start_batch(
     return batch
 
 
-# While an import runs on PostgreSQL, its connection holds an advisory lock named after its
-# batch. The database releases it when that connection ends, so a batch still 'running' whose
-# lock is free belongs to a process that died (kill -9, a lost server): its transaction was
-# rolled back, nothing was written, and it is marked failed at the next import. SQLite has no
-# such locks, but its database is a file on this machine, so the importing processes are too:
-# a running batch's message names its owner (host, process id and the process's start time,
-# which tells a reused id apart), and a batch whose owner on this host is gone is marked failed
-# at the next import, or by `manage.py import_excel --recover`. A batch whose owner cannot be
-# checked (another host sharing the file, no /proc) counts as interrupted once STALE_RUNNING old.
-_LOCK_KEY = "hashtextextended('mip-import-' || %s, 0)"
+# A batch whose importing process died (kill -9, a lost server) stays 'running': its
+# transaction was rolled back, nothing was written, and it is marked failed at the next import.
+# On PostgreSQL an advisory lock held by the importing connection tells (sql.postgresql); on
+# SQLite the running batch's message names its owner (host, process id and the process's start
+# time, which tells a reused id apart), and a batch whose owner on this host is gone is the
+# interrupted one (sql.sqlite).
 INTERRUPTED = "Interrupted (the importing process ended); nothing was written"
 
 
 def _hold_batch_lock(batch: ImportBatch, *, take: bool) -> None:
-    if connection.vendor != "postgresql":
-        return
-    function = "pg_advisory_lock" if take else "pg_advisory_unlock"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {function}({_LOCK_KEY})", [batch.batch_id])
+    sql.dialect().hold_batch_lock(batch.batch_id, take=take)
 
 
 _OWNER_PREFIX = "Running in "
@@ -485,28 +466,10 @@ def _owner_gone(message: str) -> bool:
 
 def _fail_interrupted_batches() -> int:
     running = ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING)
-    if connection.vendor != "postgresql":
-        gone = [
-            batch_id
-            for batch_id, message in running.values_list("batch_id", "message")
-            if _owner_gone(message)
-        ]
-        stale = Q(started_at__lt=timezone.now() - STALE_RUNNING) | Q(batch_id__in=gone)
-        return running.filter(stale).update(
-            status=ImportBatch.Status.FAILED, message=INTERRUPTED, finished_at=timezone.now()
-        )
-    failed = 0
-    for batch_id in running.values_list("batch_id", flat=True):
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT pg_try_advisory_lock({_LOCK_KEY})", [batch_id])
-            (orphaned,) = cursor.fetchone()
-            if orphaned:
-                cursor.execute(f"SELECT pg_advisory_unlock({_LOCK_KEY})", [batch_id])
-        if orphaned:
-            failed += running.filter(batch_id=batch_id).update(
-                status=ImportBatch.Status.FAILED, message=INTERRUPTED, finished_at=timezone.now()
-            )
-    return failed
+    interrupted = sql.dialect().interrupted(running, owner_gone=_owner_gone)
+    return running.filter(interrupted).update(
+        status=ImportBatch.Status.FAILED, message=INTERRUPTED, finished_at=timezone.now()
+    )
 
 
 def _finish(
@@ -550,11 +513,7 @@ def _result(batch: ImportBatch, outcome: Outcome) -> dict[str, Any]:
     }
 
 
-# ---------------------------------------------------------------- staging and SQL
-
-
-def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
+# ---------------------------------------------------------------- staging and writing
 
 
 def _staged_fields(target: Target, header_map: Any) -> list[str]:
@@ -568,48 +527,18 @@ def _staged_fields(target: Target, header_map: Any) -> list[str]:
     ]
 
 
-def _column_type(target: Target, field_name: str) -> str:
-    if target.schema.field(field_name).kind == "datetime":
-        return "timestamptz" if connection.vendor == "postgresql" else "text"
-    if target.schema.field(field_name).kind == "int_age":
-        return "integer"
-    return "text"
-
-
 def _lock(target: Target) -> None:
     # One import at a time per table, so that the count check cannot be disturbed by a
-    # concurrent import; readers are not blocked. SQLite's IMMEDIATE transactions already
-    # admit one writer.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {_q(target.table)} IN SHARE ROW EXCLUSIVE MODE")
-            cursor.execute(f"SET LOCAL work_mem = '{IMPORT_WORK_MEM}'")
+    # concurrent import (on SQLite its IMMEDIATE transactions admit one writer already).
+    with connection.cursor() as cursor:
+        sql.dialect().lock_table(cursor, target.table)
 
 
 def _stage(
     target: Target, fields: list[str], records: Iterable[tuple[int, dict]], outcome: Outcome
 ) -> None:
-    columns = ["row_number", *fields]
     with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS ingest_staging")
-        types = ["integer"] + [_column_type(target, f) for f in fields]
-        definition = ", ".join(f"{_q(c)} {t}" for c, t in zip(columns, types, strict=True))
-        cursor.execute(f"CREATE TEMPORARY TABLE ingest_staging ({definition})")
-        batch: list[list] = []
-        staged_row = _staged_row(target, fields)
-        for row_number, record in records:
-            batch.append(staged_row(row_number, record))
-            if len(batch) >= STAGING_BATCH:
-                _insert_staging(cursor, columns, types, batch)
-                batch = []
-        if batch:
-            _insert_staging(cursor, columns, types, batch)
-        cursor.execute(
-            f"CREATE INDEX ingest_staging_key ON ingest_staging ({_q(target.schema.key)})"
-        )
-        # Temporary tables are never analysed automatically; without statistics the planner
-        # guesses their size and may join a million rows by nested loops.
-        cursor.execute("ANALYZE ingest_staging")
+        sql.stage(cursor, target, fields, records)
     _read_counts(records, outcome)
 
 
@@ -655,14 +584,13 @@ def _check_rows(outcome: Outcome) -> None:
 
 
 def _fills_empty_table(target: Target) -> bool:
-    """Whether the import copies its rows straight into the table (``_fill``): on PostgreSQL,
-    into an empty table, for records that need nothing from the database (no stored values to
+    """Whether the import copies its rows straight into the table (``_fill``): into an empty
+    table (PostgreSQL), for records that need nothing from the database (no stored values to
     fall back on, no references to check). The caller holds the table lock (``_lock``)."""
-    if connection.vendor != "postgresql" or target.fallbacks or target.references_studies:
+    if target.fallbacks or target.references_studies:
         return False
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {_q(target.table)})")
-        return not cursor.fetchone()[0]
+        return sql.dialect().fills_empty_table(cursor, target.table)
 
 
 def _fill(
@@ -678,11 +606,12 @@ def _fill(
     invalid row on nothing more is copied; the file is still read to its end for the errors,
     then the import is rejected and rolled back.
     """
+    db = sql.dialect()
     stamps = [c for c in ("created_at", "updated_at") if c not in fields]
-    columns = ", ".join(_q(c) for c in [*(target.columns[f] for f in fields), *stamps])
-    types = [_column_type(target, f) for f in fields] + ["timestamptz"] * len(stamps)
+    columns = [*(target.columns[f] for f in fields), *stamps]
+    types = [sql.column_type(target, f) for f in fields] + ["timestamptz"] * len(stamps)
     now = [timezone.now()] * len(stamps)
-    staged_row = _staged_row(target, fields, numbered=False)
+    staged_row = db.staged_row(target, fields, numbered=False)
     # A dry run builds no indexes, so nothing would count the texts: they are not kept.
     character_fields = () if dry_run else target.character_fields
     texts: list[str] = []
@@ -699,19 +628,12 @@ def _fill(
     rows = valid_rows()
     # The first rows tell whether the import is large enough to build indexes after its rows.
     head = list(islice(rows, REBUILD_INDEXES_MIN_ROWS))
-    copied = 0
     with connection.cursor() as cursor:
         large = len(head) >= REBUILD_INDEXES_MIN_ROWS
-        rebuilt = _drop_indexes(target, cursor, names=target.built_after_fill) if large else []
-        copy_sql = f"COPY {_q(target.table)} ({columns}) FROM STDIN (FORMAT BINARY)"
-        # The queued writer sends to PostgreSQL from a thread: this one goes on reading the
-        # file while a block is on its way.
-        pg_cursor = cursor.cursor
-        with pg_cursor.copy(copy_sql, writer=QueuedLibpqWriter(pg_cursor)) as copy:
-            copy.set_types(types)
-            for row in chain(head, rows):
-                copy.write_row(row)
-                copied += 1
+        rebuilt = (
+            db.drop_indexes(cursor, target.table, names=target.built_after_fill) if large else []
+        )
+        copied = db.copy(cursor, sql.copy_sql(target, columns), types, chain(head, rows))
         del head
         _read_counts(records, outcome)
         _check_rows(outcome)
@@ -720,7 +642,7 @@ def _fill(
         if rebuilt and not dry_run:
             counting = _CharacterCount(texts) if character_fields else None
             del texts[:]  # the thread holds them now; freed when it has counted
-            _build_indexes(cursor, rebuilt)
+            db.build_indexes(cursor, rebuilt)
             if counting is not None:
                 outcome.character_counts = counting.result()
                 # The version this import's COPY gave the studies (the table lock keeps every
@@ -728,82 +650,12 @@ def _fill(
                 outcome.counted_version = data_version("studies")
 
 
-def _staged_row(target: Target, fields: list[str], *, numbered: bool = True) -> Any:
-    """A function ``(row_number, record) -> staged values``, in ``fields`` order, after the
-    row number unless ``numbered`` is false.
-
-    The same values as ``_adapt`` gives, built for a million rows: on PostgreSQL a naive
-    datetime becomes aware in the current time zone by ``replace(tzinfo=…)``, which is what
-    ``timezone.make_aware`` does with a zoneinfo zone.
-    """
-    if connection.vendor != "postgresql":
-        return lambda row_number, record: [
-            row_number,
-            *(_adapt(target, f, record.get(f)) for f in fields),
-        ]
-    zone = timezone.get_current_timezone()
-    lead = 1 if numbered else 0
-    moments = [i + lead for i, f in enumerate(fields) if target.schema.field(f).kind == "datetime"]
-    get_values = itemgetter(*fields) if len(fields) > 1 else None
-
-    def staged(row_number: int, record: dict) -> list:
-        number = [row_number] if numbered else []
-        if get_values is None:
-            row = [*number, record.get(fields[0])]
-        elif len(record) == len(fields):
-            row = [*number, *get_values(record)]
-        else:
-            row = [*number, *map(record.get, fields)]
-        for i in moments:
-            value = row[i]
-            if value is not None and value.tzinfo is None:
-                row[i] = value.replace(tzinfo=zone)
-        return row
-
-    return staged
-
-
-def _adapt(target: Target, field_name: str, value: Any) -> Any:
-    if isinstance(value, datetime):
-        aware = timezone.make_aware(value) if timezone.is_naive(value) else value
-        return (
-            connection.ops.adapt_datetimefield_value(aware)
-            if connection.vendor != "postgresql"
-            else aware
-        )
-    return value
-
-
-def _insert_staging(cursor: Any, columns: list[str], types: list[str], rows: list[tuple]) -> None:
-    names = ", ".join(_q(c) for c in columns)
-    if connection.vendor == "postgresql":
-        # Binary: PostgreSQL takes the timestamps as numbers instead of parsing their text.
-        copy_sql = f"COPY ingest_staging ({names}) FROM STDIN (FORMAT BINARY)"
-        with cursor.cursor.copy(copy_sql) as copy:
-            copy.set_types(types)
-            for row in rows:
-                copy.write_row(row)
-    else:
-        marks = ", ".join(["%s"] * len(columns))
-        cursor.executemany(f"INSERT INTO ingest_staging ({names}) VALUES ({marks})", rows)
-
-
-def _drop_staging() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS ingest_staging")
-
-
 def _check_references(target: Target, outcome: Outcome, header_map: Any) -> None:
     """Reports must point at known studies: each unknown exam_id is a row error."""
     if not target.references_studies:
         return
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT s.row_number, s.exam_id FROM ingest_staging s "
-            "LEFT JOIN studies_study t ON t.exam_id = s.exam_id "
-            "WHERE t.exam_id IS NULL ORDER BY s.row_number"
-        )
-        unknown = cursor.fetchall()
+        unknown = sql.unknown_studies(cursor)
     if not unknown:
         return
     header = header_map.headers[header_map.column_of("exam_id")]
@@ -822,47 +674,12 @@ def _check_references(target: Target, outcome: Outcome, header_map: Any) -> None
     outcome.errors.sort(key=lambda e: e["row"])
 
 
-def _same(left: str, right: str) -> str:
-    operator = "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS"
-    return f"{left} {operator} {right}"
-
-
-def _fill_fallbacks(target: Target, fields: list[str], cursor: Any) -> None:
-    """Empty cells of NOT NULL columns keep the stored value, else the column's default."""
-    table, key = _q(target.table), _q(target.key_column)
-    for name, default in target.fallbacks.items():
-        if name not in fields:
-            continue
-        column = _q(target.columns[name])
-        fallback = "%s" if default == "NOW" else default
-        params = [_adapt(target, name, timezone.now())] if default == "NOW" else []
-        cursor.execute(
-            f"UPDATE ingest_staging SET {_q(name)} = COALESCE("
-            f"(SELECT t.{column} FROM {table} t WHERE t.{key} = ingest_staging.{_q(target.schema.key)}), "
-            f"{fallback}) WHERE {_q(name)} IS NULL",
-            params,
-        )
-
-
 def _count(target: Target, fields: list[str], outcome: Outcome, *, on_duplicate: str) -> None:
-    table, key, skey = _q(target.table), _q(target.key_column), _q(target.schema.key)
     with connection.cursor() as cursor:
-        _fill_fallbacks(target, fields, cursor)
-        equal = " AND ".join(_same(f"t.{_q(target.columns[f])}", f"s.{_q(f)}") for f in fields)
-        cursor.execute(
-            f"SELECT COUNT(t.{key}), COALESCE(SUM(CASE WHEN {equal} THEN 1 ELSE 0 END), 0) "
-            f"FROM ingest_staging s LEFT JOIN {table} t ON t.{key} = s.{skey}"
-        )
-        existing, unchanged = cursor.fetchone()
-        cursor.execute("SELECT COUNT(*) FROM ingest_staging")
-        (staged,) = cursor.fetchone()
-        cursor.execute(f"SELECT COUNT(*) FROM {table}")
-        (outcome.table_rows_before,) = cursor.fetchone()
+        sql.fill_fallbacks(cursor, target, fields, sql.dialect().adapt(timezone.now()))
+        existing, unchanged, staged = sql.count_staged(cursor, target, fields)
+        outcome.table_rows_before = sql.table_count(cursor, target.table)
         if on_duplicate == "fail" and existing:
-            cursor.execute(
-                f"SELECT s.row_number, s.{skey} FROM ingest_staging s "
-                f"JOIN {table} t ON t.{key} = s.{skey} ORDER BY s.row_number LIMIT {MAX_LISTED_IDS}"
-            )
             outcome.errors = [
                 {
                     "row": row,
@@ -870,7 +687,7 @@ def _count(target: Target, fields: list[str], outcome: Outcome, *, on_duplicate:
                     "value": value,
                     "message": "Already exists",
                 }
-                for row, value in cursor.fetchall()
+                for row, value in sql.existing_keys(cursor, target)
             ]
     outcome.created = staged - existing
     if on_duplicate == "update":
@@ -891,78 +708,32 @@ def _write(
     not (a million row locks when the same file is imported again), and pays for a
     speculative insertion on every new one.
     """
-    table, key, skey = _q(target.table), _q(target.key_column), _q(target.schema.key)
-    columns = [_q(target.columns[f]) for f in fields]
+    db = sql.dialect()
     # Timestamps the file does not give are set now; updated_at only changes with the row.
     stamps = [c for c in ("created_at", "updated_at") if c not in fields]
-    now = _adapt(target, "updated_at", timezone.now())
+    now = db.adapt(timezone.now())
     with connection.cursor() as cursor:
         if on_duplicate == "update":
-            pairs = [(c, _q(f)) for c, f in zip(columns, fields, strict=True) if c != key]
-            if pairs:
-                assignments = ", ".join(f"{c} = s.{f}" for c, f in pairs)
-                if "updated_at" not in fields:
-                    assignments += f", {_q('updated_at')} = %s"
-                changed = " AND ".join(_same(f"{table}.{c}", f"s.{f}") for c, f in pairs)
-                cursor.execute(
-                    f"UPDATE {table} SET {assignments} FROM ingest_staging s "
-                    f"WHERE {table}.{key} = s.{skey} AND NOT ({changed})",
-                    [now] if "updated_at" not in fields else [],
-                )
-        rebuilt = _drop_indexes(target, cursor) if _rebuilds_indexes(outcome) else []
-        insert_columns = ", ".join([*columns, *(_q(c) for c in stamps)])
-        select = ", ".join([f"s.{_q(f)}" for f in fields] + ["%s"] * len(stamps))
-        cursor.execute(
-            f"INSERT INTO {table} ({insert_columns}) SELECT {select} FROM ingest_staging s "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = s.{skey})",
-            [now] * len(stamps),
-        )
+            sql.update_changed(cursor, target, fields, now)
+        rebuilt = db.drop_indexes(cursor, target.table) if _rebuilds_indexes(outcome) else []
+        sql.insert_new(cursor, target, fields, stamps, now)
         # A dry run skips the builds: its rollback brings the dropped indexes back as they
         # were, and its verification reads the key's index, which stays.
         if rebuilt and not dry_run:
-            _build_indexes(cursor, rebuilt)
-
-
-def _build_indexes(cursor: Any, definitions: list[str]) -> None:
-    # CREATE INDEX refuses a table with deferred foreign-key checks pending (Django declares
-    # its foreign keys DEFERRABLE INITIALLY DEFERRED): run them now.
-    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    cursor.execute(f"SET LOCAL maintenance_work_mem = '{IMPORT_WORK_MEM}'")
-    for definition in definitions:
-        cursor.execute(definition)
-    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            db.build_indexes(cursor, rebuilt)
 
 
 def _rebuilds_indexes(outcome: Outcome) -> bool:
     return (
-        connection.vendor == "postgresql"
+        sql.dialect().REBUILDS_INDEXES
         and outcome.table_rows_before == 0
         and outcome.created >= REBUILD_INDEXES_MIN_ROWS
     )
 
 
-def _drop_indexes(
-    target: Target, cursor: Any, *, names: tuple[str, ...] | None = None
-) -> list[str]:
-    """Drop the table's plain indexes (those of ``names`` only, if given); return the
-    statements that create them again.
-
-    Unique and primary-key indexes stay: constraints (and foreign keys of other tables) stand
-    on them. The drop is part of the import's transaction, so a failed import keeps them.
-    """
-    cursor.execute(
-        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-        "JOIN pg_class c ON c.oid = i.indexrelid "
-        "WHERE i.indrelid = %s::regclass AND NOT i.indisunique AND NOT i.indisexclusion "
-        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
-        "AND (%s::text[] IS NULL OR c.relname = ANY (%s::text[])) "
-        "ORDER BY i.indexrelid",
-        [target.table, names and list(names), names and list(names)],
-    )
-    indexes = cursor.fetchall()
-    for name, _definition in indexes:
-        cursor.execute(f"DROP INDEX {name}")
-    return [definition for _name, definition in indexes]
+def _drop_staging() -> None:
+    with connection.cursor() as cursor:
+        sql.drop_staging(cursor)
 
 
 def _verify(
@@ -973,28 +744,14 @@ def _verify(
     Rows copied straight into an empty table (``_fill``, ``staged=False``) are checked by the
     table's count, which must be the file's: the key is unique, so every row is there once.
     """
-    table, key, skey = _q(target.table), _q(target.key_column), _q(target.schema.key)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {table}")
-        (table_rows,) = cursor.fetchone()
+        table_rows = sql.table_count(cursor, target.table)
         if not staged:
             staged_rows = present = table_rows - outcome.table_rows_before
         else:
-            cursor.execute("SELECT COUNT(*) FROM ingest_staging")
-            (staged_rows,) = cursor.fetchone()
-            if on_duplicate == "update":
-                equal = " AND ".join(
-                    _same(f"t.{_q(target.columns[f])}", f"s.{_q(f)}") for f in fields
-                )
-                cursor.execute(
-                    f"SELECT COUNT(*) FROM ingest_staging s JOIN {table} t ON t.{key} = s.{skey} "
-                    f"WHERE {equal}"
-                )
-            else:
-                cursor.execute(
-                    f"SELECT COUNT(*) FROM ingest_staging s JOIN {table} t ON t.{key} = s.{skey}"
-                )
-            (present,) = cursor.fetchone()
+            staged_rows, present = sql.count_present(
+                cursor, target, fields, compare=on_duplicate == "update"
+            )
     expected = outcome.created + outcome.updated + outcome.unchanged + outcome.skipped
     grown = table_rows - outcome.table_rows_before
     if (

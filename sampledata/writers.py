@@ -18,9 +18,9 @@ from typing import Any
 
 import xlsxwriter
 
-from ingest.rows import RIS_HEADERS
 from sampledata.reports import REPORT_FIELDS
 from sampledata.studies import DEFAULT_END, STUDY_FIELDS
+from studies.ris import RIS_HEADERS
 
 # The RIS export's column headers, in its column order (the importer's declared schema).
 STUDY_HEADERS_ZH = RIS_HEADERS

@@ -26,8 +26,8 @@ from django.utils import timezone
 from psycopg import ClientCursor, Copy, DatabaseError, pq
 from stream_zip import ZIP_32, stream_zip
 
-from ingest.rows import RIS_HEADERS
 from studies.models import DETAIL_FIELDS, Study
+from studies.ris import RIS_HEADERS
 
 EXPORT_HEADERS = RIS_HEADERS
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"

@@ -487,12 +487,6 @@ def analysis_cancel(request: HttpRequest, task_id: str) -> HttpResponse:
 # ---------------------------------------------------------------- import (admin)
 
 
-def _upload_source(upload: Any) -> Any:
-    # Large uploads are spooled to a temporary file: read it by path.
-    path = getattr(upload, "temporary_file_path", None)
-    return path() if path else upload.file
-
-
 @web_page("web.import", role=Role.ADMIN)
 def import_page(request: HttpRequest) -> HttpResponse:
     """Upload -> dry-run preview (row errors listed) -> commit of the same file; the history."""
@@ -535,19 +529,17 @@ def _run_import(request: HttpRequest, form: ImportForm) -> dict[str, Any]:
         object_type="import",
         detail={"file_name": upload.name, **options},
     )
-    service = (
-        ingest_services.import_studies if kind == "studies" else ingest_services.import_reports
-    )
     try:
-        result = service(
-            source=_upload_source(upload),
+        result = ingest_services.import_file(
+            kind=kind,
+            source=upload,
             file_name=upload.name,
             user=request.user,
             origin="web",
             **options,
         )
         message, status, ok = "", 200, True
-    except ingest_services.ImportError_ as exc:
+    except ingest_services.ImportRefused as exc:
         result, message, status, ok = exc.result, exc.message, exc.status_code, False
     if result.get("batch_id"):
         audit_note(request, object_ids=[result["batch_id"]], result_count=result.get("rows_total"))

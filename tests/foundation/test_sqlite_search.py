@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
-from ingest.services import import_studies
+from ingest.services import import_file
 from studies import sqlite_search
 from studies.models import Study
 from studies.selectors import study_list, study_search
@@ -158,12 +158,12 @@ def test_searches_match_like_after_an_import(tmp_path):
     rows[0]["姓名"] = "司马光"
     rows[1]["检查描述"] = "Right lower lobe consolidation"
     path = write_csv(tmp_path / "studies.csv", rows, HEADERS_ZH)
-    import_studies(source=path, file_name="studies.csv")
+    import_file(kind="studies", source=path, file_name="studies.csv")
     # the same file again, with changes: an upsert of existing rows
     rows[0]["姓名"] = "诸葛亮"
     rows[2]["检查项目"] = "Abdomen US"
     path = write_csv(tmp_path / "again.csv", rows, HEADERS_ZH)
-    import_studies(source=path, file_name="again.csv", on_duplicate="update")
+    import_file(kind="studies", source=path, file_name="again.csv", on_duplicate="update")
     terms = [*TERMS, "司马", "诸葛", "诸葛亮", "lobe", "consolidation", "abdomen", "Zhang Wei"]
     _assert_same_answers(terms)
     assert _indexed("诸葛亮") == ["CT000001"]

@@ -118,7 +118,7 @@ def test_a_failed_import_keeps_the_indexes_it_dropped(
     monkeypatch.setattr(services, "_verify", broken_verify)
     path = write_xlsx(tmp_path / "first.xlsx", [study_row(n) for n in range(1, 11)])
     with pytest.raises(services.ImportVerificationError):
-        services.import_studies(source=path, file_name="first.xlsx", origin="command")
+        services.import_file(kind="studies", source=path, file_name="first.xlsx", origin="command")
     assert Study.objects.count() == 0
     assert index_definitions("studies_study") == before
 
@@ -225,7 +225,7 @@ def test_a_file_that_breaks_off_during_the_copy_writes_nothing_and_keeps_the_ind
     monkeypatch.setattr(readers.Table, "rows", breaking_rows)
     path = write_xlsx(tmp_path / "cut.xlsx", [study_row(n) for n in range(1, 31)])
     with pytest.raises(services.ImportRejected, match="not a valid .xlsx workbook"):
-        services.import_studies(source=path, file_name="cut.xlsx", origin="command")
+        services.import_file(kind="studies", source=path, file_name="cut.xlsx", origin="command")
     assert Study.objects.count() == 0
     assert index_definitions("studies_study") == before
     batch = ImportBatch.objects.get()

@@ -400,10 +400,10 @@ def test_anonymous_import_is_401(db, tmp_path):
 
 
 def test_a_database_failure_mid_write_rolls_back_everything(admin_client, tmp_path, monkeypatch):
-    from ingest import services
+    from ingest import sql
 
     StudyFactory(exam_id="CT000001", patient_name="Before")
-    original = services._insert_staging
+    original = sql.dialect().insert_staging
     calls = {"n": 0}
 
     def failing(cursor, columns, types, rows):  # noqa: ANN001, ANN202
@@ -412,8 +412,8 @@ def test_a_database_failure_mid_write_rolls_back_everything(admin_client, tmp_pa
             raise RuntimeError("disk full")
         return original(cursor, columns, types, rows)
 
-    monkeypatch.setattr(services, "STAGING_BATCH", 100)
-    monkeypatch.setattr(services, "_insert_staging", failing)
+    monkeypatch.setattr(sql, "STAGING_BATCH", 100)
+    monkeypatch.setattr(sql.dialect(), "insert_staging", failing)
     path = write_xlsx(tmp_path / "f.xlsx", [study_row(n) for n in range(1, 251)])
     with pytest.raises(RuntimeError, match="disk full"):
         upload(admin_client, path)

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from ingest import readers
 from ingest.readers import (
     REPORT_EXTENSIONS,
     FileFormatError,
@@ -25,6 +24,7 @@ from ingest.readers import (
     ReaderLimits,
     UnsupportedFileType,
     file_extension,
+    json_file,
     read_table,
 )
 
@@ -742,7 +742,7 @@ def test_json_headers_are_the_union_of_keys_in_first_seen_order(tmp_path):
 
 
 def test_json_is_streamed_across_chunk_boundaries(tmp_path, monkeypatch):
-    monkeypatch.setattr(readers, "_CHUNK", 7)
+    monkeypatch.setattr(json_file, "CHUNK", 7)
     items = [{"report_id": f"R{i}", "content": "肺纹理清晰 " * (i % 5)} for i in range(40)]
     payload = codecs.BOM_UTF8 + json.dumps(items, ensure_ascii=False, indent=2).encode()
     headers, rows = read_json(tmp_path, payload)
@@ -773,7 +773,7 @@ def test_json_that_is_not_a_list_of_objects_is_refused(tmp_path, payload, messag
 
 
 def test_json_item_larger_than_the_limit_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(readers, "_CHUNK", 64)
+    monkeypatch.setattr(json_file, "CHUNK", 64)
     payload = json.dumps([{"content": "x" * 1000}])
     with pytest.raises(FileTooComplex, match="^An item of the JSON list is larger than 256 bytes$"):
         read_json(tmp_path, payload, limits=ReaderLimits(max_json_item_bytes=256))

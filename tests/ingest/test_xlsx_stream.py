@@ -15,8 +15,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from ingest import readers
-from ingest.readers import FileFormatError, read_table
+from ingest.readers import FileFormatError, calamine, read_table, xlsx_scan
 from sampledata import generate_studies
 from sampledata.writers import write_studies_xlsx
 from tests.ingest.test_readers import MAIN_NS, inline, write_raw_xlsx
@@ -33,7 +32,7 @@ def records(path: Path, **kwargs) -> tuple[int | None, list, str | None, list]:
 
 def by_calamine(path: Path, monkeypatch, **kwargs) -> tuple:
     with monkeypatch.context() as patch:
-        patch.setattr(readers, "_plan_stream", lambda archive: None)
+        patch.setattr(xlsx_scan, "plan_stream", lambda archive: None)
         return records(path, **kwargs)
 
 
@@ -44,7 +43,7 @@ def stream_only(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("calamine read the first sheet")
 
-    monkeypatch.setattr(readers, "_fallback_rows", refuse)
+    monkeypatch.setattr(calamine, "fallback_rows", refuse)
 
 
 def assert_same_as_calamine(path: Path, monkeypatch, **kwargs) -> tuple:
@@ -200,9 +199,9 @@ def test_forms_the_stream_does_not_read_are_left_to_calamine(tmp_path, monkeypat
         tmp_path / "odd.xlsx", f'<row r="1">{inline("A1", "id")}{inline("B1", "v")}</row>{body}'
     )
     used = []
-    original = readers._fallback_rows
+    original = calamine.fallback_rows
     monkeypatch.setattr(
-        readers, "_fallback_rows", lambda *a, **k: used.append(k["after"]) or original(*a, **k)
+        calamine, "fallback_rows", lambda *a, **k: used.append(k["after"]) or original(*a, **k)
     )
     _, rows, _, _ = assert_same_as_calamine(path, monkeypatch)
     # The stream gave rows 1 and 2, calamine the rest.
@@ -260,7 +259,7 @@ def test_a_1904_workbook_is_read_by_calamine(tmp_path, monkeypatch):
                 data = data.replace(b"<workbookPr", b'<workbookPr date1904="1"')
             new.writestr(info, data)
     with zipfile.ZipFile(path) as archive:
-        assert readers._plan_stream(archive) is None
+        assert xlsx_scan.plan_stream(archive) is None
     assert_same_as_calamine(path, monkeypatch)
 
 
@@ -297,4 +296,4 @@ def test_a_1904_workbook_is_read_by_calamine(tmp_path, monkeypatch):
     ],
 )
 def test_custom_number_formats_are_classified_as_calamine_does(code, kind):
-    assert readers._custom_format_kind(code) == kind
+    assert xlsx_scan.custom_format_kind(code) == kind

@@ -1,5 +1,6 @@
 """Import page: upload, dry-run preview with row errors, commit, history (admin only)."""
 
+import re
 from http import HTTPStatus
 
 import pytest
@@ -115,6 +116,32 @@ def test_history_lists_every_batch_newest_first(admin_web):
     post(admin_web, GOOD, "commit")
     response = admin_web.get("/import/")
     assert [b.status for b in response.context["batches"]] == ["succeeded", "rejected"]
+
+
+@pytest.mark.parametrize(
+    ("language", "preview", "note"),
+    [
+        ("en", "Preview", "A preview: nothing was written."),
+        ("zh-hans", "预检", "预检：未写入任何数据。"),
+    ],
+)
+def test_history_shows_a_preview_as_a_preview(admin_web, language, preview, note):
+    post(admin_web, BAD, "preview")
+    post(admin_web, GOOD, "preview")
+    post(admin_web, GOOD, "commit")
+    body = admin_web.get("/import/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    rows = re.findall(r'<tr data-batch="[0-9a-f]+"( class="preview")?>(.*?)</tr>', body, re.S)
+    outcomes = [
+        (marked, re.findall(r'<span class="badge (\w+)">([^<]*)</span>', row), note in row)
+        for marked, row in rows
+    ]
+    imported = "Imported" if language == "en" else "已导入"
+    rejected = "Rejected" if language == "en" else "已拒绝"
+    assert outcomes == [
+        ("", [("succeeded", imported)], False),
+        (' class="preview"', [("dry_run", preview)], True),
+        (' class="preview"', [("dry_run", preview), ("rejected", rejected)], True),
+    ]
 
 
 def test_import_is_audited_with_its_batch(admin_web):

@@ -88,11 +88,10 @@ class Command(BaseCommand):
         reports_file = folder / "reports.json"
         write_studies_xlsx(studies_file, studies)
         write_reports_json(reports_file, generate_reports(studies, seed=seed))
-        for importer, path in (
-            (services.import_studies, studies_file),
-            (services.import_reports, reports_file),
-        ):
-            result = importer(source=path, file_name=path.name, origin="quickstart")
+        for kind, path in (("studies", studies_file), ("reports", reports_file)):
+            result = services.import_file(
+                kind=kind, source=path, file_name=path.name, origin="quickstart"
+            )
             self.stdout.write(
                 f"Imported {path.name}: {result['created']} created ({result['duration_ms']} ms)"
             )

@@ -1,13 +1,12 @@
 """Shared output of the import commands."""
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.services import audit_record
-from ingest.services import ImportError_
+from ingest.services import ImportRefused, import_file
 
 
 def print_result(command: BaseCommand, result: dict[str, Any]) -> None:
@@ -21,7 +20,7 @@ def print_result(command: BaseCommand, result: dict[str, Any]) -> None:
         command.stdout.write("ignored columns: " + ", ".join(result["ignored_columns"]))
 
 
-def fail(command: BaseCommand, exc: ImportError_) -> CommandError:
+def fail(command: BaseCommand, exc: ImportRefused) -> CommandError:
     """Print the row errors of a refused import and turn it into a non-zero exit."""
     result = exc.result
     for error in result.get("errors", [])[:50]:
@@ -43,26 +42,19 @@ def add_import_options(parser) -> None:  # noqa: ANN001
     parser.add_argument("--dry-run", action="store_true", help="validate and count; write nothing")
 
 
-def run_import(
-    command: BaseCommand,
-    importer: Callable[..., dict[str, Any]],
-    path: Path,
-    options: dict,
-    *,
-    action: str,
-) -> None:
-    """Import ``path`` with a service, as the API would, then audit and print the summary."""
+def run_import(command: BaseCommand, kind: str, path: Path, options: dict) -> None:
+    """Import ``path`` as the API would, then audit and print the summary."""
     if not path.is_file():
         raise CommandError(f"No such file: {path}")
     try:
-        result = importer(
-            source=path, file_name=path.name, on_duplicate=options["on_duplicate"],
+        result = import_file(
+            kind=kind, source=path, file_name=path.name, on_duplicate=options["on_duplicate"],
             dry_run=options["dry_run"], origin="command",
         )  # fmt: skip
-    except ImportError_ as exc:
+    except ImportRefused as exc:
         raise fail(command, exc) from None
     audit_record(
-        action=action, outcome="success", username="(command)", object_type="import",
+        action=f"import.{kind}", outcome="success", username="(command)", object_type="import",
         object_ids=[result["batch_id"]], result_count=result["rows_total"],
         detail={"file_name": path.name},
     )  # fmt: skip

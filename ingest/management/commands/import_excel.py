@@ -3,7 +3,6 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from ingest import services
 from ingest.management.commands._common import add_import_options, run_import
 
 
@@ -16,4 +15,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
         path = Path(options["path"] or settings.EXCEL_FILE_PATH)
-        run_import(self, services.import_studies, path, options, action="import.studies")
+        run_import(self, "studies", path, options)

@@ -2,7 +2,6 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from ingest import services
 from ingest.management.commands._common import add_import_options, run_import
 
 
@@ -14,6 +13,4 @@ class Command(BaseCommand):
         add_import_options(parser)
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
-        run_import(
-            self, services.import_reports, Path(options["path"]), options, action="import.reports"
-        )
+        run_import(self, "reports", Path(options["path"]), options)

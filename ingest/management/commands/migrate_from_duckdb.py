@@ -54,7 +54,7 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         except services.ImportVerificationError as exc:
             raise CommandError(f"{exc}; nothing was imported") from exc
-        except services.ImportError_ as exc:
+        except services.ImportRefused as exc:
             raise fail(self, exc) from None
         print_result(self, result)
         imported = result["created"] + result["updated"] + result["unchanged"]
