@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "practice",
     "django_htmx",
     "web",
+    # Above every domain app: the commands that span them (quickstart, warm_caches).
+    "operations",
 ]
 
 # The session, locale, login, messages and htmx middleware are the stock ones, skipped for

@@ -1,19 +1,14 @@
-"""Settings helpers fail loudly on bad values; the quick start loads data and a demo admin."""
+"""Settings helpers fail loudly on bad values; a server worker loads the URLconf as it starts."""
 
 import os
 import subprocess
 import sys
-from http import HTTPStatus
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management import call_command
-from django.test import Client
 
 from config import env
-from reports.models import Report
-from studies.models import Study
 
 
 @pytest.mark.parametrize(
@@ -72,28 +67,6 @@ def test_secret_is_generated_once_and_kept(monkeypatch, tmp_path):
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     monkeypatch.setenv("MIP_TEST_SECRET", "from-environment")
     assert env.env_secret("MIP_TEST_SECRET", path) == "from-environment"
-
-
-@pytest.mark.django_db
-def test_quickstart_loads_sample_data_and_prints_a_working_demo_login(settings, tmp_path, capsys):
-    settings.VAR_DIR = tmp_path
-    call_command("quickstart", studies=120)
-    out = capsys.readouterr().out
-    assert Study.objects.count() == 120
-    assert Report.objects.count() > 50
-    password = out.split("password: ")[1].split()[0]
-    response = Client().post(
-        "/api/v1/auth/login",
-        {"username": "admin", "password": password},
-        content_type="application/json",
-    )
-    assert response.status_code == HTTPStatus.OK
-    assert response.json()["user"]["role"] == "admin"
-    # Run again: data kept, password renewed.
-    call_command("quickstart", studies=120)
-    out = capsys.readouterr().out
-    assert "already holds 120 studies" in out
-    assert out.split("password: ")[1].split()[0] != password
 
 
 @pytest.mark.parametrize("entry", ["config.wsgi", "config.asgi"])
