@@ -98,7 +98,7 @@ class Procs:
 
     def start(self, cmd: list[str], *, env: dict, cwd: Path, log_path: Path) -> subprocess.Popen:
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        out = log_path.open("ab")  # noqa: SIM115 - closed with the process
+        out = log_path.open("ab")  # closed with the process
         p = subprocess.Popen(
             [str(c) for c in cmd],
             env=env,
@@ -1371,7 +1371,7 @@ def machine_info(db: Database | None) -> dict:
             info["pg_version"] = last_json(product_run(db, [BENCH / "dbtool.py", "info"]))[
                 "version"
             ]
-        except (Exception, SystemExit) as exc:  # noqa: BLE001 — e.g. the database is not made yet
+        except (Exception, SystemExit) as exc:  # e.g. the database is not made yet
             info["pg_version"] = f"unknown ({str(exc).splitlines()[0]})"
     return info
 

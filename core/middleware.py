@@ -107,7 +107,7 @@ def pages_only(base: type) -> type:
     """``base`` (a middleware class) that lets token API calls pass straight through."""
 
     class PagesOnly(base):
-        def __call__(self, request: HttpRequest):  # noqa: ANN204 — sync or async, as base
+        def __call__(self, request: HttpRequest):  # sync or async, as base
             if _token_api(request):
                 return self.get_response(request)
             return super().__call__(request)

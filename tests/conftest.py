@@ -10,7 +10,7 @@ from tests.factories import PASSWORD, UserFactory
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings) -> None:  # noqa: ANN001
+def _fast_passwords(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
@@ -23,8 +23,8 @@ def _fresh_cache():
 
 
 @pytest.fixture
-def make_user(db) -> Callable[..., User]:  # noqa: ANN001
-    def make(role: str = Role.VIEWER, **kwargs) -> User:  # noqa: ANN003
+def make_user(db) -> Callable[..., User]:
+    def make(role: str = Role.VIEWER, **kwargs) -> User:
         return UserFactory(role=role, **kwargs)
 
     return make
@@ -41,10 +41,10 @@ def login(client: Client, username: str, password: str = PASSWORD) -> dict:
 
 
 @pytest.fixture
-def api(make_user) -> Callable[..., Client]:  # noqa: ANN001
+def api(make_user) -> Callable[..., Client]:
     """A test client logged in (bearer token) with the given role."""
 
-    def make(role: str = Role.VIEWER, **kwargs) -> Client:  # noqa: ANN003
+    def make(role: str = Role.VIEWER, **kwargs) -> Client:
         user = make_user(role=role, **kwargs)
         tokens = login(Client(), user.username)
         client = Client(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
@@ -56,10 +56,10 @@ def api(make_user) -> Callable[..., Client]:  # noqa: ANN001
 
 
 @pytest.fixture
-def viewer(api) -> Client:  # noqa: ANN001
+def viewer(api) -> Client:
     return api(Role.VIEWER)
 
 
 @pytest.fixture
-def admin_client(api) -> Client:  # noqa: ANN001
+def admin_client(api) -> Client:
     return api(Role.ADMIN)

@@ -172,7 +172,7 @@ async def astream_events(*, plan: StreamPlan, user: User) -> AsyncIterator[bytes
     yield await sync_to_async(_finish)(plan, user, engine, "".join(parts), error)
 
 
-async def _astream(engine: object, context: PatientContext, transcript: tuple[Turn, ...]):  # noqa: ANN202
+async def _astream(engine: object, context: PatientContext, transcript: tuple[Turn, ...]):
     """The engine's ``astream`` when it has one (the ``openai`` engine); otherwise its
     ``stream`` read in a worker thread, a chunk at a time (the scripted engine answers at
     once)."""
