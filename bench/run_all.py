@@ -1397,8 +1397,8 @@ def main(argv=None) -> int:
     ap.add_argument("--classes", help="only these query classes (comma-separated names)")
     ap.add_argument("--warmup-passes", type=int, default=3, help="warm-up passes over the URLs")
     ap.add_argument("--warm", type=int, default=40, help="warm samples per class")
-    # 150 s: 40 % of it holds 10 cold samples, each after a bump and the import's warm-up
-    # (~5 s at 1M with the character counts)
+    # 40 % of the budget holds 10 cold samples, each after a bump and the import's warm-up
+    # (how long that takes at 1M: bench/README.md, the search step)
     ap.add_argument("--class-budget", type=float, default=150, help="seconds per class at most")
     ap.add_argument("--load-c", type=int, default=100)
     ap.add_argument("--load-d", type=float, default=60)

@@ -84,9 +84,9 @@ def client_ip(request: HttpRequest) -> str | None:
 
 # Token-authenticated API calls carry no cookie session, no form and no page language: the
 # session, locale, login, messages and htmx middleware have nothing to do for them, and
-# running them cost a tenth of an API call's CPU. The API's browsable docs log in with the
-# session, so they keep the whole stack. (CSRF stays stock: `check --deploy` looks for it by
-# name, and it costs little for views that are exempt.)
+# running them was a sizeable share of an API call's CPU (docs/performance.md). The API's
+# browsable docs log in with the session, so they keep the whole stack. (CSRF stays stock:
+# `check --deploy` looks for it by name, and it costs little for views that are exempt.)
 _PAGES_UNDER_API = ("/api/v1/docs", "/api/v1/openapi.json")
 
 

@@ -71,7 +71,7 @@ def test_secret_is_generated_once_and_kept(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("entry", ["config.wsgi", "config.asgi"])
 def test_a_server_worker_loads_the_urlconf_as_it_starts(entry, tmp_path):
-    """A worker imports the URLconf (the API and its schemas, 0.2 s) when it loads the
+    """A worker imports the URLconf (the API and its schemas) when it loads the
     application, so that its first request does not pay for it."""
     code = f"import sys, {entry}; print('config.urls' in sys.modules, 'studies.api' in sys.modules)"
     env = dict(os.environ, DB_ENGINE="sqlite3", DB_NAME=str(tmp_path / "db.sqlite3"))
