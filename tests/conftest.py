@@ -1,5 +1,6 @@
 from collections.abc import Callable
 from http import HTTPStatus
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -7,6 +8,21 @@ from django.test import Client
 
 from accounts.models import Role, User
 from tests.factories import PASSWORD, UserFactory
+
+# The fixtures that start the product's worker processes: a test that uses one is slow.
+_PROCESS_FIXTURES = {"practice_workers", "analysis_worker"}
+_BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m selects by the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark what scripts/test.sh --fast leaves out, whatever the test module declares."""
+    for item in items:
+        if item.path.is_relative_to(_BROWSER_TESTS):
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.slow)
+        if _PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

@@ -35,10 +35,6 @@ SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
 TIMEOUT_MS = 30_000
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "browser: drives a real browser (Playwright + Chromium)")
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Chromium for one test module. Playwright's sync API runs an event loop in this thread
