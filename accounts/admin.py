@@ -47,7 +47,7 @@ class UserAdmin(BaseUserAdmin):
         ),
     )
 
-    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:  # noqa: ANN001
+    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         rights = [f for f in form.changed_data if f in services.RIGHTS_FIELDS]
         before = {f: _shown(form.initial.get(f)) for f in rights}
         super().save_model(request, obj, form, change)

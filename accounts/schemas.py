@@ -29,7 +29,7 @@ class UserOut(Schema):
     last_login: LocalDateTime | None
 
     @staticmethod
-    def resolve_role(obj) -> str:  # noqa: ANN001
+    def resolve_role(obj) -> str:
         return obj.effective_role
 
 

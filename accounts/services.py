@@ -67,7 +67,7 @@ def _issue(user: User, *, request: HttpRequest) -> TokenPair:
     return _pair(session, user, now=now)
 
 
-def _pair(session: AuthSession, user: User, *, now) -> TokenPair:  # noqa: ANN001
+def _pair(session: AuthSession, user: User, *, now) -> TokenPair:
     access_life = timedelta(hours=settings.JWT_EXPIRATION_HOURS)
     refresh_life = timedelta(hours=settings.JWT_REFRESH_EXPIRATION_HOURS)
     access = tokens.encode(

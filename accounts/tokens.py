@@ -50,7 +50,8 @@ def _verified(token: str, key: str, algorithm: str) -> dict[str, Any] | None:
     """The claims of a token whose signature and claims are valid, expiry aside.
 
     A client sends the same access token with every call; verifying it (PyJWT checks the
-    encoding character by character) cost a tenth of an API call's CPU. The key and the
+    encoding character by character) was a sizeable share of an API call's CPU
+    (docs/performance.md, "Figures behind choices in the code"). The key and the
     algorithm are part of the cache key, so a changed key verifies every token again.
     """
     try:

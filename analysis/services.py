@@ -196,7 +196,7 @@ def _claim(task_id: str) -> _Claim | None:
     return _Claim(task_id, attempt, worker_id) if won else None
 
 
-def _owned(claim: _Claim):  # noqa: ANN202
+def _owned(claim: _Claim):
     return AnalysisTask.objects.filter(
         task_id=claim.task_id, status=TaskStatus.PROCESSING, attempts=claim.attempt
     )
@@ -288,7 +288,7 @@ def _enqueue(task_id: str) -> None:
     AnalysisTask.objects.filter(task_id=task_id).update(queue_result_id=str(queued.id))
 
 
-def _queue_entry(result_id: str):  # noqa: ANN202
+def _queue_entry(result_id: str):
     """The django-tasks-db row of a queued run, or None."""
     from django_tasks_db.models import DBTaskResult
 

@@ -9,10 +9,10 @@ class AppendOnlyError(Exception):
 
 
 class AuditEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):  # noqa: ANN003, ANN201
+    def update(self, **kwargs):
         raise AppendOnlyError("The audit log is append-only")
 
-    def delete(self):  # noqa: ANN201
+    def delete(self):
         raise AppendOnlyError("The audit log is append-only")
 
 
@@ -57,10 +57,10 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.username or '-'} {self.action}"
 
-    def save(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def save(self, *args, **kwargs) -> None:
         if not self._state.adding:
             raise AppendOnlyError("The audit log is append-only")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+    def delete(self, *args, **kwargs):
         raise AppendOnlyError("The audit log is append-only")

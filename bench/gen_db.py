@@ -196,7 +196,7 @@ def load_postgresql(connection, files: dict, seed: int, now: str) -> dict:
         for name, _ in indexes:
             cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
         studies = 0
-        with cursor.copy(f"COPY studies_study ({', '.join(STUDY_COLUMNS)}) FROM STDIN") as copy:  # noqa: E501
+        with cursor.copy(f"COPY studies_study ({', '.join(STUDY_COLUMNS)}) FROM STDIN") as copy:
             for row in csv_rows(files["csv"]):
                 copy.write_row([v if v != "" else None for v in row] + [now, now])
                 studies += 1

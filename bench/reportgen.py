@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "legacy"))
 
-import gen_studies as G  # noqa: E402
+import gen_studies as G
 
 REPORT_COLUMNS = (
     "report_id",

@@ -98,7 +98,7 @@ class Procs:
 
     def start(self, cmd: list[str], *, env: dict, cwd: Path, log_path: Path) -> subprocess.Popen:
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        out = log_path.open("ab")  # noqa: SIM115 - closed with the process
+        out = log_path.open("ab")  # closed with the process
         p = subprocess.Popen(
             [str(c) for c in cmd],
             env=env,
@@ -1371,7 +1371,7 @@ def machine_info(db: Database | None) -> dict:
             info["pg_version"] = last_json(product_run(db, [BENCH / "dbtool.py", "info"]))[
                 "version"
             ]
-        except (Exception, SystemExit) as exc:  # noqa: BLE001 — e.g. the database is not made yet
+        except (Exception, SystemExit) as exc:  # e.g. the database is not made yet
             info["pg_version"] = f"unknown ({str(exc).splitlines()[0]})"
     return info
 
@@ -1397,8 +1397,8 @@ def main(argv=None) -> int:
     ap.add_argument("--classes", help="only these query classes (comma-separated names)")
     ap.add_argument("--warmup-passes", type=int, default=3, help="warm-up passes over the URLs")
     ap.add_argument("--warm", type=int, default=40, help="warm samples per class")
-    # 150 s: 40 % of it holds 10 cold samples, each after a bump and the import's warm-up
-    # (~5 s at 1M with the character counts)
+    # 40 % of the budget holds 10 cold samples, each after a bump and the import's warm-up
+    # (how long that takes at 1M: bench/README.md, the search step)
     ap.add_argument("--class-budget", type=float, default=150, help="seconds per class at most")
     ap.add_argument("--load-c", type=int, default=100)
     ap.add_argument("--load-d", type=float, default=60)

@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -47,7 +47,7 @@ PAGES = [
 ]
 
 
-def _request(factory: RequestFactory, path: str, params: dict, *, fragment: bool):  # noqa: ANN202
+def _request(factory: RequestFactory, path: str, params: dict, *, fragment: bool):
     headers = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"} if fragment else {}
     request = factory.get(path, params, **headers)
     request.user = User(username="bench", role=Role.VIEWER)  # never saved

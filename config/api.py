@@ -24,7 +24,7 @@ from reports.api import router as reports_router
 from studies.api import router as studies_router
 
 
-def docs_login_required(view):  # noqa: ANN001, ANN201
+def docs_login_required(view):
     """API documentation for signed-in users only: a bearer token or an admin/web session.
 
     Signed out, the docs page sends the browser to the sign-in page; the schema (read by
@@ -32,7 +32,7 @@ def docs_login_required(view):  # noqa: ANN001, ANN201
     """
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:  # noqa: ANN002, ANN003
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if getattr(request, "user", None) is not None and request.user.is_authenticated:
             return view(request, *args, **kwargs)
         header = request.META.get("HTTP_AUTHORIZATION", "")
@@ -118,7 +118,7 @@ def _document_errors(schema: dict) -> dict:
 
 
 class PlatformAPI(NinjaAPI):
-    def get_openapi_schema(self, **kwargs) -> dict:  # noqa: ANN003
+    def get_openapi_schema(self, **kwargs) -> dict:
         return _document_errors(super().get_openapi_schema(**kwargs))
 
 

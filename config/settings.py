@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "practice",
     "django_htmx",
     "web",
+    # Above every domain app: the commands that span them (quickstart, warm_caches).
+    "operations",
 ]
 
 # The session, locale, login, messages and htmx middleware are the stock ones, skipped for
@@ -129,7 +131,7 @@ def _database() -> dict:
         options.setdefault(
             "init_command",
             # mmap and a 64 MB page cache: a search that reads many rows reads them from memory
-            # (measured at 100K studies: a full LIKE scan 140 -> 113 ms).
+            # (the gain: docs/performance.md, "Figures behind choices in the code").
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
             "PRAGMA mmap_size=268435456; PRAGMA cache_size=-65536;",
         )

@@ -19,8 +19,8 @@ another error contract registers its own, e.g. for the practice contract under `
     def practice_nul(request: HttpRequest, field: NulField) -> HttpResponse:
         return JsonResponse({"message": f"{field.label} must not contain a NUL"}, status=400)
 
-Paths nobody registered get an HTML error page (400) from the web UI, or ``{"detail": ...}``
-(400) under ``/api/``.
+The web UI registers its HTML error page (400) for ``/``; paths under ``/api/`` that no API
+registered get ``{"detail": ...}`` (400), and any other path a plain-text 400.
 """
 
 from __future__ import annotations
@@ -184,12 +184,13 @@ def message(field: NulField) -> str:
     return f"The field '{field.label}' must not contain a NUL character (U+0000)"
 
 
-def _default_answer(request: HttpRequest, field: NulField) -> HttpResponse:
-    if request.path_info.startswith("/api/"):
-        return JsonResponse({"detail": message(field)}, status=400)
-    from web.views import bad_input_page
+@answer_nul("/api/")
+def _api_answer(request: HttpRequest, field: NulField) -> HttpResponse:
+    return JsonResponse({"detail": message(field)}, status=400)
 
-    return bad_input_page(request, field)
+
+def _default_answer(request: HttpRequest, field: NulField) -> HttpResponse:
+    return HttpResponse(message(field), status=400, content_type="text/plain; charset=utf-8")
 
 
 def nul_answer(request: HttpRequest, field: NulField) -> HttpResponse:

@@ -84,9 +84,9 @@ def client_ip(request: HttpRequest) -> str | None:
 
 # Token-authenticated API calls carry no cookie session, no form and no page language: the
 # session, locale, login, messages and htmx middleware have nothing to do for them, and
-# running them cost a tenth of an API call's CPU. The API's browsable docs log in with the
-# session, so they keep the whole stack. (CSRF stays stock: `check --deploy` looks for it by
-# name, and it costs little for views that are exempt.)
+# running them was a sizeable share of an API call's CPU (docs/performance.md). The API's
+# browsable docs log in with the session, so they keep the whole stack. (CSRF stays stock:
+# `check --deploy` looks for it by name, and it costs little for views that are exempt.)
 _PAGES_UNDER_API = ("/api/v1/docs", "/api/v1/openapi.json")
 
 
@@ -107,7 +107,7 @@ def pages_only(base: type) -> type:
     """``base`` (a middleware class) that lets token API calls pass straight through."""
 
     class PagesOnly(base):
-        def __call__(self, request: HttpRequest):  # noqa: ANN204 — sync or async, as base
+        def __call__(self, request: HttpRequest):  # sync or async, as base
             if _token_api(request):
                 return self.get_response(request)
             return super().__call__(request)

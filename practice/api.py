@@ -354,14 +354,14 @@ _STREAM_DOC = {
 }
 
 
-def _event_stream(events) -> StreamingHttpResponse:  # noqa: ANN001
+def _event_stream(events) -> StreamingHttpResponse:
     response = StreamingHttpResponse(events, content_type="text/event-stream; charset=utf-8")
     # Proxies must pass each event on as it comes.
     response["X-Accel-Buffering"] = "no"
     return response
 
 
-def _reply_events(request: HttpRequest, plan: streaming.StreamPlan):  # noqa: ANN202
+def _reply_events(request: HttpRequest, plan: streaming.StreamPlan):
     """The reply's events for the server at hand: under ASGI an asynchronous iterator (the
     stream holds no thread; Django would read a synchronous one whole before sending it),
     under WSGI a synchronous one (Django would read an asynchronous one whole). The view

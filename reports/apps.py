@@ -7,8 +7,8 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         # Search by finding checks its key against the analysis lexicon: read it when the
-        # process starts, not in the first search a server process answers (~40 ms alone,
-        # hundreds on a busy machine).
+        # process starts, not in the first search a server process answers (its cost:
+        # docs/performance.md, "Figures behind choices in the code").
         from analysis.nlp import default_lexicon
 
         default_lexicon()

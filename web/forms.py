@@ -29,7 +29,7 @@ class ImportForm(forms.Form):
         label=_("Records that already exist"), choices=(), initial="update"
     )
 
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = labels.choices("import_kind")
         self.fields["on_duplicate"].choices = [
@@ -37,7 +37,7 @@ class ImportForm(forms.Form):
         ]
         self.fields["file"].widget.attrs["accept"] = ".xlsx,.xls,.csv,.json"
 
-    def clean_file(self):  # noqa: ANN201
+    def clean_file(self):
         upload = self.cleaned_data["file"]
         limit = settings.MAX_UPLOAD_MB * 1024 * 1024
         if upload.size > limit:

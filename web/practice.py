@@ -25,7 +25,7 @@ from practice.models import Activity, Assessment, Category, Message
 from web.views import web_page
 
 
-def _activities_for(user) -> list[Activity]:  # noqa: ANN001
+def _activities_for(user) -> list[Activity]:
     """Activities open to this user: a learner's leave out disabled scenarios."""
     queryset = Activity.objects.select_related("character").prefetch_related("categories")
     if not sees_all_scenarios(user):
@@ -57,7 +57,7 @@ def practice_start(request: HttpRequest, activity_id: int) -> HttpResponse:
     return redirect("web:practice_chat", thread_id=conversation.thread_id)
 
 
-def _transcript(conversation) -> list[Message]:  # noqa: ANN001
+def _transcript(conversation) -> list[Message]:
     return list(conversation.messages.order_by("index"))
 
 

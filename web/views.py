@@ -43,7 +43,7 @@ from analysis import services as analysis_services
 from analysis.models import ACTIVE_STATUSES, AnalysisType
 from analysis.schemas import AnalysisTaskIn, AnalysisTaskListParams
 from audit.services import audit_note
-from core.badinput import NulField
+from core.badinput import NulField, answer_nul
 from core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, TooManyRequests
 from core.pagination import paginate
 from ingest import selectors as ingest_selectors
@@ -201,6 +201,7 @@ def error_page(request: HttpRequest, status: int, message: str = "") -> HttpResp
     )
 
 
+@answer_nul("/")
 def bad_input_page(request: HttpRequest, field: NulField) -> HttpResponse:
     """The page for a request refused by core.badinput (a NUL character in ``field``).
 

@@ -140,7 +140,7 @@ class Turns:
         }
 
 
-async def sse_events(response):  # noqa: ANN001, ANN201
+async def sse_events(response):
     """(event, data) pairs of a Server-Sent Events body."""
     event, data = "message", []
     async for raw in response.content:
@@ -158,7 +158,7 @@ async def sse_events(response):  # noqa: ANN001, ANN201
 
 
 async def learner(
-    session,  # noqa: ANN001
+    session,
     base: str,
     who: dict,
     questions: list[str],
@@ -194,7 +194,7 @@ async def learner(
                             break
                     if not done and not failure:
                         failure = "the stream ended without done"
-        except Exception as exc:  # noqa: BLE001 — transport failures are counted, not raised
+        except Exception as exc:  # transport failures are counted, not raised
             failure = f"{type(exc).__name__}: {exc}"
         if failure:
             turns.error(failure)
@@ -207,7 +207,7 @@ async def learner(
 
 
 async def probe(
-    session,  # noqa: ANN001
+    session,
     model_base: str,
     body: dict,
     start_at: float,
@@ -238,7 +238,7 @@ async def probe(
                             (c.get("delta") or {}).get("content") for c in chunk.get("choices", [])
                         ):
                             first = time.perf_counter()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             failure = f"{type(exc).__name__}: {exc}"
         t1 = time.perf_counter()
         if done and first is not None:
@@ -615,7 +615,7 @@ def main(argv: list[str] | None = None) -> int:
         run_all.PRODUCT_DIR = Path(snapshot["dir"])
     procs = Procs()
 
-    def on_signal(signum, _frame):  # noqa: ANN001
+    def on_signal(signum, _frame):
         raise SystemExit(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, on_signal)
@@ -668,7 +668,7 @@ def main(argv: list[str] | None = None) -> int:
                 result["setups"][setup] = run_setup(
                     setup, db, procs, model, params_path, user, args, stamp
                 )
-            except (Exception, SystemExit) as exc:  # noqa: BLE001 — the next setup still runs
+            except (Exception, SystemExit) as exc:  # the next setup still runs
                 if str(exc).startswith("signal "):
                     raise  # stopped (Ctrl-C, SIGTERM): no next setup
                 log(f"setup {setup} failed: {exc}")

@@ -63,7 +63,7 @@ def rubric_of(spec: list[dict]) -> tuple[Category, ...]:
     )
 
 
-def structural_problems(transcript: list[Turn], grading) -> list[str]:  # noqa: ANN001
+def structural_problems(transcript: list[Turn], grading) -> list[str]:
     problems = []
     for s in grading.scores:
         indices = list(s.message_indices)

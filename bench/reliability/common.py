@@ -72,7 +72,7 @@ class Procs:
     def start(self, cmd: list[str], *, env: dict[str, str], log_path: Path,
               cwd: Path = ROOT) -> subprocess.Popen:  # fmt: skip
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        out = log_path.open("ab")  # noqa: SIM115 - closed in stop()
+        out = log_path.open("ab")  # closed in stop()
         proc = subprocess.Popen(
             [str(c) for c in cmd], env=env, cwd=str(cwd), stdout=out, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True,

@@ -32,9 +32,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import xlsxwriter  # noqa: E402
+import xlsxwriter
 
-from bench.reliability.common import (  # noqa: E402
+from bench.reliability.common import (
     PG,
     PYTHON,
     Database,

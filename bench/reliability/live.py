@@ -38,8 +38,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.reliability import corpus, doors, policy  # noqa: E402
-from bench.reliability.common import (  # noqa: E402
+from bench.reliability import corpus, doors, policy
+from bench.reliability.common import (
     PYTHON,
     ROOT,
     Database,
@@ -113,7 +113,7 @@ class World:
 # ---------------------------------------------------------------------------- access matrix
 
 
-def send(world: World, method: str, path: str, role: str, n: int):  # noqa: ANN201
+def send(world: World, method: str, path: str, role: str, n: int):
     """One operation as ``role``, with a body that would succeed for a role allowed to call it."""
     from analysis.models import AnalysisTask
 
@@ -827,7 +827,7 @@ def check_exports(world: World, full: bool) -> list[Figure]:
     return figures
 
 
-def check_sheet_overflow(exports, full: bool) -> Figure:  # noqa: ANN001
+def check_sheet_overflow(exports, full: bool) -> Figure:
     """More rows than one sheet holds: the real limit with --full, a lowered one otherwise."""
     limit = exports.XLSX_MAX_ROWS if full else 1000
     total = limit + limit // 2

@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.reliability.common import (  # noqa: E402
+from bench.reliability.common import (
     PYTHON,
     ROOT,
     Database,

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """The security and failure campaign in one command; its figures go to docs/reliability.md.
 
-    .venv/bin/python bench/reliability/run.py --quick     # ~3 min: the CI checks, live server
-    .venv/bin/python bench/reliability/run.py --full      # ~25 min: + faults, load, full sizes
+    .venv/bin/python bench/reliability/run.py --quick     # the CI checks, live server
+    .venv/bin/python bench/reliability/run.py --full      # + faults, load, full sizes
+
+(How long each takes: docs/reliability.md.)
 
 --quick runs live.py (access matrix, tokens, parallel refresh, lockout, audit and logs, file
 corpus, export injection, deploy check, schemathesis, issue 20's doors) against gunicorn on a PostgreSQL database

@@ -24,7 +24,7 @@ class ContractAPI(NinjaAPI):
     """Same docs guard as /api/v1; errors as ``{"message"}``."""
 
 
-def _docs_guard(view):  # noqa: ANN001, ANN201
+def _docs_guard(view):
     """The same guard as /api/v1's docs, with this contract's ``{"message"}`` refusal."""
     from functools import wraps
 
@@ -35,7 +35,7 @@ def _docs_guard(view):  # noqa: ANN001, ANN201
     guarded = docs_login_required(view)
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:  # noqa: ANN002, ANN003
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         response = guarded(request, *args, **kwargs)
         if response.status_code == 401:
             response = JsonResponse({"message": NOT_AUTHENTICATED}, status=401)

@@ -16,7 +16,7 @@ class RegistrationAuth(PracticeAuth):
     """An instructor's token; or, while PRACTICE_SELF_REGISTRATION is on, no token at all
     (then ``request.auth`` is an anonymous user and the account is a learner's)."""
 
-    def __call__(self, request: HttpRequest):  # noqa: ANN204
+    def __call__(self, request: HttpRequest):
         if "HTTP_AUTHORIZATION" not in request.META and settings.PRACTICE_SELF_REGISTRATION:
             return AnonymousUser()
         return super().__call__(request)

@@ -218,7 +218,7 @@ async def _agathered(chunks: AsyncIterator[str], parts: list[str]) -> AsyncItera
         yield "".join(pending)
 
 
-async def _astream(engine: object, context: PatientContext, transcript: tuple[Turn, ...]):  # noqa: ANN202
+async def _astream(engine: object, context: PatientContext, transcript: tuple[Turn, ...]):
     """The engine's ``astream`` when it has one (the ``openai`` engine); otherwise its
     ``stream`` read in a worker thread, a chunk at a time (the scripted engine answers at
     once)."""

@@ -334,7 +334,7 @@ class _DroppedError(Exception):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # Headers and body go out in separate writes: without this, Nagle's algorithm and the
-    # client's delayed ACK add 40 ms to every answer.
+    # client's delayed ACK add the ACK's delay to every answer.
     disable_nagle_algorithm = True
     server: _HTTPServer
     server_version = "PracticeCompat/1"

@@ -409,8 +409,8 @@ class _Speaker:
 class _ChunkReader:
     """Server-Sent Events lines of a Chat Completions stream to decoded JSON chunks.
 
-    The client's own ``Stream`` builds a pydantic model of every chunk, ~15 % of the web
-    process's CPU for a streamed reply in 40 chunks (measured with
+    The client's own ``Stream`` builds a pydantic model of every chunk, a sizeable share of the
+    web process's CPU for a streamed reply (docs/practice.md, measured with
     bench/practice/class_at_once.py), where only the text and the finish reason are read. The
     client still makes the request (retries, time outs, status errors); this decodes each
     ``data:`` with ``json.loads`` as the client does before building its model, and an

@@ -3,7 +3,7 @@
 Searches order by order_datetime DESC, then exam_id COLLATE "C" (code point order, whatever
 the database's collation: core.text.codepoint_order). The (order_datetime DESC, exam_id)
 index of 0001 serves the first key only, so PostgreSQL re-sorted every group of equal
-timestamps and had to read the whole prefix of the table for a deep page (page 5,000: 64 ms).
+timestamps and had to read the whole prefix of the table for a deep page (docs/performance.md).
 With the tie-break's collation in the index, a page is an index-only scan. Created
 CONCURRENTLY so that adding it does not block a running database. PostgreSQL only: SQLite's
 BINARY collation is code point order already, which 0001's index serves.

@@ -1,8 +1,8 @@
 """The character index of 0003 split with string_to_array and compared in code point order.
 
-Same characters per row, same searches, same plans (a count of 王伟 over a million studies:
-1.0 ms either way); building it takes 10 s instead of 17, which an import into an empty
-table pays (it builds the table's GIN indexes after its rows). The gain is the comparison:
+Same characters per row, same searches, same plans (a count of 王伟 over a million studies
+takes the same time either way); building it is faster (docs/performance.md, "Figures behind
+choices in the code"), which an import into an empty table pays (it builds the table's GIN indexes after its rows). The gain is the comparison:
 under the database's collation (C.UTF-8 here, often en_US.UTF-8) every comparison of two
 characters goes through strcoll, under "C" it is a byte comparison. upper() still runs in
 the database's collation, so that é is found by É as before. The new index is built before

@@ -25,7 +25,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "api" / "API_CONTRACT.md"
 
 
 @pytest.fixture
-def analyst(api) -> Client:  # noqa: ANN001
+def analyst(api) -> Client:
     return api(Role.ANALYST, username="analyst1")
 
 

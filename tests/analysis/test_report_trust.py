@@ -19,7 +19,7 @@ TASKS = "/api/v1/analysis/tasks"
 
 
 @pytest.fixture
-def analyst(api) -> Client:  # noqa: ANN001
+def analyst(api) -> Client:
     return api(Role.ANALYST, username="analyst24")
 
 

@@ -43,7 +43,7 @@ def patient():
     return current
 
 
-def _task(study, kind: str = "general", **kwargs) -> AnalysisTask:  # noqa: ANN001, ANN003
+def _task(study, kind: str = "general", **kwargs) -> AnalysisTask:
     user = UserFactory(username="analyst1", role="analyst")
     return AnalysisTaskFactory(
         study=study, analysis_type=kind, created_by=user, created_by_username="analyst1", **kwargs
@@ -55,12 +55,12 @@ def _fresh(task: AnalysisTask) -> AnalysisTask:
 
 
 @pytest.fixture
-def progress_seen(monkeypatch) -> list[int]:  # noqa: ANN001
+def progress_seen(monkeypatch) -> list[int]:
     """The task's progress as stored at every checkpoint of a run."""
     seen: list[int] = []
     original = services._checkpoint
 
-    def spy(claim, **kwargs):  # noqa: ANN001, ANN003, ANN202
+    def spy(claim, **kwargs):
         original(claim, **kwargs)
         seen.append(AnalysisTask.objects.get(pk=claim.task_id).progress)
 
@@ -115,7 +115,7 @@ def test_comparison_without_a_prior_completes_and_says_so(patient):
 def test_general_uses_the_turnaround_limit_setting(settings, monkeypatch):
     seen = {}
 
-    def fake(study, reports, *, turnaround_limit_hours):  # noqa: ANN001, ANN202
+    def fake(study, reports, *, turnaround_limit_hours):
         seen["limit"] = turnaround_limit_hours
         return {"analysis_type": "general"}
 
@@ -164,7 +164,7 @@ def test_cancel_at_any_checkpoint_stops_the_run_without_a_result(
     original = services._checkpoint
     calls = []
 
-    def cancel_then_check(claim, **kwargs):  # noqa: ANN001, ANN003, ANN202
+    def cancel_then_check(claim, **kwargs):
         if len(calls) == at_checkpoint:
             services.analysis_cancel(task_id=claim.task_id, user=None)
         calls.append(kwargs)
@@ -186,7 +186,7 @@ def test_cancel_racing_the_final_write_leaves_no_result(patient, monkeypatch):
     task = _task(patient)
     original = services._save_result
 
-    def cancel_first(claim, result):  # noqa: ANN001, ANN202
+    def cancel_first(claim, result):
         services.analysis_cancel(task_id=claim.task_id, user=None)
         original(claim, result)
 
@@ -207,7 +207,7 @@ def test_run_superseded_by_recovery_stops_and_the_retry_completes(patient, monke
     original = services._checkpoint
     calls = []
 
-    def recover_midway(claim, **kwargs):  # noqa: ANN001, ANN003, ANN202
+    def recover_midway(claim, **kwargs):
         calls.append(1)
         if len(calls) == 3:  # the worker looks dead: its heartbeat is older than "now"
             services.analysis_recover_stale(older_than=timedelta(0))
@@ -226,7 +226,7 @@ def test_run_superseded_by_recovery_stops_and_the_retry_completes(patient, monke
 
 
 def test_failure_is_recorded_without_internals(patient, monkeypatch, caplog):
-    def broken(study, reports):  # noqa: ANN001, ANN202
+    def broken(study, reports):
         raise ValueError("secret patient detail in a stack trace")
 
     monkeypatch.setattr(services.nlp, "analyze_detailed", broken)
@@ -247,7 +247,7 @@ def test_failure_is_recorded_without_internals(patient, monkeypatch, caplog):
 
 
 def test_analysis_error_message_is_shown(patient, monkeypatch):
-    def refuse(study, reports, **kwargs):  # noqa: ANN001, ANN003, ANN202
+    def refuse(study, reports, **kwargs):
         raise services.AnalysisError("The study has nothing to analyse")
 
     monkeypatch.setattr(services.nlp, "analyze_general", refuse)
@@ -257,7 +257,7 @@ def test_analysis_error_message_is_shown(patient, monkeypatch):
 
 
 def test_failure_after_a_cancel_keeps_the_cancel(patient, monkeypatch):
-    def cancel_and_break(study, reports, **kwargs):  # noqa: ANN001, ANN003, ANN202
+    def cancel_and_break(study, reports, **kwargs):
         services.analysis_cancel(task_id=task.pk, user=None)
         raise RuntimeError("boom")
 
@@ -271,7 +271,7 @@ def test_failure_after_a_cancel_keeps_the_cancel(patient, monkeypatch):
 # ------------------------------------------------------------------ recovery
 
 
-def _queue_entry(status: str, **kwargs) -> DBTaskResult:  # noqa: ANN003
+def _queue_entry(status: str, **kwargs) -> DBTaskResult:
     return DBTaskResult.objects.create(
         status=status,
         args_kwargs={"args": [], "kwargs": {}},

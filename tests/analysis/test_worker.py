@@ -96,7 +96,7 @@ def _worker_env(**overrides: Any) -> dict[str, str]:
 
 
 @pytest.fixture
-def workers(tmp_path) -> Iterator[Callable[..., Worker]]:  # noqa: ANN001
+def workers(tmp_path) -> Iterator[Callable[..., Worker]]:
     if connection.vendor == "sqlite" and connection.is_in_memory_db():
         pytest.fail("The worker tests need a file test database (set DB_TEST_NAME)")
     started: list[Worker] = []
@@ -128,7 +128,7 @@ def wait_for(predicate: Callable[[], Any], what: str, *watched: Worker) -> Any:
 
 
 @pytest.fixture
-def analyst(api):  # noqa: ANN001, ANN201
+def analyst(api):
     return api(Role.ANALYST, username="analyst1")
 
 
@@ -147,7 +147,7 @@ def study():
     return current
 
 
-def create(client, kind: str = "general") -> str:  # noqa: ANN001
+def create(client, kind: str = "general") -> str:
     response = client.post(
         TASKS, {"exam_id": "EXAM001", "analysis_type": kind}, content_type="application/json"
     )

@@ -35,10 +35,6 @@ SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
 TIMEOUT_MS = 30_000
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "browser: drives a real browser (Playwright + Chromium)")
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Chromium for one test module. Playwright's sync API runs an event loop in this thread
@@ -63,7 +59,7 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def new_page(browser, live_server) -> Iterator[Callable[..., Any]]:  # noqa: ANN001
+def new_page(browser, live_server) -> Iterator[Callable[..., Any]]:
     """Pages of fresh browser contexts (own cookies), English unless told otherwise.
 
     Every page listens to its console: a test fails if the Content-Security-Policy refused
@@ -112,7 +108,7 @@ def sign_in(page: Any, username: str, password: str = PASSWORD) -> None:
 
 
 @pytest.fixture
-def user_of(transactional_db) -> Callable[..., Any]:  # noqa: ANN001
+def user_of(transactional_db) -> Callable[..., Any]:
     def make(role: str = Role.VIEWER, **kwargs: Any) -> Any:
         return UserFactory(role=role, **kwargs)
 
@@ -166,7 +162,7 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def analysis_worker(transactional_db, tmp_path) -> Iterator[WorkerProcess]:  # noqa: ANN001
+def analysis_worker(transactional_db, tmp_path) -> Iterator[WorkerProcess]:
     if connection.vendor == "sqlite" and connection.is_in_memory_db():
         pytest.fail("The browser tests need a file test database (see DB_TEST_NAME)")
     # A short pause at every step, so that the page shows the run in progress.

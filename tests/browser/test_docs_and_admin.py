@@ -16,12 +16,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(trans
 DOCS = "/api/v1/docs"
 
 
-def schema_operations(page) -> int:  # noqa: ANN001
+def schema_operations(page) -> int:
     schema = json.loads(page.request.get("/api/v1/openapi.json").text())
     return sum(len(item) for item in schema["paths"].values())
 
 
-def watch_errors(page) -> list[str]:  # noqa: ANN001
+def watch_errors(page) -> list[str]:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     return errors

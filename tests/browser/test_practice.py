@@ -135,7 +135,7 @@ def test_a_learner_practises_and_an_instructor_reviews(
     locale,
     new_page,
     user_of,
-    shot,  # noqa: ANN001
+    shot,
 ):
     course = _course(language, user_of)
     case = CASES[language]
@@ -211,7 +211,7 @@ def test_the_first_words_of_a_reply_appear_while_the_model_still_holds_the_rest(
     new_page,
     user_of,
     settings,
-    compat_server,  # noqa: ANN001
+    compat_server,
 ):
     settings.PRACTICE_PATIENT_ENGINE = "openai"
     settings.OPENAI_BASE_URL = compat_server.base_url
@@ -243,7 +243,7 @@ def test_a_failed_reply_shows_an_error_and_the_retry_continues_the_conversation(
     new_page,
     user_of,
     settings,
-    compat_server,  # noqa: ANN001
+    compat_server,
 ):
     settings.PRACTICE_PATIENT_ENGINE = "openai"
     settings.OPENAI_BASE_URL = compat_server.base_url

@@ -67,7 +67,7 @@ def department_data() -> None:
     )
 
 
-def rows(page) -> list[list[str]]:  # noqa: ANN001
+def rows(page) -> list[list[str]]:
     return [
         [cell.strip() for cell in row.locator("td").all_inner_texts()]
         for row in page.locator("#results table tbody tr").all()
@@ -80,7 +80,7 @@ def test_department_workflow_in_a_real_browser(
     analysis_worker,
     shot,
     tmp_path,
-    live_server,  # noqa: ANN001
+    live_server,
 ):
     department_data()
     user_of(Role.ADMIN, username="radiologist")
@@ -261,7 +261,7 @@ def test_department_workflow_in_a_real_browser(
 def test_viewer_cannot_reach_import_or_analysis_actions_in_the_browser(
     new_page,
     user_of,
-    live_server,  # noqa: ANN001
+    live_server,
 ):
     StudyFactory(exam_id="CT-V")
     user_of(Role.VIEWER, username="viewer1")
@@ -285,7 +285,7 @@ def test_viewer_cannot_reach_import_or_analysis_actions_in_the_browser(
     assert not AnalysisTask.objects.exists()
 
 
-def test_an_idle_page_logs_itself_off(new_page, user_of, settings):  # noqa: ANN001
+def test_an_idle_page_logs_itself_off(new_page, user_of, settings):
     settings.WEB_IDLE_TIMEOUT_MINUTES = 0.05  # three seconds
     user_of(Role.VIEWER, username="viewer2")
     page = new_page()

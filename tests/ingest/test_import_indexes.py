@@ -112,7 +112,7 @@ def test_a_failed_import_keeps_the_indexes_it_dropped(
 ):
     before = index_definitions("studies_study")
 
-    def broken_verify(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def broken_verify(*args, **kwargs):
         raise services.ImportVerificationError("Verification failed: injected")
 
     monkeypatch.setattr(services, "_verify", broken_verify)
@@ -216,7 +216,7 @@ def test_a_file_that_breaks_off_during_the_copy_writes_nothing_and_keeps_the_ind
     before = index_definitions("studies_study")
     real_rows = readers.Table.rows
 
-    def breaking_rows(table):  # noqa: ANN001, ANN202
+    def breaking_rows(table):
         for n, row in enumerate(real_rows(table)):
             if n == 20:
                 raise readers.FileFormatError("The file is not a valid .xlsx workbook")

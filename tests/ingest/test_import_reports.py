@@ -30,7 +30,7 @@ class _Named(io.BytesIO):
         self.name = name
 
 
-def post(client, data: bytes, name: str, **options):  # noqa: ANN001, ANN003, ANN201
+def post(client, data: bytes, name: str, **options):
     return client.post(URL, {"file": _Named(data, name), **options})
 
 

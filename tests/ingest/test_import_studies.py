@@ -26,7 +26,7 @@ RESULT_KEYS = [
 ]  # fmt: skip
 
 
-def upload(client: Client, path, name: str | None = None, **options):  # noqa: ANN001, ANN003, ANN201
+def upload(client: Client, path, name: str | None = None, **options):
     with open(path, "rb") as fh:  # noqa: PTH123
         data = {"file": fh, **{k: str(v) for k, v in options.items()}}
         if name:
@@ -40,7 +40,7 @@ class _Named(io.BytesIO):
         self.name = name
 
 
-def upload_bytes(client: Client, data: bytes, name: str, **options):  # noqa: ANN003, ANN201
+def upload_bytes(client: Client, data: bytes, name: str, **options):
     return client.post(URL, {"file": _Named(data, name), **options})
 
 
@@ -406,7 +406,7 @@ def test_a_database_failure_mid_write_rolls_back_everything(admin_client, tmp_pa
     original = sql.dialect().insert_staging
     calls = {"n": 0}
 
-    def failing(cursor, columns, types, rows):  # noqa: ANN001, ANN202
+    def failing(cursor, columns, types, rows):
         calls["n"] += 1
         if calls["n"] == 3:  # the last batch
             raise RuntimeError("disk full")
@@ -429,7 +429,7 @@ def test_a_failure_in_the_final_write_rolls_back_and_is_recorded(
 ):
     from ingest import services
 
-    def broken_verify(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def broken_verify(*args, **kwargs):
         raise services.ImportVerificationError("Verification failed: injected")
 
     monkeypatch.setattr(services, "_verify", broken_verify)

@@ -17,7 +17,7 @@ COLUMNS = (
 )
 
 
-def build(path, rows: int, *, duplicate: str | None = None) -> None:  # noqa: ANN001
+def build(path, rows: int, *, duplicate: str | None = None) -> None:
     """A legacy file of ``rows`` studies, generated inside DuckDB (row inserts are slow)."""
     con = duckdb.connect(str(path))
     con.execute(f"CREATE TABLE medical_examinations_fact ({COLUMNS})")

@@ -27,10 +27,10 @@ CONTRACT_ROLES = (None, Role.VIEWER, Role.ANALYST, Role.LEARNER, Role.INSTRUCTOR
 
 
 @pytest.fixture
-def contract_client(api) -> Callable[[str | None], Client]:  # noqa: ANN001
+def contract_client(api) -> Callable[[str | None], Client]:
     """A client of the Flask contract for a role (bearer token of the product), or anonymous."""
 
-    def make(role: str | None = Role.INSTRUCTOR, **kwargs) -> Client:  # noqa: ANN003
+    def make(role: str | None = Role.INSTRUCTOR, **kwargs) -> Client:
         if role is None:
             client = Client()
             client.user = None
@@ -96,7 +96,7 @@ def _scenario(text: str, *, enable: bool = True, case: dict | None = None) -> Sc
 
 
 @pytest.fixture
-def conversation_world(api) -> ConversationWorld:  # noqa: ANN001
+def conversation_world(api) -> ConversationWorld:
     """Three practice users and an admin, scenarios (one disabled) and activities whose rubric
     has two categories."""
     scenario = _scenario("You are Margaret Hill, 67, with chest pain.")

@@ -12,7 +12,7 @@ from practice.models import SubCategory as Criterion
 JSON = "application/json"
 
 
-def call(client: Client, method: str, path: str, body: Any = None, **extra: Any):  # noqa: ANN201
+def call(client: Client, method: str, path: str, body: Any = None, **extra: Any):
     """One request; ``body`` is sent as JSON (a ``bytes`` or ``str`` body as it is)."""
     send = getattr(client, method.lower())
     if body is None:

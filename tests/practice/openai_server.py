@@ -61,7 +61,7 @@ def openai_env(server: CompatServer, **overrides: str) -> dict[str, str]:
     return values
 
 
-def use_openai_engines(settings, server: CompatServer, **overrides: object) -> None:  # noqa: ANN001
+def use_openai_engines(settings, server: CompatServer, **overrides: object) -> None:
     """Point this process's settings (pytest-django's ``settings`` fixture) at ``server``."""
     for name, value in openai_env(server).items():
         setattr(settings, name, value)

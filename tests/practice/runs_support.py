@@ -9,7 +9,7 @@ from django.test import Client
 from tests.practice.workers import wait_for
 
 
-def post(client: Client, path: str, body: dict):  # noqa: ANN201
+def post(client: Client, path: str, body: dict):
     return client.post(path, body, content_type="application/json")
 
 
@@ -31,7 +31,7 @@ def run_status(client: Client, run_id: str, thread_id: str) -> dict:
     return response.json()
 
 
-def finished(client: Client, run_id: str, thread_id: str, *watched) -> dict:  # noqa: ANN002
+def finished(client: Client, run_id: str, thread_id: str, *watched) -> dict:
     final = ("completed", "failed", "expired", "cancelled")
     return wait_for(
         lambda: (body := run_status(client, run_id, thread_id))["status"] in final and body,

@@ -23,16 +23,16 @@ GOOD = [
 ]
 
 
-def post(client: Client, path: str, body: dict):  # noqa: ANN201
+def post(client: Client, path: str, body: dict):
     return client.post(path, body, content_type="application/json")
 
 
-def assess(client: Client, activity: Activity | int, body: dict):  # noqa: ANN201
+def assess(client: Client, activity: Activity | int, body: dict):
     activity_id = activity if isinstance(activity, int) else activity.pk
     return post(client, f"/api/activities/{activity_id}/rubric_assessment", body)
 
 
-def responses(client: Client, activity: Activity | int, body: dict):  # noqa: ANN201
+def responses(client: Client, activity: Activity | int, body: dict):
     activity_id = activity if isinstance(activity, int) else activity.pk
     return post(client, f"/api/scenarios/{activity_id}/rubric_responses", body)
 

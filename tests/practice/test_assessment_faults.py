@@ -17,7 +17,7 @@ MODEL = "practice-scripted"
 
 
 @pytest.fixture
-def openai_grader(settings, compat_server):  # noqa: ANN001, ANN201
+def openai_grader(settings, compat_server):
     settings.PRACTICE_GRADER_ENGINE = "openai"
     settings.OPENAI_BASE_URL = compat_server.base_url
     settings.OPENAI_API_KEY = "test-key"

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 MISSING = {"message": "Missing fields"}
 
 
-def activity(character: Scenario, categories=(), pre_brief: str = "You are the GP.") -> Activity:  # noqa: ANN001
+def activity(character: Scenario, categories=(), pre_brief: str = "You are the GP.") -> Activity:
     made = Activity.objects.create(pre_brief=pre_brief, character=character)
     for c in categories:
         ActivityCategory.objects.create(activity=made, category=c)
@@ -33,7 +33,7 @@ def world() -> dict:
     }
 
 
-def test_activity_list_whole_body_in_id_order(contract_client, world) -> None:  # noqa: ANN001
+def test_activity_list_whole_body_in_id_order(contract_client, world) -> None:
     first = activity(world["on"], [world["c3"], world["c1"]], "Brief A")
     second = activity(world["off"], [], "Brief B")
     response = contract_client(Role.INSTRUCTOR).get("/api/activities")
@@ -54,7 +54,7 @@ def test_activity_list_whole_body_in_id_order(contract_client, world) -> None:  
     ]
 
 
-def test_a_learner_does_not_see_activities_of_disabled_scenarios(contract_client, world) -> None:  # noqa: ANN001
+def test_a_learner_does_not_see_activities_of_disabled_scenarios(contract_client, world) -> None:
     shown = activity(world["on"], [world["c2"]])
     activity(world["off"], [world["c1"]])
     response = contract_client(Role.LEARNER).get("/api/activities/")
@@ -70,7 +70,7 @@ def test_a_learner_does_not_see_activities_of_disabled_scenarios(contract_client
 
 def test_activity_list_takes_constant_queries(
     contract_client, world, django_assert_max_num_queries
-) -> None:  # noqa: ANN001
+) -> None:
     for _ in range(5):
         activity(world["on"], [world["c1"], world["c2"]])
     client = contract_client(Role.LEARNER)
@@ -79,7 +79,7 @@ def test_activity_list_takes_constant_queries(
 
 
 @pytest.mark.parametrize("empty_id", [{}, {"id": None}, {"id": ""}])
-def test_activity_save_without_id_creates(contract_client, world, empty_id) -> None:  # noqa: ANN001
+def test_activity_save_without_id_creates(contract_client, world, empty_id) -> None:
     body = {
         "pre_brief": "Take a history.",
         "character_id": world["on"].id,
@@ -108,7 +108,7 @@ def test_activity_save_without_id_creates(contract_client, world, empty_id) -> N
     }
 
 
-def test_activity_save_with_id_updates_and_replaces_categories(contract_client, world) -> None:  # noqa: ANN001
+def test_activity_save_with_id_updates_and_replaces_categories(contract_client, world) -> None:
     made = activity(world["on"], [world["c1"], world["c2"]])
     body = {
         "id": made.id,
@@ -145,7 +145,7 @@ def test_activity_save_with_id_updates_and_replaces_categories(contract_client, 
 )
 def test_activity_save_refusals_write_nothing(
     contract_client, world, fields, status, answer
-) -> None:  # noqa: ANN001
+) -> None:
     made = activity(world["on"], [world["c1"]])
     body = {
         "id": made.id,
@@ -162,7 +162,7 @@ def test_activity_save_refusals_write_nothing(
 
 
 @pytest.mark.parametrize("missing", ["pre_brief", "character_id", "categories"])
-def test_activity_save_without_a_field_is_400(contract_client, world, missing) -> None:  # noqa: ANN001
+def test_activity_save_without_a_field_is_400(contract_client, world, missing) -> None:
     body = {"pre_brief": "p", "character_id": world["on"].id, "categories": []}
     del body[missing]
     client = contract_client()
@@ -174,7 +174,7 @@ def test_activity_save_without_a_field_is_400(contract_client, world, missing) -
 
 def test_activity_delete_keeps_conversations_and_assessments(
     contract_client, world, make_user
-) -> None:  # noqa: ANN001
+) -> None:
     made = activity(world["on"], [world["c1"]])
     conversation = Conversation.objects.create(
         thread_id="t1", user=make_user(Role.LEARNER), scenario=world["on"], activity=made
@@ -200,12 +200,12 @@ def test_activity_delete_keeps_conversations_and_assessments(
     assert AuditEvent.objects.filter(action="practice.activity_deleted").count() == 1
 
 
-def test_activity_delete_of_an_unknown_id_is_404(contract_client) -> None:  # noqa: ANN001
+def test_activity_delete_of_an_unknown_id_is_404(contract_client) -> None:
     response = contract_client().delete("/api/activities/999")
     assert (response.status_code, response.json()) == (404, {"message": "Activity not found"})
 
 
-def test_there_is_no_delete_of_all_activities(contract_client, world) -> None:  # noqa: ANN001
+def test_there_is_no_delete_of_all_activities(contract_client, world) -> None:
     activity(world["on"])
     assert contract_client(Role.ADMIN).delete("/api/activities").status_code == 405
     assert Activity.objects.count() == 1
@@ -220,7 +220,7 @@ ROUTES = [
 
 @pytest.mark.parametrize(("method", "path", "body", "minimum"), ROUTES)
 @pytest.mark.parametrize("role", CONTRACT_ROLES)
-def test_role_matrix(contract_client, world, role, method, path, body, minimum) -> None:  # noqa: ANN001
+def test_role_matrix(contract_client, world, role, method, path, body, minimum) -> None:
     made = activity(world["on"], [world["c1"]])
     if body:
         body = {"pre_brief": "p", "character_id": world["on"].id, "categories": [world["c1"].id]}

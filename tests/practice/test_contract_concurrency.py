@@ -18,7 +18,7 @@ pytestmark = [
 ]
 
 
-def _while_deleting(row, delete) -> object:  # noqa: ANN001
+def _while_deleting(row, delete) -> object:
     """Run ``delete`` in a transaction that holds ``row`` locked (as the delete services do)
     while the caller tries to link to it; returns once the deleting transaction committed."""
     locked, done = threading.Event(), threading.Event()
@@ -40,7 +40,7 @@ def _while_deleting(row, delete) -> object:  # noqa: ANN001
     return thread
 
 
-def test_an_activity_saved_while_its_scenario_is_deleted_is_a_clean_404(make_user) -> None:  # noqa: ANN001
+def test_an_activity_saved_while_its_scenario_is_deleted_is_a_clean_404(make_user) -> None:
     instructor = make_user(Role.INSTRUCTOR)
     scenario = Scenario.objects.create(scenario_text="s")
     thread = _while_deleting(scenario, lambda: Scenario.objects.filter(pk=scenario.pk).delete())
@@ -57,7 +57,7 @@ def test_an_activity_saved_while_its_scenario_is_deleted_is_a_clean_404(make_use
     assert not Activity.objects.exists()
 
 
-def test_a_criterion_saved_while_its_category_is_deleted_is_a_clean_404(make_user) -> None:  # noqa: ANN001
+def test_a_criterion_saved_while_its_category_is_deleted_is_a_clean_404(make_user) -> None:
     instructor = make_user(Role.INSTRUCTOR)
     category = Category.objects.create(name="c", total_required_to_pass=0)
     thread = _while_deleting(category, lambda: Category.objects.filter(pk=category.pk).delete())
@@ -72,7 +72,7 @@ def test_a_criterion_saved_while_its_category_is_deleted_is_a_clean_404(make_use
     assert not Criterion.objects.exists()
 
 
-def test_a_scenario_delete_waits_for_an_activity_being_saved_and_refuses(make_user) -> None:  # noqa: ANN001
+def test_a_scenario_delete_waits_for_an_activity_being_saved_and_refuses(make_user) -> None:
     instructor = make_user(Role.INSTRUCTOR)
     scenario = Scenario.objects.create(scenario_text="s")
     outcome: list[object] = []
@@ -99,7 +99,7 @@ def test_a_scenario_delete_waits_for_an_activity_being_saved_and_refuses(make_us
     started.wait(5)
     try:
         services.scenario_delete(request=None, by=instructor, scenario_id=scenario.pk)
-    except Exception as exc:  # noqa: BLE001 — the outcome is what is checked
+    except Exception as exc:  # the outcome is what is checked
         outcome.append(type(exc).__name__)
     thread.join(5)
     assert outcome == ["Conflict"]

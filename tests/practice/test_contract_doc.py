@@ -38,7 +38,7 @@ def _short(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "{id}", path)
 
 
-def test_every_operation_has_a_section(contract_client) -> None:  # noqa: ANN001
+def test_every_operation_has_a_section(contract_client) -> None:
     schema = contract_client(Role.LEARNER).get("/api/openapi.json").json()
     text = DOC.read_text(encoding="utf-8")
     missing = [
@@ -53,7 +53,7 @@ def test_every_operation_has_a_section(contract_client) -> None:  # noqa: ANN001
     assert covered >= TAGS
 
 
-def test_examples_have_the_keys_the_api_returns(contract_client) -> None:  # noqa: ANN001
+def test_examples_have_the_keys_the_api_returns(contract_client) -> None:
     scenario = Scenario.objects.create(scenario_text="s", case=None)
     Tag.objects.create(scenario=scenario, tag="t")
     RubricQuestion.objects.create(scenario=scenario, question="q")
@@ -81,7 +81,7 @@ def test_examples_have_the_keys_the_api_returns(contract_client) -> None:  # noq
         assert _keys(body) in documented, name
 
 
-def test_openapi_and_docs_are_for_signed_in_users(contract_client) -> None:  # noqa: ANN001
+def test_openapi_and_docs_are_for_signed_in_users(contract_client) -> None:
     anonymous = Client()
     response = anonymous.get("/api/openapi.json")
     assert (response.status_code, response.json()) == (

@@ -19,7 +19,7 @@ INVALID = {"message": "Invalid username or password"}
 MISSING = {"message": "Missing fields"}
 
 
-def login(email: str, password: str = PASSWORD, client: Client | None = None):  # noqa: ANN201
+def login(email: str, password: str = PASSWORD, client: Client | None = None):
     return call(client or Client(), "post", "/api/login", {"email": email, "password": password})
 
 
@@ -33,7 +33,7 @@ def login(email: str, password: str = PASSWORD, client: Client | None = None):  
         (Role.ANALYST, "analyst"),
     ],
 )
-def test_login_answers_token_role_and_name(role, shown) -> None:  # noqa: ANN001
+def test_login_answers_token_role_and_name(role, shown) -> None:
     user = UserFactory(username="dana", email="dana@hospital.example", role=role)
     response = login("dana@hospital.example")
     assert response.status_code == HTTPStatus.OK
@@ -106,7 +106,7 @@ def test_login_of_an_inactive_user_is_401() -> None:
         {"email": None, "password": PASSWORD},
     ],
 )
-def test_login_with_a_missing_field_is_400(body) -> None:  # noqa: ANN001
+def test_login_with_a_missing_field_is_400(body) -> None:
     UserFactory(username="dana", email="dana@hospital.example")
     response = call(Client(), "post", "/api/login", body)
     assert (response.status_code, response.json()) == (HTTPStatus.BAD_REQUEST, MISSING)
@@ -121,13 +121,13 @@ def test_login_with_a_missing_field_is_400(body) -> None:  # noqa: ANN001
         ({"email": 12, "password": PASSWORD}, "email"),
     ],
 )
-def test_login_with_an_invalid_field_is_400(body, field) -> None:  # noqa: ANN001
+def test_login_with_an_invalid_field_is_400(body, field) -> None:
     response = call(Client(), "post", "/api/login", body)
     assert (response.status_code, response.json()) == (400, {"message": f"Invalid field: {field}"})
     assert not LoginFailure.objects.exists()
 
 
-def test_login_locks_out_after_repeated_failures(settings) -> None:  # noqa: ANN001
+def test_login_locks_out_after_repeated_failures(settings) -> None:
     settings.LOGIN_MAX_FAILURES = 3
     UserFactory(username="dana", email="dana@hospital.example")
     for _ in range(3):
@@ -140,7 +140,7 @@ def test_login_locks_out_after_repeated_failures(settings) -> None:  # noqa: ANN
     assert int(response["Retry-After"]) > 0
 
 
-def test_login_lockout_is_shared_with_api_v1(settings) -> None:  # noqa: ANN001
+def test_login_lockout_is_shared_with_api_v1(settings) -> None:
     settings.LOGIN_MAX_FAILURES = 2
     UserFactory(username="dana", email="dana@hospital.example")
     v1 = {"username": "dana", "password": "bad"}
@@ -181,7 +181,7 @@ def test_login_with_a_body_that_is_not_json_is_400() -> None:
 # The Flask ``user`` table and its rows come from the flask-adopt tests' fixture.
 
 
-def test_a_flask_user_logs_in_by_email_before_the_import(flask_users, settings) -> None:  # noqa: ANN001, F811
+def test_a_flask_user_logs_in_by_email_before_the_import(flask_users, settings) -> None:  # noqa: F811
     settings.FLASK_COMPAT = True
     response = login("LEE@hospital.example", "Teach-Me-2024")
     assert response.status_code == HTTPStatus.OK
@@ -192,7 +192,7 @@ def test_a_flask_user_logs_in_by_email_before_the_import(flask_users, settings) 
     assert login("lee@hospital.example", "Teach-Me-2024").status_code == HTTPStatus.OK
 
 
-def test_an_imported_flask_user_logs_in_by_email_with_the_flask_hash(flask_users, settings) -> None:  # noqa: ANN001, F811
+def test_an_imported_flask_user_logs_in_by_email_with_the_flask_hash(flask_users, settings) -> None:  # noqa: F811
     settings.FLASK_COMPAT = True
     import_flask_users()
     white = User.objects.get(email="sam.white@uni.example")
@@ -206,7 +206,7 @@ def test_an_imported_flask_user_logs_in_by_email_with_the_flask_hash(flask_users
     assert User.objects.get(pk=white.pk).password == white.password  # kept under FLASK_COMPAT
 
 
-def test_an_imported_flask_user_whose_username_is_an_email_logs_in(flask_users, settings) -> None:  # noqa: ANN001, F811
+def test_an_imported_flask_user_whose_username_is_an_email_logs_in(flask_users, settings) -> None:  # noqa: F811
     settings.FLASK_COMPAT = True
     import_flask_users()
     User.objects.filter(email="sam.green@uni.example").update(username="sam@old.example")
@@ -214,7 +214,7 @@ def test_an_imported_flask_user_whose_username_is_an_email_logs_in(flask_users, 
     assert (response.status_code, response.json()["name"]) == (HTTPStatus.OK, "sam@old.example")
 
 
-def test_a_flask_user_with_a_wrong_password_is_401_and_nobody_is_created(flask_users) -> None:  # noqa: ANN001, F811
+def test_a_flask_user_with_a_wrong_password_is_401_and_nobody_is_created(flask_users) -> None:  # noqa: F811
     response = login("lee@hospital.example", "Teach-Me-2025")
     assert (response.status_code, response.json()) == (HTTPStatus.UNAUTHORIZED, INVALID)
     assert not User.objects.filter(email__iexact="lee@hospital.example").exists()

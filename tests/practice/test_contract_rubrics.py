@@ -18,7 +18,7 @@ CATEGORY_NOT_FOUND = {"message": "Category not found"}
 RUBRIC_NOT_FOUND = {"message": "Rubric not found"}
 
 
-def category(name: str = "Gathering information", required: int = 2, criteria=()) -> Category:  # noqa: ANN001
+def category(name: str = "Gathering information", required: int = 2, criteria=()) -> Category:
     made = Category.objects.create(name=name, total_required_to_pass=required)
     for criterion in criteria:
         Criterion.objects.create(
@@ -28,7 +28,7 @@ def category(name: str = "Gathering information", required: int = 2, criteria=()
 
 
 # ---------------------------------------------------------------- categories
-def test_category_list_nests_criteria_in_id_order(contract_client) -> None:  # noqa: ANN001
+def test_category_list_nests_criteria_in_id_order(contract_client) -> None:
     first = category("Initiating", 1, ["Greets", "Introduces self"])
     second = category("Closing", 0)
     a, b = first.subcategories.order_by("id")
@@ -60,7 +60,7 @@ def test_category_list_nests_criteria_in_id_order(contract_client) -> None:  # n
 
 def test_category_list_takes_constant_queries(
     contract_client, django_assert_max_num_queries
-) -> None:  # noqa: ANN001
+) -> None:
     for i in range(6):
         category(f"c{i}", 1, ["a", "b"])
     client = contract_client(Role.LEARNER)
@@ -69,7 +69,7 @@ def test_category_list_takes_constant_queries(
 
 
 @pytest.mark.parametrize("empty_id", [{}, {"id": None}, {"id": ""}])
-def test_category_save_without_id_creates(contract_client, empty_id) -> None:  # noqa: ANN001
+def test_category_save_without_id_creates(contract_client, empty_id) -> None:
     body = {"name": "Building rapport", "total_required_to_pass": 3, "extra": 1, **empty_id}
     response = call(contract_client(), "post", "/api/categories", body)
     created = Category.objects.get()
@@ -81,7 +81,7 @@ def test_category_save_without_id_creates(contract_client, empty_id) -> None:  #
     assert AuditEvent.objects.filter(action="practice.category_created").count() == 1
 
 
-def test_category_save_with_id_updates(contract_client) -> None:  # noqa: ANN001
+def test_category_save_with_id_updates(contract_client) -> None:
     made = category("Old", 1, ["kept"])
     body = {"id": made.id, "name": "New", "total_required_to_pass": 0}
     response = call(contract_client(Role.ADMIN), "post", "/api/categories/", body)
@@ -131,7 +131,7 @@ def test_category_save_with_id_updates(contract_client) -> None:  # noqa: ANN001
         ),
     ],
 )
-def test_category_save_refusals_write_nothing(contract_client, body, status, answer) -> None:  # noqa: ANN001
+def test_category_save_refusals_write_nothing(contract_client, body, status, answer) -> None:
     category("Existing")
     client = contract_client()
     before = snapshot()
@@ -140,7 +140,7 @@ def test_category_save_refusals_write_nothing(contract_client, body, status, ans
     assert snapshot() == before
 
 
-def test_category_delete_takes_its_criteria_and_activity_links(contract_client) -> None:  # noqa: ANN001
+def test_category_delete_takes_its_criteria_and_activity_links(contract_client) -> None:
     doomed = category("Doomed", 1, ["a", "b"])
     kept = category("Kept", 1, ["c"])
     activity = Activity.objects.create(
@@ -156,19 +156,19 @@ def test_category_delete_takes_its_criteria_and_activity_links(contract_client) 
     assert Activity.objects.filter(id=activity.id).exists()
 
 
-def test_category_delete_of_an_unknown_id_is_404(contract_client) -> None:  # noqa: ANN001
+def test_category_delete_of_an_unknown_id_is_404(contract_client) -> None:
     response = contract_client().delete("/api/categories/999")
     assert (response.status_code, response.json()) == (404, CATEGORY_NOT_FOUND)
 
 
-def test_there_is_no_delete_of_all_categories(contract_client) -> None:  # noqa: ANN001
+def test_there_is_no_delete_of_all_categories(contract_client) -> None:
     category()
     assert contract_client(Role.ADMIN).delete("/api/categories").status_code == 405
     assert Category.objects.count() == 1
 
 
 # ---------------------------------------------------------------- criteria
-def test_criterion_list_of_a_category(contract_client) -> None:  # noqa: ANN001
+def test_criterion_list_of_a_category(contract_client) -> None:
     made = category("C", 1, ["x", "y"])
     category("Other", 1, ["z"])
     x, y = made.subcategories.order_by("id")
@@ -179,12 +179,12 @@ def test_criterion_list_of_a_category(contract_client) -> None:  # noqa: ANN001
     ]
 
 
-def test_criterion_list_of_an_unknown_category_is_404(contract_client) -> None:  # noqa: ANN001
+def test_criterion_list_of_an_unknown_category_is_404(contract_client) -> None:
     response = contract_client(Role.LEARNER).get("/api/categories/999/rubrics")
     assert (response.status_code, response.json()) == (404, CATEGORY_NOT_FOUND)
 
 
-def test_criterion_create_with_evidence(contract_client) -> None:  # noqa: ANN001
+def test_criterion_create_with_evidence(contract_client) -> None:
     made = category()
     body = {
         "id": "",
@@ -208,7 +208,7 @@ def test_criterion_create_with_evidence(contract_client) -> None:  # noqa: ANN00
     assert AuditEvent.objects.filter(action="practice.criterion_created").count() == 1
 
 
-def test_criterion_update_keeps_evidence_left_out_and_moves_category(contract_client) -> None:  # noqa: ANN001
+def test_criterion_update_keeps_evidence_left_out_and_moves_category(contract_client) -> None:
     source, target = category("A"), category("B")
     criterion = Criterion.objects.create(
         category=source, name="n", marking_instructions="m", evidence=["e"]
@@ -255,7 +255,7 @@ def test_criterion_update_keeps_evidence_left_out_and_moves_category(contract_cl
         ({"name": "x" * 256}, 400, {"message": "Invalid field: name"}),
     ],
 )
-def test_criterion_save_refusals_write_nothing(contract_client, fields, status, answer) -> None:  # noqa: ANN001
+def test_criterion_save_refusals_write_nothing(contract_client, fields, status, answer) -> None:
     made = category("C", 1, ["existing"])
     client = contract_client()
     body = {"name": "n", "marking_instructions": "m", "category_id": made.id, **fields}
@@ -266,7 +266,7 @@ def test_criterion_save_refusals_write_nothing(contract_client, fields, status, 
 
 
 @pytest.mark.parametrize("missing", ["name", "marking_instructions", "category_id"])
-def test_criterion_saved_field_by_field_without_a_field_is_400(contract_client, missing) -> None:  # noqa: ANN001
+def test_criterion_saved_field_by_field_without_a_field_is_400(contract_client, missing) -> None:
     made = category("C", 1, ["existing"])
     existing = made.subcategories.get()
     body = {"id": existing.id, "name": "n", "marking_instructions": "m", "category_id": made.id}
@@ -278,7 +278,7 @@ def test_criterion_saved_field_by_field_without_a_field_is_400(contract_client, 
     assert snapshot() == before
 
 
-def test_criterion_delete(contract_client) -> None:  # noqa: ANN001
+def test_criterion_delete(contract_client) -> None:
     made = category("C", 1, ["a", "b"])
     a, b = made.subcategories.order_by("id")
     response = contract_client().delete(f"/api/rubrics/{a.id}")
@@ -310,7 +310,7 @@ ALLOWED = {
 
 @pytest.mark.parametrize(("method", "path", "body", "minimum"), ROUTES)
 @pytest.mark.parametrize("role", CONTRACT_ROLES)
-def test_role_matrix(contract_client, role, method, path, body, minimum) -> None:  # noqa: ANN001
+def test_role_matrix(contract_client, role, method, path, body, minimum) -> None:
     made = category("C", 1, ["r"])
     ids = {"cid": made.id, "rid": made.subcategories.get().id}
     if body is not None:

@@ -28,7 +28,7 @@ CASE = {
 }
 
 
-def scenario(**fields) -> Scenario:  # noqa: ANN003
+def scenario(**fields) -> Scenario:
     values = {"scenario_text": "A 58-year-old man with chest pain.", **fields}
     tags = values.pop("tags", [])
     questions = values.pop("rubrics", [])
@@ -40,7 +40,7 @@ def scenario(**fields) -> Scenario:  # noqa: ANN003
     return created
 
 
-def listed(item: Scenario, **extra) -> dict:  # noqa: ANN003
+def listed(item: Scenario, **extra) -> dict:
     return {
         "id": item.id,
         "scenario_text": item.scenario_text,
@@ -56,7 +56,7 @@ def listed(item: Scenario, **extra) -> dict:  # noqa: ANN003
 
 
 # ---------------------------------------------------------------- list
-def test_scenario_list_is_the_flask_shape_in_id_order(contract_client) -> None:  # noqa: ANN001
+def test_scenario_list_is_the_flask_shape_in_id_order(contract_client) -> None:
     second = scenario(scenario_text="B", tags=["cardio", "acute"], rubrics=["Q1", "Q2"])
     first = Scenario.objects.create(id=second.id - 1 if second.id > 1 else 999, scenario_text="A")
     rows = sorted([first, second], key=lambda s: s.id)
@@ -65,7 +65,7 @@ def test_scenario_list_is_the_flask_shape_in_id_order(contract_client) -> None: 
     assert response.json() == [listed(s) for s in rows]
 
 
-def test_scenario_list_whole_body(contract_client) -> None:  # noqa: ANN001
+def test_scenario_list_whole_body(contract_client) -> None:
     made = scenario(
         scenario_text="Persona",
         additional_instructions="Be brief.",
@@ -91,7 +91,7 @@ def test_scenario_list_whole_body(contract_client) -> None:  # noqa: ANN001
     ]
 
 
-def test_learner_list_holds_enabled_scenarios_only(contract_client) -> None:  # noqa: ANN001
+def test_learner_list_holds_enabled_scenarios_only(contract_client) -> None:
     on = scenario(scenario_text="on")
     scenario(scenario_text="off", enable=False)
     scenario(scenario_text="unknown", enable=None)
@@ -99,26 +99,26 @@ def test_learner_list_holds_enabled_scenarios_only(contract_client) -> None:  # 
     assert [row["id"] for row in body] == [on.id]
 
 
-def test_instructor_list_holds_every_scenario(contract_client) -> None:  # noqa: ANN001
+def test_instructor_list_holds_every_scenario(contract_client) -> None:
     made = [scenario(scenario_text="on"), scenario(scenario_text="off", enable=False)]
     body = contract_client(Role.INSTRUCTOR).get("/api/scenarios").json()
     assert [row["id"] for row in body] == [s.id for s in made]
 
 
 @pytest.mark.parametrize("role", [Role.INSTRUCTOR, Role.ADMIN])
-def test_include_case_adds_case_and_language_for_authors(contract_client, role) -> None:  # noqa: ANN001
+def test_include_case_adds_case_and_language_for_authors(contract_client, role) -> None:
     made = scenario(case=CASE, language="zh-hans")
     body = contract_client(role).get("/api/scenarios?include=case").json()
     assert body == [listed(made, case=CASE, language="zh-hans")]
 
 
-def test_include_case_is_ignored_for_a_learner(contract_client) -> None:  # noqa: ANN001
+def test_include_case_is_ignored_for_a_learner(contract_client) -> None:
     made = scenario(case=CASE)
     body = contract_client(Role.LEARNER).get("/api/scenarios?include=case").json()
     assert body == [listed(made)]
 
 
-def test_scenario_list_takes_three_queries(contract_client, django_assert_num_queries) -> None:  # noqa: ANN001
+def test_scenario_list_takes_three_queries(contract_client, django_assert_num_queries) -> None:
     for i in range(5):
         scenario(scenario_text=f"s{i}", tags=["a", "b"], rubrics=["q"])
     client = contract_client(Role.INSTRUCTOR)
@@ -132,7 +132,7 @@ def test_scenario_list_takes_three_queries(contract_client, django_assert_num_qu
 
 
 # ---------------------------------------------------------------- create
-def test_create_saves_every_field_with_tags_and_questions(contract_client) -> None:  # noqa: ANN001
+def test_create_saves_every_field_with_tags_and_questions(contract_client) -> None:
     client = contract_client(Role.INSTRUCTOR)
     body = {
         "scenario_text": "Persona",
@@ -172,7 +172,7 @@ def test_create_saves_every_field_with_tags_and_questions(contract_client) -> No
     assert (event.username, event.object_ids) == (client.user.username, [str(created.id)])
 
 
-def test_create_with_only_the_persona_takes_the_defaults(contract_client) -> None:  # noqa: ANN001
+def test_create_with_only_the_persona_takes_the_defaults(contract_client) -> None:
     client = contract_client(Role.ADMIN)
     response = call(client, "post", "/api/scenarios/", {"scenario_text": "Persona"})
     assert response.status_code == HTTPStatus.CREATED
@@ -194,14 +194,14 @@ def test_create_with_only_the_persona_takes_the_defaults(contract_client) -> Non
 
 
 @pytest.mark.parametrize("role", ["", None])
-def test_create_with_an_empty_role_stores_adult(contract_client, role) -> None:  # noqa: ANN001
+def test_create_with_an_empty_role_stores_adult(contract_client, role) -> None:
     response = call(
         contract_client(), "post", "/api/scenarios", {"scenario_text": "P", "role": role}
     )
     assert Scenario.objects.get(id=response.json()["id"]).role == "Adult"
 
 
-def test_create_with_enable_null_is_enabled(contract_client) -> None:  # noqa: ANN001
+def test_create_with_enable_null_is_enabled(contract_client) -> None:
     response = call(
         contract_client(), "post", "/api/scenarios", {"scenario_text": "P", "enable": None}
     )
@@ -245,7 +245,7 @@ BAD_CREATES = [
 
 
 @pytest.mark.parametrize(("body", "status", "answer"), BAD_CREATES)
-def test_create_refuses_bad_input_and_writes_nothing(contract_client, body, status, answer) -> None:  # noqa: ANN001
+def test_create_refuses_bad_input_and_writes_nothing(contract_client, body, status, answer) -> None:
     client = contract_client(Role.INSTRUCTOR)
     before = snapshot()
     response = call(client, "post", "/api/scenarios", body)
@@ -254,7 +254,7 @@ def test_create_refuses_bad_input_and_writes_nothing(contract_client, body, stat
     assert not AuditEvent.objects.filter(action__startswith="practice.").exists()
 
 
-def test_create_refuses_a_body_that_is_not_json(contract_client) -> None:  # noqa: ANN001
+def test_create_refuses_a_body_that_is_not_json(contract_client) -> None:
     client = contract_client()
     before = snapshot()
     response = call(client, "post", "/api/scenarios", b"{not json")
@@ -263,7 +263,7 @@ def test_create_refuses_a_body_that_is_not_json(contract_client) -> None:  # noq
     assert snapshot() == before
 
 
-def test_query_string_with_a_nul_byte_is_400(contract_client) -> None:  # noqa: ANN001
+def test_query_string_with_a_nul_byte_is_400(contract_client) -> None:
     response = contract_client(Role.LEARNER).get("/api/scenarios?include=case%00")
     assert (response.status_code, response.json()) == (
         400,
@@ -274,7 +274,7 @@ def test_query_string_with_a_nul_byte_is_400(contract_client) -> None:  # noqa: 
 
 
 # ---------------------------------------------------------------- update
-def test_update_changes_only_the_fields_given(contract_client) -> None:  # noqa: ANN001
+def test_update_changes_only_the_fields_given(contract_client) -> None:
     made = scenario(
         additional_instructions="keep",
         communication_preferences="keep too",
@@ -292,7 +292,7 @@ def test_update_changes_only_the_fields_given(contract_client) -> None:  # noqa:
     ]
 
 
-def test_update_replaces_tags_and_questions_when_given(contract_client) -> None:  # noqa: ANN001
+def test_update_replaces_tags_and_questions_when_given(contract_client) -> None:
     made = scenario(tags=["a", "b"], rubrics=["q1"])
     client = contract_client(Role.INSTRUCTOR)
     body = {"tags": ["c"], "rubrics": ["q2", "q3"], "role": "", "enable": False}
@@ -308,7 +308,7 @@ def test_update_replaces_tags_and_questions_when_given(contract_client) -> None:
     assert client.get("/api/scenarios").json()[0]["tags"] == []
 
 
-def test_update_can_set_and_clear_the_case(contract_client) -> None:  # noqa: ANN001
+def test_update_can_set_and_clear_the_case(contract_client) -> None:
     made = scenario()
     client = contract_client(Role.INSTRUCTOR)
     call(client, "put", f"/api/scenarios/{made.id}", {"case": CASE, "language": "zh-hans"})
@@ -335,7 +335,7 @@ def test_update_can_set_and_clear_the_case(contract_client) -> None:  # noqa: AN
         ({"enable": []}, {"message": "Invalid field: enable"}),
     ],
 )
-def test_update_refuses_bad_input_and_writes_nothing(contract_client, body, answer) -> None:  # noqa: ANN001
+def test_update_refuses_bad_input_and_writes_nothing(contract_client, body, answer) -> None:
     made = scenario(tags=["a"], rubrics=["q"])
     client = contract_client()
     before = snapshot()
@@ -344,18 +344,18 @@ def test_update_refuses_bad_input_and_writes_nothing(contract_client, body, answ
     assert snapshot() == before
 
 
-def test_update_of_an_unknown_scenario_is_404(contract_client) -> None:  # noqa: ANN001
+def test_update_of_an_unknown_scenario_is_404(contract_client) -> None:
     response = call(contract_client(), "put", "/api/scenarios/999", {"scenario_text": "x"})
     assert (response.status_code, response.json()) == (404, SCENARIO_NOT_FOUND)
 
 
-def test_a_path_id_that_is_not_a_number_is_404(contract_client) -> None:  # noqa: ANN001
+def test_a_path_id_that_is_not_a_number_is_404(contract_client) -> None:
     response = call(contract_client(), "put", "/api/scenarios/abc", {"scenario_text": "x"})
     assert (response.status_code, response.json()) == (404, {"message": "Not Found"})
 
 
 # ---------------------------------------------------------------- delete
-def test_delete_removes_the_scenario_with_tags_and_questions(contract_client) -> None:  # noqa: ANN001
+def test_delete_removes_the_scenario_with_tags_and_questions(contract_client) -> None:
     made = scenario(tags=["a"], rubrics=["q"])
     kept = scenario(tags=["b"])
     response = contract_client().delete(f"/api/scenarios/{made.id}")
@@ -366,7 +366,7 @@ def test_delete_removes_the_scenario_with_tags_and_questions(contract_client) ->
     assert AuditEvent.objects.filter(action="practice.scenario_deleted").count() == 1
 
 
-def test_delete_is_409_while_an_activity_refers_to_it(contract_client) -> None:  # noqa: ANN001
+def test_delete_is_409_while_an_activity_refers_to_it(contract_client) -> None:
     made = scenario(tags=["a"])
     Activity.objects.create(pre_brief="x", character=made)
     client = contract_client()
@@ -380,7 +380,7 @@ def test_delete_is_409_while_an_activity_refers_to_it(contract_client) -> None: 
     assert snapshot() == before
 
 
-def test_delete_is_409_while_a_conversation_refers_to_it(contract_client, make_user) -> None:  # noqa: ANN001
+def test_delete_is_409_while_a_conversation_refers_to_it(contract_client, make_user) -> None:
     made = scenario()
     Conversation.objects.create(thread_id="t1", user=make_user(Role.LEARNER), scenario=made)
     client = contract_client()
@@ -390,12 +390,12 @@ def test_delete_is_409_while_a_conversation_refers_to_it(contract_client, make_u
     assert snapshot() == before
 
 
-def test_delete_of_an_unknown_scenario_is_404(contract_client) -> None:  # noqa: ANN001
+def test_delete_of_an_unknown_scenario_is_404(contract_client) -> None:
     response = contract_client().delete("/api/scenarios/999")
     assert (response.status_code, response.json()) == (404, SCENARIO_NOT_FOUND)
 
 
-def test_there_is_no_delete_all(contract_client) -> None:  # noqa: ANN001
+def test_there_is_no_delete_all(contract_client) -> None:
     scenario()
     response = contract_client(Role.ADMIN).delete("/api/scenarios")
     assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
@@ -403,7 +403,7 @@ def test_there_is_no_delete_all(contract_client) -> None:  # noqa: ANN001
 
 
 # ---------------------------------------------------------------- enable / disable
-def test_disable_and_enable(contract_client) -> None:  # noqa: ANN001
+def test_disable_and_enable(contract_client) -> None:
     made = scenario()
     client = contract_client()
     response = client.put(f"/api/scenarios/{made.id}/disable")
@@ -424,13 +424,13 @@ def test_disable_and_enable(contract_client) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("switch", ["enable", "disable"])
-def test_switch_of_an_unknown_scenario_is_404(contract_client, switch) -> None:  # noqa: ANN001
+def test_switch_of_an_unknown_scenario_is_404(contract_client, switch) -> None:
     response = contract_client().put(f"/api/scenarios/999/{switch}")
     assert (response.status_code, response.json()) == (404, SCENARIO_NOT_FOUND)
 
 
 # ---------------------------------------------------------------- rubric questions
-def test_rubric_questions_lifecycle(contract_client) -> None:  # noqa: ANN001
+def test_rubric_questions_lifecycle(contract_client) -> None:
     made = scenario(rubrics=["First"])
     client = contract_client()
     path = f"/api/scenarios/{made.id}/rubric_questions"
@@ -450,7 +450,7 @@ def test_rubric_questions_lifecycle(contract_client) -> None:  # noqa: ANN001
     assert contract_client(Role.LEARNER).get(path).json() == [{"id": first, "question": "Changed"}]
 
 
-def test_rubric_questions_of_a_disabled_scenario_are_404_to_a_learner(contract_client) -> None:  # noqa: ANN001
+def test_rubric_questions_of_a_disabled_scenario_are_404_to_a_learner(contract_client) -> None:
     made = scenario(enable=False, rubrics=["q"])
     response = contract_client(Role.LEARNER).get(f"/api/scenarios/{made.id}/rubric_questions")
     assert (response.status_code, response.json()) == (404, SCENARIO_NOT_FOUND)
@@ -483,7 +483,7 @@ def test_rubric_questions_of_a_disabled_scenario_are_404_to_a_learner(contract_c
 )
 def test_rubric_question_refusals_write_nothing(
     contract_client, method, path, body, status, answer
-) -> None:  # noqa: ANN001, PLR0913
+) -> None:
     made = scenario(rubrics=["q"])
     question = made.rubric_questions.get()
     client = contract_client()
@@ -515,7 +515,7 @@ ALLOWED = {
 
 @pytest.mark.parametrize(("method", "path", "body", "minimum"), ROUTES)
 @pytest.mark.parametrize("role", CONTRACT_ROLES)
-def test_role_matrix(contract_client, role, method, path, body, minimum) -> None:  # noqa: ANN001, PLR0913
+def test_role_matrix(contract_client, role, method, path, body, minimum) -> None:
     made = scenario(rubrics=["q"])
     url = path.format(sid=made.id, qid=made.rubric_questions.get().id)
     client = contract_client(role)
@@ -542,7 +542,7 @@ def test_role_matrix(contract_client, role, method, path, body, minimum) -> None
         b'{"scenario_text": "P", "case": {"facts": [{"answer\\u0000": 1}]}}',
     ],
 )
-def test_a_nul_byte_raw_or_escaped_anywhere_in_the_body_is_400(contract_client, body) -> None:  # noqa: ANN001
+def test_a_nul_byte_raw_or_escaped_anywhere_in_the_body_is_400(contract_client, body) -> None:
     client = contract_client()
     before = snapshot()
     response = call(client, "post", "/api/scenarios", body)
@@ -553,19 +553,19 @@ def test_a_nul_byte_raw_or_escaped_anywhere_in_the_body_is_400(contract_client, 
     assert snapshot() == before
 
 
-def test_an_escaped_backslash_before_u0000_is_not_a_nul(contract_client) -> None:  # noqa: ANN001
+def test_an_escaped_backslash_before_u0000_is_not_a_nul(contract_client) -> None:
     response = call(contract_client(), "post", "/api/scenarios", b'{"scenario_text": "a\\\\u0000"}')
     assert response.status_code == HTTPStatus.CREATED
     assert Scenario.objects.get().scenario_text == "a\\u0000"
 
 
-def test_a_non_json_body_mentioning_u0000_is_refused_by_the_parser(contract_client) -> None:  # noqa: ANN001
+def test_a_non_json_body_mentioning_u0000_is_refused_by_the_parser(contract_client) -> None:
     response = call(contract_client(), "post", "/api/scenarios", b"\\u0000 not json")
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response.json() != {"message": "The request contains a NUL byte"}
 
 
-def test_update_whole_body(contract_client) -> None:  # noqa: ANN001
+def test_update_whole_body(contract_client) -> None:
     made = scenario(additional_instructions="old", communication_preferences="old", tags=["x"])
     client = contract_client()
     body = {

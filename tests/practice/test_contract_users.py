@@ -18,7 +18,7 @@ MISSING = {"message": "Missing fields"}
 GOOD_PASSWORD = "Sphygmo-manometer-42"
 
 
-def new_user(**fields) -> dict:  # noqa: ANN003
+def new_user(**fields) -> dict:
     return {
         "username": "mei",
         "email": "mei@school.example",
@@ -41,7 +41,7 @@ def new_user(**fields) -> dict:  # noqa: ANN003
     ],
 )
 @pytest.mark.parametrize("creator", [Role.INSTRUCTOR, Role.ADMIN])
-def test_an_author_creates_a_practice_user(contract_client, creator, given, stored) -> None:  # noqa: ANN001
+def test_an_author_creates_a_practice_user(contract_client, creator, given, stored) -> None:
     client = contract_client(creator)
     response = call(client, "post", "/api/create_users", new_user(role=given))
     assert (response.status_code, response.json()) == (HTTPStatus.CREATED, CREATED)
@@ -62,7 +62,7 @@ def test_an_author_creates_a_practice_user(contract_client, creator, given, stor
     )
 
 
-def test_a_created_user_logs_in_through_the_contract(contract_client) -> None:  # noqa: ANN001
+def test_a_created_user_logs_in_through_the_contract(contract_client) -> None:
     call(contract_client(), "post", "/api/create_users", new_user(role="admin"))
     response = call(
         Client(), "post", "/api/login", {"email": "mei@school.example", "password": GOOD_PASSWORD}
@@ -124,7 +124,7 @@ def test_a_created_user_logs_in_through_the_contract(contract_client) -> None:  
         ({"username": "x\u0000"}, 400, {"message": "The request contains a NUL byte"}),
     ],
 )
-def test_create_user_refusals_write_nothing(contract_client, fields, status, answer) -> None:  # noqa: ANN001
+def test_create_user_refusals_write_nothing(contract_client, fields, status, answer) -> None:
     UserFactory(username="taken", email="taken@school.example")
     client = contract_client(Role.INSTRUCTOR)
     before = snapshot()
@@ -135,7 +135,7 @@ def test_create_user_refusals_write_nothing(contract_client, fields, status, ans
 
 
 @pytest.mark.parametrize("missing", ["username", "email", "password"])
-def test_create_user_without_a_field_is_400(contract_client, missing) -> None:  # noqa: ANN001
+def test_create_user_without_a_field_is_400(contract_client, missing) -> None:
     body = new_user()
     del body[missing]
     client = contract_client()
@@ -153,7 +153,7 @@ def test_self_registration_is_closed_by_default() -> None:
 
 
 @pytest.mark.parametrize("role", ["admin", "instructor", "student", None])
-def test_self_registration_always_creates_a_learner(settings, role) -> None:  # noqa: ANN001
+def test_self_registration_always_creates_a_learner(settings, role) -> None:
     settings.PRACTICE_SELF_REGISTRATION = True
     response = call(Client(), "post", "/api/create_users", new_user(role=role))
     assert (response.status_code, response.json()) == (HTTPStatus.CREATED, CREATED)
@@ -162,7 +162,7 @@ def test_self_registration_always_creates_a_learner(settings, role) -> None:  # 
     assert (event.username, event.detail) == ("mei", {"role": "learner", "self_registration": True})
 
 
-def test_self_registration_still_validates(settings) -> None:  # noqa: ANN001
+def test_self_registration_still_validates(settings) -> None:
     settings.PRACTICE_SELF_REGISTRATION = True
     UserFactory(username="mei")
     before = snapshot()
@@ -173,9 +173,9 @@ def test_self_registration_still_validates(settings) -> None:  # noqa: ANN001
 
 @pytest.mark.parametrize("role", [Role.LEARNER, Role.VIEWER, Role.ANALYST])
 def test_a_token_below_instructor_is_403_even_with_self_registration(
-    settings,  # noqa: ANN001
-    contract_client,  # noqa: ANN001
-    role,  # noqa: ANN001
+    settings,
+    contract_client,
+    role,
 ) -> None:
     settings.PRACTICE_SELF_REGISTRATION = True
     client = contract_client(role)
@@ -188,7 +188,7 @@ def test_a_token_below_instructor_is_403_even_with_self_registration(
     assert snapshot() == before
 
 
-def test_a_bad_token_is_401_even_with_self_registration(settings) -> None:  # noqa: ANN001
+def test_a_bad_token_is_401_even_with_self_registration(settings) -> None:
     settings.PRACTICE_SELF_REGISTRATION = True
     client = Client(HTTP_AUTHORIZATION="Bearer not-a-token")
     response = call(client, "post", "/api/create_users", new_user())
@@ -197,7 +197,7 @@ def test_a_bad_token_is_401_even_with_self_registration(settings) -> None:  # no
 
 
 # ---------------------------------------------------------------- all_users
-def test_all_users_lists_practice_members_by_id(contract_client) -> None:  # noqa: ANN001
+def test_all_users_lists_practice_members_by_id(contract_client) -> None:
     first = UserFactory(username="zoe", role=Role.LEARNER)
     UserFactory(username="vic", role=Role.VIEWER)
     UserFactory(username="ana", role=Role.ANALYST)
@@ -211,7 +211,7 @@ def test_all_users_lists_practice_members_by_id(contract_client) -> None:  # noq
 
 
 @pytest.mark.parametrize("role", CONTRACT_ROLES)
-def test_all_users_role_matrix(contract_client, role) -> None:  # noqa: ANN001
+def test_all_users_role_matrix(contract_client, role) -> None:
     response = contract_client(role).get("/api/all_users/")
     if role in (Role.INSTRUCTOR, Role.ADMIN):
         assert response.status_code == HTTPStatus.OK
@@ -228,7 +228,7 @@ def test_all_users_role_matrix(contract_client, role) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("role", CONTRACT_ROLES)
-def test_create_users_role_matrix(contract_client, role) -> None:  # noqa: ANN001
+def test_create_users_role_matrix(contract_client, role) -> None:
     client = contract_client(role)
     before = snapshot()
     response = call(client, "post", "/api/create_users", new_user())

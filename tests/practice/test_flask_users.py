@@ -45,7 +45,7 @@ USER_DDL = {
 
 
 @pytest.fixture
-def flask_users(db):  # noqa: ANN001, ANN201
+def flask_users(db):
     """The Flask ``user`` table with some rows, as the Flask service left it."""
     rows = [
         (1, "drlee", "Lee@Hospital.example", LEE_HASH, "admin"),

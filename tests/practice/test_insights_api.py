@@ -59,7 +59,7 @@ def _result(scores: dict[int, int], *, required: int = 3) -> dict:
 
 
 @pytest.fixture
-def world(api):  # noqa: ANN001
+def world(api):
     scenario = Scenario.objects.create(scenario_text="Margaret, 67, chest pain")
     category = Category.objects.create(
         id=1, name="Initiating the session", total_required_to_pass=3

@@ -277,7 +277,7 @@ def test_nothing_to_grade_asks_no_model(compat_server: CompatServer) -> None:
     assert compat_server.requests == []
 
 
-def test_the_settings_choose_the_openai_engines(compat_server: CompatServer, settings) -> None:  # noqa: ANN001
+def test_the_settings_choose_the_openai_engines(compat_server: CompatServer, settings) -> None:
     settings.OPENAI_BASE_URL = compat_server.base_url
     settings.OPENAI_API_KEY = ""
     settings.OPENAI_MODEL = "practice-scripted"
@@ -301,7 +301,7 @@ def test_the_settings_choose_the_openai_engines(compat_server: CompatServer, set
     assert get_grader_engine(model="llama3.1").model == "llama3.1"
 
 
-def test_openai_itself_without_a_key_is_a_clear_error(settings) -> None:  # noqa: ANN001
+def test_openai_itself_without_a_key_is_a_clear_error(settings) -> None:
     settings.OPENAI_BASE_URL = ""
     settings.OPENAI_API_KEY = ""
 

@@ -62,7 +62,7 @@ RUBRIC = [
 ]
 
 
-def context(**overrides) -> PatientContext:  # noqa: ANN003
+def context(**overrides) -> PatientContext:
     values = {
         "scenario_id": 7,
         "scenario_text": "Margaret Hill, 67, a retired teacher, worried and breathless.",

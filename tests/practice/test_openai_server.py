@@ -192,6 +192,7 @@ def test_unknown_fault_names_are_refused(compat_server: CompatServer) -> None:
         compat_server.set_faults(explode=1)
 
 
+@pytest.mark.slow
 def test_the_command_serves_until_stopped() -> None:
     process = subprocess.Popen(
         [
@@ -235,6 +236,7 @@ def control(base_url: str, action: str, body: dict | None = None) -> dict:
         return json.loads(response.read())
 
 
+@pytest.mark.slow
 def test_a_server_in_another_process_is_driven_over_its_control_api() -> None:
     process = subprocess.Popen(
         [sys.executable, "manage.py", "serve_openai_compatible", "--port", "0", "--control"],

@@ -23,7 +23,7 @@ MODEL = "practice-scripted"
 
 
 @pytest.fixture
-def openai_patient(settings, compat_server):  # noqa: ANN001, ANN201
+def openai_patient(settings, compat_server):
     """Runs requested from now on are played by the ``openai`` engine; returns the worker
     environment that points it at the built-in server."""
     settings.PRACTICE_PATIENT_ENGINE = "openai"

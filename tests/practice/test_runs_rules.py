@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 RUN = "/api/threads/run"
 
 
-def post(client: Client, path: str, body: dict):  # noqa: ANN201
+def post(client: Client, path: str, body: dict):
     return client.post(path, body, content_type="application/json")
 
 
@@ -35,11 +35,11 @@ def thread_with_message(client: Client, text: str = "Hello, I'm Dr Lee.", **body
     return thread_id
 
 
-def run(client: Client, thread_id: str, **body: object):  # noqa: ANN201
+def run(client: Client, thread_id: str, **body: object):
     return post(client, RUN, {"thread_id": thread_id, **body})
 
 
-def status(client: Client, run_id: str, thread_id: str | None):  # noqa: ANN201
+def status(client: Client, run_id: str, thread_id: str | None):
     query = f"?thread_id={thread_id}" if thread_id is not None else ""
     return client.get(f"/api/runs/{run_id}/status{query}")
 
@@ -315,7 +315,7 @@ def test_runs_are_audited(conversation_world):
     assert events.order_by("id")[0].detail["run_id"] == run_id
 
 
-def _together(calls: list) -> list:  # noqa: ANN001
+def _together(calls: list) -> list:
     """Run the calls in real threads released at once (each with its own connection)."""
     barrier = threading.Barrier(len(calls))
     results: list = [None] * len(calls)

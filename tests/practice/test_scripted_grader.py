@@ -68,7 +68,7 @@ TRANSCRIPT = (
 )
 
 
-def grade(rubric=SKILLS, transcript=TRANSCRIPT, language: str = "en") -> dict:  # noqa: ANN001
+def grade(rubric=SKILLS, transcript=TRANSCRIPT, language: str = "en") -> dict:
     grading = ScriptedGrader().assess(rubric, transcript, language=language)
     return {s.subcategory_id: s for s in grading.scores}
 

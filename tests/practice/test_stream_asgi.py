@@ -33,7 +33,7 @@ def events(raw: bytes) -> list[tuple[str, dict]]:
     return out
 
 
-async def collect(stream) -> list[str]:  # noqa: ANN001
+async def collect(stream) -> list[str]:
     return [chunk async for chunk in stream]
 
 
@@ -97,7 +97,7 @@ def test_a_429_on_astream_fails_clearly_after_the_retries(compat_server: CompatS
 
 
 @pytest.fixture
-def openai_patient(settings, compat_server: CompatServer) -> CompatServer:  # noqa: ANN001
+def openai_patient(settings, compat_server: CompatServer) -> CompatServer:
     settings.PRACTICE_PATIENT_ENGINE = "openai"
     settings.OPENAI_BASE_URL = compat_server.base_url
     settings.OPENAI_API_KEY = "test-key"
@@ -106,7 +106,7 @@ def openai_patient(settings, compat_server: CompatServer) -> CompatServer:  # no
     return compat_server
 
 
-def _thread(world) -> Conversation:  # noqa: ANN001
+def _thread(world) -> Conversation:
     return Conversation.objects.create(
         thread_id="thread_asgi", user=world.learner.user, scenario=world.scenario
     )
@@ -117,7 +117,7 @@ def _thread(world) -> Conversation:  # noqa: ANN001
 @pytest.mark.django_db(transaction=True)
 def test_under_asgi_the_first_words_leave_while_the_model_holds_the_rest(
     conversation_world, openai_patient: CompatServer
-) -> None:  # noqa: ANN001
+) -> None:
     thread = _thread(conversation_world)
     token = conversation_world.learner.tokens["access"]
     openai_patient.hold()
@@ -155,7 +155,7 @@ def test_under_asgi_the_first_words_leave_while_the_model_holds_the_rest(
 @pytest.mark.django_db(transaction=True)
 def test_under_asgi_a_dropped_reply_ends_with_an_error_and_keeps_the_message(
     conversation_world, openai_patient: CompatServer
-) -> None:  # noqa: ANN001
+) -> None:
     thread = _thread(conversation_world)
     token = conversation_world.learner.tokens["access"]
     openai_patient.set_faults(drop_stream=-1)
@@ -186,7 +186,7 @@ def test_under_asgi_a_dropped_reply_ends_with_an_error_and_keeps_the_message(
 
 def test_under_wsgi_the_same_route_streams_synchronously(
     conversation_world, openai_patient: CompatServer
-) -> None:  # noqa: ANN001
+) -> None:
     thread = _thread(conversation_world)
 
     response = conversation_world.learner.post(

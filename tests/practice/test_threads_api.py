@@ -15,7 +15,7 @@ from practice.models import Conversation, Message
 pytestmark = pytest.mark.django_db
 
 
-def post(client: Client, path: str, body: dict | None = None):  # noqa: ANN201
+def post(client: Client, path: str, body: dict | None = None):
     return client.post(path, body if body is not None else {}, content_type="application/json")
 
 
@@ -25,7 +25,7 @@ def new_thread(client: Client, **body: object) -> str:
     return response.json()["thread_id"]
 
 
-def say(client: Client, thread_id: str, content: str):  # noqa: ANN201
+def say(client: Client, thread_id: str, content: str):
     return post(client, f"/api/threads/{thread_id}/messages", {"role": "user", "content": content})
 
 

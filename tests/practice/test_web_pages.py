@@ -42,7 +42,7 @@ def course():
     return {"shown": shown, "hidden": hidden, "criterion": criterion, "category": category}
 
 
-def _assessment(learner, course, score: int) -> Assessment:  # noqa: ANN001
+def _assessment(learner, course, score: int) -> Assessment:
     conversation = Conversation.objects.create(
         thread_id=f"thread_web_{Assessment.objects.count()}",
         user=learner,

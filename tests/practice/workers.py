@@ -88,7 +88,7 @@ def worker_env(**overrides: Any) -> dict[str, str]:
 
 
 @pytest.fixture
-def practice_workers(tmp_path) -> Iterator[Callable[..., Worker]]:  # noqa: ANN001
+def practice_workers(tmp_path) -> Iterator[Callable[..., Worker]]:
     """Start workers with ``practice_workers(**env)``; all are stopped at the end."""
     if connection.vendor == "sqlite" and connection.is_in_memory_db():
         pytest.fail("The worker tests need a file test database (set DB_TEST_NAME)")

@@ -39,7 +39,7 @@ def reports():
     return texts
 
 
-def _ids(response) -> list[str]:  # noqa: ANN001
+def _ids(response) -> list[str]:
     assert response.status_code == HTTPStatus.OK, response.content
     return [item["report_id"] for item in response.json()["data"]]
 

@@ -43,7 +43,7 @@ class World:
 
 
 @pytest.fixture
-def world(db) -> World:  # noqa: ANN001
+def world(db) -> World:
     from bench.reliability.policy import ROLES
 
     users = {role: UserFactory(username=f"sec_{role}", role=role) for role in ROLES[1:]}
@@ -71,7 +71,7 @@ def call(world: World) -> Callable:
     """Send one operation of the schema as ``role``, with a body that would succeed."""
     from bench.reliability.policy import ELEVATION_FIELDS
 
-    def send(method: str, path: str, role: str, **extra: object):  # noqa: ANN202
+    def send(method: str, path: str, role: str, **extra: object):
         n = world.next()
         client = world.client(role)
         url = (

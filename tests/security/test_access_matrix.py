@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def schema(world) -> dict:  # noqa: ANN001
+def schema(world) -> dict:
     response = world.client(Role.VIEWER).get("/api/v1/openapi.json")
     assert response.status_code == HTTPStatus.OK
     return response.json()

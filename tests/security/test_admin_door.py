@@ -21,11 +21,11 @@ NEW_PASSWORD = "Another-Long-Passphrase-42"
 
 
 @pytest.fixture
-def chief(make_user) -> User:  # noqa: ANN001
+def chief(make_user) -> User:
     return make_user(Role.ADMIN, username="chief", is_staff=True, is_superuser=True)
 
 
-def admin_login(client: Client, username: str, password: str):  # noqa: ANN201
+def admin_login(client: Client, username: str, password: str):
     return client.post(ADMIN_LOGIN, {"username": username, "password": password})
 
 

@@ -21,7 +21,7 @@ PATIENTS = [("欧阳娜娜", "MRN-7731-0042"), ("Zhang Weiqiang", "MRN-7731-0043
 
 
 @pytest.fixture
-def patients(world) -> list[str]:  # noqa: ANN001
+def patients(world) -> list[str]:
     for n, (name, mrn) in enumerate(PATIENTS):
         study = StudyFactory(exam_id=f"AUD{n:04d}", patient_name=name, medical_record_no=mrn)
         ReportFactory(report_id=f"RAUD{n:04d}", study=study, content=f"{name} 右肺结节 5mm")
@@ -34,7 +34,7 @@ def upload(name: str, body: str) -> dict:
     return {"file": SimpleUploadedFile(name, body.encode(), content_type="text/csv")}
 
 
-def session(world) -> list[tuple[str, int]]:  # noqa: ANN001
+def session(world) -> list[tuple[str, int]]:
     """The scripted session: (who, status) of each protected call, in order."""
     viewer, analyst = world.client(Role.VIEWER), world.client(Role.ANALYST)
     admin, anonymous = world.client(Role.ADMIN), Client()
@@ -83,7 +83,7 @@ def session(world) -> list[tuple[str, int]]:  # noqa: ANN001
     return done
 
 
-def who(world, client) -> str:  # noqa: ANN001
+def who(world, client) -> str:
     for role in (Role.VIEWER, Role.ANALYST, Role.ADMIN):
         if client.defaults.get("HTTP_AUTHORIZATION", "").endswith(world.tokens[role]["access"]):
             return world.users[role].username

@@ -34,7 +34,7 @@ def _query(date_from: str | None, date_to: str | None, **extra: str) -> dict:
 
 
 @pytest.fixture
-def zone(request, settings) -> str:  # noqa: ANN001
+def zone(request, settings) -> str:
     settings.TIME_ZONE = request.param
     return request.param
 

@@ -18,15 +18,15 @@ TASKS = "/api/v1/analysis/tasks"
 
 
 @pytest.fixture
-def colleagues(make_user):  # noqa: ANN001, ANN201
+def colleagues(make_user):
     return make_user(Role.ANALYST), make_user(Role.ANALYST), make_user(Role.ADMIN)
 
 
-def bearer(user) -> Client:  # noqa: ANN001
+def bearer(user) -> Client:
     return Client(HTTP_AUTHORIZATION=f"Bearer {login(Client(), user.username)['access']}")
 
 
-def pending_task(owner) -> AnalysisTask:  # noqa: ANN001
+def pending_task(owner) -> AnalysisTask:
     study = StudyFactory()
     return AnalysisTask.objects.create(study=study, analysis_type="general", created_by=owner)
 

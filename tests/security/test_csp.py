@@ -19,7 +19,7 @@ def directives(header: str) -> dict[str, list[str]]:
 
 
 @pytest.fixture
-def signed_in(make_user):  # noqa: ANN001, ANN201
+def signed_in(make_user):
     client = Client()
     client.force_login(make_user(Role.ADMIN, is_staff=True, is_superuser=True))
     return client

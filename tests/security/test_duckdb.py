@@ -40,7 +40,7 @@ def test_a_reader_that_crashes_takes_only_its_child_process_down(tmp_path, monke
     assert Study.objects.count() == 0
 
 
-def _view(path, rows_sql: str) -> None:  # noqa: ANN001
+def _view(path, rows_sql: str) -> None:
     """A legacy file whose table is a view of generated studies over ``rows_sql`` (column i)."""
     con = duckdb.connect(str(path))
     con.execute(

@@ -36,7 +36,7 @@ def fit(field: models.Field, text: str) -> str:
 
 
 @pytest.fixture
-def injected(db) -> list[tuple[str, str]]:  # noqa: ANN001
+def injected(db) -> list[tuple[str, str]]:
     """One study per (payload, column): that column holds the payload."""
     placed = []
     seen_ids: set[str] = set()
@@ -58,7 +58,7 @@ def unescape(text: str) -> str:
     return re.sub(r"_x([0-9A-F]{4})_", lambda m: chr(int(m.group(1), 16)), text)
 
 
-def body(response) -> bytes:  # noqa: ANN001
+def body(response) -> bytes:
     return b"".join(response.streaming_content)
 
 

@@ -63,11 +63,11 @@ def canary():
 
 
 @pytest.fixture(scope="module")
-def specimens(tmp_path_factory, canary) -> list[corpus.Specimen]:  # noqa: ANN001
+def specimens(tmp_path_factory, canary) -> list[corpus.Specimen]:
     return corpus.build(tmp_path_factory.mktemp("corpus"), canary_url=canary.url)
 
 
-def upload(client, specimen: corpus.Specimen):  # noqa: ANN001, ANN201
+def upload(client, specimen: corpus.Specimen):
     data = specimen.path.read_bytes()
     file = SimpleUploadedFile(specimen.upload_name, data, content_type="application/octet-stream")
     return client.post(f"/api/v1/import/{specimen.endpoint}", {"file": file})

@@ -1,6 +1,6 @@
 """Login lockout keyed by username and address together, with a real cool-off.
 
-tests/foundation/test_auth.py covers the single rules; this is the whole scenario in real
+tests/accounts/test_auth.py covers the single rules; this is the whole scenario in real
 time, plus the ways around it that must not work (case variants, a forged X-Forwarded-For).
 """
 

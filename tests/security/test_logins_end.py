@@ -26,7 +26,7 @@ class FastPBKDF2(PBKDF2PasswordHasher):
 
 
 @pytest.fixture
-def chief(make_user) -> Client:  # noqa: ANN001
+def chief(make_user) -> Client:
     client = Client()
     client.force_login(make_user(Role.ADMIN, username="chief", is_staff=True, is_superuser=True))
     return client
@@ -62,7 +62,7 @@ class Logins:
         return (self.me(), self.page(), self.refresh()) == (401, 302, 401)
 
 
-def admin_change(chief: Client, user: User, **changes: object):  # noqa: ANN201
+def admin_change(chief: Client, user: User, **changes: object):
     from tests.security.test_admin_door import change_form
 
     response = chief.post(f"/admin/accounts/user/{user.pk}/change/", change_form(user, **changes))

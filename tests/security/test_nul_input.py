@@ -54,7 +54,7 @@ API_CASES = [
 ]  # fmt: skip
 
 
-def _send(client: Client, method: str, path: str, extra: object):  # noqa: ANN202
+def _send(client: Client, method: str, path: str, extra: object):
     if method == "GET":
         return client.get(path, **(extra or {}))
     return client.post(path, json.dumps(extra), content_type="application/json")

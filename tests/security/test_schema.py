@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def schema(world) -> dict:  # noqa: ANN001
+def schema(world) -> dict:
     return world.client(Role.VIEWER).get("/api/v1/openapi.json").json()
 
 

@@ -27,7 +27,7 @@ COUNT = 20_000  # 82 MB inflated from 0.6 MB: past the default 64 MB held in mem
 
 
 @pytest.fixture(scope="module")
-def bomb(tmp_path_factory) -> tuple[Path, list[str]]:  # noqa: ANN001
+def bomb(tmp_path_factory) -> tuple[Path, list[str]]:
     path = tmp_path_factory.mktemp("sst") / "shared_strings_bomb.xlsx"
     return path, shared_strings_bomb_file(path, COUNT)
 

@@ -39,7 +39,7 @@ def followup():
     return current
 
 
-def run(client, exam_id: str, kind: str) -> AnalysisTask:  # noqa: ANN001
+def run(client, exam_id: str, kind: str) -> AnalysisTask:
     response = client.post("/analysis/new/", {"exam_id": exam_id, "analysis_type": kind})
     assert response.status_code == HTTPStatus.FOUND, response.content
     task = AnalysisTask.objects.get(task_id=response["Location"].split("/")[2])

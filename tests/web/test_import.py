@@ -27,7 +27,7 @@ def csv_file(text: str, name: str = "studies.csv") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/csv")
 
 
-def post(client, text: str, action: str):  # noqa: ANN001, ANN201
+def post(client, text: str, action: str):
     data = {"kind": "studies", "on_duplicate": "update", "file": csv_file(text), "action": action}
     return client.post("/import/", data)
 

@@ -89,7 +89,7 @@ def test_unknown_report_is_a_404(viewer_web):
 
 
 @pytest.fixture
-def with_findings(reports):  # noqa: ANN001
+def with_findings(reports):
     from reports.findings import refresh_report_findings
 
     ReportFactory(study=reports[0].study, report_id="R3", content="双肺未见结节。")

@@ -21,7 +21,7 @@ STUDIES = "/studies/"
 SESSION_SAVE_TRANSACTION = 2
 
 
-def exam_ids(response) -> list[str]:  # noqa: ANN001
+def exam_ids(response) -> list[str]:
     return [s.exam_id for s in response.context["rows"]]
 
 

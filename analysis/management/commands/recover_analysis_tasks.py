@@ -24,7 +24,7 @@ class Command(BaseCommand):
             "(default: ANALYSIS_STALE_SECONDS)",
         )
 
-    def handle(self, *args, older_than: float, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args, older_than: float, **options) -> None:
         recovered = services.analysis_recover_stale(older_than=timedelta(seconds=older_than))
         for key in ("requeued", "failed", "reenqueued"):
             ids = recovered[key]

@@ -58,7 +58,7 @@ class Command(DbWorkerCommand):
             "(default: ANALYSIS_RECOVERY_INTERVAL_SECONDS)",
         )
 
-    def handle(self, *args, recovery_interval: float, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args, recovery_interval: float, **options) -> None:
         _recover()
         try:
             practice_runs.patient_engine_warm_up()

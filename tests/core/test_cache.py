@@ -94,7 +94,7 @@ def test_a_report_search_shows_the_names_a_studies_import_changed(
     )
 
 
-def _uncached(client, url: str, params: dict) -> dict:  # noqa: ANN001
+def _uncached(client, url: str, params: dict) -> dict:
     # A cleared cache (this process's and the shared table) makes the next answer come from
     # plain queries again.
     clear()
@@ -527,7 +527,7 @@ def test_a_rare_term_is_counted_and_paged_in_one_scan_the_first_time(
         page, size = params.get("page", 1), params["page_size"]
         first: list[str] = []
 
-        def record(run, sql, params, *args, first=first):  # noqa: ANN001, ANN202
+        def record(run, sql, params, *args, first=first):
             first.append(f"{sql} {params}")
             return run(sql, params, *args)
 
@@ -580,7 +580,7 @@ def test_a_report_term_with_letters_is_counted_and_paged_in_one_scan_the_first_t
         page, size = params.get("page", 1), params["page_size"]
         first: list[str] = []
 
-        def record(run, sql, params, *args, first=first):  # noqa: ANN001, ANN202
+        def record(run, sql, params, *args, first=first):
             first.append(sql)
             return run(sql, params, *args)
 
@@ -668,7 +668,7 @@ def test_a_report_search_of_chinese_characters_is_totalled_and_planned_from_the_
             services.warm_caches()
         sqls: list[str] = []
 
-        def record(run, sql, args, *rest):  # noqa: ANN001, ANN202
+        def record(run, sql, args, *rest):
             sqls.append(sql)
             return run(sql, args, *rest)
 

@@ -1,19 +1,14 @@
-"""Settings helpers fail loudly on bad values; the quick start loads data and a demo admin."""
+"""Settings helpers fail loudly on bad values; a server worker loads the URLconf as it starts."""
 
 import os
 import subprocess
 import sys
-from http import HTTPStatus
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management import call_command
-from django.test import Client
 
 from config import env
-from reports.models import Report
-from studies.models import Study
 
 
 @pytest.mark.parametrize(
@@ -74,31 +69,9 @@ def test_secret_is_generated_once_and_kept(monkeypatch, tmp_path):
     assert env.env_secret("MIP_TEST_SECRET", path) == "from-environment"
 
 
-@pytest.mark.django_db
-def test_quickstart_loads_sample_data_and_prints_a_working_demo_login(settings, tmp_path, capsys):
-    settings.VAR_DIR = tmp_path
-    call_command("quickstart", studies=120)
-    out = capsys.readouterr().out
-    assert Study.objects.count() == 120
-    assert Report.objects.count() > 50
-    password = out.split("password: ")[1].split()[0]
-    response = Client().post(
-        "/api/v1/auth/login",
-        {"username": "admin", "password": password},
-        content_type="application/json",
-    )
-    assert response.status_code == HTTPStatus.OK
-    assert response.json()["user"]["role"] == "admin"
-    # Run again: data kept, password renewed.
-    call_command("quickstart", studies=120)
-    out = capsys.readouterr().out
-    assert "already holds 120 studies" in out
-    assert out.split("password: ")[1].split()[0] != password
-
-
 @pytest.mark.parametrize("entry", ["config.wsgi", "config.asgi"])
 def test_a_server_worker_loads_the_urlconf_as_it_starts(entry, tmp_path):
-    """A worker imports the URLconf (the API and its schemas, 0.2 s) when it loads the
+    """A worker imports the URLconf (the API and its schemas) when it loads the
     application, so that its first request does not pay for it."""
     code = f"import sys, {entry}; print('config.urls' in sys.modules, 'studies.api' in sys.modules)"
     env = dict(os.environ, DB_ENGINE="sqlite3", DB_NAME=str(tmp_path / "db.sqlite3"))

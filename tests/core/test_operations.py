@@ -18,7 +18,7 @@ def test_health_needs_no_login(db, settings):
 def test_health_is_503_when_the_database_is_unreachable(db, monkeypatch, settings):
     from django.db.backends.utils import CursorWrapper
 
-    def broken(self, sql, params=None):  # noqa: ANN001, ANN202
+    def broken(self, sql, params=None):
         raise DatabaseError("connection refused")
 
     monkeypatch.setattr(CursorWrapper, "execute", broken)
@@ -104,7 +104,7 @@ def test_api_answers_503_while_the_database_is_unreachable(viewer, monkeypatch):
     from django.db import OperationalError
     from django.db.backends.utils import CursorWrapper
 
-    def broken(self, sql, params=None):  # noqa: ANN001, ANN202
+    def broken(self, sql, params=None):
         raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(CursorWrapper, "execute", broken)
@@ -119,7 +119,7 @@ def test_an_answer_whose_audit_event_cannot_be_written_is_withheld(viewer, monke
 
     from audit import middleware
 
-    def unwritable(**kwargs):  # noqa: ANN003, ANN202
+    def unwritable(**kwargs):
         raise OperationalError("could not write")
 
     monkeypatch.setattr(middleware, "audit_record", unwritable)

@@ -322,7 +322,7 @@ def test_export_uses_a_fixed_number_of_queries(viewer, three_studies, django_ass
         b"".join(response.streaming_content)
 
 
-def _assert_finds_what_a_plain_scan_finds(viewer, q: str) -> None:  # noqa: ANN001
+def _assert_finds_what_a_plain_scan_finds(viewer, q: str) -> None:
     expected = sorted(
         s.exam_id
         for s in Study.objects.all()

@@ -28,14 +28,14 @@ class Command(BaseCommand):
         "For demos only."
     )
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument(
             "--studies", type=int, default=3000, help="sample studies (default 3000)"
         )
         parser.add_argument("--seed", type=int, default=20251029)
         parser.add_argument("--no-sample-data", action="store_true")
 
-    def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args, **options) -> None:
         if not options["no_sample_data"]:
             self._sample_data(options["studies"], options["seed"])
             self._practice_samples()

@@ -1,0 +1,1 @@
+"""Operations across the apps, run from ``manage.py``: ``quickstart`` and ``warm_caches``."""
