@@ -180,36 +180,6 @@ def test_the_management_command_reads_existing_reports(capsys):
     assert capsys.readouterr().out.startswith("Read 0 report(s)")
 
 
-def test_an_import_reads_the_findings_of_the_reports_it_writes(admin_client, viewer):
-    StudyFactory(exam_id="E1", exam_item="胸部CT平扫")
-    items = [
-        {"report_id": "I1", "exam_id": "E1", "content": "右肺下叶结节，大小约10mm。", "status": "finalized"},
-        {"report_id": "I2", "exam_id": "E1", "content": "双肺未见结节。", "status": "finalized"},
-    ]  # fmt: skip
-    data = json.dumps(items, ensure_ascii=False).encode()
-    from tests.ingest.test_import_reports import post
-
-    response = post(admin_client, data, "reports.json")
-    assert response.status_code == HTTPStatus.OK, response.content
-    assert _ids(viewer.get(SEARCH, {"finding": "nodule", "min_size_mm": 8})) == ["I1"]
-    assert _ids(viewer.get(SEARCH, {"finding": "nodule", "assertion": "absent"})) == ["I2"]
-    # A dry run writes nothing, findings included.
-    items[0]["content"] = "双肺未见结节。"
-    data = json.dumps(items, ensure_ascii=False).encode()
-    response = post(admin_client, data, "reports.json", on_duplicate="update", dry_run="true")
-    assert response.status_code == HTTPStatus.OK, response.content
-    assert _ids(viewer.get(SEARCH, {"finding": "nodule", "min_size_mm": 8})) == ["I1"]
-    # An update reads the changed report again.
-    response = post(admin_client, data, "reports.json", on_duplicate="update")
-    assert response.status_code == HTTPStatus.OK, response.content
-    assert response.json()["updated"] == 1
-    assert _ids(viewer.get(SEARCH, {"finding": "nodule"})) == []
-    assert _ids(viewer.get(SEARCH, {"finding": "nodule", "assertion": "absent"})) == [
-        "I1",
-        "I2",
-    ]  # one import: same created_at, then by report_id
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_warm_up_counts_each_finding_for_the_totals(viewer):
     from core.cache import data_version, stored
