@@ -3,43 +3,23 @@
 the worker fills the findings table, search by finding then finds the reports."""
 
 import json
-from collections.abc import Callable, Iterator
 from http import HTTPStatus
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from reports.models import ReportFinding
 from tests.factories import StudyFactory
 from tests.ingest.test_import_reports import post
-from tests.practice.workers import Worker, wait_for
+from tests.practice.workers import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 SEARCH = "/api/v1/reports/search"
 TASK = "reports.tasks.read_report_findings_task"
-
-
-@pytest.fixture
-def workers(tmp_path) -> Iterator[Callable[..., Worker]]:  # noqa: ANN001
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
-        pytest.fail("The worker tests need a file test database (set DB_TEST_NAME)")
-    started: list[Worker] = []
-
-    def start(**env: Any) -> Worker:
-        worker = Worker(tmp_path / f"worker{len(started)}.log", **env)
-        started.append(worker)
-        return worker
-
-    try:
-        yield start
-    finally:
-        for worker in started:
-            worker.stop()
 
 
 @pytest.fixture
@@ -76,7 +56,7 @@ def _rows() -> list[tuple[str, str, str, float | None]]:
 
 
 def test_an_import_queues_the_reading_and_the_worker_fills_the_search(
-    admin_client, viewer, chest, workers
+    admin_client, viewer, chest, practice_workers
 ):
     items = [
         {"report_id": "I1", "exam_id": "E1", "content": "右肺下叶结节，大小约10mm。", "status": "finalized"},
@@ -88,7 +68,7 @@ def test_an_import_queues_the_reading_and_the_worker_fills_the_search(
     assert [t.status for t in _readings()] == [TaskResultStatus.READY]
     assert _ids(viewer, finding="nodule") == []
 
-    worker = workers()
+    worker = practice_workers()
     wait_for(lambda: _all_done(1), "the reading of the imported reports", worker)
     assert _ids(viewer, finding="nodule", min_size_mm=8) == ["I1"]
     assert _ids(viewer, finding="nodule", assertion="absent") == ["I2"]
@@ -105,7 +85,7 @@ def test_an_import_queues_the_reading_and_the_worker_fills_the_search(
     assert _import(admin_client, items, on_duplicate="update")["updated"] == 1
     assert _ids(viewer, finding="nodule", min_size_mm=8) == ["I1"]
 
-    worker = workers()
+    worker = practice_workers()
     wait_for(lambda: _all_done(2), "the reading of the changed report", worker)
     assert _ids(viewer, finding="nodule") == []
     assert _ids(viewer, finding="nodule", assertion="absent") == ["I1", "I2"]
@@ -113,13 +93,15 @@ def test_an_import_queues_the_reading_and_the_worker_fills_the_search(
     assert _readings()[1].return_value["reports"] == 1  # the changed one only
 
 
-def test_a_second_enqueue_while_one_waits_queues_nothing(admin_client, viewer, chest, workers):
+def test_a_second_enqueue_while_one_waits_queues_nothing(
+    admin_client, viewer, chest, practice_workers
+):
     _import(admin_client, [{"report_id": "A1", "exam_id": "E1", "content": "左肺结节，约9mm。"}])
     _import(admin_client, [{"report_id": "A2", "exam_id": "E1", "content": "未见胸腔积液。"}])
     call_command("extract_report_findings", "--queue")
     assert [t.status for t in _readings()] == [TaskResultStatus.READY]
 
-    worker = workers()
+    worker = practice_workers()
     wait_for(lambda: _all_done(1), "the one reading", worker)
     assert _rows() == [("A1", "nodule", "present", 9.0), ("A2", "pleural_effusion", "absent", None)]
     assert _ids(viewer, finding="pleural_effusion", assertion="absent") == ["A2"]
@@ -128,7 +110,9 @@ def test_a_second_enqueue_while_one_waits_queues_nothing(admin_client, viewer, c
     assert _rows() == [("A1", "nodule", "present", 9.0), ("A2", "pleural_effusion", "absent", None)]
 
 
-def test_a_reading_queued_while_one_runs_is_not_done_twice(admin_client, viewer, chest, workers):
+def test_a_reading_queued_while_one_runs_is_not_done_twice(
+    admin_client, viewer, chest, practice_workers
+):
     first = [
         {"report_id": f"B{n}", "exam_id": "E1", "content": f"右肺结节，约{n + 5}mm。"}
         for n in range(3)
@@ -136,7 +120,7 @@ def test_a_reading_queued_while_one_runs_is_not_done_twice(admin_client, viewer,
     _import(admin_client, first)
     # A slow worker: it pauses before each batch it writes, so the reading is still running
     # when the next import comes.
-    slow = workers(ANALYSIS_STEP_DELAY_SECONDS="3")
+    slow = practice_workers(ANALYSIS_STEP_DELAY_SECONDS="3")
     wait_for(lambda: _readings()[0].status == TaskResultStatus.RUNNING, "the first reading", slow)
     changed = {"report_id": "B0", "exam_id": "E1", "content": "双肺未见结节。"}
     new = {"report_id": "B3", "exam_id": "E1", "content": "少量心包积液。"}
@@ -146,7 +130,7 @@ def test_a_reading_queued_while_one_runs_is_not_done_twice(admin_client, viewer,
 
     # Another worker takes the second reading while the first holds the lock: it reads nothing
     # (the running one reads, before it ends, what was imported meanwhile).
-    other = workers()
+    other = practice_workers()
     wait_for(lambda: _all_done(2), "both readings", slow, other)
     running, queued = _readings()
     assert queued.return_value["reports"] == 0
