@@ -64,6 +64,7 @@ def warm_caches(*, page_size: int = 20) -> int:
     # choose the plan of longer ones (see selectors.report_character_counts).
     selectors.report_character_counts(version=version)
     selectors.report_finding_counts(version=version)
+    selectors.report_finding_sizes(version=version)
     warm_window_edges(Report, field="created_at", descending=True, data="reports", version=version)
     tidy()  # the older version's answers were removed by the first answer stored above
     return 2
