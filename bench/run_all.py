@@ -555,6 +555,13 @@ def search_classes(params: dict, n: int, k: int = 10) -> dict[str, list[str]]:
     }
 
 
+def only_classes(classes: dict[str, list[str]], args) -> dict[str, list[str]]:
+    """The classes --classes names (all without it), on PostgreSQL and on SQLite alike."""
+    if not args.classes:
+        return classes
+    return {k: v for k, v in classes.items() if k in args.classes.split(",")}
+
+
 def measure_one(
     client: Client, helper: DbHelper, urls: list[str], args, server_pid: int, pg_name: str | None
 ) -> dict:
@@ -1515,8 +1522,7 @@ def main(argv=None) -> int:
             first.close()
             if "search" in steps:
                 classes = search_classes(params, args.n)
-                if args.classes:
-                    classes = {k: v for k, v in classes.items() if k in args.classes.split(",")}
+                classes = only_classes(classes, args)
                 log(f"search: single client on {kind}, {pg.label()}")
                 helper = DbHelper(pg, procs)
                 try:
@@ -1570,7 +1576,10 @@ def main(argv=None) -> int:
                     "gen": gen,
                     "server": kind,
                     "search": measure_classes(
-                        server, helper, search_classes(sq_params, args.sqlite_n), args
+                        server,
+                        helper,
+                        only_classes(search_classes(sq_params, args.sqlite_n), args),
+                        args,
                     ),
                 }
             finally:

@@ -309,19 +309,20 @@ def _after_commit(target: Target, outcome: Outcome) -> None:
         _refresh_statistics(target)
     if target is REPORTS and changed:
         # A reports import that wrote reports has finished here.
-        _read_report_findings()
+        _queue_report_findings()
     _warm_search(target, outcome)
 
 
-def _read_report_findings() -> None:
-    """Findings of the reports written, for search by finding (reports.findings)."""
-    from reports.findings import refresh_report_findings
+def _queue_report_findings() -> None:
+    """The task worker reads the findings of the reports written (search by finding)."""
+    from reports.services import findings_read_enqueue
 
     try:
-        refresh_report_findings()
+        findings_read_enqueue()
     except Exception:
-        # The import is committed; `manage.py extract_report_findings` catches up.
-        logger.exception("Reading the findings of the imported reports failed")
+        # The import is committed; the next import's reading, or `manage.py
+        # extract_report_findings`, reads these reports too.
+        logger.exception("Queuing the reading of the imported reports' findings failed")
 
 
 def _refresh_statistics(target: Target) -> None:

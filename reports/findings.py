@@ -5,17 +5,27 @@ Report search by finding (``finding=nodule&assertion=present&min_size_mm=8``) re
 its content and its study's examination name (which gives findings their region) by the same
 analysis as the analysis tasks (``analysis.nlp``). ``ReportFindingSource`` records the version
 read: the report's ``updated_at`` and the lexicon's fingerprint; a report whose version or
-lexicon differs, or that has none, is read again by the next refresh (after each reports
-import, or ``manage.py extract_report_findings``).
+lexicon differs, or that has none, is read again by the next refresh: the task worker's, queued
+by each reports import (``reports.services.findings_read_enqueue``), or
+``manage.py extract_report_findings``.
+
+One reading at a time (``read_stale_findings``), whatever the number of workers and machines:
+two readings of the same reports would do the work twice and insert the same rows twice.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import threading
+import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -75,6 +85,8 @@ def refresh_report_findings(
     memo: dict[tuple[str, str], list[tuple[str, str, float | None]]] = {}
     totals = {"reports": 0, "findings": 0, "texts": 0}
     for chunk in _chunks(rows.iterator(chunk_size=batch_size), batch_size):
+        if settings.ANALYSIS_STEP_DELAY_SECONDS:
+            time.sleep(settings.ANALYSIS_STEP_DELAY_SECONDS)  # the worker's diagnostic pause
         findings: list[ReportFinding] = []
         sources: list[ReportFindingSource] = []
         now = timezone.now()
@@ -114,6 +126,87 @@ def refresh_report_findings(
     if totals["reports"] >= 10_000:
         _analyze_tables()
     return totals
+
+
+# A reading that finds more to read once done (reports imported meanwhile) goes on; past this
+# many passes the rest is left to the next reading, so that a flood of updates cannot hold one
+# task forever.
+MAX_PASSES = 20
+
+
+def read_stale_findings(*, wait: bool = False, batch_size: int = BATCH) -> dict | None:
+    """Read every stale report as ``refresh_report_findings`` does, one reading at a time
+    across processes and machines; again while a pass found something, so that what was
+    imported during a pass is read too.
+
+    Returns the totals (with ``passes``), or None when another reading holds the lock and
+    ``wait`` is False: that one reads, before it ends, whatever is stale then. The lock is
+    released before the last look for stale reports, so that a reading refused while this one
+    held it (its import committed by then) is never lost.
+    """
+    totals = {"reports": 0, "findings": 0, "texts": 0, "passes": 0}
+    first = True
+    while True:
+        with _one_reader(wait=wait and first) as mine:
+            if not mine:
+                return totals if not first else None
+            while totals["passes"] < MAX_PASSES:
+                done = refresh_report_findings(batch_size=batch_size)
+                totals["passes"] += 1
+                for key in ("reports", "findings", "texts"):
+                    totals[key] += done[key]
+                if not done["reports"]:
+                    break
+        first = False
+        if totals["passes"] >= MAX_PASSES or not _anything_stale():
+            return totals
+
+
+def _anything_stale() -> bool:
+    return stale_reports(default_lexicon().fingerprint).exists()
+
+
+# The one reading's lock. PostgreSQL: a session advisory lock, released by the server when the
+# holder's connection ends (a worker killed mid-reading). SQLite: the database is a file on this
+# machine, so every process that writes it is here too: an flock on a file beside it, released
+# by the kernel when the holder dies. An in-memory database is seen by one process only.
+_PG_LOCK = "hashtextextended('mip-report-findings', 0)"
+_MEMORY_LOCK = threading.Lock()
+
+
+@contextmanager
+def _one_reader(*, wait: bool) -> Iterator[bool]:
+    if connection.vendor == "postgresql":
+        function = "pg_advisory_lock" if wait else "pg_try_advisory_lock"
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {function}({_PG_LOCK})")
+            mine = wait or bool(cursor.fetchone()[0])
+        try:
+            yield mine
+        finally:
+            if mine:
+                with suppress(DatabaseError), connection.cursor() as cursor:
+                    cursor.execute(f"SELECT pg_advisory_unlock({_PG_LOCK})")
+        return
+    if connection.vendor == "sqlite" and not connection.is_in_memory_db():
+        lock_file = Path(f"{connection.settings_dict['NAME']}.findings-lock")
+        with lock_file.open("a+b") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    mine = _MEMORY_LOCK.acquire(blocking=wait)
+    try:
+        yield mine
+    finally:
+        if mine:
+            _MEMORY_LOCK.release()
 
 
 def _chunks(items: Iterator[Any], size: int) -> Iterator[list[Any]]:

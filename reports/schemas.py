@@ -21,7 +21,9 @@ class ReportFilterParams(Schema):
     finding: str | None = Field(
         None,
         max_length=50,
-        description="a finding key of the analysis lexicon (GET /reports/findings/options)",
+        description="a finding key of the analysis lexicon (GET /reports/findings/options); "
+        "answered from the findings the task worker has read: a report imported since is "
+        "found by finding once read, a changed one by its previous version's until then",
     )
     assertion: Literal["present", "absent", "uncertain"] | None = Field(
         None, description="how the report asserts the finding; present when not given"

@@ -309,12 +309,16 @@ def _finding_page(
     146 ms cold at 94,000 reports). Only the page's 20 reports are read then."""
     finding, assertion = filters["finding"], filters.get("assertion") or "present"
     rows = _findings(finding, assertion, filters.get("min_size_mm"))
-    counts = None
-    if filters.get("min_size_mm") is None:
+    name, least = f"{finding}:{assertion}", filters.get("min_size_mm")
+    if least is None:
         counts = stored("reports", "finding_counts", version=version)
-    if counts is not None:
-        total = counts.get(f"{finding}:{assertion}", 0)
+        total = None if counts is None else counts.get(name, 0)
     else:
+        # A least size: the finding's sizes counted by the warm-up, summed from it up (a count
+        # of the rows read 52,243 index entries for nodule >= 8 mm at a million reports).
+        sizes = stored("reports", "finding_sizes", version=version)
+        total = None if sizes is None else sum(n for mm, n in sizes.get(name, []) if mm >= least)
+    if total is None:
         total = cached("reports", count_key, rows.count, version=version, costly=True)
     offset = (page - 1) * page_size
     if offset >= total:
@@ -337,6 +341,25 @@ def report_finding_counts(*, version: int) -> dict[str, int]:
     an import: the total of a search by finding alone is then a lookup, not a count of the
     finding's rows (a frequent negated finding is one report in six)."""
     return cached("reports", "finding_counts", _finding_counts, version=version)
+
+
+def _finding_sizes() -> dict[str, list[list[float]]]:
+    rows = (
+        ReportFinding.objects.filter(max_mm__isnull=False)
+        .values_list("key", "assertion", "max_mm")
+        .annotate(n=Count("pk"))
+    )
+    sizes: dict[str, list[list[float]]] = {}
+    for key, assertion, mm, n in rows.order_by():
+        sizes.setdefault(f"{key}:{assertion}", []).append([mm, n])
+    return sizes
+
+
+def report_finding_sizes(*, version: int) -> dict[str, list[list[float]]]:
+    """How many reports hold each finding with each assertion at each size, computed by the
+    warm-up: the total of a search by finding with a least size is then a sum over the few
+    sizes reports state (40 distinct values at a million benchmark reports), not a count."""
+    return cached("reports", "finding_sizes", _finding_sizes, version=version)
 
 
 def _page(

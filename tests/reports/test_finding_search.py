@@ -180,36 +180,6 @@ def test_the_management_command_reads_existing_reports(capsys):
     assert capsys.readouterr().out.startswith("Read 0 report(s)")
 
 
-def test_an_import_reads_the_findings_of_the_reports_it_writes(admin_client, viewer):
-    StudyFactory(exam_id="E1", exam_item="胸部CT平扫")
-    items = [
-        {"report_id": "I1", "exam_id": "E1", "content": "右肺下叶结节，大小约10mm。", "status": "finalized"},
-        {"report_id": "I2", "exam_id": "E1", "content": "双肺未见结节。", "status": "finalized"},
-    ]  # fmt: skip
-    data = json.dumps(items, ensure_ascii=False).encode()
-    from tests.ingest.test_import_reports import post
-
-    response = post(admin_client, data, "reports.json")
-    assert response.status_code == HTTPStatus.OK, response.content
-    assert _ids(viewer.get(SEARCH, {"finding": "nodule", "min_size_mm": 8})) == ["I1"]
-    assert _ids(viewer.get(SEARCH, {"finding": "nodule", "assertion": "absent"})) == ["I2"]
-    # A dry run writes nothing, findings included.
-    items[0]["content"] = "双肺未见结节。"
-    data = json.dumps(items, ensure_ascii=False).encode()
-    response = post(admin_client, data, "reports.json", on_duplicate="update", dry_run="true")
-    assert response.status_code == HTTPStatus.OK, response.content
-    assert _ids(viewer.get(SEARCH, {"finding": "nodule", "min_size_mm": 8})) == ["I1"]
-    # An update reads the changed report again.
-    response = post(admin_client, data, "reports.json", on_duplicate="update")
-    assert response.status_code == HTTPStatus.OK, response.content
-    assert response.json()["updated"] == 1
-    assert _ids(viewer.get(SEARCH, {"finding": "nodule"})) == []
-    assert _ids(viewer.get(SEARCH, {"finding": "nodule", "assertion": "absent"})) == [
-        "I1",
-        "I2",
-    ]  # one import: same created_at, then by report_id
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_warm_up_counts_each_finding_for_the_totals(viewer):
     from core.cache import data_version, stored
@@ -226,3 +196,32 @@ def test_the_warm_up_counts_each_finding_for_the_totals(viewer):
     assert (response.json()["total"], _ids(response)) == (2, ["W1", "W0"])
     response = viewer.get(SEARCH, {"finding": "nodule", "min_size_mm": 9})
     assert (response.json()["total"], _ids(response)) == (1, ["W1"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_warm_up_counts_each_finding_by_size_for_the_totals_with_a_least_size(viewer):
+    from core.cache import data_version, stored
+    from reports import services
+
+    study = StudyFactory(exam_item="胸部CT平扫")
+    texts = [
+        "右肺结节，约9mm。",
+        "左肺结节，约9mm。",
+        "右肺结节，约1.2cm。",
+        "右肺结节。",
+        "右肺结节，约8mm。",
+    ]
+    for n, text in enumerate(texts):
+        ReportFactory(
+            report_id=f"S{n}", study=study, content=text,
+            created_at=local(2025, 1, 1, 9, 0) + timedelta(hours=n),
+        )  # fmt: skip
+    refresh_report_findings()
+    services.warm_caches()
+    sizes = stored("reports", "finding_sizes", version=data_version("reports"))
+    assert sorted(sizes["nodule:present"]) == [[8.0, 1], [9.0, 2], [12.0, 1]]
+    for least, ids in [(0, ["S4", "S2", "S1", "S0"]), (8, ["S4", "S2", "S1", "S0"]),
+                       (8.5, ["S2", "S1", "S0"]), (9, ["S2", "S1", "S0"]), (9.01, ["S2"]),
+                       (12, ["S2"]), (12.5, [])]:  # fmt: skip
+        response = viewer.get(SEARCH, {"finding": "nodule", "min_size_mm": least})
+        assert (response.json()["total"], _ids(response)) == (len(ids), ids), least
