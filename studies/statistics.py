@@ -8,6 +8,7 @@ Turnaround is order -> certification. A certification recorded before its order 
 error: it is left out of the turnaround figures and counted by the data-quality checks.
 """
 
+import bisect
 import itertools
 import math
 from collections.abc import Iterable
@@ -43,6 +44,8 @@ DEFAULT_DAYS = 30
 # month: a year is 53 weekly bars, not 365 daily ones.
 DAILY_UP_TO = 62
 WEEKLY_UP_TO = 366
+# Longer than this (five years), per year.
+MONTHLY_UP_TO = 1830
 
 # The data-quality checks that list studies, in the order the page shows them.
 STUDY_CHECKS = (
@@ -96,6 +99,14 @@ def newest_order_day() -> date:
     return min(day, today) if day is not None else today
 
 
+def _plus(day: date, days: int) -> date:
+    """``day`` moved by ``days``, held to the calendar's first and last days."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.max if days > 0 else date.min
+
+
 def window(
     *,
     date_from: date | None = None,
@@ -105,13 +116,14 @@ def window(
 ) -> tuple[date, date]:
     """The days a figure covers: the range given, or what is missing of it filled in.
 
-    Without ``date_to`` the window ends with ``last_day`` (default: ``newest_order_day()``);
-    without ``date_from`` it is the ``days`` days up to its end.
+    Without ``date_to`` the window ends with ``last_day`` (default: ``newest_order_day()``), or
+    ``days`` days after ``date_from`` when that is later; without ``date_from`` it is the
+    ``days`` days up to its end.
     """
     if date_to is None:
         date_to = last_day if last_day is not None else newest_order_day()
         if date_from is not None and date_to < date_from:
-            date_to = date_from + timedelta(days=days - 1)
+            date_to = _plus(date_from, days - 1)
     if date_from is None:
         date_to = clamp_window(date_to, days)
         date_from = date_to - timedelta(days=days - 1)
@@ -119,41 +131,39 @@ def window(
 
 
 def granularity(first: date, last: date) -> str:
-    """ "day", "week" or "month": how a window of that length is charted."""
+    """Per "day", "week", "month" or "year": how a window of that length is charted."""
     days = (last - first).days + 1
     if days <= DAILY_UP_TO:
         return "day"
     if days <= WEEKLY_UP_TO:
         return "week"
-    return "month"
+    if days <= MONTHLY_UP_TO:
+        return "month"
+    return "year"
 
 
-def _period_start(day: date, unit: str) -> date:
+def _period_end(start: date, unit: str) -> date:
+    if unit == "day":
+        return start
     if unit == "week":
-        return day - timedelta(days=day.weekday())  # Monday
+        return _plus(start, 6 - start.weekday())  # to Sunday
     if unit == "month":
-        return day.replace(day=1)
-    return day
+        if start.month == 12:
+            return start.replace(day=31)
+        return start.replace(month=start.month + 1, day=1) - timedelta(days=1)
+    return start.replace(month=12, day=31)
 
 
 def _periods(first: date, last: date, unit: str) -> list[tuple[date, date]]:
     """The window cut into periods, the first and last cut to the window."""
     periods = []
     start = first
-    while start <= last:
-        if unit == "day":
-            end = start
-        elif unit == "week":
-            end = _period_start(start, "week") + timedelta(days=6)
-        else:
-            following = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-            end = following - timedelta(days=1)
-        end = min(end, last)
+    while True:
+        end = min(_period_end(start, unit), last)
         periods.append((start, end))
-        if end == date.max:
-            break
+        if end >= last:
+            return periods
         start = end + timedelta(days=1)
-    return periods
 
 
 # ---------------------------------------------------------------- the figures
@@ -199,20 +209,20 @@ def _study_statistics(filters: Filters) -> dict[str, Any]:
         counts[key] = counts.get(key, 0) + row["n"]
     modalities = modality_order(m for _, m in counts)
     unit = granularity(first, last)
-    periods = []
-    for start, end in _periods(first, last, unit):
-        by_modality = dict.fromkeys(modalities, 0)
-        for (day, modality), n in counts.items():
-            if start <= day <= end:
-                by_modality[modality] += n
-        periods.append(
-            {
-                "start": start,
-                "end": end,
-                "counts": [{"equipment_type": m, "count": n} for m, n in by_modality.items()],
-                "total": sum(by_modality.values()),
-            }
-        )
+    spans = _periods(first, last, unit)
+    starts = [start for start, _ in spans]
+    per_period = [dict.fromkeys(modalities, 0) for _ in spans]
+    for (day, modality), n in counts.items():
+        per_period[bisect.bisect_right(starts, day) - 1][modality] += n
+    periods = [
+        {
+            "start": start,
+            "end": end,
+            "counts": [{"equipment_type": m, "count": n} for m, n in by_modality.items()],
+            "total": sum(by_modality.values()),
+        }
+        for (start, end), by_modality in zip(spans, per_period, strict=True)
+    ]
 
     statuses = sorted(
         (

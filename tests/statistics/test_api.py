@@ -365,3 +365,35 @@ def department_day():  # noqa: ANN201
     from tests.factories import local
 
     return local(2025, 3, 10, 12, 0)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Shanghai", "Etc/GMT+12"])
+@pytest.mark.parametrize(
+    ("params", "total"),
+    [
+        ({"date_from": "0001-01-01", "date_to": "9999-12-31"}, 8),
+        ({"date_from": "9999-12-31"}, 0),
+        ({"date_to": "0001-01-01"}, 0),
+        ({"date_from": "0001-01-01", "date_to": "0001-01-01"}, 0),
+    ],
+)
+def test_every_date_at_the_edges_of_the_calendar_is_answered(
+    viewer, department, settings, zone, params, total
+):
+    settings.TIME_ZONE = zone
+    body = viewer.get(STUDIES, params).json()
+    assert body["total"] == total
+    assert sum(p["total"] for p in body["periods"]) == total
+    quality = viewer.get(QUALITY, params)
+    assert quality.status_code == HTTPStatus.OK
+    assert viewer.get(EXPORT, params).status_code == HTTPStatus.OK
+
+
+def test_a_long_window_is_charted_per_year(viewer, department):
+    body = viewer.get(STUDIES, {"date_from": "2020-06-01", "date_to": "2025-12-31"}).json()
+    assert body["unit"] == "year"
+    assert [(p["start"], p["end"]) for p in body["periods"]][:2] == [
+        ("2020-06-01", "2020-12-31"),
+        ("2021-01-01", "2021-12-31"),
+    ]
+    assert body["periods"][-1]["total"] == 8
