@@ -451,7 +451,7 @@ def quality_counts(*, filters: Filters, stuck_hours: float, now: datetime | None
             ),
             key=lambda item: (-item["count"], item["exam_status"]),
         )
-        counts[DUPLICATE_PATIENTS] = _duplicate_groups(filters).count()
+        counts[DUPLICATE_PATIENTS] = len(_duplicates(filters))
         return {
             "stuck_hours": stuck_hours,
             "stuck_before": cutoff,
@@ -497,44 +497,56 @@ def _birth_years(studies: QuerySet[Study]) -> QuerySet[Study]:
 
 
 def duplicate_patients(*, filters: Filters, page: int, page_size: int) -> tuple[list[dict], int]:
-    """One page of the duplicate-looking patients, by name and birth year, each with its record
-    numbers (code point order) and how many of the matching studies each holds."""
-    groups, total = paginate(_duplicate_groups(filters), page=page, page_size=page_size)
-    if not groups:
-        return [], total
-    wanted = {(g["patient_name"], g["birth_year"]) for g in groups}
-    rows = (
-        _birth_years(filters.studies().filter(patient_name__in={name for name, _ in wanted}))
-        .values("patient_name", "birth_year", "medical_record_no")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    records: dict[tuple[str, int], dict[str, int]] = {}
-    for row in rows:
-        key = (row["patient_name"], row["birth_year"])
-        if key in wanted:
-            records.setdefault(key, {})[row["medical_record_no"]] = row["n"]
-    page_rows = []
-    for group in groups:
-        held = records[(group["patient_name"], group["birth_year"])]
-        page_rows.append(
-            {
-                "patient_name": group["patient_name"],
-                "birth_year": group["birth_year"],
-                "records": [
-                    {"medical_record_no": mrn, "studies": held[mrn]} for mrn in sorted(held)
-                ],
-            }
+    """One page of the duplicate-looking patients, by name (code point order) and birth year,
+    each with its record numbers (code point order) and how many matching studies each holds."""
+    everyone = _duplicates(filters)
+    offset = (page - 1) * page_size
+    return everyone[offset : offset + page_size], len(everyone)
+
+
+def _duplicates(filters: Filters) -> list[dict[str, Any]]:
+    """Every duplicate-looking patient: grouping the whole table is the costly part, so the
+    list is computed once per data version and filters, and pages are cut from it."""
+
+    def compute() -> list[dict[str, Any]]:
+        groups = list(_duplicate_groups(filters))
+        if not groups:
+            return []
+        wanted = {(g["patient_name"], g["birth_year"]) for g in groups}
+        rows = (
+            _birth_years(filters.studies().filter(patient_name__in={n for n, _ in wanted}))
+            .values("patient_name", "birth_year", "medical_record_no")
+            .annotate(n=Count("pk"))
+            .order_by()
         )
-    return page_rows, total
+        records: dict[tuple[str, int], dict[str, int]] = {}
+        for row in rows:
+            key = (row["patient_name"], row["birth_year"])
+            if key in wanted:
+                records.setdefault(key, {})[row["medical_record_no"]] = row["n"]
+        found = []
+        for group in groups:
+            held = records[(group["patient_name"], group["birth_year"])]
+            found.append(
+                {
+                    "patient_name": group["patient_name"],
+                    "birth_year": group["birth_year"],
+                    "records": [
+                        {"medical_record_no": mrn, "studies": held[mrn]} for mrn in sorted(held)
+                    ],
+                }
+            )
+        return found
+
+    return cached("studies", "quality:duplicates:" + key_of(filters.as_dict()), compute)
 
 
 def quality_page(
     *, check: str, filters: Filters, stuck_hours: float, page: int, page_size: int
 ) -> tuple[list[Study], int]:
-    """One page of ``quality_studies`` and its total."""
-    return paginate(
-        quality_studies(check=check, filters=filters, stuck_hours=stuck_hours),
-        page=page,
-        page_size=page_size,
-    )
+    """One page of ``quality_studies`` and its total (counted once per data version)."""
+    cutoff = stuck_cutoff(hours=stuck_hours)
+    studies = quality_studies(check=check, filters=filters, stuck_hours=stuck_hours)
+    key = f"quality:total:{check}:" + key_of({**filters.as_dict(), "cutoff": cutoff})
+    total = cached("studies", key, studies.count)
+    return paginate(studies, page=page, page_size=page_size, total=total)
