@@ -397,3 +397,16 @@ def test_a_long_window_is_charted_per_year(viewer, department):
         ("2021-01-01", "2021-12-31"),
     ]
     assert body["periods"][-1]["total"] == 8
+
+
+def test_the_contract_doc_shows_the_keys_the_api_returns(viewer, department):
+    from tests.foundation.test_contract_doc import _examples, _keys
+
+    documented = [_keys(example) for example in _examples()]
+    for path in (
+        STUDIES,
+        QUALITY,
+        f"{QUALITY}/certified_before_order",
+        f"{QUALITY}/duplicate_patients",
+    ):
+        assert _keys(viewer.get(path, WINDOW).json()) in documented, path
