@@ -32,7 +32,7 @@ from django_htmx.middleware import HtmxDetails  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
 from studies.models import Study  # noqa: E402
-from web import views  # noqa: E402
+from web import dashboard, views  # noqa: E402
 
 PAGES = [
     ("studies: first page", views.studies, "/studies/", {}),
@@ -43,7 +43,9 @@ PAGES = [
     ("studies: page 5,000", views.studies, "/studies/", {"page": "5000"}),
     ("studies: htmx fragment", views.studies, "/studies/", {"q": "张"}),
     ("study detail", views.study_detail, None, {}),
-    ("dashboard: 30 days", views.dashboard, "/dashboard/", {}),
+    ("dashboard: 30 days", dashboard.dashboard, "/dashboard/", {}),
+    ("dashboard: 365 days", dashboard.dashboard, "/dashboard/", {"days": "365"}),
+    ("data quality", dashboard.quality, "/dashboard/quality/", {}),
 ]
 
 

@@ -22,6 +22,7 @@ from ingest.services import ImportRefused
 from practice.api import router as practice_router
 from reports.api import router as reports_router
 from studies.api import router as studies_router
+from studies.statistics_api import router as statistics_router
 
 
 def docs_login_required(view):
@@ -72,6 +73,7 @@ _EXTRA_ERRORS = {
                                   413: "Larger than MAX_UPLOAD_MB", 415: "Unsupported file type"},
     ("post", "/analysis/tasks"): {404: "Study not found"},
     ("delete", "/analysis/tasks/{task_id}"): {409: "The task is already finished"},
+    ("get", "/statistics/quality/{check}"): {404: "Data-quality check not found"},
 }  # fmt: skip
 
 
@@ -181,4 +183,5 @@ api.add_router("/studies", studies_router)
 api.add_router("/reports", reports_router)
 api.add_router("/import", ingest_router)
 api.add_router("/analysis", analysis_router)
+api.add_router("/statistics", statistics_router)
 api.add_router("/practice", practice_router)

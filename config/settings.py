@@ -278,6 +278,9 @@ TASKS = {
 }
 # A study's turnaround (order -> check-in -> certification) above this is flagged.
 ANALYSIS_TURNAROUND_LIMIT_HOURS = env_float("ANALYSIS_TURNAROUND_LIMIT_HOURS", 24.0, minimum=0.01)
+# A study not certified whose latest step (check-in, else order) is older than this is listed
+# as stuck by the data-quality view (the API's stuck_hours overrides it per request).
+STATISTICS_STUCK_HOURS = env_float("STATISTICS_STUCK_HOURS", 72.0, minimum=0.01)
 # A processing task whose worker has not checked in for this long is recovered: re-queued,
 # or failed once it has been claimed ANALYSIS_MAX_ATTEMPTS times.
 ANALYSIS_STALE_SECONDS = env_float("ANALYSIS_STALE_SECONDS", 300.0, minimum=0.1)

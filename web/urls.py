@@ -1,6 +1,6 @@
 from django.urls import path
 
-from web import practice, practice_authoring, views
+from web import dashboard, practice, practice_authoring, views
 
 app_name = "web"
 
@@ -19,7 +19,10 @@ urlpatterns = [
     path("analysis/<str:task_id>/", views.analysis_detail, name="analysis_detail"),
     path("analysis/<str:task_id>/cancel/", views.analysis_cancel, name="analysis_cancel"),
     path("import/", views.import_page, name="import"),
-    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/export/", dashboard.dashboard_export, name="dashboard_export"),
+    path("dashboard/quality/", dashboard.quality, name="quality"),
+    path("dashboard/quality/<str:check>/", dashboard.quality_rows, name="quality_rows"),
     # Communication practice (learners and instructors).
     path("practice/", practice.practice_home, name="practice_home"),
     path(

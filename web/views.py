@@ -8,7 +8,6 @@ a page get only that part (``_fragment``).
 
 import math
 from collections.abc import Callable
-from datetime import date
 from functools import wraps
 from typing import Any
 
@@ -59,7 +58,6 @@ from web.forms import ImportForm, LoginForm
 from web.results import result_view
 
 PAGE_SIZES = (20, 50, 100)
-DASHBOARD_DAYS = (7, 30, 90, 365)
 STUDY_TASKS_SHOWN = 50
 BATCHES_PER_PAGE = 15
 # How often a page with a running analysis asks for its progress.
@@ -553,71 +551,3 @@ def _run_import(request: HttpRequest, form: ImportForm) -> dict[str, Any]:
         "status": status,
         "result": result,
     }
-
-
-# ---------------------------------------------------------------- dashboard
-
-
-@web_page("web.dashboard")
-def dashboard(request: HttpRequest) -> HttpResponse:
-    try:
-        days = int(request.GET.get("days", "30"))
-    except ValueError:
-        days = 30
-    if days not in DASHBOARD_DAYS:
-        days = 30
-    try:
-        last_day = date.fromisoformat(request.GET.get("end", ""))
-    except ValueError:
-        last_day = web_selectors.dashboard_last_day()
-    data = web_selectors.dashboard_studies(days=days, last_day=last_day)
-    stats = analysis_selectors.analysis_statistics()
-    modality_names = [m or _("(none)") for m in data["modalities"]]
-    charts = {
-        "perDay": {
-            "labels": [d["day"].isoformat() for d in data["per_day"]],
-            "series": [
-                {"label": name, "data": [d["counts"][m] for d in data["per_day"]]}
-                for name, m in zip(modality_names, data["modalities"], strict=True)
-            ],
-        },
-        "statuses": {
-            "labels": [s["status"] for s in data["statuses"]],
-            "data": [s["count"] for s in data["statuses"]],
-        },
-        "turnaround": {
-            "labels": [_bucket_label(b) for b in data["turnaround"]["buckets"]],
-            "data": [b["count"] for b in data["turnaround"]["buckets"]],
-        },
-        "analysis": {
-            "labels": [labels.label("task_status", s) for s in stats["by_status"]],
-            "data": list(stats["by_status"].values()),
-        },
-        "text": {"studies": _("Studies"), "tasks": _("Tasks")},
-    }
-    context = {
-        "days": days,
-        "day_choices": DASHBOARD_DAYS,
-        "data": data,
-        "modality_names": modality_names,
-        "per_day_rows": [
-            {
-                "day": d["day"],
-                "counts": [d["counts"][m] for m in data["modalities"]],
-                "total": d["total"],
-            }
-            for d in data["per_day"]
-        ],
-        "buckets": [
-            {"label": _bucket_label(b), "count": b["count"]} for b in data["turnaround"]["buckets"]
-        ],
-        "stats": stats,
-        "charts": charts,
-    }
-    return render(request, "web/dashboard.html", context)
-
-
-def _bucket_label(bucket: dict[str, Any]) -> str:
-    if bucket["to_hours"] is None:
-        return _("≥ %(hours)s h") % {"hours": bucket["from_hours"]}
-    return f"{bucket['from_hours']}–{bucket['to_hours']} h"

@@ -54,6 +54,12 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("DELETE", "/api/v1/analysis/tasks/{task_id}"): "analyst",
     ("GET", "/api/v1/analysis/statistics"): "viewer",
     ("GET", "/api/v1/analysis/options"): "viewer",
+    # The department's figures: the dashboard's roles.
+    ("GET", "/api/v1/statistics/studies"): "viewer",
+    ("GET", "/api/v1/statistics/studies/export"): "viewer",
+    ("GET", "/api/v1/statistics/quality"): "viewer",
+    ("GET", "/api/v1/statistics/quality/duplicate_patients"): "viewer",
+    ("GET", "/api/v1/statistics/quality/{check}"): "viewer",
     # The product's own practice API (SPEC-practice §5): practice roles only.
     ("GET", "/api/v1/practice/assessments"): "learner",
     ("GET", "/api/v1/practice/assessments/{assessment_id}"): "learner",
@@ -87,6 +93,9 @@ WEB_PAGES: dict[str, tuple[str, str, str]] = {
     "analysis_cancel": ("POST", "/analysis/{task_id}/cancel/", "analyst"),
     "import": ("POST", "/import/", "admin"),
     "dashboard": ("GET", "/dashboard/", "viewer"),
+    "dashboard_export": ("GET", "/dashboard/export/", "viewer"),
+    "quality": ("GET", "/dashboard/quality/", "viewer"),
+    "quality_rows": ("GET", "/dashboard/quality/{check}/", "viewer"),
     # The practice section (SPEC-practice §5): practice roles and admins only.
     "practice_home": ("GET", "/practice/", "learner"),
     "practice_start": ("POST", "/practice/activities/{activity_id}/start/", "learner"),
