@@ -381,6 +381,9 @@ def study_detail(request: HttpRequest, exam_id: str) -> HttpResponse:
         turnaround_limit_hours=settings.ANALYSIS_TURNAROUND_LIMIT_HOURS,
     )
     others, others_total = patients.patient_other_studies(study=study, limit=OTHER_STUDIES_SHOWN)
+    if others:
+        # The page shows these studies too.
+        audit_note(request, detail={"patient_studies": [s.exam_id for s in others]})
     context = {
         "study": study,
         "reports": reports,

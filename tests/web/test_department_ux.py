@@ -53,6 +53,10 @@ def test_study_page_lists_the_patients_other_studies_with_their_reports(viewer_w
     assert "2024-09-01 09:00" in section and "头颅MR平扫" in section
     # The record number opens the patient's page.
     assert 'href="/patients/MRN-FU/" data-patient-link' in body
+    # The audit event of the study names the other studies it showed.
+    event = AuditEvent.objects.get()
+    assert (event.action, event.object_ids) == ("web.study.view", ["CT-NOW"])
+    assert event.detail == {"patient_studies": ["MR-MID", "CT-OLD"]}
 
 
 def test_study_page_shows_ten_other_studies_and_links_to_all(viewer_web):
