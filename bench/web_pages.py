@@ -43,6 +43,7 @@ PAGES = [
     ("studies: page 5,000", views.studies, "/studies/", {"page": "5000"}),
     ("studies: htmx fragment", views.studies, "/studies/", {"q": "张"}),
     ("study detail", views.study_detail, None, {}),
+    ("patient page (its record number)", views.patient_detail, None, {}),
     ("dashboard: 30 days", dashboard.dashboard, "/dashboard/", {}),
     ("dashboard: 365 days", dashboard.dashboard, "/dashboard/", {"days": "365"}),
     ("data quality", dashboard.quality, "/dashboard/quality/", {}),
@@ -62,8 +63,11 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=20, help="warm samples per page")
     args = parser.parse_args()
     factory = RequestFactory()
-    first = Study.objects.order_by("-order_datetime").values("exam_id", "exam_status",
-                                                              "exam_source").first()  # fmt: skip
+    first = (
+        Study.objects.order_by("-order_datetime")
+        .values("exam_id", "exam_status", "exam_source", "medical_record_no")
+        .first()
+    )
     if first is None:
         sys.exit("The database has no studies")
     count = Study.objects.count()
@@ -74,6 +78,9 @@ def main() -> None:
         kwargs = {}
         if view is views.study_detail:
             path, kwargs = f"/studies/{first['exam_id']}/", {"exam_id": first["exam_id"]}
+        elif view is views.patient_detail:
+            mrn = first["medical_record_no"]
+            path, kwargs = f"/patients/{mrn}/", {"medical_record_no": mrn}
         fragment = "fragment" in name
         cache.clear()
         samples = []

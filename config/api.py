@@ -21,6 +21,7 @@ from ingest.api import router as ingest_router
 from ingest.services import ImportRefused
 from practice.api import router as practice_router
 from reports.api import router as reports_router
+from studies.api import patients_router
 from studies.api import router as studies_router
 from studies.statistics_api import router as statistics_router
 
@@ -180,6 +181,7 @@ def on_nul(request: HttpRequest, field: NulField) -> HttpResponse:
 api.add_router("/", core_router)
 api.add_router("/auth", auth_router)
 api.add_router("/studies", studies_router)
+api.add_router("/patients", patients_router)
 api.add_router("/reports", reports_router)
 api.add_router("/import", ingest_router)
 api.add_router("/analysis", analysis_router)

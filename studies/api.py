@@ -4,9 +4,11 @@ from ninja import Query, Router
 from accounts.auth import viewer_auth
 from audit.services import audit_note
 from core import responses
-from studies import exports, selectors, services
+from core.pagination import PageParams
+from studies import exports, patients, selectors, services
 from studies.schemas import (
     FilterOptionsOut,
+    PatientStudiesOut,
     StudyDetailOut,
     StudyExportParams,
     StudySearchOut,
@@ -66,3 +68,24 @@ def export_studies(request: HttpRequest, params: Query[StudyExportParams]):
 def get_study(request: HttpRequest, exam_id: str):
     audit_note(request, action="study.view", object_type="study", object_ids=[exam_id])
     return selectors.study_get(exam_id=exam_id)
+
+
+# A patient is the studies that share a medical record number (studies.patients).
+patients_router = Router(tags=["patients"], auth=viewer_auth)
+
+
+@patients_router.get("/{path:medical_record_no}/studies", response=PatientStudiesOut)
+def patient_studies(request: HttpRequest, medical_record_no: str, params: Query[PageParams]):
+    """Every study of the patient with this medical record number, newest first, each with
+    its reports; 404 when no study has the number."""
+    audit_note(
+        request,
+        action="patient.studies",
+        object_type="study",
+        detail={"medical_record_no": medical_record_no},
+    )
+    rows, total = patients.patient_studies_page(
+        medical_record_no=medical_record_no, page=params.page, page_size=params.page_size
+    )
+    audit_note(request, object_ids=[s.exam_id for s in rows], result_count=total)
+    return {"data": rows, "total": total, "page": params.page, "page_size": params.page_size}

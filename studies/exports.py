@@ -1,6 +1,8 @@
 """Exports of a study search to .xlsx and CSV, streamed in constant memory.
 
-Headers are the RIS's, which the importer maps back, so an export can be imported again.
+Headers and values are the RIS's (gender as 男/女/未知), which the importer maps back, so an
+export imports again unchanged. A workbook opens ready to work in: the header row frozen,
+columns as wide as their contents usually are, an autofilter on the header.
 
 Both formats are produced while they are sent: nothing waits for the last row. On PostgreSQL
 the database formats every row itself inside a ``COPY ... TO STDOUT`` (CSV fields, or a
@@ -48,6 +50,17 @@ _TEXT, _NUMBER, _DATETIME = "text", "number", "datetime"
 _ROW_NUMBER = "\x01"
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 _COLUMN_LETTERS = [chr(ord("A") + n) for n in range(len(DETAIL_FIELDS))]
+# Gender as the RIS writes it (SPEC §2: the import maps these back to M/F/U).
+RIS_GENDER = {"M": "男", "F": "女", "U": "未知"}
+_GENDER_COLUMN = DETAIL_FIELDS.index("patient_gender")
+# Column widths in characters (a Chinese character counts two): room for the usual value and
+# for the header with its filter button.
+_COLUMN_WIDTHS = {
+    "exam_id": 16, "medical_record_no": 14, "application_order_no": 16, "patient_name": 12,
+    "patient_gender": 8, "patient_age": 8, "exam_status": 12, "exam_source": 12,
+    "exam_item": 22, "equipment_type": 12, "exam_description": 50, "order_datetime": 20,
+    "check_in_datetime": 20, "report_certification_datetime": 20, "certified_physician": 12,
+}  # fmt: skip
 # XML 1.0 forbids these (escaped as _xHHHH_, which Excel and calamine read back as the
 # character), and a literal "_xHHHH_" gets its underscore escaped so that it stays literal.
 _OOXML_ESCAPED = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)|[\x00-\x08\x0b-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -78,6 +91,20 @@ _KINDS = [_kind(name) for name in DETAIL_FIELDS]
 
 def _rows(queryset: QuerySet) -> Iterator[tuple]:
     yield from queryset.values_list(*DETAIL_FIELDS).iterator(chunk_size=settings.EXPORT_BATCH_SIZE)
+
+
+def _ris_values(row: tuple) -> list:
+    """A row of DETAIL_FIELDS with the gender as the RIS writes it."""
+    values = list(row)
+    gender = values[_GENDER_COLUMN]
+    values[_GENDER_COLUMN] = RIS_GENDER.get(gender, gender)
+    return values
+
+
+def _ris_gender_sql(column: str) -> str:
+    """The same mapping in SQL, for the rows PostgreSQL formats itself."""
+    cases = " ".join(f"WHEN '{code}' THEN '{text}'" for code, text in RIS_GENDER.items())
+    return f"(CASE {column} {cases} ELSE {column} END)"
 
 
 def _on_postgresql(queryset: QuerySet) -> bool:
@@ -179,7 +206,7 @@ def _csv_select_sql() -> Iterator[tuple[str, list]]:
     # ascii() is the code of the first character: cheaper than comparing strings.
     triggers = ", ".join(str(ord(char)) for char in FORMULA_TRIGGERS)
     for n, kind in enumerate(_KINDS):
-        column = f"c{n}"
+        column = _ris_gender_sql(f"c{n}") if n == _GENDER_COLUMN else f"c{n}"
         if kind == _DATETIME:
             # Truncated to the second, as strftime does; cheaper than to_char().
             yield f"date_trunc('second', {column} AT TIME ZONE %s)", [settings.TIME_ZONE]
@@ -199,7 +226,7 @@ def _csv_python_lines(queryset: QuerySet) -> Iterator[bytes]:
     writer = csv.writer(out := io.StringIO(), lineterminator="\r\n")
     for row in _rows(queryset):
         cells = []
-        for value in row:
+        for value in _ris_values(row):
             if value is None:
                 cells.append("")
             elif isinstance(value, datetime):
@@ -247,7 +274,7 @@ def _xlsx_python_rows(rows: Iterable[tuple]) -> Iterator[bytes]:
     for row in rows:
         cells = "".join(
             _xlsx_cell(letter, value)
-            for letter, value in zip(_COLUMN_LETTERS, row, strict=False)
+            for letter, value in zip(_COLUMN_LETTERS, _ris_values(row), strict=False)
             if value is not None
         )
         yield f'<row r="{_ROW_NUMBER}">{cells}</row>\n'.encode()
@@ -265,7 +292,7 @@ def _xlsx_select_sql() -> Iterator[tuple[str, list]]:
     for n, (kind, letter, name) in enumerate(
         zip(_KINDS, _COLUMN_LETTERS, DETAIL_FIELDS, strict=True)
     ):
-        column = f"c{n}"
+        column = _ris_gender_sql(f"c{n}") if n == _GENDER_COLUMN else f"c{n}"
         ref = f"{letter}{_ROW_NUMBER}"
         if kind == _DATETIME:
             # date_part() is float8 arithmetic; extract() would be numeric, slower.
@@ -317,14 +344,33 @@ def _sheet_xml_start() -> bytes:
         f"{_xlsx_text(EXPORT_HEADERS[field])}</t></is></c>"
         for letter, field in zip(_COLUMN_LETTERS, DETAIL_FIELDS, strict=True)
     )
+    columns = "".join(
+        f'<col min="{n}" max="{n}" width="{_COLUMN_WIDTHS[field]}" customWidth="1"/>'
+        for n, field in enumerate(DETAIL_FIELDS, start=1)
+    )
+    # The header row stays in view while scrolling (a frozen pane below row 1).
+    view = (
+        '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+        'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft" activeCell="A2" '
+        'sqref="A2"/></sheetView></sheetViews>'
+    )
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        f'<sheetData><row r="1">{header}</row>\n'
+        f'{view}<cols>{columns}</cols><sheetData><row r="1">{header}</row>\n'
     ).encode()
 
 
-_SHEET_XML_END = b"</sheetData></worksheet>"
+def _filter_range(last_row: int) -> str:
+    return f"A1:{_COLUMN_LETTERS[-1]}{last_row}"
+
+
+def _sheet_xml_end(last_row: int) -> bytes:
+    """The end of a sheet of ``last_row`` rows (the header's included): its autofilter, known
+    only now, after the last row."""
+    return f'</sheetData><autoFilter ref="{_filter_range(last_row)}"/></worksheet>'.encode()
+
+
 _CONTENT_TYPES = b"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">\
 <Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>\
@@ -357,17 +403,28 @@ _STYLES = b"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 </styleSheet>"""
 
 
-def _workbook_xml(sheets: int) -> bytes:
+def _workbook_xml(last_rows: list[int]) -> bytes:
+    sheets = range(1, len(last_rows) + 1)
     entries = "".join(
-        f'<sheet name="{_sheet_name(n)}" sheetId="{n}" r:id="rId{n}"/>'
-        for n in range(1, sheets + 1)
+        f'<sheet name="{_sheet_name(n)}" sheetId="{n}" r:id="rId{n}"/>' for n in sheets
+    )
+    # Excel keeps each sheet's autofilter range under this hidden name as well.
+    names = "".join(
+        f'<definedName name="_xlnm._FilterDatabase" localSheetId="{n - 1}" hidden="1">'
+        f"{_sheet_name(n)}!{_absolute(_filter_range(last_rows[n - 1]))}</definedName>"
+        for n in sheets
     )
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
         'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-        f"<sheets>{entries}</sheets></workbook>"
+        f"<sheets>{entries}</sheets><definedNames>{names}</definedNames></workbook>"
     ).encode()
+
+
+def _absolute(cells: str) -> str:
+    """``A1:O9`` as ``$A$1:$O$9``."""
+    return re.sub(r"([A-Z]+)(\d+)", r"$\1$\2", cells)
 
 
 def _workbook_rels(sheets: int) -> bytes:
@@ -400,6 +457,7 @@ class _Sheets:
         self._pending: bytes | None = next(self._rows, None)
         self.sheets = 0
         self.count = 0
+        self.last_rows: list[int] = []  # per sheet, for the workbook's filter ranges
 
     def more(self) -> bool:
         return self._pending is not None or self.sheets == 0
@@ -425,7 +483,8 @@ class _Sheets:
             pending = next(rows, None)
         self._pending = pending
         self.count += number - 1
-        buffer += _SHEET_XML_END
+        self.last_rows.append(number)
+        buffer += _sheet_xml_end(number)
         yield bytes(buffer)
 
 
@@ -439,7 +498,7 @@ def _xlsx_members(sheets: _Sheets) -> Iterator[tuple]:
         name = f"xl/worksheets/sheet{sheets.sheets + 1}.xml"
         yield name, modified, mode, ZIP_32, sheets.next_sheet()
     # The sheet list is known only now; readers find every part through the directory.
-    yield "xl/workbook.xml", modified, mode, ZIP_32, [_workbook_xml(sheets.sheets)]
+    yield "xl/workbook.xml", modified, mode, ZIP_32, [_workbook_xml(sheets.last_rows)]
     yield "xl/_rels/workbook.xml.rels", modified, mode, ZIP_32, [_workbook_rels(sheets.sheets)]
 
 

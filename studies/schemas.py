@@ -100,3 +100,35 @@ class StudySearchOut(Schema):
     page: int
     page_size: int
     filters: SearchFiltersOut
+
+
+class PatientReportOut(Schema):
+    report_id: str
+    status: str
+    radiologist: str
+    created_at: LocalDateTime
+
+
+class PatientStudyOut(Schema):
+    """A study in a patient's history: the search item's fields, the modality and the
+    study's reports (newest first)."""
+
+    exam_id: str
+    patient_name: str
+    patient_gender: str | None
+    patient_age: int | None
+    exam_status: str
+    exam_source: str
+    exam_item: str
+    equipment_type: str | None
+    order_datetime: LocalDateTime
+    check_in_datetime: LocalDateTime | None
+    report_certification_datetime: LocalDateTime | None
+    reports: list[PatientReportOut]
+
+
+class PatientStudiesOut(Schema):
+    data: list[PatientStudyOut]
+    total: int
+    page: int
+    page_size: int

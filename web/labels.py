@@ -6,6 +6,7 @@ exam statuses, which are free text).
 """
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 LABELS = {
     "gender": {"M": _("Male"), "F": _("Female"), "U": _("Unknown")},
@@ -95,6 +96,27 @@ LABELS = {
         "report": _("Report"),
         "exam_description": _("Exam description (no report text)"),
         "none": _("No text"),
+    },
+    # The RIS's exam statuses and patient sources, stored as the RIS writes them (Chinese), and
+    # the English ones of older data: each shown in the page's language. A context keeps them
+    # apart from the same English words elsewhere ("Checked in" is also a column).
+    "exam_status": {
+        "已预约": pgettext_lazy("exam status", "Scheduled"),
+        "已登记": pgettext_lazy("exam status", "Checked in"),
+        "已检查": pgettext_lazy("exam status", "Examined"),
+        "已报告": pgettext_lazy("exam status", "Reported"),
+        "已审核": pgettext_lazy("exam status", "Certified"),
+        "已取消": pgettext_lazy("exam status", "Cancelled"),
+        "scheduled": pgettext_lazy("exam status", "Scheduled"),
+        "pending": pgettext_lazy("exam status", "Pending"),
+        "completed": pgettext_lazy("exam status", "Completed"),
+        "cancelled": pgettext_lazy("exam status", "Cancelled"),
+    },
+    "exam_source": {
+        "门诊": pgettext_lazy("patient source", "Outpatient"),
+        "住院": pgettext_lazy("patient source", "Inpatient"),
+        "急诊": pgettext_lazy("patient source", "Emergency"),
+        "体检": pgettext_lazy("patient source", "Health check"),
     },
     "interval": {
         "order_to_check_in": _("Order → check-in"),

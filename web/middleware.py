@@ -22,6 +22,12 @@ def idle_timeout_seconds() -> float:
     return settings.WEB_IDLE_TIMEOUT_MINUTES * 60
 
 
+def idle_seconds_left(request: HttpRequest) -> float:
+    """How long the signed-in session of ``request`` has before its automatic sign-out."""
+    last = request.session.get(LAST_ACTIVITY, time.time())
+    return max(0.0, idle_timeout_seconds() - (time.time() - last))
+
+
 class IdleTimeoutMiddleware:
     """Log a session out once it has been idle for longer than the timeout.
 

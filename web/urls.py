@@ -8,10 +8,13 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("session/", views.session_activity, name="session"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("studies/", views.studies, name="studies"),
     path("studies/export/", views.studies_export, name="studies_export"),
     # path: an identifier from the RIS may contain a slash.
     path("studies/<path:exam_id>/", views.study_detail, name="study_detail"),
+    path("patients/<path:medical_record_no>/", views.patient_detail, name="patient_detail"),
     path("reports/", views.reports, name="reports"),
     path("reports/<path:report_id>/", views.report_detail, name="report_detail"),
     path("analysis/", views.analysis_list, name="analysis_list"),

@@ -18,10 +18,12 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBase,
+    JsonResponse,
     QueryDict,
 )
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -44,21 +46,24 @@ from analysis.schemas import AnalysisTaskIn, AnalysisTaskListParams
 from audit.services import audit_note
 from core.badinput import NulField, answer_nul
 from core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, TooManyRequests
-from core.pagination import paginate
+from core.pagination import PageParams, paginate
 from ingest import selectors as ingest_selectors
 from ingest import services as ingest_services
 from reports import selectors as report_selectors
 from reports.schemas import ReportSearchParams
-from studies import exports
+from studies import exports, patients
 from studies import selectors as study_selectors
 from studies.schemas import StudyExportParams, StudySearchParams
 from web import labels
 from web import selectors as web_selectors
 from web.forms import ImportForm, LoginForm
+from web.middleware import idle_seconds_left, idle_timeout_seconds
 from web.results import result_view
 
 PAGE_SIZES = (20, 50, 100)
 STUDY_TASKS_SHOWN = 50
+# The patient's other studies on a study page; the patient page lists them all.
+OTHER_STUDIES_SHOWN = 10
 BATCHES_PER_PAGE = 15
 # How often a page with a running analysis asks for its progress.
 POLL_SECONDS = 1
@@ -279,6 +284,37 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect(settings.LOGOUT_REDIRECT_URL)
 
 
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon (the API docs, the admin)."""
+    return redirect(static("web/favicon.svg"))
+
+
+@require_GET
+@never_cache
+def session_activity(request: HttpRequest) -> HttpResponse:
+    """The page's idle timer talks to the server here (web/static/web/app.js).
+
+    A plain call is the user's activity on the page (typing, clicks that sent no request):
+    the idle middleware renews the session. A call marked X-Background-Request only asks, at
+    the end of the countdown, whether another tab kept the session alive. Either way the
+    answer is the seconds left before the automatic sign-out. A session that is over was
+    signed out by the middleware, which sends the page to the login form; nothing here is
+    patient data, so nothing is audited.
+    """
+    if not request.user.is_authenticated:
+        if request.htmx:
+            next_url = request.htmx.current_url_abs_path or reverse("web:home")
+            return HttpResponseClientRedirect(redirect_to_login(next_url).url)
+        return redirect_to_login(reverse("web:home"))
+    return JsonResponse(
+        {
+            "remaining_seconds": round(idle_seconds_left(request), 1),
+            "idle_seconds": idle_timeout_seconds(),
+        }
+    )
+
+
 # ---------------------------------------------------------------- studies
 
 
@@ -343,15 +379,41 @@ def study_detail(request: HttpRequest, exam_id: str) -> HttpResponse:
         and timezone.localtime(study.report_certification_datetime),
         turnaround_limit_hours=settings.ANALYSIS_TURNAROUND_LIMIT_HOURS,
     )
+    others, others_total = patients.patient_other_studies(study=study, limit=OTHER_STUDIES_SHOWN)
+    if others:
+        # The page shows these studies too.
+        audit_note(request, detail={"patient_studies": [s.exam_id for s in others]})
     context = {
         "study": study,
         "reports": reports,
         "tasks": tasks,
+        "patient_studies": others,
+        "patient_studies_total": others_total,
         "timeline": timeline,
         "timeline_over": {f["interval"] for f in timeline["flags"] if f["kind"] == "exceeds_limit"},
         "analysis_types": AnalysisType.values,
     }
     return render(request, "web/studies/detail.html", context)
+
+
+@web_page("web.patient.view")
+def patient_detail(request: HttpRequest, medical_record_no: str) -> HttpResponse:
+    """Every study of a medical record number, newest first, with their reports."""
+    audit_note(request, object_type="study", detail={"medical_record_no": medical_record_no})
+    params, _problems = parse_query(PageParams, request.GET)
+    if params.page_size not in PAGE_SIZES:
+        params.page_size = PAGE_SIZES[0]
+    rows, total = patients.patient_studies_page(
+        medical_record_no=medical_record_no, page=params.page, page_size=params.page_size
+    )
+    audit_note(request, object_ids=[s.exam_id for s in rows], result_count=total)
+    context = {
+        "medical_record_no": medical_record_no,
+        "names": sorted({s.patient_name for s in rows}),
+        "patient_studies": rows,
+        "pager": _page_info(params.page, params.page_size, total),
+    }
+    return render(request, "web/studies/patient.html", context)
 
 
 # ---------------------------------------------------------------- reports

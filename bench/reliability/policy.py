@@ -40,6 +40,7 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/studies/filters/options"): "viewer",
     ("GET", "/api/v1/studies/export"): "viewer",
     ("GET", "/api/v1/studies/{exam_id}"): "viewer",
+    ("GET", "/api/v1/patients/{medical_record_no}/studies"): "viewer",
     ("GET", "/api/v1/reports/search"): "viewer",
     ("GET", "/api/v1/reports/filters/options"): "viewer",
     ("GET", "/api/v1/reports/findings/options"): "viewer",
@@ -82,9 +83,12 @@ WEB_PAGES: dict[str, tuple[str, str, str]] = {
     "home": ("GET", "/", PUBLIC),  # a redirect to the studies page
     "login": ("GET", "/login/", PUBLIC),
     "logout": ("POST", "/logout/", SIGNED_IN),
+    "session": ("GET", "/session/", SIGNED_IN),  # the idle timer's activity and countdown
+    "favicon": ("GET", "/favicon.ico", PUBLIC),  # a redirect to the static icon
     "studies": ("GET", "/studies/", "viewer"),
     "studies_export": ("GET", "/studies/export/", "viewer"),
     "study_detail": ("GET", "/studies/{exam_id}/", "viewer"),
+    "patient_detail": ("GET", "/patients/{medical_record_no}/", "viewer"),
     "reports": ("GET", "/reports/", "viewer"),
     "report_detail": ("GET", "/reports/{report_id}/", "viewer"),
     "analysis_list": ("GET", "/analysis/", "viewer"),

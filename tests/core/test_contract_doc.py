@@ -45,6 +45,7 @@ def test_every_operation_in_the_schema_has_a_section(viewer):
 def test_examples_have_the_keys_the_api_returns(viewer):
     study = StudyFactory(exam_id="EXAM001", order_datetime=local(2025, 11, 6, 10, 30))
     ReportFactory(report_id="R1", study=study)
+    patient = study.medical_record_no
     live = {
         "search": viewer.get("/api/v1/studies/search").json(),
         "detail": viewer.get("/api/v1/studies/EXAM001").json(),
@@ -52,6 +53,7 @@ def test_examples_have_the_keys_the_api_returns(viewer):
         "login": viewer.tokens,
         "report search": viewer.get("/api/v1/reports/search").json(),
         "report detail": viewer.get("/api/v1/reports/R1").json(),
+        "patient studies": viewer.get(f"/api/v1/patients/{patient}/studies").json(),
     }
     documented = [_keys(example) for example in _examples()]
     for name, body in live.items():

@@ -71,20 +71,24 @@ def test_login_page_is_translated_too(client):
 
 
 def _po_entries(path: Path) -> dict[str, str]:
-    """msgid -> msgstr (the first form of a plural) of a .po file."""
+    """msgid -> msgstr (the first form of a plural) of a .po file; a msgid with a context is
+    keyed as the compiled catalogue keys it, "context\x04msgid"."""
     entries: dict[str, str] = {}
     current: dict[str, str] = {}
     key = None
     for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         keyword, _, rest = line.partition(" ")
-        if keyword in ("msgid", "msgid_plural", "msgstr", "msgstr[0]"):
+        if keyword in ("msgctxt", "msgid", "msgid_plural", "msgstr", "msgstr[0]"):
             key = keyword
             current[key] = json.loads(rest)  # a .po string is a C string, as JSON's
         elif line.startswith('"') and key:
             current[key] += json.loads(line)
         elif not line.strip():
             if current.get("msgid"):
-                entries[current["msgid"]] = current.get("msgstr", current.get("msgstr[0]", ""))
+                msgid = current["msgid"]
+                if "msgctxt" in current:
+                    msgid = f"{current['msgctxt']}\x04{msgid}"
+                entries[msgid] = current.get("msgstr", current.get("msgstr[0]", ""))
             current, key = {}, None
     return entries
 

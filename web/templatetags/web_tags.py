@@ -5,6 +5,7 @@ import re
 from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from web import labels
 from web.middleware import idle_timeout_seconds
@@ -67,7 +68,12 @@ def minutes_as_hours(value: float | None) -> str:
         return "—"
     hours, minutes = divmod(round(abs(value)), 60)
     sign = "−" if value < 0 else ""
-    return f"{sign}{hours} h {minutes:02d} min" if hours else f"{sign}{minutes} min"
+    if hours:
+        return sign + _("%(hours)s h %(minutes)s min") % {
+            "hours": hours,
+            "minutes": f"{minutes:02d}",
+        }
+    return sign + _("%(minutes)s min") % {"minutes": minutes}
 
 
 @register.filter
