@@ -400,7 +400,7 @@ def test_a_long_window_is_charted_per_year(viewer, department):
 
 
 def test_the_contract_doc_shows_the_keys_the_api_returns(viewer, department):
-    from tests.foundation.test_contract_doc import _examples, _keys
+    from tests.core.test_contract_doc import _examples, _keys
 
     documented = [_keys(example) for example in _examples()]
     for path in (
