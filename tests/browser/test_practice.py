@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from accounts.models import Role
 from audit.models import AuditEvent
@@ -164,6 +164,7 @@ def test_a_learner_practises_and_an_instructor_reviews(
         mic.click()
     expect(page.locator("#voice-note")).to_be_visible()
     # The page was not reloaded: the transcript is the stored one, in order.
+    _replies_stored(page)
     stored = list(Message.objects.order_by("index").values_list("role", "content"))
     assert [r for r, _c in stored] == ["user", "assistant"] * 4
     assert case["hidden"]["diagnosis"] not in " ".join(c for _r, c in stored)
@@ -236,7 +237,14 @@ def test_the_first_words_of_a_reply_appear_while_the_model_still_holds_the_rest(
     compat_server.release()
     expect(reply).to_contain_text(CASES["en"]["opening"])
     expect(page.locator("#typing")).to_be_hidden()
+    _replies_stored(page)
     assert Message.objects.filter(role="assistant").count() == 1
+
+
+def _replies_stored(page: Page) -> None:
+    """Wait for every reply's ``done`` event (the page then gives its bubble the stored
+    message's index): a reply's text is on the page, from its pieces, before it is stored."""
+    expect(page.locator("#transcript .bubble.assistant:not([data-index])")).to_have_count(0)
 
 
 def test_a_failed_reply_shows_an_error_and_the_retry_continues_the_conversation(
@@ -262,6 +270,7 @@ def test_a_failed_reply_shows_an_error_and_the_retry_continues_the_conversation(
         CASES["en"]["opening"]
     )
     expect(page.locator("#chat-error")).to_be_hidden()
+    _replies_stored(page)
     assert list(Message.objects.order_by("index").values_list("role", flat=True)) == [
         "user",
         "assistant",
