@@ -78,6 +78,10 @@ class Filters:
             "equipment_type": self.equipment_type,
         }
 
+    def given(self) -> dict[str, str]:
+        """The filters that bound something, as text (for the audit log)."""
+        return {k: str(v) for k, v in self.as_dict().items() if v is not None}
+
     def studies(self) -> QuerySet[Study]:
         """The matching studies, unordered (the studies list's own filters)."""
         return study_list(**self.as_dict()).order_by()
@@ -184,7 +188,8 @@ def study_statistics(*, filters: Filters) -> dict[str, Any]:
       flags), a histogram, and median, 90th percentile, mean and the share within the limit,
       over all studies, per modality and per source.
     """
-    assert filters.date_from is not None and filters.date_to is not None
+    if filters.date_from is None or filters.date_to is None:
+        raise ValueError("study_statistics needs a window: see window()")
     key = "statistics:" + key_of(
         {**filters.as_dict(), "limit": settings.ANALYSIS_TURNAROUND_LIMIT_HOURS}
     )
@@ -415,7 +420,9 @@ def _check_condition(check: str, *, cutoff: datetime) -> Q:
         return Q(check_in_datetime__lt=F("order_datetime"))
     if check == "reported_without_physician":
         return Q(report_certification_datetime__isnull=False) & _blank("certified_physician")
-    # stuck: not certified, and nothing happened since the cutoff (check-in, else the order).
+    if check != "stuck":
+        raise ValueError(f"unknown check {check!r}")
+    # Not certified, and nothing happened since the cutoff (check-in, else the order).
     return Q(report_certification_datetime__isnull=True) & (
         Q(check_in_datetime__lt=cutoff)
         | Q(check_in_datetime__isnull=True, order_datetime__lt=cutoff)
@@ -466,7 +473,11 @@ def quality_studies(
     *, check: str, filters: Filters, stuck_hours: float, now: datetime | None = None
 ) -> QuerySet[Study]:
     """The matching studies that fail ``check`` (one of STUDY_CHECKS), newest order first."""
-    condition = _check_condition(check, cutoff=stuck_cutoff(hours=stuck_hours, now=now))
+    return _failing(check, filters, cutoff=stuck_cutoff(hours=stuck_hours, now=now))
+
+
+def _failing(check: str, filters: Filters, *, cutoff: datetime) -> QuerySet[Study]:
+    condition = _check_condition(check, cutoff=cutoff)
     return (
         _with_checks(filters.studies())
         .filter(condition)
@@ -546,7 +557,7 @@ def quality_page(
 ) -> tuple[list[Study], int]:
     """One page of ``quality_studies`` and its total (counted once per data version)."""
     cutoff = stuck_cutoff(hours=stuck_hours)
-    studies = quality_studies(check=check, filters=filters, stuck_hours=stuck_hours)
+    studies = _failing(check, filters, cutoff=cutoff)
     key = f"quality:total:{check}:" + key_of({**filters.as_dict(), "cutoff": cutoff})
     total = cached("studies", key, studies.count)
     return paginate(studies, page=page, page_size=page_size, total=total)

@@ -34,14 +34,14 @@ _XLSX_DOC = {
 @router.get("/studies", response=StudyStatisticsOut)
 def study_statistics(request: HttpRequest, params: Query[StatisticsFilterParams]):
     filters = params.windowed()
-    audit_note(request, action="statistics.studies", detail=_detail(filters))
+    audit_note(request, action="statistics.studies", detail=filters.given())
     return statistics.study_statistics(filters=filters)
 
 
 @router.get("/studies/export", response={200: None}, openapi_extra=_XLSX_DOC)
 def export_statistics(request: HttpRequest, params: Query[StatisticsFilterParams]):
     filters = params.windowed()
-    audit_note(request, action="statistics.export", detail=_detail(filters))
+    audit_note(request, action="statistics.export", detail=filters.given())
     data = statistics.study_statistics(filters=filters)
     return statistics_response(data, filters=filters.as_dict())
 
@@ -49,7 +49,7 @@ def export_statistics(request: HttpRequest, params: Query[StatisticsFilterParams
 @router.get("/quality", response=QualityOut)
 def quality(request: HttpRequest, params: Query[QualityParams]):
     filters = params.filters()
-    audit_note(request, action="statistics.quality", detail=_detail(filters))
+    audit_note(request, action="statistics.quality", detail=filters.given())
     return statistics.quality_counts(filters=filters, stuck_hours=params.stuck())
 
 
@@ -93,7 +93,3 @@ def quality_studies(request: HttpRequest, check: str, params: Query[QualityRowsP
         "page": params.page,
         "page_size": params.page_size,
     }
-
-
-def _detail(filters: statistics.Filters) -> dict:
-    return {k: str(v) for k, v in filters.as_dict().items() if v is not None}
