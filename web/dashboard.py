@@ -20,6 +20,7 @@ from analysis import selectors as analysis_selectors
 from audit.services import audit_note
 from core.errors import NotFound
 from core.pagination import DEFAULT_PAGE_SIZE
+from studies import quality as data_quality
 from studies import selectors as study_selectors
 from studies import statistics
 from studies.statistics_schemas import QualityRowsParams, StatisticsFilterParams
@@ -238,7 +239,7 @@ def _quality_params(query: QueryDict) -> tuple[QualityRowsParams, list[str]]:
 def quality(request: HttpRequest) -> HttpResponse:
     params, problems = _quality_params(request.GET)
     filters = params.filters()
-    counts = statistics.quality_counts(filters=filters, stuck_hours=params.stuck())
+    counts = data_quality.quality_counts(filters=filters, stuck_hours=params.stuck())
     query = _query(filters, stuck_hours=params.stuck_hours)
     checks = [
         {
@@ -247,7 +248,7 @@ def quality(request: HttpRequest) -> HttpResponse:
             "count": counts["counts"][check],
             "link": reverse("web:quality_rows", args=[check]) + ("?" + query if query else ""),
         }
-        for check in statistics.QUALITY_CHECKS
+        for check in data_quality.QUALITY_CHECKS
     ]
     audit_note(request, detail=filters.given())
     context = {
@@ -263,12 +264,12 @@ def quality(request: HttpRequest) -> HttpResponse:
 
 @web_page("web.quality.rows")
 def quality_rows(request: HttpRequest, check: str) -> HttpResponse:
-    if check not in statistics.QUALITY_CHECKS:
+    if check not in data_quality.QUALITY_CHECKS:
         raise NotFound(_("There is no such data-quality check."))
     params, problems = _quality_params(request.GET)
     filters = params.filters()
-    if check == statistics.DUPLICATE_PATIENTS:
-        rows, total = statistics.duplicate_patients(
+    if check == data_quality.DUPLICATE_PATIENTS:
+        rows, total = data_quality.duplicate_patients(
             filters=filters, page=params.page, page_size=params.page_size
         )
         rows = [
@@ -284,7 +285,7 @@ def quality_rows(request: HttpRequest, check: str) -> HttpResponse:
         ids = [r["medical_record_no"] for row in rows for r in row["records"]]
         audit_note(request, object_type="patient", object_ids=ids, result_count=total)
     else:
-        rows, total = statistics.quality_page(
+        rows, total = data_quality.quality_page(
             check=check,
             filters=filters,
             stuck_hours=params.stuck(),
@@ -298,7 +299,7 @@ def quality_rows(request: HttpRequest, check: str) -> HttpResponse:
         "check": check,
         "title": str(CHECK_TITLES[check]),
         "rows": rows,
-        "duplicates": check == statistics.DUPLICATE_PATIENTS,
+        "duplicates": check == data_quality.DUPLICATE_PATIENTS,
         "pager": _page_info(params.page, params.page_size, total),
         "back": reverse("web:quality") + ("?" + query if query else ""),
         "stuck_hours": params.stuck(),
