@@ -6,6 +6,7 @@ from ninja import Query, Router
 from accounts.auth import viewer_auth
 from audit.services import audit_note
 from core.errors import NotFound
+from studies import quality as data_quality
 from studies import statistics
 from studies.exports import XLSX_CONTENT_TYPE
 from studies.statistics_schemas import (
@@ -34,14 +35,14 @@ _XLSX_DOC = {
 @router.get("/studies", response=StudyStatisticsOut)
 def study_statistics(request: HttpRequest, params: Query[StatisticsFilterParams]):
     filters = params.windowed()
-    audit_note(request, action="statistics.studies", detail=_detail(filters))
+    audit_note(request, action="statistics.studies", detail=filters.given())
     return statistics.study_statistics(filters=filters)
 
 
 @router.get("/studies/export", response={200: None}, openapi_extra=_XLSX_DOC)
 def export_statistics(request: HttpRequest, params: Query[StatisticsFilterParams]):
     filters = params.windowed()
-    audit_note(request, action="statistics.export", detail=_detail(filters))
+    audit_note(request, action="statistics.export", detail=filters.given())
     data = statistics.study_statistics(filters=filters)
     return statistics_response(data, filters=filters.as_dict())
 
@@ -49,13 +50,13 @@ def export_statistics(request: HttpRequest, params: Query[StatisticsFilterParams
 @router.get("/quality", response=QualityOut)
 def quality(request: HttpRequest, params: Query[QualityParams]):
     filters = params.filters()
-    audit_note(request, action="statistics.quality", detail=_detail(filters))
-    return statistics.quality_counts(filters=filters, stuck_hours=params.stuck())
+    audit_note(request, action="statistics.quality", detail=filters.given())
+    return data_quality.quality_counts(filters=filters, stuck_hours=params.stuck())
 
 
 @router.get("/quality/duplicate_patients", response=DuplicatePatientsOut)
 def duplicate_patients(request: HttpRequest, params: Query[QualityRowsParams]):
-    rows, total = statistics.duplicate_patients(
+    rows, total = data_quality.duplicate_patients(
         filters=params.filters(), page=params.page, page_size=params.page_size
     )
     audit_note(
@@ -70,9 +71,9 @@ def duplicate_patients(request: HttpRequest, params: Query[QualityRowsParams]):
 
 @router.get("/quality/{check}", response=QualityStudiesOut)
 def quality_studies(request: HttpRequest, check: str, params: Query[QualityRowsParams]):
-    if check not in statistics.STUDY_CHECKS:
+    if check not in data_quality.STUDY_CHECKS:
         raise NotFound("Data-quality check not found")
-    rows, total = statistics.quality_page(
+    rows, total = data_quality.quality_page(
         check=check,
         filters=params.filters(),
         stuck_hours=params.stuck(),
@@ -93,7 +94,3 @@ def quality_studies(request: HttpRequest, check: str, params: Query[QualityRowsP
         "page": params.page,
         "page_size": params.page_size,
     }
-
-
-def _detail(filters: statistics.Filters) -> dict:
-    return {k: str(v) for k, v in filters.as_dict().items() if v is not None}

@@ -14,11 +14,13 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from analysis import selectors as analysis_selectors
 from audit.services import audit_note
 from core.errors import NotFound
 from core.pagination import DEFAULT_PAGE_SIZE
+from studies import quality as data_quality
 from studies import selectors as study_selectors
 from studies import statistics
 from studies.statistics_schemas import QualityRowsParams, StatisticsFilterParams
@@ -30,11 +32,11 @@ DASHBOARD_DAYS = (7, 30, 90, 365)
 PAGE_SIZES = (20, 50, 100)
 # What the quality pages show for each check, in the order they list them.
 CHECK_TITLES = {
-    "certified_before_order": lambda: _("Certified before the order"),
-    "checked_in_before_order": lambda: _("Checked in before the order"),
-    "reported_without_physician": lambda: _("Certified without a physician"),
-    "stuck": lambda: _("Stuck: not certified, no step for longer than the limit"),
-    "duplicate_patients": lambda: _(
+    "certified_before_order": gettext_lazy("Certified before the order"),
+    "checked_in_before_order": gettext_lazy("Checked in before the order"),
+    "reported_without_physician": gettext_lazy("Certified without a physician"),
+    "stuck": gettext_lazy("Stuck: not certified, no step for longer than the limit"),
+    "duplicate_patients": gettext_lazy(
         "Duplicate-looking patients: same name and birth year, several record numbers"
     ),
 }
@@ -198,7 +200,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "stats": stats,
         "charts": charts,
     }
-    audit_note(request, result_count=data["total"], detail=_detail(filters))
+    audit_note(request, result_count=data["total"], detail=filters.given())
     return render(request, "web/dashboard.html", context)
 
 
@@ -217,16 +219,12 @@ def _bucket_label(bucket: dict[str, Any]) -> str:
     return f"{bucket['from_hours']}–{bucket['to_hours']} h"
 
 
-def _detail(filters: statistics.Filters) -> dict[str, str]:
-    return {k: str(v) for k, v in filters.as_dict().items() if v is not None}
-
-
 @web_page("web.dashboard.export")
 def dashboard_export(request: HttpRequest) -> HttpResponse:
     """The dashboard's figures, for the same filters, as an .xlsx workbook."""
     filters, _params, _problems, _days = _windowed(request)
     data = statistics.study_statistics(filters=filters)
-    audit_note(request, result_count=data["total"], detail=_detail(filters))
+    audit_note(request, result_count=data["total"], detail=filters.given())
     return statistics_response(data, filters=filters.as_dict())
 
 
@@ -241,18 +239,18 @@ def _quality_params(query: QueryDict) -> tuple[QualityRowsParams, list[str]]:
 def quality(request: HttpRequest) -> HttpResponse:
     params, problems = _quality_params(request.GET)
     filters = params.filters()
-    counts = statistics.quality_counts(filters=filters, stuck_hours=params.stuck())
+    counts = data_quality.quality_counts(filters=filters, stuck_hours=params.stuck())
     query = _query(filters, stuck_hours=params.stuck_hours)
     checks = [
         {
             "name": check,
-            "title": CHECK_TITLES[check](),
+            "title": str(CHECK_TITLES[check]),
             "count": counts["counts"][check],
             "link": reverse("web:quality_rows", args=[check]) + ("?" + query if query else ""),
         }
-        for check in statistics.QUALITY_CHECKS
+        for check in data_quality.QUALITY_CHECKS
     ]
-    audit_note(request, detail=_detail(filters))
+    audit_note(request, detail=filters.given())
     context = {
         "checks": checks,
         "counts": counts,
@@ -266,21 +264,28 @@ def quality(request: HttpRequest) -> HttpResponse:
 
 @web_page("web.quality.rows")
 def quality_rows(request: HttpRequest, check: str) -> HttpResponse:
-    if check not in statistics.QUALITY_CHECKS:
+    if check not in data_quality.QUALITY_CHECKS:
         raise NotFound(_("There is no such data-quality check."))
     params, problems = _quality_params(request.GET)
     filters = params.filters()
-    if check == statistics.DUPLICATE_PATIENTS:
-        rows, total = statistics.duplicate_patients(
+    if check == data_quality.DUPLICATE_PATIENTS:
+        rows, total = data_quality.duplicate_patients(
             filters=filters, page=params.page, page_size=params.page_size
         )
-        for row in rows:
-            for record in row["records"]:
-                record["link"] = _studies_link(statistics.Filters(), q=record["medical_record_no"])
+        rows = [
+            {
+                **row,
+                "records": [
+                    {**r, "link": _studies_link(statistics.Filters(), q=r["medical_record_no"])}
+                    for r in row["records"]
+                ],
+            }
+            for row in rows
+        ]
         ids = [r["medical_record_no"] for row in rows for r in row["records"]]
         audit_note(request, object_type="patient", object_ids=ids, result_count=total)
     else:
-        rows, total = statistics.quality_page(
+        rows, total = data_quality.quality_page(
             check=check,
             filters=filters,
             stuck_hours=params.stuck(),
@@ -292,9 +297,9 @@ def quality_rows(request: HttpRequest, check: str) -> HttpResponse:
     query = _query(filters, stuck_hours=params.stuck_hours)
     context = {
         "check": check,
-        "title": CHECK_TITLES[check](),
+        "title": str(CHECK_TITLES[check]),
         "rows": rows,
-        "duplicates": check == statistics.DUPLICATE_PATIENTS,
+        "duplicates": check == data_quality.DUPLICATE_PATIENTS,
         "pager": _page_info(params.page, params.page_size, total),
         "back": reverse("web:quality") + ("?" + query if query else ""),
         "stuck_hours": params.stuck(),
