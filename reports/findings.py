@@ -139,7 +139,8 @@ def read_stale_findings(*, wait: bool = False, batch_size: int = BATCH) -> dict 
     across processes and machines; again while a pass found something, so that what was
     imported during a pass is read too.
 
-    Returns the totals (with ``passes``), or None when another reading holds the lock and
+    Returns the totals (with ``passes``; ``more`` when it stopped after ``MAX_PASSES`` with
+    reports still to read), or None when another reading holds the lock and
     ``wait`` is False: that one reads, before it ends, whatever is stale then. The lock is
     released before the last look for stale reports, so that a reading refused while this one
     held it (its import committed by then) is never lost.
@@ -158,8 +159,10 @@ def read_stale_findings(*, wait: bool = False, batch_size: int = BATCH) -> dict 
                 if not done["reports"]:
                     break
         first = False
-        if totals["passes"] >= MAX_PASSES or not _anything_stale():
+        if not _anything_stale():
             return totals
+        if totals["passes"] >= MAX_PASSES:
+            return {**totals, "more": True}
 
 
 def _anything_stale() -> bool:

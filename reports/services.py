@@ -82,6 +82,8 @@ def findings_read(*, wait: bool = False, batch_size: int = findings.BATCH) -> di
         return {"reports": 0, "findings": 0, "texts": 0, "passes": 0, "busy": True}
     if totals["reports"]:
         warm_caches()
+    if totals.get("more"):
+        _enqueue_findings_read()  # the rest, by the next reading
     return totals
 
 
