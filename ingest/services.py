@@ -11,6 +11,11 @@ PostgreSQL, which need no comparison, skip the staging table: their rows are cop
 into the table while the file is read (``_fill``). A dry run does all of that and rolls
 back. The batch record is written outside the transaction, so a failed or rejected import is
 recorded too.
+
+``import_file(kind=…)`` is the one entry of the API, the web page and the management commands.
+The readers (``ingest.readers``) turn the file into rows; every SQL statement is in
+``ingest.sql``; after the commit ``_after_commit`` refreshes the planner's statistics, reads
+the findings of imported reports and prepares the search (``_warm_search``).
 """
 
 import hashlib
@@ -364,7 +369,7 @@ def _warm_search(target: Target, outcome: Outcome) -> None:
         logger.exception("Preparing the search caches after an import failed")
 
 
-def _reader_error(exc: readers.ReaderError, batch: ImportBatch, outcome: Outcome) -> DomainError:
+def _reader_error(exc: readers.ReaderError, batch: ImportBatch, outcome: Outcome) -> ImportRefused:
     refused = ImportUnsupported if isinstance(exc, readers.UnsupportedFileType) else ImportRejected
     return refused(exc.message, _result(batch, outcome))
 
