@@ -36,6 +36,9 @@ class ImportBatch(models.Model):
     )
     username = models.CharField(max_length=150, blank=True)
     on_duplicate = models.CharField(max_length=10, default="update")
+    # 'reject' (the whole file is refused if a row is invalid) or 'skip' (the valid rows are
+    # imported and the invalid ones kept in rejected_rows for their workbook).
+    on_invalid = models.CharField(max_length=10, default="reject")
     dry_run = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     message = models.TextField(blank=True)
@@ -48,6 +51,10 @@ class ImportBatch(models.Model):
     error_count = models.IntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
     ignored_columns = models.JSONField(default=list, blank=True)
+    warning_count = models.IntegerField(default=0)
+    warnings = models.JSONField(default=list, blank=True)
+    # With on_invalid='skip': {"headers": [...], "rows": [[row, [cells], [errors]], ...]}.
+    rejected_rows = models.JSONField(null=True, blank=True)
     started_at = models.DateTimeField(auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.IntegerField(null=True, blank=True)
