@@ -75,6 +75,8 @@ TEXTS: dict[str, str] = {
     "workbook.sheet": gettext_noop("Rows not imported"),
 }
 
+gettext_noop("%(items)s or %(last)s")
+
 # The readers' fixed refusals, so that the catalogue holds them; their own modules keep the
 # texts (ingest.readers), and any message not listed here is shown in English.
 READER_TEXTS = (
@@ -107,6 +109,14 @@ def text(code: str, params: dict[str, Any] | None = None) -> str:
         return str((params or {}).get("message", code))
     if code.startswith("file.") and params and "message" in params and template == "%(message)s":
         return translation.gettext(params["message"])
+    if params and "extensions" in params:
+        # The list of file types in the reader's language ('.xlsx, .xls or .csv').
+        *first, last = params["extensions"]
+        joined = translation.gettext("%(items)s or %(last)s") % {
+            "items": ", ".join(first),
+            "last": last,
+        }
+        params = {**params, "allowed": joined if first else last}
     return translation.gettext(template) % params if params else translation.gettext(template)
 
 

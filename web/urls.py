@@ -19,6 +19,7 @@ urlpatterns = [
     path("analysis/<str:task_id>/", views.analysis_detail, name="analysis_detail"),
     path("analysis/<str:task_id>/cancel/", views.analysis_cancel, name="analysis_cancel"),
     path("import/", views.import_page, name="import"),
+    path("import/<str:batch_id>/rejected.xlsx", views.import_rejected, name="import_rejected"),
     path("dashboard/", views.dashboard, name="dashboard"),
     # Communication practice (learners and instructors).
     path("practice/", practice.practice_home, name="practice_home"),

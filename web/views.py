@@ -24,7 +24,7 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -46,6 +46,8 @@ from audit.services import audit_note
 from core.badinput import NulField
 from core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, TooManyRequests
 from core.pagination import paginate
+from ingest import api as ingest_api
+from ingest import messages as ingest_messages
 from ingest import selectors as ingest_selectors
 from ingest import services as ingest_services
 from reports import selectors as report_selectors
@@ -522,7 +524,11 @@ def _run_import(request: HttpRequest, form: ImportForm) -> dict[str, Any]:
     upload = form.cleaned_data["file"]
     kind = form.cleaned_data["kind"]
     dry_run = request.POST.get("action") != "commit"
-    options = {"on_duplicate": form.cleaned_data["on_duplicate"], "dry_run": dry_run}
+    options = {
+        "on_duplicate": form.cleaned_data["on_duplicate"],
+        "dry_run": dry_run,
+        "on_invalid": form.cleaned_data["on_invalid"] or "reject",
+    }
     audit_note(
         request,
         action=f"web.import.{kind}",
@@ -538,9 +544,19 @@ def _run_import(request: HttpRequest, form: ImportForm) -> dict[str, Any]:
             origin="web",
             **options,
         )
-        message, status, ok = "", 200, True
+        message, code, status, ok = "", "", 200, True
     except ingest_services.ImportRefused as exc:
-        result, message, status, ok = exc.result, exc.message, exc.status_code, False
+        result, status, ok = exc.result, exc.status_code, False
+        message, code = (
+            "; ".join(ingest_messages.text(p.code, p.params) for p in exc.problems),
+            exc.code,
+        )
+    language = translation.get_language()
+    result = {
+        **result,
+        "errors": ingest_messages.localize_problems(result.get("errors", []), language),
+        "warnings": ingest_messages.localize_problems(result.get("warnings", []), language),
+    }
     if result.get("batch_id"):
         audit_note(request, object_ids=[result["batch_id"]], result_count=result.get("rows_total"))
     return {
@@ -549,9 +565,20 @@ def _run_import(request: HttpRequest, form: ImportForm) -> dict[str, Any]:
         "kind": kind,
         "on_duplicate": options["on_duplicate"],
         "message": message,
+        "code": code,
         "status": status,
         "result": result,
     }
+
+
+@web_page("web.import.rejected", role=Role.ADMIN)
+@require_GET
+def import_rejected(request: HttpRequest, batch_id: str) -> HttpResponse:
+    """The rows a partial import left out, with their problems in the page's language."""
+    audit_note(request, object_type="import", object_ids=[batch_id])
+    batch, rows = ingest_selectors.rejected_rows(batch_id=batch_id)
+    audit_note(request, result_count=len(rows["rows"]))
+    return ingest_api.rejected_response(batch, rows, translation.get_language())
 
 
 # ---------------------------------------------------------------- dashboard

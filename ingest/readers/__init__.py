@@ -98,7 +98,11 @@ def check_extension(file_name: str, allowed_extensions: Collection[str]) -> str:
         shown = f"'{extension}'" if extension else "(no extension)"
         allowed = human_list(allowed_extensions)
         refusal = UnsupportedFileType(f"Unsupported file type {shown}: upload {allowed}")
-        refusal.params = {"extension": shown, "allowed": allowed}
+        refusal.params = {
+            "extension": shown,
+            "allowed": allowed,
+            "extensions": list(allowed_extensions),
+        }
         raise refusal
     return extension
 
