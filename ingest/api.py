@@ -11,7 +11,7 @@ from audit.services import audit_note
 from core.errors import NotFound, PayloadTooLarge
 from core.pagination import PageParams, paginate
 from ingest import rejected, selectors, services
-from ingest.messages import in_language, localize_problems, request_language
+from ingest.messages import Problem, in_language, localize_problems, request_language
 from ingest.schemas import ImportBatchDetailOut, ImportBatchPage, ImportResultOut
 
 router = Router(tags=["import"], auth=admin_auth)
@@ -84,9 +84,9 @@ def _limit_bytes() -> int:
 
 
 def _too_large(language: str = "en") -> PayloadTooLarge:
-    limit = f"{settings.MAX_UPLOAD_MB:g}"
-    refusal = PayloadTooLarge(in_language(language, "import.too_large", {"limit": limit}))
-    refusal.code = "import.too_large"
+    problem = Problem("import.too_large", limit=f"{settings.MAX_UPLOAD_MB:g}")
+    refusal = PayloadTooLarge(in_language(language, problem.code, problem.params))
+    refusal.code, refusal.problem = problem.code, problem
     return refusal
 
 
@@ -114,10 +114,19 @@ def localized(result: dict, language: str) -> dict:
 
 def _refuse(request: HttpRequest, kind: str, error: Exception, **batch: object) -> Exception:
     """Record the refused import (every refusal is in the batch list), then ``error``."""
-    message = getattr(error, "message", None) or "; ".join(
-        f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in getattr(error, "errors", [])
+    problem = getattr(error, "problem", None)
+    message = (
+        str(problem)
+        if problem
+        else getattr(error, "message", None)
+        or "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in getattr(error, "errors", [])
+        )
     )
-    result = services.record_refused_import(kind=kind, message=message, user=request.auth, **batch)
+    result = services.record_refused_import(
+        kind=kind, message=message, user=request.auth, problems=[problem] if problem else [],
+        **batch,
+    )  # fmt: skip
     audit_note(request, object_type="import", object_ids=[result["batch_id"]])
     return error
 

@@ -42,6 +42,9 @@ class ImportBatch(models.Model):
     dry_run = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     message = models.TextField(blank=True)
+    # The message's reasons as [[code, params], ...] (ingest.messages), to say it again in the
+    # reader's language; empty for messages without a code (a failure, an interruption).
+    message_codes = models.JSONField(default=list, blank=True)
     rows_total = models.IntegerField(default=0)
     created = models.IntegerField(default=0)
     updated = models.IntegerField(default=0)
@@ -65,3 +68,12 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.file_name} ({self.status})"
+
+    @property
+    def message_text(self) -> str:
+        """The message in the active language (the English ``message`` if it has no code)."""
+        from ingest.messages import text
+
+        if not self.message_codes:
+            return self.message
+        return "; ".join(text(code, params) for code, params in self.message_codes)

@@ -211,8 +211,9 @@ def import_file(
             source, file_name=file_name, allowed_extensions=target.extensions
         )
     except readers.ReaderError as exc:
-        _finish(batch, ImportBatch.Status.REJECTED, Outcome(), message=exc.message)
-        raise _reader_error(exc, batch, Outcome()) from exc
+        refusal = _reader_error(exc, batch, Outcome())
+        _finish(batch, ImportBatch.Status.REJECTED, Outcome(), **_said(refusal))
+        raise refusal.again(_result(batch, Outcome())) from exc
     with table:
         return _run(
             target, batch, table, on_duplicate=on_duplicate, dry_run=dry_run,
@@ -269,6 +270,7 @@ def record_refused_import(
     dry_run: bool = False,
     origin: str = "api",
     on_invalid: str = "reject",
+    problems: list[Problem] = (),
 ) -> dict[str, Any]:
     """Record an import refused before its file was read (too large, no file, bad options):
     every refused import is in the batch list, not only those whose file was opened."""
@@ -279,7 +281,9 @@ def record_refused_import(
         dry_run=dry_run, origin=origin,
         on_invalid=on_invalid if on_invalid in ON_INVALID else "reject",
     )  # fmt: skip
-    return _finish(batch, ImportBatch.Status.REJECTED, Outcome(), message=message)
+    return _finish(
+        batch, ImportBatch.Status.REJECTED, Outcome(), message=message, problems=problems
+    )
 
 
 # ---------------------------------------------------------------- orchestration
@@ -323,16 +327,18 @@ def _run(
     except _DryRun:
         return _finish(batch, ImportBatch.Status.DRY_RUN, outcome)
     except HeaderError as exc:
-        _finish(batch, ImportBatch.Status.REJECTED, outcome, message=str(exc))
-        raise ImportRejected(exc.problems, _result(batch, outcome)) from exc
+        refusal = ImportRejected(exc.problems)
+        _finish(batch, ImportBatch.Status.REJECTED, outcome, **_said(refusal))
+        raise refusal.again(_result(batch, outcome)) from exc
     except readers.ReaderError as exc:
-        _finish(batch, ImportBatch.Status.REJECTED, outcome, message=exc.message)
-        raise _reader_error(exc, batch, outcome) from exc
+        refusal = _reader_error(exc, batch, outcome)
+        _finish(batch, ImportBatch.Status.REJECTED, outcome, **_said(refusal))
+        raise refusal.again(_result(batch, outcome)) from exc
     except ImportRejected as exc:
-        _finish(batch, ImportBatch.Status.REJECTED, outcome, message=exc.message)
+        _finish(batch, ImportBatch.Status.REJECTED, outcome, **_said(exc))
         raise exc.again(_result(batch, outcome)) from None
     except ImportConflict as exc:
-        _finish(batch, ImportBatch.Status.CONFLICT, outcome, message=exc.message)
+        _finish(batch, ImportBatch.Status.CONFLICT, outcome, **_said(exc))
         raise exc.again(_result(batch, outcome)) from None
     except Exception as exc:
         logger.exception("Import %s failed and was rolled back", batch.batch_id)
@@ -405,7 +411,12 @@ def _warm_search(target: Target, outcome: Outcome) -> None:
         logger.exception("Preparing the search caches after an import failed")
 
 
-def _reader_error(exc: readers.ReaderError, batch: ImportBatch, outcome: Outcome) -> DomainError:
+def _said(refusal: ImportRefused) -> dict[str, Any]:
+    """What the batch records of a refusal: its English message and its codes."""
+    return {"message": refusal.message, "problems": refusal.problems}
+
+
+def _reader_error(exc: readers.ReaderError, batch: ImportBatch, outcome: Outcome) -> ImportRefused:
     if isinstance(exc, readers.UnsupportedFileType):
         problem = Problem("file.unsupported_type", **exc.params)
         return ImportUnsupported(problem, _result(batch, outcome))
@@ -513,11 +524,13 @@ def _fail_interrupted_batches() -> int:
 
 
 def _finish(
-    batch: ImportBatch, status: str, outcome: Outcome, *, message: str = ""
-) -> dict[str, Any]:
+    batch: ImportBatch, status: str, outcome: Outcome, *, message: str = "",
+    problems: list[Problem] = (),
+) -> dict[str, Any]:  # fmt: skip
     finished = timezone.now()
     batch.status = status
     batch.message = message[:2000]
+    batch.message_codes = [[p.code, p.params] for p in problems]
     batch.rows_total = outcome.rows_total
     batch.created = outcome.created
     batch.updated = outcome.updated

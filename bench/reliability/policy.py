@@ -48,6 +48,7 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/import/reports"): "admin",
     ("GET", "/api/v1/import/batches"): "admin",
     ("GET", "/api/v1/import/batches/{batch_id}"): "admin",
+    ("GET", "/api/v1/import/batches/{batch_id}/rejected"): "admin",
     ("POST", "/api/v1/analysis/tasks"): "analyst",
     ("GET", "/api/v1/analysis/tasks"): "viewer",
     ("GET", "/api/v1/analysis/tasks/{task_id}"): "viewer",
@@ -86,6 +87,7 @@ WEB_PAGES: dict[str, tuple[str, str, str]] = {
     "analysis_detail": ("GET", "/analysis/{task_id}/", "viewer"),
     "analysis_cancel": ("POST", "/analysis/{task_id}/cancel/", "analyst"),
     "import": ("POST", "/import/", "admin"),
+    "import_rejected": ("GET", "/import/{batch_id}/rejected.xlsx", "admin"),
     "dashboard": ("GET", "/dashboard/", "viewer"),
     # The practice section (SPEC-practice §5): practice roles and admins only.
     "practice_home": ("GET", "/practice/", "learner"),

@@ -151,4 +151,7 @@ def test_import_is_audited_with_its_batch(admin_web):
     assert (event.action, event.object_ids, event.result_count) == (
         "web.import.studies", [batch.batch_id], 2,
     )  # fmt: skip
-    assert event.detail == {"file_name": "studies.csv", "on_duplicate": "update", "dry_run": True}
+    assert event.detail == {
+        "file_name": "studies.csv", "on_duplicate": "update", "dry_run": True,
+        "on_invalid": "reject",
+    }  # fmt: skip
