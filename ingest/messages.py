@@ -63,6 +63,9 @@ TEXTS: dict[str, str] = {
     ),
     "import.too_large": gettext_noop("The file is larger than the %(limit)s MB upload limit"),
     "import.no_rejected_rows": gettext_noop("This import kept no rejected rows"),
+    "import.too_many_rejected": gettext_noop(
+        "More than %(limit)s invalid rows: fix the file; nothing was imported"
+    ),
     "file.unsupported_type": gettext_noop(
         "Unsupported file type %(extension)s: upload %(allowed)s"
     ),

@@ -25,6 +25,9 @@ from ingest.messages import Problem
 from studies.ris import RIS_HEADERS
 
 MAX_REPORTED_ERRORS = 1_000
+# The most invalid rows a partial import keeps for its workbook (their cells are held in memory
+# and stored on the batch); a file with more is refused as a whole.
+MAX_KEPT_REJECTED = 100_000
 
 INVALID_DATETIME = "row.invalid_datetime"
 INVALID_AGE = "row.invalid_age"
@@ -758,7 +761,7 @@ class RowValidator:
             if errors:
                 self.rejected += 1
                 self._record_errors(errors)
-                if self.keep_rejected:
+                if self.keep_rejected and len(self.rejected_rows) < MAX_KEPT_REJECTED:
                     self.rejected_rows.append((row_number, list(map(cell_text, values)), errors))
                 continue
             warnings = self._warnings(row_number, record, values)

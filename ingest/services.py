@@ -39,6 +39,7 @@ from ingest import readers, sql
 from ingest.messages import Problem
 from ingest.models import ImportBatch
 from ingest.rows import (
+    MAX_KEPT_REJECTED,
     REPORT_SCHEMA,
     STUDY_SCHEMA,
     HeaderError,
@@ -647,6 +648,8 @@ def _check_rows(outcome: Outcome, *, partial: bool) -> None:
         raise ImportRejected(Problem("import.no_rows"))
     if outcome.error_count and not partial:
         raise ImportRejected(_rejected_problem(outcome))
+    if partial and outcome.rejected > MAX_KEPT_REJECTED:
+        raise ImportRejected(Problem("import.too_many_rejected", limit=MAX_KEPT_REJECTED))
 
 
 def _fills_empty_table(target: Target) -> bool:

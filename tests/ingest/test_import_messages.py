@@ -374,3 +374,19 @@ def test_the_option_is_documented_in_openapi(admin_client):
     names = {p["name"] for p in operation["parameters"]}
     assert {"on_invalid", "Accept-Language"} <= names
     assert "/api/v1/import/batches/{batch_id}/rejected" in schema["paths"]
+
+
+def test_skip_refuses_a_file_with_more_invalid_rows_than_it_keeps(
+    admin_client, tmp_path, monkeypatch
+):
+    monkeypatch.setattr("ingest.rows.MAX_KEPT_REJECTED", 1)
+    monkeypatch.setattr("ingest.services.MAX_KEPT_REJECTED", 1)
+    response = upload(admin_client, two_bad_rows(tmp_path), headers=ZH, on_invalid="skip")
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    body = response.json()
+    assert (body["detail"], body["code"]) == (
+        "无效行超过 1 行：请修正文件；未导入任何数据",
+        "import.too_many_rejected",
+    )
+    assert Study.objects.count() == 0
+    assert ImportBatch.objects.get().status == "rejected"
