@@ -59,7 +59,13 @@ _ERROR = {
         "detail": {
             "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}],
             "title": "Detail",
-        }
+        },
+        "code": {
+            "type": "string",
+            "title": "Code",
+            "description": "A stable code of the refusal, where it has one (imports: "
+            "import.invalid_rows, file.unsupported_type, …); detail is its message",
+        },
     },
     "required": ["detail"],
 }
