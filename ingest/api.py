@@ -256,12 +256,13 @@ def get_rejected_rows(request: HttpRequest, batch_id: str) -> HttpResponse:
     """The rows a partial import (``on_invalid=skip``) left out, to fix and import again."""
     audit_note(request, action="import.rejected", object_type="import", object_ids=[batch_id])
     language = request_language(request)
-    batch, rows = _rejected_rows(batch_id, language)
+    batch, rows = kept_rejected_rows(batch_id, language)
     audit_note(request, result_count=len(rows["rows"]))
     return rejected_response(batch, rows, language)
 
 
-def _rejected_rows(batch_id: str, language: str) -> tuple:
+def kept_rejected_rows(batch_id: str, language: str) -> tuple:
+    """The batch and its rejected rows; NotFound (in ``language`` when it kept none)."""
     try:
         return selectors.rejected_rows(batch_id=batch_id)
     except NotFound as exc:

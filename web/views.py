@@ -576,7 +576,7 @@ def _run_import(request: HttpRequest, form: ImportForm) -> dict[str, Any]:
 def import_rejected(request: HttpRequest, batch_id: str) -> HttpResponse:
     """The rows a partial import left out, with their problems in the page's language."""
     audit_note(request, object_type="import", object_ids=[batch_id])
-    batch, rows = ingest_selectors.rejected_rows(batch_id=batch_id)
+    batch, rows = ingest_api.kept_rejected_rows(batch_id, translation.get_language())
     audit_note(request, result_count=len(rows["rows"]))
     return ingest_api.rejected_response(batch, rows, translation.get_language())
 

@@ -184,4 +184,8 @@ def test_the_rejected_rows_page_refuses_bad_requests(admin_web, viewer_web):
     response = admin_web.get(f"/import/{batch.batch_id}/rejected.xlsx")
     assert response.status_code == HTTPStatus.NOT_FOUND
     assert "This import kept no rejected rows" in response.content.decode()
+    admin_web.post("/i18n/setlang/", {"language": "zh-hans", "next": "/import/"})
+    response = admin_web.get(f"/import/{batch.batch_id}/rejected.xlsx")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert "此次导入没有保留被拒绝的行" in response.content.decode()
     assert viewer_web.get(f"/import/{batch.batch_id}/rejected.xlsx").status_code == 403
