@@ -17,7 +17,9 @@ from core.api import router as core_router
 from core.badinput import NulField, answer_nul
 from core.badinput import message as nul_message
 from core.errors import DomainError, TooManyRequests
+from ingest.api import localized_refusal
 from ingest.api import router as ingest_router
+from ingest.messages import request_language
 from ingest.services import ImportRefused
 from practice.api import router as practice_router
 from reports.api import router as reports_router
@@ -59,7 +61,13 @@ _ERROR = {
         "detail": {
             "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}],
             "title": "Detail",
-        }
+        },
+        "code": {
+            "type": "string",
+            "title": "Code",
+            "description": "A stable code of the refusal, where it has one (imports: "
+            "import.invalid_rows, file.unsupported_type, …); detail is its message",
+        },
     },
     "required": ["detail"],
 }
@@ -136,7 +144,10 @@ api = PlatformAPI(
 
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    response = api.create_response(request, {"detail": exc.message}, status=exc.status_code)
+    body = {"detail": exc.message}
+    if getattr(exc, "code", None):
+        body["code"] = exc.code
+    response = api.create_response(request, body, status=exc.status_code)
     if isinstance(exc, TooManyRequests) and exc.retry_after:
         response["Retry-After"] = str(exc.retry_after)
     return response
@@ -144,10 +155,10 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 @api.exception_handler(ImportRefused)
 def on_import_refused(request: HttpRequest, exc: ImportRefused) -> HttpResponse:
-    """A refused import answers its message and the full result object (row errors, counts)."""
-    return api.create_response(
-        request, {"detail": exc.message, **exc.result}, status=exc.status_code
-    )
+    """A refused import answers its message (in the request's language), its code and the
+    full result object (row errors and warnings, counts)."""
+    body = localized_refusal(exc, request_language(request))
+    return api.create_response(request, body, status=exc.status_code)
 
 
 @api.exception_handler(OperationalError)

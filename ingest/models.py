@@ -36,9 +36,15 @@ class ImportBatch(models.Model):
     )
     username = models.CharField(max_length=150, blank=True)
     on_duplicate = models.CharField(max_length=10, default="update")
+    # 'reject' (the whole file is refused if a row is invalid) or 'skip' (the valid rows are
+    # imported and the invalid ones kept in rejected_rows for their workbook).
+    on_invalid = models.CharField(max_length=10, default="reject")
     dry_run = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     message = models.TextField(blank=True)
+    # The message's reasons as [[code, params], ...] (ingest.messages), to say it again in the
+    # reader's language; empty for messages without a code (a failure, an interruption).
+    message_codes = models.JSONField(default=list, blank=True)
     rows_total = models.IntegerField(default=0)
     created = models.IntegerField(default=0)
     updated = models.IntegerField(default=0)
@@ -48,6 +54,10 @@ class ImportBatch(models.Model):
     error_count = models.IntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
     ignored_columns = models.JSONField(default=list, blank=True)
+    warning_count = models.IntegerField(default=0)
+    warnings = models.JSONField(default=list, blank=True)
+    # With on_invalid='skip': {"headers": [...], "rows": [[row, [cells], [errors]], ...]}.
+    rejected_rows = models.JSONField(null=True, blank=True)
     started_at = models.DateTimeField(auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.IntegerField(null=True, blank=True)
@@ -58,3 +68,12 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.file_name} ({self.status})"
+
+    @property
+    def message_text(self) -> str:
+        """The message in the active language (the English ``message`` if it has no code)."""
+        from ingest.messages import text
+
+        if not self.message_codes:
+            return self.message
+        return "; ".join(text(code, params) for code, params in self.message_codes)

@@ -1,13 +1,14 @@
 """The declared column schemas of the imports, and the normalisers that turn cells into values.
 
-Pure: no Django. ``map_headers`` matches a file's header row to a schema; ``validate_rows``
+Pure (of Django only the translation markers, through ingest.messages). ``map_headers`` matches a file's header row to a schema; ``validate_rows``
 normalises each data row into a ``{field: value}`` dict and collects row errors in the API's
 shape ``{"row", "column", "value", "message"}``, where ``column`` is the header as written in
 the file and ``value`` the cell as text. Datetimes come out naive: they are wall-clock times
 of the hospital, and the service makes them aware in ``TIME_ZONE``.
 
 Each normaliser takes one cell value and returns the field value (``None`` for an empty
-cell) or raises ``ValueError`` whose message is shown to the user as it is.
+cell) or raises ``Problem`` (a ``ValueError``) with the message's code and parameters; row
+errors and warnings carry that ``code`` (and ``params``) beside the English ``message``.
 """
 
 from __future__ import annotations
@@ -20,15 +21,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from ingest.messages import Problem
 from studies.ris import RIS_HEADERS
 
 MAX_REPORTED_ERRORS = 1_000
+# The most invalid rows a partial import keeps for its workbook (their cells are held in memory
+# and stored on the batch); a file with more is refused as a whole.
+MAX_KEPT_REJECTED = 100_000
 
-INVALID_DATETIME = "Invalid date/time"
-INVALID_AGE = "Invalid age"
-AGE_OUT_OF_RANGE = "Age must be between 0 and 150"
-MISSING_VALUE = "Missing required value"
-TIMEZONE_NOT_ACCEPTED = "Time zone offsets are not accepted; give the local time"
+INVALID_DATETIME = "row.invalid_datetime"
+INVALID_AGE = "row.invalid_age"
+AGE_OUT_OF_RANGE = "row.age_out_of_range"
+MISSING_VALUE = "row.missing_value"
+TIMEZONE_NOT_ACCEPTED = "row.timezone_offset"
 
 REPORT_STATUSES = ("draft", "submitted", "reviewed", "finalized")
 
@@ -66,7 +71,7 @@ def normalize_text(value: Any, *, max_length: int | None = None) -> str | None:
     if isinstance(value, str):
         text = value
     elif isinstance(value, dict | list):
-        raise ValueError("Expected text, not a list or object")
+        raise Problem("row.not_text")
     else:
         text = cell_text(value)
     # isprintable() is False for every control character (and for some harmless ones), so
@@ -77,7 +82,7 @@ def normalize_text(value: Any, *, max_length: int | None = None) -> str | None:
     if not text:
         return None
     if max_length is not None and len(text) > max_length:
-        raise ValueError(f"Longer than {max_length} characters")
+        raise Problem("row.too_long", max_length=max_length)
     return text
 
 
@@ -114,13 +119,13 @@ def normalize_age(value: Any) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise ValueError(INVALID_AGE)
+        raise Problem(INVALID_AGE)
     if isinstance(value, int | float):
         if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
-            raise ValueError(INVALID_AGE)
+            raise Problem(INVALID_AGE)
         return _age_in_range(int(value))
     if not isinstance(value, str):
-        raise ValueError(INVALID_AGE)
+        raise Problem(INVALID_AGE)
     text = unicodedata.normalize("NFKC", value).strip().casefold()
     if not text or text in _AGE_UNKNOWN:
         return None
@@ -129,12 +134,12 @@ def normalize_age(value: Any) -> int | None:
         return _age_in_range(int(match.group(1)))
     if _AGE_UNDER_A_YEAR.fullmatch(text):
         return 0
-    raise ValueError(INVALID_AGE)
+    raise Problem(INVALID_AGE)
 
 
 def _age_in_range(age: int) -> int:
     if not 0 <= age <= 150:
-        raise ValueError(AGE_OUT_OF_RANGE)
+        raise Problem(AGE_OUT_OF_RANGE)
     return age
 
 
@@ -170,17 +175,17 @@ def normalize_datetime(value: Any) -> datetime | None:
     if type(value) is datetime and value.tzinfo is None:
         return value.replace(microsecond=0) if value.microsecond else value
     if isinstance(value, bool):
-        raise ValueError(INVALID_DATETIME)
+        raise Problem(INVALID_DATETIME)
     if isinstance(value, datetime):
         if value.tzinfo is not None:
-            raise ValueError(TIMEZONE_NOT_ACCEPTED)
+            raise Problem(TIMEZONE_NOT_ACCEPTED)
         return value.replace(microsecond=0)
     if isinstance(value, date):
         return datetime.combine(value, time())
     if isinstance(value, int | float):
         return _from_number(value)
     if not isinstance(value, str):
-        raise ValueError(INVALID_DATETIME)
+        raise Problem(INVALID_DATETIME)
     text = value.strip()
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text).strip()
@@ -191,7 +196,7 @@ def normalize_datetime(value: Any) -> datetime | None:
         try:
             return datetime.fromisoformat(text)
         except ValueError:
-            raise ValueError(INVALID_DATETIME) from None
+            raise Problem(INVALID_DATETIME) from None
     compact = _COMPACT.fullmatch(text)
     if compact:
         return _build_datetime(*compact.groups())
@@ -200,9 +205,9 @@ def normalize_datetime(value: Any) -> datetime | None:
         return _from_number(float(text))
     match = _DATETIME_TEXT.fullmatch(text)
     if match is None:
-        raise ValueError(INVALID_DATETIME)
+        raise Problem(INVALID_DATETIME)
     if match.group("tz"):
-        raise ValueError(TIMEZONE_NOT_ACCEPTED)
+        raise Problem(TIMEZONE_NOT_ACCEPTED)
     seconds = match.group("S") or match.group("S2")
     return _build_datetime(*match.group("y", "m", "d", "H", "M"), seconds)
 
@@ -218,12 +223,12 @@ def _is_iso_shaped(text: str) -> bool:
 
 def _from_number(value: float) -> datetime:
     if not math.isfinite(value):
-        raise ValueError(INVALID_DATETIME)
+        raise Problem(INVALID_DATETIME)
     if float(value).is_integer() and len(str(int(value))) in (8, 12, 14):
         # 20251106 cannot be a serial (those stop at 2958465): it is yyyymmdd typed as a number.
         return normalize_datetime(str(int(value)))  # type: ignore[return-value]
     if not _EXCEL_MIN_SERIAL <= value <= _EXCEL_MAX_SERIAL:
-        raise ValueError(INVALID_DATETIME)
+        raise Problem(INVALID_DATETIME)
     # Rounded to the second: 10:30 is stored as 45967.437499999 as often as not.
     return _EXCEL_EPOCH + timedelta(seconds=round(value * 86400))
 
@@ -233,7 +238,7 @@ def _build_datetime(*parts: str | None) -> datetime:
     try:
         return datetime(*numbers)  # type: ignore[misc]
     except ValueError:
-        raise ValueError(INVALID_DATETIME) from None
+        raise Problem(INVALID_DATETIME) from None
 
 
 def normalize_choice(value: Any, *, choices: Sequence[str]) -> str | None:
@@ -243,7 +248,7 @@ def normalize_choice(value: Any, *, choices: Sequence[str]) -> str | None:
         return None
     key = unicodedata.normalize("NFKC", text).casefold()
     if key not in choices:
-        raise ValueError(f"Must be one of: {', '.join(choices)}")
+        raise Problem("row.invalid_choice", choices=", ".join(choices))
     return key
 
 
@@ -304,13 +309,14 @@ def _remembered(normalize: Callable[[Any], Any]) -> Callable[[Any], Any]:
         if known is None:
             try:
                 known = (True, normalize(value))
-            except ValueError as exc:
-                known = (False, str(exc))
+            except Problem as exc:
+                known = (False, (exc.code, exc.params))
             if len(answers) < _REMEMBERED_VALUES:
                 answers[value] = known
         if known[0]:
             return known[1]
-        raise ValueError(known[1])
+        code, params = known[1]
+        raise Problem(code, **params)
 
     return remembered
 
@@ -447,7 +453,13 @@ def header_key(text: str) -> str:
 
 
 class HeaderError(ValueError):
-    """The header row cannot be imported (HTTP 422); the message names the columns."""
+    """The header row cannot be imported (HTTP 422); the message names the columns.
+
+    ``problems`` holds each reason as a ``Problem`` (code and parameters)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(map(str, problems)))
+        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -472,20 +484,23 @@ class HeaderMap:
 
     def problems(self, schema: Schema) -> list[str]:
         """Messages for every reason the file cannot be imported; empty if it can."""
-        messages = []
+        return [str(problem) for problem in self.coded_problems(schema)]
+
+    def coded_problems(self, schema: Schema) -> list[Problem]:
+        found = []
         if self.missing_required:
             labels = ", ".join(schema.field(n).label for n in self.missing_required)
-            messages.append(f"Missing required column(s): {labels}")
+            found.append(Problem("import.missing_columns", columns=labels))
         for name, headers in self.duplicates.items():
             shown = ", ".join(f"'{h}'" for h in headers)
-            messages.append(f"Columns {shown} all map to {name}; keep only one")
-        return messages
+            found.append(Problem("import.duplicate_columns", columns=shown, field=name))
+        return found
 
     def check(self, schema: Schema) -> None:
         """Raise ``HeaderError`` if a required column is missing or a field is claimed twice."""
-        messages = self.problems(schema)
-        if messages:
-            raise HeaderError("; ".join(messages))
+        found = self.coded_problems(schema)
+        if found:
+            raise HeaderError(found)
 
 
 def map_headers(headers: Sequence[str], schema: Schema) -> HeaderMap:
@@ -522,8 +537,19 @@ def map_headers(headers: Sequence[str], schema: Schema) -> HeaderMap:
 # --- rows -----------------------------------------------------------------------------
 
 
-def _error(row: int, column: str, value: Any, message: str) -> dict[str, Any]:
-    return {"row": row, "column": column, "value": cell_text(value), "message": message}
+def problem_entry(row: int | None, column: str, value: Any, problem: Problem) -> dict[str, Any]:
+    """A row error or warning as the API answers it (``params`` is stored, not answered)."""
+    return {
+        "row": row,
+        "column": column,
+        "value": cell_text(value),
+        "message": str(problem),
+        "code": problem.code,
+        "params": problem.params,
+    }
+
+
+_error = problem_entry
 
 
 class RowNormalizer:
@@ -564,16 +590,88 @@ class RowNormalizer:
             try:
                 value = normalize(raw)
             except ValueError as exc:
-                errors.append(_error(row_number, header, raw, str(exc)))
+                problem = (
+                    exc if isinstance(exc, Problem) else Problem("row.invalid", message=str(exc))
+                )
+                errors.append(_error(row_number, header, raw, problem))
                 continue
             if value is None:
                 if default is not None:
                     value = default
                 elif required:
-                    errors.append(_error(row_number, header, raw, MISSING_VALUE))
+                    errors.append(_error(row_number, header, raw, Problem(MISSING_VALUE)))
                     continue
             record[name] = value
         return record, errors
+
+
+# Gender texts that say "unknown" (stored as U without a warning); other unrecognised text is
+# stored as U too (SPEC: never rejected) but listed as a warning.
+_GENDER_UNKNOWN = {"u", "unknown", "未知", "不详", "未说明", "其他", "other"}
+
+
+class RowWarnings:
+    """The suspicious values of a valid row: it is imported as it is, and each is a warning
+    ``{"row", "column", "value", "message", "code"}`` (SPEC's data rules: an unrecognised
+    gender stored as U; times out of the order → check-in → certification sequence; a
+    certification without a physician; a report reviewed before it was submitted…)."""
+
+    def __init__(self, header_map: HeaderMap, schema: Schema) -> None:
+        self._header = {name: header_map.headers[i] for i, name in header_map.columns.items()}
+        self._gender = header_map.column_of("patient_gender")
+        self._studies = schema.name == "studies"
+
+    def __call__(
+        self, row: int, record: dict[str, Any], values: Sequence[Any]
+    ) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        get = record.get
+        if self._studies:
+            if get("patient_gender") == "U" and self._gender is not None:
+                raw = values[self._gender]
+                key = unicodedata.normalize("NFKC", cell_text(raw)).strip().casefold()
+                if key not in _GENDER_UNKNOWN:
+                    found.append(self._entry(row, "patient_gender", raw, "gender_unrecognised"))
+            order, check_in = get("order_datetime"), get("check_in_datetime")
+            certified = get("report_certification_datetime")
+            if check_in is not None and order is not None and check_in < order:
+                found.append(
+                    self._entry(row, "check_in_datetime", check_in, "check_in_before_order",
+                                order=cell_text(order))
+                )  # fmt: skip
+            if certified is not None:
+                if order is not None and certified < order:
+                    found.append(
+                        self._entry(row, "report_certification_datetime", certified,
+                                    "certified_before_order", order=cell_text(order))
+                    )  # fmt: skip
+                elif check_in is not None and certified < check_in:
+                    found.append(
+                        self._entry(row, "report_certification_datetime", certified,
+                                    "certified_before_check_in", check_in=cell_text(check_in))
+                    )  # fmt: skip
+                if "certified_physician" in self._header and get("certified_physician") is None:
+                    found.append(
+                        self._entry(row, "certified_physician", None,
+                                    "certified_without_physician")
+                    )  # fmt: skip
+            return found
+        created, submitted = get("created_at"), get("submitted_at")
+        reviewed = get("reviewed_at")
+        if submitted is not None and created is not None and submitted < created:
+            found.append(
+                self._entry(row, "submitted_at", submitted, "submitted_before_created",
+                            created=cell_text(created))
+            )  # fmt: skip
+        if reviewed is not None and submitted is not None and reviewed < submitted:
+            found.append(
+                self._entry(row, "reviewed_at", reviewed, "reviewed_before_submitted",
+                            submitted=cell_text(submitted))
+            )  # fmt: skip
+        return found
+
+    def _entry(self, row: int, name: str, value: Any, code: str, **params: Any) -> dict:
+        return problem_entry(row, self._header[name], value, Problem(f"warning.{code}", **params))
 
 
 def validate_rows(
@@ -582,9 +680,12 @@ def validate_rows(
     schema: Schema,
     *,
     max_errors: int = MAX_REPORTED_ERRORS,
+    keep_rejected: bool = False,
 ) -> RowValidator:
     """Iterate the result for ``(row_number, record)`` of every valid row; see RowValidator."""
-    return RowValidator(rows, header_map, schema, max_errors=max_errors)
+    return RowValidator(
+        rows, header_map, schema, max_errors=max_errors, keep_rejected=keep_rejected
+    )
 
 
 class RowValidator:
@@ -593,6 +694,9 @@ class RowValidator:
     Memory: one row at a time plus the keys already seen (to report a key that appears twice
     in the file), about 100 bytes a row. Invalid rows are not yielded. A key seen twice is an
     error on its second row; both rows count as seen, only the later one is rejected.
+    The warnings of the valid rows are counted, the first ``max_errors`` listed. With
+    ``keep_rejected`` every invalid row is kept as ``(row, cells as text, its errors)`` in
+    ``rejected_rows``, for the rejected-rows workbook.
     """
 
     def __init__(
@@ -602,9 +706,15 @@ class RowValidator:
         schema: Schema,
         *,
         max_errors: int = MAX_REPORTED_ERRORS,
+        keep_rejected: bool = False,
     ) -> None:
         self._rows = rows
         self._normalizer = RowNormalizer(header_map, schema)
+        self._warnings = RowWarnings(header_map, schema)
+        self.warning_count = 0
+        self.warnings: list[dict[str, Any]] = []
+        self.keep_rejected = keep_rejected
+        self.rejected_rows: list[tuple[int, list[str], list[dict[str, Any]]]] = []
         self._key = schema.key
         key_index = header_map.column_of(schema.key)
         self._key_header = header_map.headers[key_index] if key_index is not None else schema.key
@@ -645,11 +755,19 @@ class RowValidator:
                             row_number,
                             self._key_header,
                             key,
-                            f"Duplicate {self._key} in file (first seen in row {first})",
+                            Problem("row.duplicate_key", key=self._key, first=first),
                         )
                     )
             if errors:
                 self.rejected += 1
                 self._record_errors(errors)
+                if self.keep_rejected and len(self.rejected_rows) < MAX_KEPT_REJECTED:
+                    self.rejected_rows.append((row_number, list(map(cell_text, values)), errors))
                 continue
+            warnings = self._warnings(row_number, record, values)
+            if warnings:
+                self.warning_count += len(warnings)
+                room = self.max_errors - len(self.warnings)
+                if room > 0:
+                    self.warnings.extend(warnings[:room])
             yield row_number, record

@@ -6,10 +6,13 @@ from core.schemas import LocalDateTime
 
 
 class RowErrorOut(Schema):
+    """A row error or warning; ``code`` is stable, ``message`` in the request's language."""
+
     row: int | None
     column: str
     value: Any
     message: str
+    code: str = ""
 
 
 class ImportResultOut(Schema):
@@ -24,6 +27,11 @@ class ImportResultOut(Schema):
     errors: list[RowErrorOut]
     ignored_columns: list[str]
     duration_ms: int
+    error_count: int
+    warnings: list[RowErrorOut]
+    warning_count: int
+    on_invalid: str
+    rejected_rows_url: str | None
 
 
 class ImportBatchOut(Schema):
@@ -35,6 +43,7 @@ class ImportBatchOut(Schema):
     file_size: int | None
     username: str
     on_duplicate: str
+    on_invalid: str
     dry_run: bool
     status: str
     message: str
@@ -45,6 +54,7 @@ class ImportBatchOut(Schema):
     skipped: int
     rejected: int
     error_count: int
+    warning_count: int
     started_at: LocalDateTime
     finished_at: LocalDateTime | None
     duration_ms: int | None
@@ -52,6 +62,7 @@ class ImportBatchOut(Schema):
 
 class ImportBatchDetailOut(ImportBatchOut):
     errors: list[RowErrorOut]
+    warnings: list[RowErrorOut]
     ignored_columns: list[str]
 
 

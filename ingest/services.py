@@ -1,6 +1,8 @@
 """Imports: read → map headers → validate every row → write in one transaction → verify → record.
 
-Nothing is written unless every row of the file is valid. Valid rows stream into a temporary
+Nothing is written unless every row of the file is valid, or, with ``on_invalid='skip'``, the
+valid rows are written and the invalid ones kept on the batch for their workbook
+(ingest.rejected). Every message carries a stable code (ingest.messages). Valid rows stream into a temporary
 staging table inside the import's transaction (COPY on PostgreSQL, batched inserts on SQLite);
 the counts (created / updated / unchanged / skipped) are then answered by SQL against the
 target table, the target is written with one UPDATE of the changed records and one INSERT of
@@ -26,6 +28,7 @@ import socket
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Any
@@ -33,12 +36,23 @@ from typing import IO, Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from core.cache import data_version
 from core.errors import Conflict, DomainError, InvalidInput, UnsupportedMediaType
 from ingest import readers, sql
+from ingest.messages import Problem
 from ingest.models import ImportBatch
-from ingest.rows import REPORT_SCHEMA, STUDY_SCHEMA, HeaderError, Schema, map_headers, validate_rows
+from ingest.rows import (
+    MAX_KEPT_REJECTED,
+    REPORT_SCHEMA,
+    STUDY_SCHEMA,
+    HeaderError,
+    Schema,
+    map_headers,
+    problem_entry,
+    validate_rows,
+)
 from studies import selectors as study_selectors
 
 logger = logging.getLogger(__name__)
@@ -51,16 +65,30 @@ logger = logging.getLogger(__name__)
 # import to commit meanwhile (DROP INDEX locks the table); the table they would read was empty.
 REBUILD_INDEXES_MIN_ROWS = 50_000
 ON_DUPLICATE = ("update", "skip", "fail")
+# 'reject': one invalid row refuses the file (the default); 'skip': the valid rows are imported.
+ON_INVALID = ("reject", "skip")
 
 
 class ImportRefused(DomainError):
     """An import that did not write anything; ``result`` is the full result object, which the
-    answer carries next to ``detail`` (config/api.py). Its HTTP status comes from the
-    core.errors class each subclass also is."""
+    answer carries next to ``detail`` and ``code`` (config/api.py). Its HTTP status comes from
+    the core.errors class each subclass also is. ``problems`` are the reasons, with their codes
+    (ingest.messages), from which ``detail`` is said in the caller's language."""
 
-    def __init__(self, message: str, result: dict[str, Any]) -> None:
-        super().__init__(message)
-        self.result = result
+    def __init__(
+        self, problems: Problem | list[Problem], result: dict[str, Any] | None = None
+    ) -> None:
+        self.problems = problems if isinstance(problems, list) else [problems]
+        super().__init__("; ".join(map(str, self.problems)))
+        self.result = result or {}
+
+    @property
+    def code(self) -> str:
+        return self.problems[0].code
+
+    def again(self, result: dict[str, Any]) -> "ImportRefused":
+        """The same refusal, with the import's full result."""
+        return type(self)(self.problems, result)
 
 
 class ImportRejected(ImportRefused, InvalidInput):
@@ -141,6 +169,10 @@ class Outcome:
     errors: list[dict[str, Any]] = field(default_factory=list)
     error_count: int = 0
     ignored_columns: list[str] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    warning_count: int = 0
+    # With on_invalid='skip': the file's headers and its rejected rows (ingest.rejected).
+    rejected_rows: dict[str, Any] | None = None
     table_rows_before: int = 0
     # The character counts of the rows a large fill wrote (studies), and the data version
     # they belong to: stored for the warm-up once the import has committed.
@@ -160,6 +192,7 @@ def import_file(
     on_duplicate: str = "update",
     dry_run: bool = False,
     origin: str = "api",
+    on_invalid: str = "reject",
 ) -> dict[str, Any]:
     """Import a file of ``kind`` ('studies' or 'reports'): the API, the web page and the
     management commands all call this. See the module docstring.
@@ -171,21 +204,27 @@ def import_file(
     target = TARGETS[kind]
     if on_duplicate not in ON_DUPLICATE:
         raise ValueError(f"on_duplicate must be one of {', '.join(ON_DUPLICATE)}")
+    if on_invalid not in ON_INVALID:
+        raise ValueError(f"on_invalid must be one of {', '.join(ON_INVALID)}")
     source = _readable(source)
     sha256, size = _digest(source)
     batch = _start_batch(
         target, file_name=file_name, sha256=sha256, size=size, user=user,
-        on_duplicate=on_duplicate, dry_run=dry_run, origin=origin,
+        on_duplicate=on_duplicate, dry_run=dry_run, origin=origin, on_invalid=on_invalid,
     )  # fmt: skip
     try:
         table = readers.read_table(
             source, file_name=file_name, allowed_extensions=target.extensions
         )
     except readers.ReaderError as exc:
-        _finish(batch, ImportBatch.Status.REJECTED, Outcome(), message=exc.message)
-        raise _reader_error(exc, batch, Outcome()) from exc
+        refusal = _reader_error(exc, batch, Outcome())
+        _finish(batch, ImportBatch.Status.REJECTED, Outcome(), **_said(refusal))
+        raise refusal.again(_result(batch, Outcome())) from exc
     with table:
-        return _run(target, batch, table, on_duplicate=on_duplicate, dry_run=dry_run)
+        return _run(
+            target, batch, table, on_duplicate=on_duplicate, dry_run=dry_run,
+            on_invalid=on_invalid,
+        )  # fmt: skip
 
 
 def _readable(source: str | Path | IO[bytes] | UploadedFile) -> str | Path | IO[bytes]:
@@ -236,6 +275,8 @@ def record_refused_import(
     on_duplicate: str = "update",
     dry_run: bool = False,
     origin: str = "api",
+    on_invalid: str = "reject",
+    problems: list[Problem] = (),
 ) -> dict[str, Any]:
     """Record an import refused before its file was read (too large, no file, bad options):
     every refused import is in the batch list, not only those whose file was opened."""
@@ -244,8 +285,11 @@ def record_refused_import(
         target, file_name=file_name, sha256="", size=size, user=user,
         on_duplicate=on_duplicate if on_duplicate in ON_DUPLICATE else "update",
         dry_run=dry_run, origin=origin,
+        on_invalid=on_invalid if on_invalid in ON_INVALID else "reject",
     )  # fmt: skip
-    return _finish(batch, ImportBatch.Status.REJECTED, Outcome(), message=message)
+    return _finish(
+        batch, ImportBatch.Status.REJECTED, Outcome(), message=message, problems=problems
+    )
 
 
 # ---------------------------------------------------------------- orchestration
@@ -253,26 +297,29 @@ def record_refused_import(
 
 def _run(
     target: Target, batch: ImportBatch, table: Any, *, on_duplicate: str, dry_run: bool,
-    expected_rows: int | None = None,
+    expected_rows: int | None = None, on_invalid: str = "reject",
 ) -> dict[str, Any]:  # fmt: skip
     outcome = Outcome()
+    partial = on_invalid == "skip"
     try:
         header_map = map_headers(table.headers, target.schema)
         outcome.ignored_columns = list(header_map.ignored_columns)
         header_map.check(target.schema)
         fields = _staged_fields(target, header_map)
+        if partial:
+            outcome.rejected_rows = {"headers": list(header_map.headers), "rows": []}
         with transaction.atomic():
             _lock(target)
-            records = validate_rows(table.rows(), header_map, target.schema)
+            records = validate_rows(table.rows(), header_map, target.schema, keep_rejected=partial)
             if _fills_empty_table(target):
-                _fill(target, fields, records, outcome, dry_run=dry_run)
+                _fill(target, fields, records, outcome, dry_run=dry_run, partial=partial)
             else:
                 _stage(target, fields, records, outcome)
-                _check_references(target, outcome, header_map)
-                _check_rows(outcome)
+                _check_references(target, outcome, header_map, fields, partial=partial)
+                _check_rows(outcome, partial=partial)
                 _count(target, fields, outcome, on_duplicate=on_duplicate)
                 if on_duplicate == "fail" and outcome.skipped:
-                    raise ImportConflict(_conflict_message(target, outcome), {})
+                    raise ImportConflict(_conflict_problem(target, outcome))
                 _write(target, fields, outcome, on_duplicate=on_duplicate, dry_run=dry_run)
                 _verify(target, fields, outcome, on_duplicate=on_duplicate)
                 _drop_staging()
@@ -286,17 +333,19 @@ def _run(
     except _DryRun:
         return _finish(batch, ImportBatch.Status.DRY_RUN, outcome)
     except HeaderError as exc:
-        _finish(batch, ImportBatch.Status.REJECTED, outcome, message=str(exc))
-        raise ImportRejected(str(exc), _result(batch, outcome)) from exc
+        refusal = ImportRejected(exc.problems)
+        _finish(batch, ImportBatch.Status.REJECTED, outcome, **_said(refusal))
+        raise refusal.again(_result(batch, outcome)) from exc
     except readers.ReaderError as exc:
-        _finish(batch, ImportBatch.Status.REJECTED, outcome, message=exc.message)
-        raise _reader_error(exc, batch, outcome) from exc
+        refusal = _reader_error(exc, batch, outcome)
+        _finish(batch, ImportBatch.Status.REJECTED, outcome, **_said(refusal))
+        raise refusal.again(_result(batch, outcome)) from exc
     except ImportRejected as exc:
-        _finish(batch, ImportBatch.Status.REJECTED, outcome, message=exc.message)
-        raise ImportRejected(exc.message, _result(batch, outcome)) from None
+        _finish(batch, ImportBatch.Status.REJECTED, outcome, **_said(exc))
+        raise exc.again(_result(batch, outcome)) from None
     except ImportConflict as exc:
-        _finish(batch, ImportBatch.Status.CONFLICT, outcome, message=exc.message)
-        raise ImportConflict(exc.message, _result(batch, outcome)) from None
+        _finish(batch, ImportBatch.Status.CONFLICT, outcome, **_said(exc))
+        raise exc.again(_result(batch, outcome)) from None
     except Exception as exc:
         logger.exception("Import %s failed and was rolled back", batch.batch_id)
         _finish(batch, ImportBatch.Status.FAILED, outcome, message=f"{type(exc).__name__}: {exc}")
@@ -369,23 +418,25 @@ def _warm_search(target: Target, outcome: Outcome) -> None:
         logger.exception("Preparing the search caches after an import failed")
 
 
+def _said(refusal: ImportRefused) -> dict[str, Any]:
+    """What the batch records of a refusal: its English message and its codes."""
+    return {"message": refusal.message, "problems": refusal.problems}
+
+
 def _reader_error(exc: readers.ReaderError, batch: ImportBatch, outcome: Outcome) -> ImportRefused:
-    refused = ImportUnsupported if isinstance(exc, readers.UnsupportedFileType) else ImportRejected
-    return refused(exc.message, _result(batch, outcome))
+    if isinstance(exc, readers.UnsupportedFileType):
+        problem = Problem("file.unsupported_type", **exc.params)
+        return ImportUnsupported(problem, _result(batch, outcome))
+    code = "file.too_complex" if isinstance(exc, readers.FileTooComplex) else "file.invalid"
+    return ImportRejected(Problem(code, message=exc.message), _result(batch, outcome))
 
 
-def _rejected_message(outcome: Outcome) -> str:
-    return (
-        f"The file has {outcome.rejected} invalid row(s) ({outcome.error_count} error(s)); "
-        "nothing was imported"
-    )
+def _rejected_problem(outcome: Outcome) -> Problem:
+    return Problem("import.invalid_rows", rejected=outcome.rejected, errors=outcome.error_count)
 
 
-def _conflict_message(target: Target, outcome: Outcome) -> str:
-    return (
-        f"{outcome.skipped} {target.schema.key}(s) already exist and on_duplicate is 'fail'; "
-        "nothing was imported"
-    )
+def _conflict_problem(target: Target, outcome: Outcome) -> Problem:
+    return Problem("import.conflict", count=outcome.skipped, key=target.schema.key)
 
 
 # ---------------------------------------------------------------- batch record
@@ -410,7 +461,7 @@ def _digest(source: str | Path | IO[bytes]) -> tuple[str, int]:
 
 def _start_batch(
     target: Target, *, file_name: str, sha256: str, size: int | None, user: Any,
-    on_duplicate: str, dry_run: bool, origin: str,
+    on_duplicate: str, dry_run: bool, origin: str, on_invalid: str = "reject",
 ) -> ImportBatch:  # fmt: skip
     _fail_interrupted_batches()
     authenticated = user is not None and getattr(user, "is_authenticated", False)
@@ -423,6 +474,7 @@ def _start_batch(
         user=user if authenticated else None,
         username=user.get_username() if authenticated else "",
         on_duplicate=on_duplicate,
+        on_invalid=on_invalid,
         dry_run=dry_run,
         message=_owner(),
     )
@@ -479,11 +531,13 @@ def _fail_interrupted_batches() -> int:
 
 
 def _finish(
-    batch: ImportBatch, status: str, outcome: Outcome, *, message: str = ""
-) -> dict[str, Any]:
+    batch: ImportBatch, status: str, outcome: Outcome, *, message: str = "",
+    problems: list[Problem] = (),
+) -> dict[str, Any]:  # fmt: skip
     finished = timezone.now()
     batch.status = status
     batch.message = message[:2000]
+    batch.message_codes = [[p.code, p.params] for p in problems]
     batch.rows_total = outcome.rows_total
     batch.created = outcome.created
     batch.updated = outcome.updated
@@ -493,6 +547,9 @@ def _finish(
     batch.error_count = outcome.error_count
     batch.errors = outcome.errors
     batch.ignored_columns = outcome.ignored_columns
+    batch.warning_count = outcome.warning_count
+    batch.warnings = outcome.warnings
+    batch.rejected_rows = outcome.rejected_rows
     batch.finished_at = finished
     batch.duration_ms = int((finished - batch.started_at).total_seconds() * 1000)
     batch.save()
@@ -516,6 +573,11 @@ def _result(batch: ImportBatch, outcome: Outcome) -> dict[str, Any]:
         "errors": outcome.errors,
         "ignored_columns": outcome.ignored_columns,
         "duration_ms": duration,
+        "error_count": outcome.error_count,
+        "warnings": outcome.warnings,
+        "warning_count": outcome.warning_count,
+        "on_invalid": batch.on_invalid,
+        "has_rejected_rows": bool(outcome.rejected_rows and outcome.rejected_rows["rows"]),
     }
 
 
@@ -575,18 +637,25 @@ class _CharacterCount:
 
 
 def _read_counts(records: Any, outcome: Outcome) -> None:
-    """The rows and errors the validation of the file found."""
+    """The rows, errors and warnings the validation of the file found."""
     outcome.rows_total = records.rows_total
     outcome.rejected = records.rejected
     outcome.error_count = records.error_count
     outcome.errors = list(records.errors)
+    outcome.warning_count = records.warning_count
+    outcome.warnings = list(records.warnings)
+    if outcome.rejected_rows is not None:
+        outcome.rejected_rows["rows"] = [list(row) for row in records.rejected_rows]
 
 
-def _check_rows(outcome: Outcome) -> None:
+def _check_rows(outcome: Outcome, *, partial: bool) -> None:
+    """Refuse a file without rows, or (unless ``partial``) with an invalid row."""
     if outcome.rows_total == 0:
-        raise ImportRejected("The file has no data rows", {})
-    if outcome.error_count:
-        raise ImportRejected(_rejected_message(outcome), {})
+        raise ImportRejected(Problem("import.no_rows"))
+    if outcome.error_count and not partial:
+        raise ImportRejected(_rejected_problem(outcome))
+    if partial and outcome.rejected > MAX_KEPT_REJECTED:
+        raise ImportRejected(Problem("import.too_many_rejected", limit=MAX_KEPT_REJECTED))
 
 
 def _fills_empty_table(target: Target) -> bool:
@@ -600,8 +669,9 @@ def _fills_empty_table(target: Target) -> bool:
 
 
 def _fill(
-    target: Target, fields: list[str], records: Any, outcome: Outcome, *, dry_run: bool
-) -> None:
+    target: Target, fields: list[str], records: Any, outcome: Outcome, *, dry_run: bool,
+    partial: bool = False,
+) -> None:  # fmt: skip
     """Copy the valid rows of the file into the empty table by one COPY, as the file is read.
 
     Every row is new, so there is nothing to compare and no staging table: PostgreSQL inserts
@@ -609,8 +679,8 @@ def _fill(
     reads and checks the next ones. The indexes that would make PostgreSQL the slower of the
     two (the target's ``built_after_fill``) are dropped before the first row of an import of
     at least ``REBUILD_INDEXES_MIN_ROWS`` rows and built after its last. From the first
-    invalid row on nothing more is copied; the file is still read to its end for the errors,
-    then the import is rejected and rolled back.
+    invalid row on nothing more is copied (unless ``partial``: then every valid row is); the
+    file is still read to its end for the errors, then the import is rejected and rolled back.
     """
     db = sql.dialect()
     stamps = [c for c in ("created_at", "updated_at") if c not in fields]
@@ -624,7 +694,7 @@ def _fill(
 
     def valid_rows() -> Iterator[list]:
         for row_number, record in records:
-            if not records.error_count:
+            if partial or not records.error_count:
                 row = staged_row(row_number, record)
                 row += now
                 if character_fields:
@@ -642,7 +712,7 @@ def _fill(
         copied = db.copy(cursor, sql.copy_sql(target, columns), types, chain(head, rows))
         del head
         _read_counts(records, outcome)
-        _check_rows(outcome)
+        _check_rows(outcome, partial=partial)
         outcome.created = copied
         _verify(target, fields, outcome, on_duplicate="skip", staged=False)
         if rebuilt and not dry_run:
@@ -656,28 +726,47 @@ def _fill(
                 outcome.counted_version = data_version("studies")
 
 
-def _check_references(target: Target, outcome: Outcome, header_map: Any) -> None:
-    """Reports must point at known studies: each unknown exam_id is a row error."""
+def _check_references(
+    target: Target, outcome: Outcome, header_map: Any, fields: list[str], *, partial: bool
+) -> None:
+    """Reports must point at known studies: each unknown exam_id is a row error. A partial
+    import takes those rows out of the staging table and keeps them as rejected rows (their
+    cells as the staging table holds them, under the file's headers)."""
     if not target.references_studies:
         return
     with connection.cursor() as cursor:
         unknown = sql.unknown_studies(cursor)
-    if not unknown:
-        return
+        if not unknown:
+            return
+        staged = sql.take_unknown_studies(cursor, fields) if partial else {}
     header = header_map.headers[header_map.column_of("exam_id")]
+    positions = {name: index for index, name in header_map.columns.items()}
     for row_number, exam_id in unknown:
         outcome.error_count += 1
         outcome.rejected += 1
+        error = problem_entry(row_number, header, exam_id, Problem("row.unknown_exam"))
         if len(outcome.errors) < 1000:
-            outcome.errors.append(
-                {
-                    "row": row_number,
-                    "column": header,
-                    "value": exam_id,
-                    "message": "Unknown exam_id",
-                }
-            )
+            outcome.errors.append(error)
+        if partial and outcome.rejected_rows is not None:
+            cells = [""] * len(header_map.headers)
+            for name, value in staged.get(row_number, {}).items():
+                if name in positions:
+                    cells[positions[name]] = _staged_text(value)
+            outcome.rejected_rows["rows"].append([row_number, cells, [error]])
     outcome.errors.sort(key=lambda e: e["row"])
+    if outcome.rejected_rows is not None:
+        outcome.rejected_rows["rows"].sort(key=lambda r: r[0])
+
+
+def _staged_text(value: Any) -> str:
+    """A staged value as the file would hold it: local wall-clock times, as imported."""
+    if isinstance(value, str) and value[:4].isdigit() and value[4:5] == "-":
+        value = parse_datetime(value) or value
+    if isinstance(value, datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value).replace(tzinfo=None)
+        return value.isoformat(sep=" ")
+    return "" if value is None else str(value)
 
 
 def _count(target: Target, fields: list[str], outcome: Outcome, *, on_duplicate: str) -> None:
@@ -687,12 +776,7 @@ def _count(target: Target, fields: list[str], outcome: Outcome, *, on_duplicate:
         outcome.table_rows_before = sql.table_count(cursor, target.table)
         if on_duplicate == "fail" and existing:
             outcome.errors = [
-                {
-                    "row": row,
-                    "column": target.schema.key,
-                    "value": value,
-                    "message": "Already exists",
-                }
+                problem_entry(row, target.schema.key, value, Problem("row.already_exists"))
                 for row, value in sql.existing_keys(cursor, target)
             ]
     outcome.created = staged - existing
@@ -760,14 +844,16 @@ def _verify(
             )
     expected = outcome.created + outcome.updated + outcome.unchanged + outcome.skipped
     grown = table_rows - outcome.table_rows_before
+    # Every row of the file, but the rejected ones of a partial import.
+    valid_rows = outcome.rows_total - outcome.rejected
     if (
         present != staged_rows
         or expected != staged_rows
-        or staged_rows != outcome.rows_total
+        or staged_rows != valid_rows
         or grown != outcome.created
     ):
         raise ImportVerificationError(
-            f"Verification failed: file rows {outcome.rows_total}, staged {staged_rows}, counted "
+            f"Verification failed: valid file rows {valid_rows}, staged {staged_rows}, counted "
             f"{expected}, found in the database {present}, table grew by {grown} for "
             f"{outcome.created} created"
         )

@@ -28,6 +28,9 @@ class ImportForm(forms.Form):
     on_duplicate = forms.ChoiceField(
         label=_("Records that already exist"), choices=(), initial="update"
     )
+    on_invalid = forms.ChoiceField(
+        label=_("Invalid rows"), choices=(), initial="reject", required=False
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -35,6 +38,7 @@ class ImportForm(forms.Form):
         self.fields["on_duplicate"].choices = [
             (code, labels.label("on_duplicate", code)) for code in ON_DUPLICATE
         ]
+        self.fields["on_invalid"].choices = labels.choices("on_invalid")
         self.fields["file"].widget.attrs["accept"] = ".xlsx,.xls,.csv,.json"
 
     def clean_file(self):

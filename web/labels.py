@@ -91,6 +91,10 @@ LABELS = {
         "skip": _("Skip existing records"),
         "fail": _("Refuse the file if a record exists"),
     },
+    "on_invalid": {
+        "reject": _("Refuse the whole file if a row is invalid"),
+        "skip": _("Import the valid rows; download the rejected ones"),
+    },
     "resolved_status": {"negated": _("Now negated"), "not_mentioned": _("Not mentioned")},
     "source": {
         "report": _("Report"),

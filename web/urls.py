@@ -22,6 +22,7 @@ urlpatterns = [
     path("analysis/<str:task_id>/", views.analysis_detail, name="analysis_detail"),
     path("analysis/<str:task_id>/cancel/", views.analysis_cancel, name="analysis_cancel"),
     path("import/", views.import_page, name="import"),
+    path("import/<str:batch_id>/rejected.xlsx", views.import_rejected, name="import_rejected"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/export/", dashboard.dashboard_export, name="dashboard_export"),
     path("dashboard/quality/", dashboard.quality, name="quality"),

@@ -25,7 +25,7 @@ from django.shortcuts import redirect, render
 from django.template import loader
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -47,6 +47,8 @@ from audit.services import audit_note
 from core.badinput import NulField, answer_nul
 from core.errors import Conflict, DomainError, InvalidInput, NotAuthenticated, TooManyRequests
 from core.pagination import PageParams, paginate
+from ingest import api as ingest_api
+from ingest import messages as ingest_messages
 from ingest import selectors as ingest_selectors
 from ingest import services as ingest_services
 from reports import selectors as report_selectors
@@ -583,7 +585,11 @@ def _run_import(request: HttpRequest, form: ImportForm) -> dict[str, Any]:
     upload = form.cleaned_data["file"]
     kind = form.cleaned_data["kind"]
     dry_run = request.POST.get("action") != "commit"
-    options = {"on_duplicate": form.cleaned_data["on_duplicate"], "dry_run": dry_run}
+    options = {
+        "on_duplicate": form.cleaned_data["on_duplicate"],
+        "dry_run": dry_run,
+        "on_invalid": form.cleaned_data["on_invalid"] or "reject",
+    }
     audit_note(
         request,
         action=f"web.import.{kind}",
@@ -599,9 +605,19 @@ def _run_import(request: HttpRequest, form: ImportForm) -> dict[str, Any]:
             origin="web",
             **options,
         )
-        message, status, ok = "", 200, True
+        message, code, status, ok = "", "", 200, True
     except ingest_services.ImportRefused as exc:
-        result, message, status, ok = exc.result, exc.message, exc.status_code, False
+        result, status, ok = exc.result, exc.status_code, False
+        message, code = (
+            "; ".join(ingest_messages.text(p.code, p.params) for p in exc.problems),
+            exc.code,
+        )
+    language = translation.get_language()
+    result = {
+        **result,
+        "errors": ingest_messages.localize_problems(result.get("errors", []), language),
+        "warnings": ingest_messages.localize_problems(result.get("warnings", []), language),
+    }
     if result.get("batch_id"):
         audit_note(request, object_ids=[result["batch_id"]], result_count=result.get("rows_total"))
     return {
@@ -610,6 +626,17 @@ def _run_import(request: HttpRequest, form: ImportForm) -> dict[str, Any]:
         "kind": kind,
         "on_duplicate": options["on_duplicate"],
         "message": message,
+        "code": code,
         "status": status,
         "result": result,
     }
+
+
+@web_page("web.import.rejected", role=Role.ADMIN)
+@require_GET
+def import_rejected(request: HttpRequest, batch_id: str) -> HttpResponse:
+    """The rows a partial import left out, with their problems in the page's language."""
+    audit_note(request, object_type="import", object_ids=[batch_id])
+    batch, rows = ingest_api.kept_rejected_rows(batch_id, translation.get_language())
+    audit_note(request, result_count=len(rows["rows"]))
+    return ingest_api.rejected_response(batch, rows, translation.get_language())

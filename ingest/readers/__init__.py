@@ -96,9 +96,14 @@ def check_extension(file_name: str, allowed_extensions: Collection[str]) -> str:
     extension = file_extension(file_name)
     if extension not in allowed_extensions:
         shown = f"'{extension}'" if extension else "(no extension)"
-        raise UnsupportedFileType(
-            f"Unsupported file type {shown}: upload {human_list(allowed_extensions)}"
-        )
+        allowed = human_list(allowed_extensions)
+        refusal = UnsupportedFileType(f"Unsupported file type {shown}: upload {allowed}")
+        refusal.params = {
+            "extension": shown,
+            "allowed": allowed,
+            "extensions": list(allowed_extensions),
+        }
+        raise refusal
     return extension
 
 

@@ -94,6 +94,17 @@ def unknown_studies(cursor: Any) -> list[tuple[int, str]]:
     return cursor.fetchall()
 
 
+def take_unknown_studies(cursor: Any, fields: list[str]) -> dict[int, dict[str, Any]]:
+    """Remove the staged rows whose exam_id names no stored study; their values by row."""
+    unknown = "NOT EXISTS (SELECT 1 FROM studies_study t WHERE t.exam_id = ingest_staging.exam_id)"
+    cursor.execute(
+        f"SELECT row_number, {', '.join(map(q, fields))} FROM ingest_staging WHERE {unknown}"
+    )
+    taken = {row[0]: dict(zip(fields, row[1:], strict=True)) for row in cursor.fetchall()}
+    cursor.execute(f"DELETE FROM ingest_staging WHERE {unknown}")
+    return taken
+
+
 def fill_fallbacks(cursor: Any, target: Target, fields: list[str], now: Any) -> None:
     """Empty cells of NOT NULL columns keep the stored value, else the column's default."""
     table, key = q(target.table), q(target.key_column)

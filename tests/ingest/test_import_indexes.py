@@ -202,7 +202,13 @@ def test_an_invalid_row_after_the_copy_began_rejects_the_import_and_keeps_the_in
     body = response.json()
     assert body["detail"] == "The file has 1 invalid row(s) (1 error(s)); nothing was imported"
     assert body["errors"] == [
-        {"row": 26, "column": "年龄", "value": "很老", "message": "Invalid age"}
+        {
+            "row": 26,
+            "column": "年龄",
+            "value": "很老",
+            "message": "Invalid age",
+            "code": "row.invalid_age",
+        }
     ]
     assert (body["rows_total"], body["rejected"], body["created"]) == (30, 1, 0)
     assert Study.objects.count() == 0

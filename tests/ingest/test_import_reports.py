@@ -98,7 +98,13 @@ def test_report_of_an_unknown_exam_is_a_row_error(admin_client, studies):
     body = response.json()
     assert body["detail"] == "The file has 1 invalid row(s) (1 error(s)); nothing was imported"
     assert body["errors"] == [
-        {"row": 2, "column": "exam_id", "value": "NOPE", "message": "Unknown exam_id"}
+        {
+            "row": 2,
+            "column": "exam_id",
+            "value": "NOPE",
+            "message": "Unknown exam_id",
+            "code": "row.unknown_exam",
+        }
     ]
     assert Report.objects.count() == 0
     assert ImportBatch.objects.get().status == "rejected"

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/import/studies"
 RESULT_KEYS = [
     "batch_id", "file_name", "rows_total", "created", "updated", "unchanged", "skipped",
-    "rejected", "errors", "ignored_columns", "duration_ms",
+    "rejected", "errors", "ignored_columns", "duration_ms", "error_count", "warnings",
+    "warning_count", "on_invalid", "rejected_rows_url",
 ]  # fmt: skip
 
 
@@ -141,7 +142,13 @@ def test_fail_refuses_the_file_when_an_exam_id_exists(admin_client, tmp_path):
         == "1 exam_id(s) already exist and on_duplicate is 'fail'; nothing was imported"
     )
     assert body["errors"] == [
-        {"row": 3, "column": "exam_id", "value": "CT000002", "message": "Already exists"}
+        {
+            "row": 3,
+            "column": "exam_id",
+            "value": "CT000002",
+            "message": "Already exists",
+            "code": "row.already_exists",
+        }
     ]
     assert not Study.objects.filter(exam_id="CT000001").exists()
     assert ImportBatch.objects.get().status == "conflict"
@@ -279,6 +286,7 @@ def test_invalid_date_in_row_517_rejects_the_whole_file(admin_client, tmp_path):
             "column": "开单时间",
             "value": "2025-13-45 10:00",
             "message": "Invalid date/time",
+            "code": "row.invalid_datetime",
         }
     ]
     assert (body["rows_total"], body["rejected"], body["created"]) == (1000, 1, 0)
@@ -295,6 +303,7 @@ def test_the_same_exam_id_twice_is_an_error(admin_client, tmp_path):
             "column": "检查号",
             "value": "CT000001",
             "message": "Duplicate exam_id in file (first seen in row 2)",
+            "code": "row.duplicate_key",
         }
     ]
     assert_nothing_written(0, status="rejected")
@@ -352,7 +361,10 @@ def test_file_over_the_upload_limit_is_413(admin_client, settings, tmp_path):
     settings.MAX_UPLOAD_MB = 0.01
     response = upload_bytes(admin_client, b"x" * 20_000, "big.csv")
     assert response.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-    assert response.json() == {"detail": "The file is larger than the 0.01 MB upload limit"}
+    assert response.json() == {
+        "detail": "The file is larger than the 0.01 MB upload limit",
+        "code": "import.too_large",
+    }
     assert Study.objects.count() == 0
 
 

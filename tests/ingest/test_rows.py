@@ -464,13 +464,17 @@ def test_valid_rows_become_records_of_the_mapped_fields():
     assert validator.errors == []
 
 
+AGE = {"code": "row.invalid_age", "params": {}}
+
+
 def test_a_text_seen_again_gives_the_same_value_or_the_same_error():
     # Ages and genders are remembered per distinct text; each row still gets its own error.
     rows = [(n, study_row(f"E{n}", age="abc" if n % 2 else "45岁")) for n in range(2, 8)]
     records, validator = validate(rows)
     assert [record["patient_age"] for _, record in records] == [45, 45, 45]
     assert validator.errors == [
-        {"row": n, "column": "年龄", "value": "abc", "message": "Invalid age"} for n in (3, 5, 7)
+        {"row": n, "column": "年龄", "value": "abc", "message": "Invalid age", **AGE}
+        for n in (3, 5, 7)
     ]
 
 
@@ -491,10 +495,31 @@ def test_row_errors_name_the_original_header_and_cell():
     records, validator = validate(rows, headers=headers)
     assert records == []
     assert validator.errors == [
-        {"row": 2, "column": "年龄", "value": "abc", "message": "Invalid age"},
-        {"row": 5, "column": "姓名", "value": "", "message": "Missing required value"},
-        {"row": 5, "column": "开单时间", "value": "yesterday", "message": "Invalid date/time"},
-        {"row": 6, "column": " 检查号", "value": "E3" * 30, "message": "Longer than 50 characters"},
+        {"row": 2, "column": "年龄", "value": "abc", "message": "Invalid age", **AGE},
+        {
+            "row": 5,
+            "column": "姓名",
+            "value": "",
+            "message": "Missing required value",
+            "code": "row.missing_value",
+            "params": {},
+        },
+        {
+            "row": 5,
+            "column": "开单时间",
+            "value": "yesterday",
+            "message": "Invalid date/time",
+            "code": "row.invalid_datetime",
+            "params": {},
+        },
+        {
+            "row": 6,
+            "column": " 检查号",
+            "value": "E3" * 30,
+            "message": "Longer than 50 characters",
+            "code": "row.too_long",
+            "params": {"max_length": 50},
+        },
     ]
     assert (validator.rows_total, validator.rejected, validator.error_count) == (3, 3, 4)
 
@@ -509,6 +534,8 @@ def test_same_key_twice_in_a_file_is_an_error_on_the_second_row():
             "column": "检查号",
             "value": "E1",
             "message": "Duplicate exam_id in file (first seen in row 3)",
+            "code": "row.duplicate_key",
+            "params": {"key": "exam_id", "first": 3},
         }
     ]
     assert validator.rejected == 1
@@ -588,6 +615,8 @@ def test_report_with_an_unknown_status_is_rejected():
             "column": "status",
             "value": "done",
             "message": "Must be one of: draft, submitted, reviewed, finalized",
+            "code": "row.invalid_choice",
+            "params": {"choices": "draft, submitted, reviewed, finalized"},
         }
     ]
 

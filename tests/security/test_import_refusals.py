@@ -41,7 +41,10 @@ def test_an_upload_over_the_limit_is_413_and_a_rejected_batch(world, settings, k
     response = world.client(Role.ADMIN).post(url, {"file": big})
 
     assert response.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-    assert response.json() == {"detail": "The file is larger than the 0.01 MB upload limit"}
+    assert response.json() == {
+        "detail": "The file is larger than the 0.01 MB upload limit",
+        "code": "import.too_large",
+    }
     assert ImportBatch.objects.count() == before + 1
     batch = _latest()
     assert (batch.kind, batch.status, batch.file_name, batch.file_size) == (

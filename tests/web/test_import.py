@@ -151,4 +151,41 @@ def test_import_is_audited_with_its_batch(admin_web):
     assert (event.action, event.object_ids, event.result_count) == (
         "web.import.studies", [batch.batch_id], 2,
     )  # fmt: skip
-    assert event.detail == {"file_name": "studies.csv", "on_duplicate": "update", "dry_run": True}
+    assert event.detail == {
+        "file_name": "studies.csv", "on_duplicate": "update", "dry_run": True,
+        "on_invalid": "reject",
+    }  # fmt: skip
+
+
+def test_a_partial_import_in_chinese_offers_the_rejected_rows(admin_web):
+    admin_web.post("/i18n/setlang/", {"language": "zh-hans", "next": "/import/"})
+    data = {"kind": "studies", "on_duplicate": "update", "on_invalid": "skip",
+            "file": csv_file(BAD), "action": "commit"}  # fmt: skip
+    response = admin_web.post("/import/", data)
+    assert response.status_code == HTTPStatus.OK
+    body = response.content.decode()
+    assert "已略过 1 个无效行；其余行有效。" in body
+    assert "日期/时间无效" in body and "row.invalid_datetime" in body
+    assert list(Study.objects.values_list("exam_id", flat=True)) == ["X1"]
+    batch = ImportBatch.objects.get()
+    url = f"/import/{batch.batch_id}/rejected.xlsx"
+    assert f'href="{url}"' in body
+    download = admin_web.get(url)
+    assert download.status_code == HTTPStatus.OK
+    assert download["Content-Disposition"].startswith('attachment; filename="studies_rejected_')
+
+
+def test_the_rejected_rows_page_refuses_bad_requests(admin_web, viewer_web):
+    response = admin_web.get("/import/nope/rejected.xlsx")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert "Import batch not found" in response.content.decode()
+    post(admin_web, GOOD, "commit")
+    batch = ImportBatch.objects.get()
+    response = admin_web.get(f"/import/{batch.batch_id}/rejected.xlsx")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert "This import kept no rejected rows" in response.content.decode()
+    admin_web.post("/i18n/setlang/", {"language": "zh-hans", "next": "/import/"})
+    response = admin_web.get(f"/import/{batch.batch_id}/rejected.xlsx")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    assert "此次导入没有保留被拒绝的行" in response.content.decode()
+    assert viewer_web.get(f"/import/{batch.batch_id}/rejected.xlsx").status_code == 403
