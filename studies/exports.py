@@ -1,8 +1,9 @@
-"""Exports of a study search to .xlsx and CSV, streamed in constant memory.
+"""Exports of a search to .xlsx and CSV, streamed in constant memory: the studies' here, and
+the machinery that the reports' (reports.exports) shares, given its own ``Columns``.
 
-Headers and values are the RIS's (gender as 男/女/未知), which the importer maps back, so an
-export imports again unchanged. A workbook opens ready to work in: the header row frozen,
-columns as wide as their contents usually are, an autofilter on the header.
+The studies' headers and values are the RIS's (gender as 男/女/未知), which the importer maps
+back, so an export imports again unchanged. A workbook opens ready to work in: the header row
+frozen, columns as wide as their contents usually are, an autofilter on the header.
 
 Both formats are produced while they are sent: nothing waits for the last row. On PostgreSQL
 the database formats every row itself inside a ``COPY ... TO STDOUT`` (CSV fields, or a
@@ -16,13 +17,14 @@ import io
 import re
 import tempfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import DateTimeField, IntegerField, QuerySet
+from django.db.models import DateTimeField, Field, IntegerField, Model, QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from psycopg import ClientCursor, Copy, DatabaseError, pq
@@ -49,18 +51,8 @@ _TEXT, _NUMBER, _DATETIME = "text", "number", "datetime"
 # Where a row's number goes in its XML; XML text never holds this control character (below).
 _ROW_NUMBER = "\x01"
 _EXCEL_EPOCH = datetime(1899, 12, 30)
-_COLUMN_LETTERS = [chr(ord("A") + n) for n in range(len(DETAIL_FIELDS))]
 # Gender as the RIS writes it (SPEC §2: the import maps these back to M/F/U).
 RIS_GENDER = {"M": "男", "F": "女", "U": "未知"}
-_GENDER_COLUMN = DETAIL_FIELDS.index("patient_gender")
-# Column widths in characters (a Chinese character counts two): room for the usual value and
-# for the header with its filter button.
-_COLUMN_WIDTHS = {
-    "exam_id": 16, "medical_record_no": 14, "application_order_no": 16, "patient_name": 12,
-    "patient_gender": 8, "patient_age": 8, "exam_status": 12, "exam_source": 12,
-    "exam_item": 22, "equipment_type": 12, "exam_description": 50, "order_datetime": 20,
-    "check_in_datetime": 20, "report_certification_datetime": 20, "certified_physician": 12,
-}  # fmt: skip
 # XML 1.0 forbids these (escaped as _xHHHH_, which Excel and calamine read back as the
 # character), and a literal "_xHHHH_" gets its underscore escaped so that it stays literal.
 _OOXML_ESCAPED = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)|[\x00-\x08\x0b-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -73,37 +65,102 @@ _PRESERVE = ' xml:space="preserve"'
 _XLSX_HEADER_STYLE = 1
 
 
-def export_filename(extension: str) -> str:
-    return timezone.localtime().strftime(f"studies_%Y%m%d_%H%M%S.{extension}")
+def _column_letter(number: int) -> str:
+    """The letters of the ``number``-th column (from 0): A ... Z, AA, AB ..."""
+    letters = ""
+    number += 1
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
-def _kind(name: str) -> str:
-    field = Study._meta.get_field(name)
-    if isinstance(field, DateTimeField):
-        return _DATETIME
-    if isinstance(field, IntegerField):
-        return _NUMBER
-    return _TEXT
+def _model_field(model: type[Model], path: str) -> Field:
+    """The field a ``values_list`` name reads (``study__patient_name`` through the relation)."""
+    *relations, name = path.split("__")
+    for relation in relations:
+        model = model._meta.get_field(relation).related_model
+    return model._meta.get_field(name)
 
 
-_KINDS = [_kind(name) for name in DETAIL_FIELDS]
+@dataclass(frozen=True)
+class Columns:
+    """What an export writes: the queryset's ``fields`` (``values_list`` names, in column
+    order), each under its header, at its width in characters (a Chinese character counts
+    two: room for the usual value and for the header with its filter button); ``codes``
+    replaces a field's stored codes by the text its readers know. ``name`` names the files
+    and the worksheets."""
+
+    model: type[Model]
+    fields: tuple[str, ...]
+    headers: Mapping[str, str]
+    widths: Mapping[str, int]
+    name: str
+    codes: Mapping[str, Mapping[str, str]]
+
+    @property
+    def letters(self) -> list[str]:
+        return [_column_letter(n) for n in range(len(self.fields))]
+
+    @property
+    def kinds(self) -> list[str]:
+        kinds = []
+        for path in self.fields:
+            field = _model_field(self.model, path)
+            if isinstance(field, DateTimeField):
+                kinds.append(_DATETIME)
+            elif isinstance(field, IntegerField):
+                kinds.append(_NUMBER)
+            else:
+                kinds.append(_TEXT)
+        return kinds
+
+    def max_length(self, path: str) -> int | None:
+        return _model_field(self.model, path).max_length
+
+    def coded(self) -> dict[int, Mapping[str, str]]:
+        """The columns whose codes are replaced, by position."""
+        return {self.fields.index(name): codes for name, codes in self.codes.items()}
 
 
-def _rows(queryset: QuerySet) -> Iterator[tuple]:
-    yield from queryset.values_list(*DETAIL_FIELDS).iterator(chunk_size=settings.EXPORT_BATCH_SIZE)
+STUDY_COLUMNS = Columns(
+    model=Study,
+    fields=DETAIL_FIELDS,
+    headers=EXPORT_HEADERS,
+    widths={
+        "exam_id": 16, "medical_record_no": 14, "application_order_no": 16, "patient_name": 12,
+        "patient_gender": 8, "patient_age": 8, "exam_status": 12, "exam_source": 12,
+        "exam_item": 22, "equipment_type": 12, "exam_description": 50, "order_datetime": 20,
+        "check_in_datetime": 20, "report_certification_datetime": 20, "certified_physician": 12,
+    },
+    name="studies",
+    codes={"patient_gender": RIS_GENDER},
+)  # fmt: skip
 
 
-def _ris_values(row: tuple) -> list:
-    """A row of DETAIL_FIELDS with the gender as the RIS writes it."""
+def export_filename(extension: str, columns: Columns = STUDY_COLUMNS) -> str:
+    return timezone.localtime().strftime(f"{columns.name}_%Y%m%d_%H%M%S.{extension}")
+
+
+def _rows(queryset: QuerySet, columns: Columns) -> Iterator[tuple]:
+    rows = queryset.values_list(*columns.fields)
+    yield from rows.iterator(chunk_size=settings.EXPORT_BATCH_SIZE)
+
+
+def _decoded(row: tuple, coded: dict[int, Mapping[str, str]]) -> list:
+    """A row with its coded values as their readers know them (the RIS's gender)."""
     values = list(row)
-    gender = values[_GENDER_COLUMN]
-    values[_GENDER_COLUMN] = RIS_GENDER.get(gender, gender)
+    for n, codes in coded.items():
+        values[n] = codes.get(values[n], values[n])
     return values
 
 
-def _ris_gender_sql(column: str) -> str:
-    """The same mapping in SQL, for the rows PostgreSQL formats itself."""
-    cases = " ".join(f"WHEN '{code}' THEN '{text}'" for code, text in RIS_GENDER.items())
+def _column_sql(n: int, coded: dict[int, Mapping[str, str]]) -> str:
+    """Column ``c<n>`` of ``_copy_out``, with the same mapping of codes in SQL."""
+    column = f"c{n}"
+    if n not in coded:
+        return column
+    cases = " ".join(f"WHEN '{code}' THEN '{text}'" for code, text in coded[n].items())
     return f"(CASE {column} {cases} ELSE {column} END)"
 
 
@@ -120,20 +177,22 @@ def inert_csv_text(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
 
 
-def _copy_out(queryset: QuerySet, select: Iterable[tuple[str, list]], options: str) -> Iterator:
+def _copy_out(
+    queryset: QuerySet, columns: Columns, select: Iterable[tuple[str, list]], options: str
+) -> Iterator:
     """The rows of ``COPY (SELECT <select> FROM <the queryset>) TO STDOUT``, as sent.
 
-    ``select`` gives one SQL expression (and its parameters) per DETAIL_FIELDS column, which
-    it reads as c0, c1, ... The queryset's ORDER BY stays inside: PostgreSQL never pulls a
-    sorted subquery up into its parent, so the rows come out in the selector's order.
+    ``select`` gives one SQL expression (and its parameters) per column, which it reads as
+    c0, c1, ... The queryset's ORDER BY stays inside: PostgreSQL never pulls a sorted
+    subquery up into its parent, so the rows come out in the selector's order.
     """
-    inner, inner_params = queryset.values_list(*DETAIL_FIELDS).query.sql_with_params()
+    inner, inner_params = queryset.values_list(*columns.fields).query.sql_with_params()
     expressions, params = [], []
     for sql, sql_params in select:
         expressions.append(sql)
         params.extend(sql_params)
-    columns = ", ".join(f"c{n}" for n in range(len(DETAIL_FIELDS)))
-    query = f"SELECT {', '.join(expressions)} FROM ({inner}) AS s({columns})"
+    names = ", ".join(f"c{n}" for n in range(len(columns.fields)))
+    query = f"SELECT {', '.join(expressions)} FROM ({inner}) AS s({names})"
     connection = connections[queryset.db]
     # The settings below hold for this transaction only (one query: set_config(..., true)).
     with transaction.atomic(using=queryset.db, savepoint=False), connection.cursor() as cursor:
@@ -195,18 +254,19 @@ def _buffered(pieces: Iterable[bytes]) -> Iterator[bytes]:
 # ------------------------------------------------------------------------------------- CSV
 
 
-def _csv_header() -> bytes:
+def _csv_header(columns: Columns) -> bytes:
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow([EXPORT_HEADERS[f] for f in DETAIL_FIELDS])
+    csv.writer(out, lineterminator="\n").writerow([columns.headers[f] for f in columns.fields])
     # UTF-8 BOM first so that Excel reads the Chinese headers.
     return ("\ufeff" + out.getvalue()).encode()
 
 
-def _csv_select_sql() -> Iterator[tuple[str, list]]:
+def _csv_select_sql(columns: Columns) -> Iterator[tuple[str, list]]:
     # ascii() is the code of the first character: cheaper than comparing strings.
     triggers = ", ".join(str(ord(char)) for char in FORMULA_TRIGGERS)
-    for n, kind in enumerate(_KINDS):
-        column = _ris_gender_sql(f"c{n}") if n == _GENDER_COLUMN else f"c{n}"
+    coded = columns.coded()
+    for n, kind in enumerate(columns.kinds):
+        column = _column_sql(n, coded)
         if kind == _DATETIME:
             # Truncated to the second, as strftime does; cheaper than to_char().
             yield f"date_trunc('second', {column} AT TIME ZONE %s)", [settings.TIME_ZONE]
@@ -220,13 +280,14 @@ def _csv_select_sql() -> Iterator[tuple[str, list]]:
             yield column, []
 
 
-def _csv_python_lines(queryset: QuerySet) -> Iterator[bytes]:
+def _csv_python_lines(queryset: QuerySet, columns: Columns) -> Iterator[bytes]:
     # "\r\n" makes the writer quote a field holding either character, as COPY does; each
     # line then ends in "\n" alone, as COPY's do.
     writer = csv.writer(out := io.StringIO(), lineterminator="\r\n")
-    for row in _rows(queryset):
+    coded = columns.coded()
+    for row in _rows(queryset, columns):
         cells = []
-        for value in _ris_values(row):
+        for value in _decoded(row, coded):
             if value is None:
                 cells.append("")
             elif isinstance(value, datetime):
@@ -241,13 +302,13 @@ def _csv_python_lines(queryset: QuerySet) -> Iterator[bytes]:
         out.truncate()
 
 
-def csv_stream(queryset: QuerySet) -> Iterator[bytes]:
+def csv_stream(queryset: QuerySet, columns: Columns = STUDY_COLUMNS) -> Iterator[bytes]:
     """CSV bytes in chunks: datetimes in local time to the second, NULL as an empty field."""
-    yield _csv_header()
+    yield _csv_header(columns)
     if _on_postgresql(queryset):
-        lines = _copy_out(queryset, _csv_select_sql(), "(FORMAT csv)")
+        lines = _copy_out(queryset, columns, _csv_select_sql(columns), "(FORMAT csv)")
     else:
-        lines = _csv_python_lines(queryset)
+        lines = _csv_python_lines(queryset, columns)
     yield from _buffered(lines)
 
 
@@ -270,17 +331,18 @@ def _xlsx_cell(letter: str, value: object) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t{_PRESERVE}>{_xlsx_text(str(value))}</t></is></c>'
 
 
-def _xlsx_python_rows(rows: Iterable[tuple]) -> Iterator[bytes]:
+def _xlsx_python_rows(rows: Iterable[tuple], columns: Columns) -> Iterator[bytes]:
+    letters, coded = columns.letters, columns.coded()
     for row in rows:
         cells = "".join(
             _xlsx_cell(letter, value)
-            for letter, value in zip(_COLUMN_LETTERS, _ris_values(row), strict=False)
+            for letter, value in zip(letters, _decoded(row, coded), strict=False)
             if value is not None
         )
         yield f'<row r="{_ROW_NUMBER}">{cells}</row>\n'.encode()
 
 
-def _xlsx_select_sql() -> Iterator[tuple[str, list]]:
+def _xlsx_select_sql(columns: Columns) -> Iterator[tuple[str, list]]:
     """One SQL expression: the <row> XML of the row, as _xlsx_python_rows writes it.
 
     Each test below was picked for its cost over ten million cells: a single bracket
@@ -289,10 +351,11 @@ def _xlsx_select_sql() -> Iterator[tuple[str, list]]:
     pieces: list[str] = []
     params: list = []
     control = [*range(1, 9), *range(11, 32), 0xFFFE, 0xFFFF]
+    coded = columns.coded()
     for n, (kind, letter, name) in enumerate(
-        zip(_KINDS, _COLUMN_LETTERS, DETAIL_FIELDS, strict=True)
+        zip(columns.kinds, columns.letters, columns.fields, strict=True)
     ):
-        column = _ris_gender_sql(f"c{n}") if n == _GENDER_COLUMN else f"c{n}"
+        column = _column_sql(n, coded)
         ref = f"{letter}{_ROW_NUMBER}"
         if kind == _DATETIME:
             # date_part() is float8 arithmetic; extract() would be numeric, slower.
@@ -305,7 +368,7 @@ def _xlsx_select_sql() -> Iterator[tuple[str, list]]:
         elif kind == _NUMBER:
             pieces.append(f"""'<c r="{ref}"><v>' || {column} || '</v></c>'""")
         else:
-            max_length = Study._meta.get_field(name).max_length
+            max_length = columns.max_length(name)
             text = (
                 column
                 if max_length and max_length <= XLSX_MAX_CELL
@@ -330,23 +393,33 @@ def _xlsx_select_sql() -> Iterator[tuple[str, list]]:
     yield f"""concat('<row r="{_ROW_NUMBER}">', {", ".join(pieces)}, '</row>')""", params
 
 
-def _xlsx_postgresql_rows(queryset: QuerySet) -> Iterator[bytes]:
+def _xlsx_postgresql_rows(queryset: QuerySet, columns: Columns) -> Iterator[bytes]:
     # Quote and delimiter are control characters the XML never holds, and it holds no line
     # break, so each line COPY sends is the row's XML exactly.
     yield from _copy_out(
-        queryset, _xlsx_select_sql(), "(FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x03')"
+        queryset,
+        columns,
+        _xlsx_select_sql(columns),
+        "(FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x03')",
     )
 
 
-def _sheet_xml_start() -> bytes:
+def _xlsx_rows(queryset: QuerySet, columns: Columns) -> Iterator[bytes]:
+    """The <row> XML of every row of the queryset: formatted by PostgreSQL, or in Python."""
+    if _on_postgresql(queryset):
+        return _xlsx_postgresql_rows(queryset, columns)
+    return _xlsx_python_rows(_rows(queryset, columns), columns)
+
+
+def _sheet_xml_start(columns: Columns) -> bytes:
     header = "".join(
         f'<c r="{letter}1" t="inlineStr" s="{_XLSX_HEADER_STYLE}"><is><t>'
-        f"{_xlsx_text(EXPORT_HEADERS[field])}</t></is></c>"
-        for letter, field in zip(_COLUMN_LETTERS, DETAIL_FIELDS, strict=True)
+        f"{_xlsx_text(columns.headers[field])}</t></is></c>"
+        for letter, field in zip(columns.letters, columns.fields, strict=True)
     )
-    columns = "".join(
-        f'<col min="{n}" max="{n}" width="{_COLUMN_WIDTHS[field]}" customWidth="1"/>'
-        for n, field in enumerate(DETAIL_FIELDS, start=1)
+    widths = "".join(
+        f'<col min="{n}" max="{n}" width="{columns.widths[field]}" customWidth="1"/>'
+        for n, field in enumerate(columns.fields, start=1)
     )
     # The header row stays in view while scrolling (a frozen pane below row 1).
     view = (
@@ -357,18 +430,19 @@ def _sheet_xml_start() -> bytes:
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        f'{view}<cols>{columns}</cols><sheetData><row r="1">{header}</row>\n'
+        f'{view}<cols>{widths}</cols><sheetData><row r="1">{header}</row>\n'
     ).encode()
 
 
-def _filter_range(last_row: int) -> str:
-    return f"A1:{_COLUMN_LETTERS[-1]}{last_row}"
+def _filter_range(columns: Columns, last_row: int) -> str:
+    return f"A1:{columns.letters[-1]}{last_row}"
 
 
-def _sheet_xml_end(last_row: int) -> bytes:
+def _sheet_xml_end(columns: Columns, last_row: int) -> bytes:
     """The end of a sheet of ``last_row`` rows (the header's included): its autofilter, known
     only now, after the last row."""
-    return f'</sheetData><autoFilter ref="{_filter_range(last_row)}"/></worksheet>'.encode()
+    ref = _filter_range(columns, last_row)
+    return f'</sheetData><autoFilter ref="{ref}"/></worksheet>'.encode()
 
 
 _CONTENT_TYPES = b"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -403,15 +477,16 @@ _STYLES = b"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 </styleSheet>"""
 
 
-def _workbook_xml(last_rows: list[int]) -> bytes:
+def _workbook_xml(columns: Columns, last_rows: list[int]) -> bytes:
     sheets = range(1, len(last_rows) + 1)
     entries = "".join(
-        f'<sheet name="{_sheet_name(n)}" sheetId="{n}" r:id="rId{n}"/>' for n in sheets
+        f'<sheet name="{_sheet_name(columns, n)}" sheetId="{n}" r:id="rId{n}"/>' for n in sheets
     )
     # Excel keeps each sheet's autofilter range under this hidden name as well.
     names = "".join(
         f'<definedName name="_xlnm._FilterDatabase" localSheetId="{n - 1}" hidden="1">'
-        f"{_sheet_name(n)}!{_absolute(_filter_range(last_rows[n - 1]))}</definedName>"
+        f"{_sheet_name(columns, n)}!{_absolute(_filter_range(columns, last_rows[n - 1]))}"
+        "</definedName>"
         for n in sheets
     )
     return (
@@ -441,8 +516,8 @@ def _workbook_rels(sheets: int) -> bytes:
     ).encode()
 
 
-def _sheet_name(number: int) -> str:
-    return "studies" if number == 1 else f"studies_{number}"
+def _sheet_name(columns: Columns, number: int) -> str:
+    return columns.name if number == 1 else f"{columns.name}_{number}"
 
 
 class _Sheets:
@@ -452,7 +527,8 @@ class _Sheets:
     chunks can be drawn from the one row source in turn.
     """
 
-    def __init__(self, rows: Iterable[bytes]) -> None:
+    def __init__(self, rows: Iterable[bytes], columns: Columns) -> None:
+        self.columns = columns
         self._rows = iter(rows)
         self._pending: bytes | None = next(self._rows, None)
         self.sheets = 0
@@ -469,7 +545,7 @@ class _Sheets:
         placeholder = _ROW_NUMBER.encode()
         rows, pending = self._rows, self._pending
         number, size = 1, 0
-        buffer = bytearray(_sheet_xml_start())
+        buffer = bytearray(_sheet_xml_start(self.columns))
         while pending is not None and number < limit:
             row = bytes(pending)
             size += len(row)
@@ -484,7 +560,7 @@ class _Sheets:
         self._pending = pending
         self.count += number - 1
         self.last_rows.append(number)
-        buffer += _sheet_xml_end(number)
+        buffer += _sheet_xml_end(self.columns, number)
         yield bytes(buffer)
 
 
@@ -498,12 +574,15 @@ def _xlsx_members(sheets: _Sheets) -> Iterator[tuple]:
         name = f"xl/worksheets/sheet{sheets.sheets + 1}.xml"
         yield name, modified, mode, ZIP_32, sheets.next_sheet()
     # The sheet list is known only now; readers find every part through the directory.
-    yield "xl/workbook.xml", modified, mode, ZIP_32, [_workbook_xml(sheets.last_rows)]
+    workbook = _workbook_xml(sheets.columns, sheets.last_rows)
+    yield "xl/workbook.xml", modified, mode, ZIP_32, [workbook]
     yield "xl/_rels/workbook.xml.rels", modified, mode, ZIP_32, [_workbook_rels(sheets.sheets)]
 
 
-def _xlsx_bytes(rows: Iterable[bytes], sheets_out: list | None = None) -> Iterator[bytes]:
-    sheets = _Sheets(rows)
+def _xlsx_bytes(
+    rows: Iterable[bytes], columns: Columns, sheets_out: list | None = None
+) -> Iterator[bytes]:
+    sheets = _Sheets(rows, columns)
     if sheets_out is not None:
         sheets_out.append(sheets)
     yield from stream_zip(
@@ -513,30 +592,30 @@ def _xlsx_bytes(rows: Iterable[bytes], sheets_out: list | None = None) -> Iterat
     )
 
 
-def xlsx_stream(queryset: QuerySet) -> Iterator[bytes]:
+def xlsx_stream(queryset: QuerySet, columns: Columns = STUDY_COLUMNS) -> Iterator[bytes]:
     """The .xlsx of the queryset, zipped as it is read: text as text, datetimes as dates.
 
     The header row is bold; more rows than a sheet holds continue on "studies_2", ...
     """
-    if _on_postgresql(queryset):
-        rows = _xlsx_postgresql_rows(queryset)
-    else:
-        rows = _xlsx_python_rows(_rows(queryset))
     # A generator, so that the query starts only when the response is sent.
-    yield from _xlsx_bytes(rows)
+    yield from _xlsx_bytes(_xlsx_rows(queryset, columns), columns)
 
 
-def export_response(queryset: QuerySet, fmt: str) -> tuple[StreamingHttpResponse, int]:
+def export_response(
+    queryset: QuerySet, fmt: str, columns: Columns = STUDY_COLUMNS
+) -> tuple[StreamingHttpResponse, int]:
     """The streamed attachment of ``queryset`` as "csv" or "xlsx", and its row count.
 
     Counted first: the rows are read only while the response is sent, after the view returns.
     """
     count = queryset.count()
     if fmt == "csv":
-        response = StreamingHttpResponse(csv_stream(queryset), content_type=CSV_CONTENT_TYPE)
+        stream, content_type = csv_stream(queryset, columns), CSV_CONTENT_TYPE
     else:
-        response = StreamingHttpResponse(xlsx_stream(queryset), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{export_filename(fmt)}"'
+        stream, content_type = xlsx_stream(queryset, columns), XLSX_CONTENT_TYPE
+    response = StreamingHttpResponse(stream, content_type=content_type)
+    filename = export_filename(fmt, columns)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response, count
 
 
@@ -547,16 +626,10 @@ def write_xlsx(queryset: QuerySet, rows: Iterable[tuple] | None = None) -> tuple
     """
     # The caller reads the file and closes it; it is removed from disk when closed.
     target = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115
-    if rows is None:
-        source = (
-            _xlsx_postgresql_rows(queryset)
-            if _on_postgresql(queryset)
-            else _xlsx_python_rows(_rows(queryset))
-        )
-    else:
-        source = _xlsx_python_rows(rows)
+    columns = STUDY_COLUMNS
+    source = _xlsx_rows(queryset, columns) if rows is None else _xlsx_python_rows(rows, columns)
     sheets: list[_Sheets] = []
-    for chunk in _xlsx_bytes(source, sheets):
+    for chunk in _xlsx_bytes(source, columns, sheets):
         target.write(chunk)
     target.seek(0)
     return target, sheets[0].count
