@@ -13,6 +13,11 @@ class ReportFilterParams(Schema):
     q: str | None = Field(
         None, max_length=200, description="case-insensitive substring of the content"
     )
+    patient_name: str | None = Field(
+        None,
+        max_length=200,
+        description="case-insensitive substring of the patient name of the report's study",
+    )
     status: str | None = None
     radiologist: str | None = None
     exam_id: str | None = None
@@ -53,6 +58,9 @@ class ReportFilterParams(Schema):
 
     def filters(self) -> dict:
         values = self.model_dump(include=set(ReportFilterParams.model_fields))
+        if values["patient_name"] is None:
+            # Absent, so that the searches without it keep their cache keys.
+            values.pop("patient_name")
         if values["finding"] is None:
             # Without a finding these are absent, so the plain filters keep their cache keys.
             for name in ("finding", "assertion", "min_size_mm"):

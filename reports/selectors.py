@@ -16,6 +16,7 @@ from core.errors import NotFound
 from core.pagination import counted_page, in_key_order, paginate
 from core.text import codepoint_order
 from reports.models import Report, ReportFinding
+from studies.selectors import study_keys_by_patient_name
 
 SNIPPET_LENGTH = 200
 # The characters of a report's content, as indexed by the GIN index of migration 0003 (the
@@ -37,6 +38,7 @@ COUNTED_MIN = 4_000
 def report_list(
     *,
     q: str | None = None,
+    patient_name: str | None = None,
     status: str | None = None,
     radiologist: str | None = None,
     exam_id: str | None = None,
@@ -51,6 +53,7 @@ def report_list(
 ) -> QuerySet[Report]:
     """Reports matching the filters, newest first (ties by report_id), with their study.
 
+    ``patient_name`` is a substring of the study's patient name, without letter case.
     ``text_index``, ``filter_first`` and ``by_characters`` only choose PostgreSQL's plan
     (see core.search and ``_TermPlan``); the rows and their order are the same.
     """
@@ -65,6 +68,14 @@ def report_list(
             candidates = search.short_term_candidates(CONTENT_CHARS, q)
             text = candidates if search.candidates_are_exact(q) else candidates & text
         qs = qs.filter(text)
+    name = (patient_name or "").strip()
+    if name and text_index:
+        # The studies of that name through their text indexes, then their reports through
+        # the (study, -created_at) index.
+        qs = qs.filter(study__in=study_keys_by_patient_name(name=name))
+    elif name:
+        # A walk of the date index checks each report's study, joined by its key.
+        qs = qs.filter(study__patient_name__icontains=name)
     if status:
         qs = qs.filter(status=status)
     if radiologist:
@@ -374,9 +385,12 @@ def _page(
         return report_list(**filters, by_characters=by_characters).count()
 
     total = cached("reports", count_key, count, version=version, costly=True)
-    text_search = bool((filters.get("q") or "").strip()) and search.uses_postgresql()
-    # A text search's matches found through the text indexes, then sorted; or, when they are
-    # dense, met by walking the date index (see core.search).
+    terms = (filters.get("q") or "").strip() or (filters.get("patient_name") or "").strip()
+    text_search = bool(terms) and search.uses_postgresql()
+    # A text search's matches (of the content or of the patient's name) found through the
+    # text indexes, then sorted; or, when they are dense, met by walking the date index (see
+    # core.search): otherwise the planner walks it for a rare name's reports through most of
+    # the table.
     queryset = report_list(**filters, filter_first=text_search, by_characters=by_characters)
     if text_search and search.walks_date_index(
         table="reports_report", data="reports", version=version, total=total,

@@ -41,6 +41,23 @@ def _identifier_match(ids: set[str]) -> Q:
     return Q(exam_id__in=ids) | Q(medical_record_no__in=ids) | Q(application_order_no__in=ids)
 
 
+def study_keys_by_patient_name(*, name: str) -> QuerySet[Study]:
+    """The keys of the studies whose patient_name holds ``name`` without letter case (the
+    report search's ``patient_name``), found through the search's text indexes: PostgreSQL's
+    trigram index on UPPER(patient_name) for three characters or more, its character index
+    of the three text fields for one or two (the candidates are then checked against
+    patient_name alone), SQLite's trigram index. The rows are those of a plain LIKE."""
+    short = search.wants_short_term_index(name)
+    # No UPPER() for a term without case where the trigram index is not used (as study_list).
+    lookup = "contains" if short and search.is_caseless(name) else "icontains"
+    match = Q(**{f"patient_name__{lookup}": name})
+    if short:
+        match = search.short_term_candidates(TEXT_CHARS, name) & match
+    elif (candidates := sqlite_search.text_candidates(name)) is not None:
+        match = candidates & match
+    return Study.objects.filter(match).values("pk")
+
+
 def study_list(
     *,
     q: str | None = None,
