@@ -5,13 +5,16 @@ from accounts.auth import viewer_auth
 from audit.services import audit_note
 from core import responses
 from reports import selectors, services
+from reports.exports import report_export_response
 from reports.schemas import (
     FindingOptionsOut,
     ReportDetailOut,
+    ReportExportParams,
     ReportFiltersOut,
     ReportSearchOut,
     ReportSearchParams,
 )
+from studies.exports import export_openapi
 
 router = Router(tags=["reports"], auth=viewer_auth)
 
@@ -42,6 +45,27 @@ def finding_options(request: HttpRequest):
     """The findings report search accepts (``finding=<key>``), from the analysis lexicon."""
     audit_note(request, action="report.finding_options")
     return selectors.finding_options()
+
+
+@router.get(
+    "/export",
+    response={200: None},
+    openapi_extra=export_openapi(
+        "An .xlsx (or CSV with format=csv) attachment of every matching report, with its "
+        "whole content"
+    ),
+)
+def export_reports(request: HttpRequest, params: Query[ReportExportParams]):
+    queryset = selectors.report_export_list(**params.filters())
+    response, count = report_export_response(queryset, params.format)
+    audit_note(
+        request,
+        action="report.export",
+        object_type="report",
+        result_count=count,
+        detail={"format": params.format},
+    )
+    return response
 
 
 @router.get("/{report_id}", response=ReportDetailOut)

@@ -74,6 +74,10 @@ class ReportSearchParams(ReportFilterParams, PageParams):
     pass
 
 
+class ReportExportParams(ReportFilterParams):
+    format: Literal["xlsx", "csv"] = "xlsx"
+
+
 class ReportItemOut(Schema):
     report_id: str
     exam_id: str

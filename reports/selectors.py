@@ -95,6 +95,16 @@ def report_list(
     return qs.order_by(newest, codepoint_order("report_id"))
 
 
+def report_export_list(**filters: Any) -> QuerySet[Report]:
+    """The reports of a search for its export, in the search's order. On PostgreSQL a search
+    by text, name or finding sorts its matches, found through their indexes, rather than
+    walk the date index to meet them: an export reads them all, and a rare term's walk would
+    read most of the table."""
+    selective = any((filters.get(name) or "") for name in ("q", "patient_name", "finding"))
+    filter_first = search.uses_postgresql() and selective
+    return report_list(**filters, filter_first=filter_first)
+
+
 def _findings(
     finding: str, assertion: str | None, min_size_mm: float | None, **where: Any
 ) -> QuerySet[ReportFinding]:

@@ -42,14 +42,9 @@ def filter_options(request: HttpRequest):
 @router.get(
     "/export",
     response={200: None},
-    openapi_extra={
-        "responses": {
-            "200": {
-                "description": "An .xlsx (or CSV with format=csv) attachment of every matching study",
-                "content": {exports.XLSX_CONTENT_TYPE: {}, "text/csv": {}},
-            }
-        }
-    },
+    openapi_extra=exports.export_openapi(
+        "An .xlsx (or CSV with format=csv) attachment of every matching study"
+    ),
 )
 def export_studies(request: HttpRequest, params: Query[StudyExportParams]):
     queryset = selectors.study_list(**params.filters())

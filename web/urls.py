@@ -16,6 +16,7 @@ urlpatterns = [
     path("studies/<path:exam_id>/", views.study_detail, name="study_detail"),
     path("patients/<path:medical_record_no>/", views.patient_detail, name="patient_detail"),
     path("reports/", views.reports, name="reports"),
+    path("reports/export/", views.reports_export, name="reports_export"),
     path("reports/<path:report_id>/", views.report_detail, name="report_detail"),
     path("analysis/", views.analysis_list, name="analysis_list"),
     path("analysis/new/", views.analysis_create, name="analysis_create"),

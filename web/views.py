@@ -52,7 +52,8 @@ from ingest import messages as ingest_messages
 from ingest import selectors as ingest_selectors
 from ingest import services as ingest_services
 from reports import selectors as report_selectors
-from reports.schemas import ReportSearchParams
+from reports.exports import report_export_response
+from reports.schemas import ReportExportParams, ReportSearchParams
 from studies import exports, patients
 from studies import selectors as study_selectors
 from studies.schemas import StudyExportParams, StudySearchParams
@@ -444,10 +445,21 @@ def reports(request: HttpRequest) -> HttpResponse:
         "problems": problems,
         "pager": _page_info(params.page, params.page_size, total),
         "page_sizes": PAGE_SIZES,
+        "export_query": _export_query(request.GET),
     }
     if _fragment(request, "results"):
         return render(request, "web/reports/_results.html", context)
     return render(request, "web/reports/list.html", context)
+
+
+@web_page("web.report.export")
+def reports_export(request: HttpRequest) -> HttpResponseBase:
+    """The API's export (same selector, same writers) of the current report search."""
+    params, _problems = parse_query(ReportExportParams, request.GET, ignore=("page", "page_size"))
+    queryset = report_selectors.report_export_list(**params.filters())
+    response, count = report_export_response(queryset, params.format)
+    audit_note(request, object_type="report", result_count=count, detail={"format": params.format})
+    return response
 
 
 @web_page("web.report.view")

@@ -1,0 +1,49 @@
+"""Exports of a report search to .xlsx and CSV, through the studies' streaming machinery
+(studies.exports): the search item's fields, with the whole report in place of its snippet.
+
+The report's own columns carry the headers the reports import reads first (ingest.rows), and
+the study's two the RIS's, so that an export imports again as reports (the importer passes
+over the patient name and exam item: they are the study's).
+"""
+
+from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+
+from ingest.rows import REPORT_SCHEMA
+from reports.models import Report
+from studies.exports import Columns, export_response
+from studies.ris import RIS_HEADERS
+
+_IMPORT_HEADERS = {field.name: field.aliases[0] for field in REPORT_SCHEMA.fields}
+
+REPORT_COLUMNS = Columns(
+    model=Report,
+    fields=(
+        "report_id", "study_id", "study__patient_name", "study__exam_item", "radiologist",
+        "status", "created_at", "submitted_at", "reviewed_at", "content",
+    ),
+    headers={
+        **{name: _IMPORT_HEADERS[name] for name in (
+            "report_id", "radiologist", "status", "created_at", "submitted_at", "reviewed_at",
+            "content",
+        )},
+        "study_id": _IMPORT_HEADERS["exam_id"],
+        "study__patient_name": RIS_HEADERS["patient_name"],
+        "study__exam_item": RIS_HEADERS["exam_item"],
+    },
+    widths={
+        "report_id": 14, "study_id": 16, "study__patient_name": 12, "study__exam_item": 22,
+        "radiologist": 12, "status": 12, "created_at": 20, "submitted_at": 20,
+        "reviewed_at": 20, "content": 80,
+    },
+    name="reports",
+    codes={},
+)  # fmt: skip
+
+
+def report_export_response(
+    queryset: QuerySet[Report], fmt: str
+) -> tuple[StreamingHttpResponse, int]:
+    """The streamed attachment of the reports of ``queryset`` ("csv" or "xlsx") and their
+    count, as ``studies.exports.export_response``."""
+    return export_response(queryset, fmt, REPORT_COLUMNS)
