@@ -602,6 +602,8 @@ NUL_REQUESTS = [
     ("GET", "/api/v1/studies/export?q=%00", None, ["query", "q"]),
     ("GET", "/api/v1/studies/export?format=csv&exam_item=%00", None, ["query", "exam_item"]),
     ("GET", "/api/v1/reports/search?q=%00", None, ["query", "q"]),
+    ("GET", "/api/v1/reports/search?patient_name=%00", None, ["query", "patient_name"]),
+    ("GET", "/api/v1/reports/export?format=csv&patient_name=%00", None, ["query", "patient_name"]),
     ("GET", "/api/v1/reports/search?radiologist=%00", None, ["query", "radiologist"]),
     ("GET", "/api/v1/reports/search?status=%00", None, ["query", "status"]),
     ("GET", "/api/v1/reports/RREL0000%00", None, ["path"]),
@@ -625,6 +627,8 @@ EDGE_DATES = [
     "/api/v1/studies/export?format=csv&date_from=0001-01-01&date_to=9999-12-31",
     "/api/v1/reports/search?date_to=9999-12-31",
     "/api/v1/reports/search?date_from=0001-01-01&date_to=9999-12-31",
+    "/api/v1/reports/export?date_to=9999-12-31",
+    "/api/v1/reports/export?format=csv&date_from=0001-01-01&date_to=9999-12-31",
 ]
 
 

@@ -49,6 +49,8 @@ def session(world) -> list[tuple[str, int]]:
         (viewer, "get", "/api/v1/studies/export", {"format": "csv", "q": name}),
         (viewer, "get", "/api/v1/studies/export", {"q": mrn}),
         (viewer, "get", "/api/v1/reports/search", {"q": name}),
+        (viewer, "get", "/api/v1/reports/search", {"patient_name": name}),
+        (viewer, "get", "/api/v1/reports/export", {"format": "csv", "patient_name": name}),
         (viewer, "get", "/api/v1/reports/RAUD0000", {}),
         (viewer, "get", "/api/v1/reports/filters/options", {}),
         (
@@ -94,7 +96,7 @@ def test_k_protected_calls_leave_exactly_k_complete_audit_rows(world, patients):
     before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     calls = session(world)
     rows = list(AuditEvent.objects.filter(id__gt=before).order_by("id"))
-    assert len(calls) == 22
+    assert len(calls) == 24
     assert len(rows) == len(calls)
     assert {status for _, status in calls} >= {200, 201, 401, 403, 404, 422}
     for (client, status), row in zip(calls, rows, strict=True):
