@@ -14,7 +14,7 @@ from web.middleware import LAST_ACTIVITY
 pytestmark = pytest.mark.django_db
 
 PAGES = ["/studies/", "/studies/X1/", "/reports/", "/reports/R1/", "/analysis/",
-         "/analysis/T1/", "/dashboard/", "/import/", "/studies/export/"]  # fmt: skip
+         "/analysis/T1/", "/dashboard/", "/import/", "/studies/export/", "/reports/export/"]  # fmt: skip
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -1,5 +1,7 @@
 """Report search with highlighted snippets, and the report page with its sections."""
 
+import csv
+import io
 from http import HTTPStatus
 
 import pytest
@@ -135,3 +137,28 @@ def test_an_unknown_finding_is_ignored_with_a_message(viewer_web, with_findings)
     assert response.status_code == HTTPStatus.OK
     assert len(response.context["items"]) == 3
     assert response.context["problems"] == ["Ignored the invalid value of “finding”."]
+
+
+def test_report_search_by_patient_name_keeps_it_in_the_form_and_the_export_links(viewer_web):
+    ReportFactory(report_id="R-W", study=StudyFactory(patient_name="王小明"))
+    ReportFactory(report_id="R-L", study=StudyFactory(patient_name="李四"))
+    response = viewer_web.get("/reports/", {"patient_name": "小明", "page": 1})
+    assert [i["report_id"] for i in response.context["items"]] == ["R-W"]
+    body = response.content.decode()
+    assert 'name="patient_name" value="小明"' in body
+    assert 'href="/reports/export/?patient_name=%E5%B0%8F%E6%98%8E&amp;format=csv" download' in body
+
+
+def test_reports_export_holds_the_current_search_and_is_audited(viewer_web, reports):
+    response = viewer_web.get(
+        "/reports/export/", {"patient_name": "王小明", "status": "draft", "format": "csv"}
+    )
+    assert response.status_code == HTTPStatus.OK
+    assert response["Content-Disposition"].startswith('attachment; filename="reports_')
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert [row[0] for row in rows[1:]] == ["R2"]
+    assert rows[1][-1] == "FINDINGS: <b>Nodule</b> & effusion.\nIMPRESSION: Nodule."
+    event = AuditEvent.objects.get(action="web.report.export")
+    assert (event.result_count, event.detail["format"]) == (1, "csv")
+    assert event.username == viewer_web.user.username
