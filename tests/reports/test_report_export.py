@@ -12,6 +12,7 @@ from django.test import Client
 
 from accounts.models import Role
 from audit.models import AuditEvent
+from reports.models import Report
 from tests.factories import ReportFactory, StudyFactory, local
 
 pytestmark = pytest.mark.django_db
@@ -174,3 +175,22 @@ def test_export_without_a_token_is_401(reports):
     response = Client().get(EXPORT)
     assert response.status_code == HTTPStatus.UNAUTHORIZED
     assert response.json() == Client().get("/api/v1/studies/export").json()
+
+
+class _Named(io.BytesIO):
+    def __init__(self, data: bytes, name: str) -> None:
+        super().__init__(data)
+        self.name = name
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_an_export_imports_again_as_the_same_reports(viewer, admin_client, reports, fmt):
+    data = b"".join(viewer.get(EXPORT, {"format": fmt}).streaming_content)
+    before = list(Report.objects.order_by("pk").values())
+    response = admin_client.post(
+        "/api/v1/import/reports", {"file": _Named(data, f"reports.{fmt}")}
+    )
+    assert response.status_code == HTTPStatus.OK, response.content
+    body = response.json()
+    assert (body["created"], body["updated"], body["unchanged"]) == (0, 0, 3)
+    assert list(Report.objects.order_by("pk").values()) == before

@@ -28,11 +28,12 @@ def test_the_schema_has_no_duplicated_key_and_is_valid_openapi(api):
     assert schema["openapi"].startswith("3.")
     # schemathesis's loader checks the document against the OpenAPI meta-schema.
     schemathesis.openapi.from_dict(schema).validate()
-    export = schema["paths"]["/api/v1/studies/export"]["get"]["responses"]["200"]
-    assert set(export["content"]) == {
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "text/csv",
-    }
+    for path in ("/api/v1/studies/export", "/api/v1/reports/export"):
+        export = schema["paths"][path]["get"]["responses"]["200"]
+        assert set(export["content"]) == {
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "text/csv",
+        }
 
 
 def test_every_response_code_is_a_string_key(api):
