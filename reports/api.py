@@ -5,7 +5,7 @@ from accounts.auth import viewer_auth
 from audit.services import audit_note
 from core import responses
 from reports import selectors, services
-from reports.exports import report_export_response
+from reports.exports import report_export
 from reports.schemas import (
     FindingOptionsOut,
     ReportDetailOut,
@@ -57,15 +57,7 @@ def finding_options(request: HttpRequest):
 )
 def export_reports(request: HttpRequest, params: Query[ReportExportParams]):
     queryset = selectors.report_export_list(**params.filters())
-    response, count = report_export_response(queryset, params.format)
-    audit_note(
-        request,
-        action="report.export",
-        object_type="report",
-        result_count=count,
-        detail={"format": params.format},
-    )
-    return response
+    return report_export(request, queryset, params.format, action="report.export")
 
 
 @router.get("/{report_id}", response=ReportDetailOut)

@@ -6,12 +6,14 @@ the study's two the RIS's, so that an export imports again as reports (the impor
 over the patient name and exam item: they are the study's).
 """
 
+from typing import Any
+
 from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
+from django.http import HttpRequest, StreamingHttpResponse
 
 from ingest.rows import REPORT_SCHEMA
 from reports.models import Report
-from studies.exports import Columns, export_response
+from studies.exports import Columns, audited_export
 from studies.ris import RIS_HEADERS
 
 _IMPORT_HEADERS = {field.name: field.aliases[0] for field in REPORT_SCHEMA.fields}
@@ -41,9 +43,11 @@ REPORT_COLUMNS = Columns(
 )  # fmt: skip
 
 
-def report_export_response(
-    queryset: QuerySet[Report], fmt: str
-) -> tuple[StreamingHttpResponse, int]:
-    """The streamed attachment of the reports of ``queryset`` ("csv" or "xlsx") and their
-    count, as ``studies.exports.export_response``."""
-    return export_response(queryset, fmt, REPORT_COLUMNS)
+def report_export(
+    request: HttpRequest, queryset: QuerySet[Report], fmt: str, **note: Any
+) -> StreamingHttpResponse:
+    """The streamed attachment of the reports of ``queryset`` ("csv" or "xlsx"), audited, as
+    ``studies.exports.audited_export``."""
+    return audited_export(
+        request, queryset, fmt, object_type="report", columns=REPORT_COLUMNS, **note
+    )

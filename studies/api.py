@@ -48,15 +48,9 @@ def filter_options(request: HttpRequest):
 )
 def export_studies(request: HttpRequest, params: Query[StudyExportParams]):
     queryset = selectors.study_list(**params.filters())
-    response, count = exports.export_response(queryset, params.format)
-    audit_note(
-        request,
-        action="study.export",
-        object_type="study",
-        result_count=count,
-        detail={"format": params.format},
+    return exports.audited_export(
+        request, queryset, params.format, object_type="study", action="study.export"
     )
-    return response
 
 
 @router.get("/{exam_id}", response=StudyDetailOut)

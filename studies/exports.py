@@ -20,16 +20,17 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import DateTimeField, Field, IntegerField, Model, QuerySet
-from django.http import StreamingHttpResponse
+from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from psycopg import ClientCursor, Copy, DatabaseError, pq
 from stream_zip import ZIP_32, stream_zip
 
+from audit.services import audit_note
 from studies.models import DETAIL_FIELDS, Study
 from studies.ris import RIS_HEADERS
 
@@ -605,6 +606,17 @@ def export_openapi(description: str) -> dict:
     """The ``openapi_extra`` of an export endpoint: its 200 is an .xlsx or a CSV file."""
     content = {XLSX_CONTENT_TYPE: {}, "text/csv": {}}
     return {"responses": {"200": {"description": description, "content": content}}}
+
+
+def audited_export(
+    request: HttpRequest, queryset: QuerySet, fmt: str, *, object_type: str, **note: Any
+) -> StreamingHttpResponse:
+    """``export_response`` of ``queryset`` (``columns`` in ``note``, the studies' by default)
+    with the request's audit note: the row count, the format and ``note``'s ``action``."""
+    columns = note.pop("columns", STUDY_COLUMNS)
+    response, count = export_response(queryset, fmt, columns)
+    audit_note(request, object_type=object_type, result_count=count, detail={"format": fmt}, **note)
+    return response
 
 
 def export_response(

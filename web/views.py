@@ -52,7 +52,7 @@ from ingest import messages as ingest_messages
 from ingest import selectors as ingest_selectors
 from ingest import services as ingest_services
 from reports import selectors as report_selectors
-from reports.exports import report_export_response
+from reports.exports import report_export
 from reports.schemas import ReportExportParams, ReportSearchParams
 from studies import exports, patients
 from studies import selectors as study_selectors
@@ -364,9 +364,7 @@ def studies_export(request: HttpRequest) -> HttpResponseBase:
     """The API's export (same selector, same writers) of the current search."""
     params, _problems = parse_query(StudyExportParams, request.GET, ignore=("page", "page_size"))
     queryset = study_selectors.study_list(**params.filters())
-    response, count = exports.export_response(queryset, params.format)
-    audit_note(request, object_type="study", result_count=count, detail={"format": params.format})
-    return response
+    return exports.audited_export(request, queryset, params.format, object_type="study")
 
 
 @web_page("web.study.view")
@@ -457,9 +455,7 @@ def reports_export(request: HttpRequest) -> HttpResponseBase:
     """The API's export (same selector, same writers) of the current report search."""
     params, _problems = parse_query(ReportExportParams, request.GET, ignore=("page", "page_size"))
     queryset = report_selectors.report_export_list(**params.filters())
-    response, count = report_export_response(queryset, params.format)
-    audit_note(request, object_type="report", result_count=count, detail={"format": params.format})
-    return response
+    return report_export(request, queryset, params.format)
 
 
 @web_page("web.report.view")

@@ -187,9 +187,7 @@ class _Named(io.BytesIO):
 def test_an_export_imports_again_as_the_same_reports(viewer, admin_client, reports, fmt):
     data = b"".join(viewer.get(EXPORT, {"format": fmt}).streaming_content)
     before = list(Report.objects.order_by("pk").values())
-    response = admin_client.post(
-        "/api/v1/import/reports", {"file": _Named(data, f"reports.{fmt}")}
-    )
+    response = admin_client.post("/api/v1/import/reports", {"file": _Named(data, f"reports.{fmt}")})
     assert response.status_code == HTTPStatus.OK, response.content
     body = response.json()
     assert (body["created"], body["updated"], body["unchanged"]) == (0, 0, 3)
