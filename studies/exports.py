@@ -596,7 +596,7 @@ def _xlsx_bytes(
 def xlsx_stream(queryset: QuerySet, columns: Columns = STUDY_COLUMNS) -> Iterator[bytes]:
     """The .xlsx of the queryset, zipped as it is read: text as text, datetimes as dates.
 
-    The header row is bold; more rows than a sheet holds continue on "studies_2", ...
+    The header row is bold; more rows than a sheet holds continue on "<name>_2" ("studies_2"), ...
     """
     # A generator, so that the query starts only when the response is sent.
     yield from _xlsx_bytes(_xlsx_rows(queryset, columns), columns)
