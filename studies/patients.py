@@ -13,9 +13,10 @@ from django.db import connection
 from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Collate
 
+from core import pagination
 from core.cache import data_version
 from core.errors import NotFound
-from core.pagination import DEEP_OFFSET, in_key_order, paginate
+from core.pagination import bookmark_before, in_key_order, paginate
 from core.text import codepoint_order
 from reports.models import Report
 from studies.models import Study
@@ -107,7 +108,8 @@ def patient_group_ordering(sort: str) -> list:
 
     The record number leads so that PostgreSQL reads the matches in that order from the
     (medical_record_no, order_datetime) index and sorts each patient's few studies on the way
-    (an incremental sort): a page costs its offset, not the whole set of matches.
+    (an incremental sort): a page costs its offset, not the whole set of matches; a deep page
+    of the unfiltered list starts from a record-number bookmark (``_bookmarked_window``).
     """
     name = Case(When(_NO_NUMBER, then=F("patient_name")), default=Value(None))
     if connection.vendor == "postgresql":
@@ -120,10 +122,29 @@ def patient_group_ordering(sort: str) -> list:
 
 
 def _page_window(queryset: QuerySet[Study], start: int, stop: int) -> list[Study]:
-    if start < DEEP_OFFSET:
+    if start < pagination.DEEP_OFFSET:
         return list(queryset[start:stop])
     # Keys first: the rows skipped are not read whole (see core.pagination).
     return in_key_order(queryset, list(queryset.values_list("pk", flat=True)[start:stop]))
+
+
+def _bookmarked_window(
+    queryset: QuerySet[Study], start: int, stop: int, *, total: int, version: int
+) -> list[Study] | None:
+    """The rows ``start:stop`` of the whole table in the grouped order, read from the nearest
+    record-number bookmark before them (kept by the import's warm-up), instead of skipping
+    every row before them; None when there is none or the rows reach past the record numbers
+    into the studies without one (the caller reads them the usual way: the same rows)."""
+    mark = bookmark_before(
+        field="medical_record_no", descending=False, data="studies", version=version, offset=start
+    )
+    if mark is None:
+        return None
+    number, position = mark
+    # The rows from the first holding ``number`` on are the rows from ``position`` on.
+    narrowed = queryset.filter(medical_record_no__gte=number)
+    rows = _page_window(narrowed, start - position, stop - position)
+    return rows if len(rows) == min(stop, total) - start else None
 
 
 def _count_by(queryset: QuerySet[Study], *fields: str) -> dict[tuple, int]:
@@ -171,8 +192,12 @@ def patient_groups_page(
     matches = study_list(**filters)
     ordered = matches.order_by(*patient_group_ordering(filters.get("sort") or "-order_datetime"))
     # One study either side of the page tells whether its first and last groups go on.
-    start = max(offset - 1, 0)
-    window = _page_window(ordered, start, offset + page_size + 1)
+    start, stop = max(offset - 1, 0), offset + page_size + 1
+    window = None
+    if start >= pagination.BOOKMARK_EVERY and not any(v for k, v in filters.items() if k != "sort"):
+        window = _bookmarked_window(ordered, start, stop, total=total, version=version)
+    if window is None:
+        window = _page_window(ordered, start, stop)
     before = window[0] if offset else None
     rows = window[1:] if offset else window
     after = rows[page_size] if len(rows) > page_size else None

@@ -130,3 +130,49 @@ def test_an_empty_record_number_is_no_number_grouped_by_name(patients):
         (None, "孙三", ["N1"], 2, None, True, False),
         (None, "李四", ["N3"], 1, None, False, False),
     ]
+
+
+@pytest.mark.django_db(transaction=True)  # answers are cached outside a transaction only
+def test_deep_pages_start_from_the_record_number_bookmarks_and_are_the_plain_pages(
+    monkeypatch,
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from core import pagination
+    from core.cache import clear, data_version
+    from studies.models import Study
+    from studies.services import warm_caches
+
+    monkeypatch.setattr(pagination, "BOOKMARK_EVERY", 4)
+    monkeypatch.setattr(pagination, "DEEP_OFFSET", 2)
+    # Patients of one to four studies straddle the bookmarks; three studies have no number.
+    for n in range(26):
+        StudyFactory(
+            exam_id=f"S{n:02d}", medical_record_no=None if n % 9 == 4 else f"M{n // 3 + n % 2:02d}",
+            patient_name=f"P{n % 2}", order_datetime=local(2025, 1, 1 + n),
+        )  # fmt: skip
+    pages = [(p, size) for size in (3, 5) for p in range(1, 11)]
+
+    def shapes(page: int, size: int) -> list[tuple]:
+        return _shape(patient_groups_page(page=page, page_size=size)[0])
+
+    plain = [shapes(p, s) for p, s in pages]
+    clear()
+    warm_caches()
+    assert pagination.bookmarks(
+        Study, field="medical_record_no", descending=False, data="studies",
+        version=data_version("studies"),
+        skip_null=True,
+    ) == [("M02", 3), ("M03", 7), ("M04", 9), ("M06", 14), ("M08", 19)]  # fmt: skip
+    for (p, size), answer in zip(pages, plain, strict=True):
+        with CaptureQueriesContext(connection) as queries:
+            assert shapes(p, size) == answer, (p, size)
+        started = any('"medical_record_no" >=' in q["sql"] for q in queries)
+        # From the first bookmark on (a page reaching the studies without a number is then
+        # read again the usual way: the rows compared above).
+        assert started == (4 <= (p - 1) * size - 1 < 26 - 1), (p, size)
+    # A filtered search pages as usual.
+    assert _shape(patient_groups_page(page=3, page_size=5, patient_gender="M")[0]) == _shape(
+        patient_groups_page(page=3, page_size=5, patient_gender="M", sort="-order_datetime")[0]
+    )
