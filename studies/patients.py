@@ -133,8 +133,8 @@ def _bookmarked_window(
 ) -> list[Study] | None:
     """The rows ``start:stop`` of the whole table in the grouped order, read from the nearest
     record-number bookmark before them (kept by the import's warm-up), instead of skipping
-    every row before them; None when there is none or the rows reach past the record numbers
-    into the studies without one (the caller reads them the usual way: the same rows)."""
+    every row before them; None when there is none (the caller reads them the usual way: the
+    same rows)."""
     mark = bookmark_before(
         field="medical_record_no", descending=False, data="studies", version=version, offset=start
     )
@@ -144,7 +144,13 @@ def _bookmarked_window(
     # The rows from the first holding ``number`` on are the rows from ``position`` on.
     narrowed = queryset.filter(medical_record_no__gte=number)
     rows = _page_window(narrowed, start - position, stop - position)
-    return rows if len(rows) == min(stop, total) - start else None
+    wanted = min(stop, total) - start
+    if len(rows) < wanted:
+        # The rows reach the studies without a record number, which follow the last number.
+        numbered = position + narrowed.count()
+        nameless = queryset.filter(medical_record_no__isnull=True)
+        rows += _page_window(nameless, max(start - numbered, 0), stop - numbered)
+    return rows if len(rows) == wanted else None
 
 
 def _count_by(queryset: QuerySet[Study], *fields: str) -> dict[tuple, int]:
