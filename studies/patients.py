@@ -208,6 +208,8 @@ def patient_groups_page(
     rows = window[1:] if offset else window
     after = rows[page_size] if len(rows) > page_size else None
     groups = _groups_of(rows[:page_size])
+    if not groups:  # a write between the cached total and the page took the rows away
+        return [], total, options
     if before is not None and _group_key(before) == _group_key(groups[0].studies[0]):
         groups[0].continued = True
     if after is not None and _group_key(after) == _group_key(groups[-1].studies[0]):
