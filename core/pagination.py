@@ -79,10 +79,13 @@ def _bookmarks_key(field: str, descending: bool) -> str:
     return f"bookmarks:{field}:{descending}"
 
 
-def _bookmarks(model: type[Model], field: str, descending: bool) -> list[tuple[Any, int]]:
+def _bookmarks(
+    model: type[Model], field: str, descending: bool, skip_null: bool
+) -> list[tuple[Any, int]]:
     order = F(field).desc() if descending else F(field).asc()
+    rows = model.objects.filter(**{f"{field}__isnull": False}) if skip_null else model.objects
     marks = (
-        model.objects.annotate(
+        rows.annotate(
             row=Window(RowNumber(), order_by=order), before=Window(Rank(), order_by=order)
         )
         .alias(step=Mod("row", BOOKMARK_EVERY))
@@ -95,17 +98,29 @@ def _bookmarks(model: type[Model], field: str, descending: bool) -> list[tuple[A
 
 
 def bookmarks(
-    model: type[Model], *, field: str, descending: bool, data: str, version: int
-) -> list[tuple[Any, int]]:
+    model: type[Model], *, field: str, descending: bool, data: str, version: int,
+    skip_null: bool = False,
+) -> list[tuple[Any, int]]:  # fmt: skip
     """``(value, position)`` of every ``BOOKMARK_EVERY``-th row of ``model`` in ``field``
-    order (a NOT NULL field), where ``position`` is the number of rows before the first row
-    holding ``value``. Computed by the import's warm-up (one read of the field's index)."""
+    order (a NOT NULL field, or ``skip_null``: the rows holding a value), where ``position``
+    is the number of rows before the first row holding ``value``. Computed by the import's
+    warm-up (one read of the field's index)."""
     return cached(
         data,
         _bookmarks_key(field, descending),
-        lambda: _bookmarks(model, field, descending),
+        lambda: _bookmarks(model, field, descending, skip_null),
         version=version,
     )
+
+
+def bookmark_before(
+    *, field: str, descending: bool, data: str, version: int, offset: int
+) -> tuple[Any, int] | None:
+    """The last bookmark (``bookmarks``) at or before the row ``offset``: ``(value, position)``;
+    None when the warm-up did not compute them for this data version, or none is before."""
+    marks = stored(data, _bookmarks_key(field, descending), version=version)
+    nearest = bisect_right(marks or [], offset, key=lambda mark: mark[1])
+    return marks[nearest - 1] if nearest else None
 
 
 def bookmarked_page(
@@ -118,11 +133,12 @@ def bookmarked_page(
     offset = (page - 1) * page_size
     if offset < BOOKMARK_EVERY or offset >= total:
         return None
-    marks = stored(data, _bookmarks_key(field, descending), version=version)
-    nearest = bisect_right(marks or [], offset, key=lambda mark: mark[1])
-    if not nearest:
+    mark = bookmark_before(
+        field=field, descending=descending, data=data, version=version, offset=offset
+    )
+    if mark is None:
         return None  # none computed, or every one is past the page (a value of many rows)
-    value, position = marks[nearest - 1]
+    value, position = mark
     # The rows from the first holding ``value`` on are the rows from ``position`` on.
     narrowed = queryset.filter(**{f"{field}__{'lte' if descending else 'gte'}": value})
     return _rows_at(narrowed, offset - position, page_size)

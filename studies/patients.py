@@ -2,16 +2,25 @@
 
 A patient is not stored on its own: the RIS gives each study the patient's record number, and
 the studies with the same number are that patient's history. The API's patient endpoint, the
-patient page and the study page's list of the patient's other studies read it here.
+patient page, the study page's list of the patient's other studies and the studies list
+grouped by patient read it here.
 """
 
-from django.db.models import Prefetch, QuerySet
+from dataclasses import dataclass, field
+from typing import Any
 
+from django.db import connection
+from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models.functions import Collate
+
+from core import pagination
+from core.cache import data_version
 from core.errors import NotFound
-from core.pagination import paginate
+from core.pagination import bookmark_before, in_key_order, paginate
 from core.text import codepoint_order
 from reports.models import Report
 from studies.models import Study
+from studies.selectors import study_filter_options, study_list, study_ordering, study_search_total
 
 
 def _with_reports(queryset: QuerySet[Study]) -> QuerySet[Study]:
@@ -55,3 +64,176 @@ def patient_other_studies(*, study: Study, limit: int) -> tuple[list[Study], int
         exam_id=study.exam_id
     )
     return paginate(others, page=1, page_size=limit)
+
+
+# ---------------------------------------------------------------- the search grouped by patient
+
+
+@dataclass
+class PatientGroup:
+    """The studies of one patient on a page of a search grouped by patient.
+
+    ``medical_record_no`` is None for studies without a record number (NULL or empty): those
+    are grouped by patient name, as the name is all that ties them together. The name, gender
+    and age are those of the group's first study on the page (its newest, in the default
+    order). ``matched`` counts the patient's studies that match the search (on every page),
+    ``total`` all the record number's studies (None without a record number); ``continued``
+    says the group began on the previous page, ``continues`` that it goes on on the next.
+    """
+
+    medical_record_no: str | None
+    patient_name: str
+    patient_gender: str | None
+    patient_age: int | None
+    studies: list[Study] = field(default_factory=list)
+    matched: int = 0
+    total: int | None = None
+    continued: bool = False
+    continues: bool = False
+
+
+_NO_NUMBER = Q(medical_record_no__isnull=True) | Q(medical_record_no="")
+
+
+def _group_key(study: Study) -> tuple[str | None, str | None]:
+    """Studies with a record number group by it; those without by their name (an empty
+    number and a missing one stay apart, as they stand apart in the order)."""
+    if study.medical_record_no:
+        return study.medical_record_no, None
+    return study.medical_record_no, study.patient_name
+
+
+def patient_group_ordering(sort: str) -> list:
+    """Record number first (those without one last, by name), then ``sort`` within a patient.
+
+    The record number leads so that PostgreSQL reads the matches in that order from the
+    (medical_record_no, order_datetime) index and sorts each patient's few studies on the way
+    (an incremental sort): a page costs its offset, not the whole set of matches; a deep page
+    of the unfiltered list starts from a record-number bookmark (``_bookmarked_window``).
+    """
+    name = Case(When(_NO_NUMBER, then=F("patient_name")), default=Value(None))
+    if connection.vendor == "postgresql":
+        name = Collate(name, "C")
+    return [
+        F("medical_record_no").asc(nulls_last=True),
+        name.asc(nulls_first=True),
+        *study_ordering(sort),
+    ]
+
+
+def _page_window(queryset: QuerySet[Study], start: int, stop: int) -> list[Study]:
+    if start < pagination.DEEP_OFFSET:
+        return list(queryset[start:stop])
+    # Keys first: the rows skipped are not read whole (see core.pagination).
+    return in_key_order(queryset, list(queryset.values_list("pk", flat=True)[start:stop]))
+
+
+def _bookmarked_window(
+    queryset: QuerySet[Study], start: int, stop: int, *, total: int, version: int
+) -> list[Study] | None:
+    """The rows ``start:stop`` of the whole table in the grouped order, read from the nearest
+    record-number bookmark before them (kept by the import's warm-up), instead of skipping
+    every row before them; None when there is none (the caller reads them the usual way: the
+    same rows)."""
+    mark = bookmark_before(
+        field="medical_record_no", descending=False, data="studies", version=version, offset=start
+    )
+    if mark is None:
+        return None
+    number, position = mark
+    # The rows from the first holding ``number`` on are the rows from ``position`` on.
+    narrowed = queryset.filter(medical_record_no__gte=number)
+    rows = _page_window(narrowed, start - position, stop - position)
+    wanted = min(stop, total) - start
+    if len(rows) < wanted:
+        # The rows reach the studies without a record number, which follow the last number.
+        numbered = position + narrowed.count()
+        nameless = queryset.filter(medical_record_no__isnull=True)
+        rows += _page_window(nameless, max(start - numbered, 0), stop - numbered)
+    return rows if len(rows) == wanted else None
+
+
+def _count_by(queryset: QuerySet[Study], *fields: str) -> dict[tuple, int]:
+    rows = queryset.values_list(*fields).annotate(n=Count("pk")).order_by()
+    return {tuple(row[:-1]): row[-1] for row in rows}
+
+
+def _groups_of(rows: list[Study]) -> list[PatientGroup]:
+    groups: list[PatientGroup] = []
+    last = None
+    for study in rows:
+        key = _group_key(study)
+        if key != last:
+            groups.append(
+                PatientGroup(
+                    medical_record_no=study.medical_record_no or None,
+                    patient_name=study.patient_name,
+                    patient_gender=study.patient_gender,
+                    patient_age=study.patient_age,
+                )
+            )
+            last = key
+        groups[-1].studies.append(study)
+    return groups
+
+
+def patient_groups_page(
+    *, page: int, page_size: int, version: int | None = None, **filters: Any
+) -> tuple[list[PatientGroup], int, dict[str, list[str]]]:
+    """One page of ``study_list(**filters)`` grouped by patient, the exact number of matching
+    studies and the filter options (as ``study_search`` gives them).
+
+    The page holds ``page_size`` studies in ``patient_group_ordering``: a patient's studies
+    may run over into the next page, where its group is marked continued. Each group carries
+    how many of the patient's studies match and how many the record number has: two grouped
+    counts over the page's patients alone, through the record number index.
+    """
+    if version is None:
+        version = data_version("studies")
+    total = study_search_total(filters, version=version)
+    options = study_filter_options(version=version)
+    offset = (page - 1) * page_size
+    if offset >= total:
+        return [], total, options
+    matches = study_list(**filters)
+    ordered = matches.order_by(*patient_group_ordering(filters.get("sort") or "-order_datetime"))
+    # One study either side of the page tells whether its first and last groups go on.
+    start, stop = max(offset - 1, 0), offset + page_size + 1
+    window = None
+    if start >= pagination.BOOKMARK_EVERY and not any(v for k, v in filters.items() if k != "sort"):
+        window = _bookmarked_window(ordered, start, stop, total=total, version=version)
+    if window is None:
+        window = _page_window(ordered, start, stop)
+    before = window[0] if offset else None
+    rows = window[1:] if offset else window
+    after = rows[page_size] if len(rows) > page_size else None
+    groups = _groups_of(rows[:page_size])
+    if not groups:  # a write between the cached total and the page took the rows away
+        return [], total, options
+    if before is not None and _group_key(before) == _group_key(groups[0].studies[0]):
+        groups[0].continued = True
+    if after is not None and _group_key(after) == _group_key(groups[-1].studies[0]):
+        groups[-1].continues = True
+    _count_groups(groups, matches)
+    return groups, total, options
+
+
+def _count_groups(groups: list[PatientGroup], matches: QuerySet[Study]) -> None:
+    numbers = {g.medical_record_no for g in groups if g.medical_record_no}
+    names = {g.patient_name for g in groups if not g.medical_record_no}
+    matched: dict[tuple, int] = {}
+    totals: dict[tuple, int] = {}
+    if numbers:
+        matched = _count_by(matches.filter(medical_record_no__in=numbers), "medical_record_no")
+        every = Study.objects.filter(medical_record_no__in=numbers)
+        totals = _count_by(every, "medical_record_no")
+    if names:
+        nameless = matches.filter(_NO_NUMBER, patient_name__in=names)
+        matched |= _count_by(nameless, "medical_record_no", "patient_name")
+    for group in groups:
+        if group.medical_record_no:
+            group.matched = matched.get((group.medical_record_no,), 0)
+            group.total = totals.get((group.medical_record_no,), 0)
+        else:
+            number = group.studies[0].medical_record_no
+            group.matched = matched.get((number, group.patient_name), 0)

@@ -49,6 +49,12 @@ class StudySearchParams(StudyFilterParams, PageParams):
     pass
 
 
+class StudyListParams(StudySearchParams):
+    """The web studies list's query: the search, optionally grouped by patient."""
+
+    group: Literal["patient"] | None = None
+
+
 class StudyExportParams(StudyFilterParams):
     format: Literal["xlsx", "csv"] = "xlsx"
 

@@ -69,9 +69,9 @@ def warm_caches(*, page_size: int = 20) -> int:
     """Compute, for the current data, what the first requests after an import ask for: the
     filter lists, the grouped count that totals every combination of the exact-match filters,
     the character counts that total a one-character term, the edges of the date walk's
-    windows, the bookmarks where deep pages of the unfiltered list start, and the first page
-    of no filter and of each single filter value. Called after every import, so that no user
-    waits for a count over the whole table. Returns the number of searches prepared."""
+    windows, the bookmarks where deep pages of the unfiltered list (and of the list grouped
+    by patient) start, and the first page of no filter and of each single filter value.
+    Called after every import, so that no user waits for a count over the whole table. Returns the number of searches prepared."""
     version = data_version("studies")
     filter_options_content(version=version)
     options = selectors.study_filter_options(version=version)
@@ -84,6 +84,11 @@ def warm_caches(*, page_size: int = 20) -> int:
     )
     # Where the deep pages of the unfiltered list start.
     bookmarks(Study, field="order_datetime", descending=True, data="studies", version=version)
+    # And those of the list grouped by patient (studies.patients), in record number order.
+    bookmarks(
+        Study, field="medical_record_no", descending=False, data="studies", version=version,
+        skip_null=True,
+    )  # fmt: skip
     searches = [{}] + [
         {field: value} for field, listed in WARM_FILTERS.items() for value in options[listed]
     ]

@@ -56,7 +56,7 @@ from reports.exports import report_export
 from reports.schemas import ReportExportParams, ReportSearchParams
 from studies import exports, patients
 from studies import selectors as study_selectors
-from studies.schemas import StudyExportParams, StudySearchParams
+from studies.schemas import StudyExportParams, StudyListParams
 from web import labels
 from web import selectors as web_selectors
 from web.forms import ImportForm, LoginForm
@@ -323,12 +323,19 @@ def session_activity(request: HttpRequest) -> HttpResponse:
 
 @web_page("web.study.search")
 def studies(request: HttpRequest) -> HttpResponse:
-    params, problems = parse_query(StudySearchParams, request.GET)
+    params, problems = parse_query(StudyListParams, request.GET)
     if params.page_size not in PAGE_SIZES:
         params.page_size = PAGE_SIZES[0]
-    rows, total, options = study_selectors.study_search(
-        page=params.page, page_size=params.page_size, **params.filters()
-    )
+    groups = None
+    if params.group == "patient":
+        groups, total, options = patients.patient_groups_page(
+            page=params.page, page_size=params.page_size, **params.filters()
+        )
+        rows = [s for group in groups for s in group.studies]
+    else:
+        rows, total, options = study_selectors.study_search(
+            page=params.page, page_size=params.page_size, **params.filters()
+        )
     audit_note(
         request,
         object_type="study",
@@ -337,6 +344,7 @@ def studies(request: HttpRequest) -> HttpResponse:
     )
     context = {
         "rows": rows,
+        "groups": groups,
         "options": options,
         "form": _form_values(params),
         "sort": params.sort,
@@ -352,9 +360,9 @@ def studies(request: HttpRequest) -> HttpResponse:
 
 
 def _export_query(query: QueryDict) -> str:
-    """The current search's filters, without paging, for the export links."""
+    """The current search's filters, without paging or grouping, for the export links."""
     kept = query.copy()
-    for key in ("page", "page_size", "format"):
+    for key in ("page", "page_size", "format", "group"):
         kept.pop(key, None)
     return kept.urlencode()
 

@@ -1,8 +1,8 @@
 /* Search forms (form[data-search]): one request per user action.
 
    htmx sends such a form on "submit" (Enter, the Search button) and on "search-changed",
-   which this file fires: at once when a list is chosen, and for a date once it is whole and
-   the typing has paused. Typing a date fires a change for every digit of its year (0002,
+   which this file fires: at once when a list is chosen or a box ticked (group by patient),
+   and for a date once it is whole and the typing has paused. Typing a date fires a change for every digit of its year (0002,
    0020, 0202, 2025), and Enter in the text field fires a change before the submit: both used
    to send (and audit) a search each. A text field therefore searches on Enter only. */
 (function () {
@@ -23,7 +23,7 @@
     };
     form.addEventListener("change", function (event) {
       var field = event.target;
-      if (field.tagName === "SELECT") {
+      if (field.tagName === "SELECT" || field.type === "checkbox") {
         cancel();
         send();
       } else if (field.type === "date") {
