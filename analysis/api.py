@@ -3,7 +3,7 @@ from ninja import Query, Router, Status
 
 from accounts.auth import analyst_auth, viewer_auth
 from analysis import selectors, services
-from analysis.messages import localize_task, request_language
+from analysis.messages import localize_options, localize_task, request_language
 from analysis.schemas import (
     AnalysisOptionsOut,
     AnalysisStatisticsOut,
@@ -93,7 +93,7 @@ def statistics(request: HttpRequest):
     return selectors.analysis_statistics()
 
 
-@router.get("/options", response=AnalysisOptionsOut)
+@router.get("/options", response=AnalysisOptionsOut, openapi_extra=_LANGUAGE_DOC)
 def options(request: HttpRequest):
     audit_note(request, action="analysis.options")
-    return selectors.analysis_options()
+    return localize_options(selectors.analysis_options(), request_language(request))

@@ -16,11 +16,27 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.utils import translation
+from django.utils.translation import gettext_noop
 
 from analysis.nlp.messages import TEXTS, Speaker, render
 from ingest.messages import request_language
 
-__all__ = ["localize_result", "localize_task", "request_language", "task_error"]
+__all__ = [
+    "localize_options",
+    "localize_result",
+    "localize_task",
+    "request_language",
+    "task_error",
+]
+
+# The task statuses' labels (the model's choices) as GET /analysis/options says them.
+STATUS_LABELS = (
+    gettext_noop("Pending"),
+    gettext_noop("Processing"),
+    gettext_noop("Completed"),
+    gettext_noop("Failed"),
+    gettext_noop("Cancelled"),
+)
 
 
 class _Gettext(Speaker):
@@ -65,6 +81,18 @@ def localize_task(task: Any, language: str | None) -> Any:
     task.result = localize_result(task.result, language)
     task.error_message = task_error(task, language)
     return task
+
+
+def localize_options(options: Mapping[str, Any], language: str | None) -> dict[str, Any]:
+    """GET /analysis/options with its labels and descriptions in ``language``; values are codes."""
+    with translation.override(language or "en"):
+        return {
+            key: [
+                {k: v if k == "value" else translation.gettext(v) for k, v in item.items()}
+                for item in items
+            ]
+            for key, items in options.items()
+        }
 
 
 def _walk(value: Any, speaker: Speaker) -> Any:

@@ -21,33 +21,40 @@ from typing import Any
 
 from analysis.nlp.extract import Mention, TextAnalysis, analyze_text
 from analysis.nlp.lexicon import Lexicon, default_lexicon
-from analysis.nlp.messages import finding_ref, message, render, summary_text
+from analysis.nlp.messages import finding_ref, gettext_noop, message, render, summary_text
 from analysis.nlp.timeline import compute_timeline, format_datetime, instant, parse_datetime
 
 ENGINE_VERSION = "2.0.0"
 
+# Their labels and descriptions are also said in Chinese (GET /analysis/options, analysis/locale).
 ANALYSIS_TYPES: tuple[dict[str, str], ...] = (
     {
         "value": "general",
-        "label": "General analysis",
-        "description": "Timeline and turnaround, report status, impression, positive and "
-        "negated findings, critical-result flags (affirmed, current findings only, each with "
-        "the words that decided it).",
+        "label": gettext_noop("General analysis"),
+        "description": gettext_noop(
+            "Timeline and turnaround, report status, impression, positive and "
+            "negated findings, critical-result flags (affirmed, current findings only, each with "
+            "the words that decided it)."
+        ),
     },
     {
         "value": "detailed",
-        "label": "Detailed analysis",
-        "description": "Sections and sentences of the report, each finding with negation, "
-        "uncertainty, laterality and sizes in millimetres (current, or quoted from a prior "
-        "study).",
+        "label": gettext_noop("Detailed analysis"),
+        "description": gettext_noop(
+            "Sections and sentences of the report, each finding with negation, "
+            "uncertainty, laterality and sizes in millimetres (current, or quoted from a prior "
+            "study)."
+        ),
     },
     {
         "value": "comparison",
-        "label": "Comparison analysis",
-        "description": "Against the same patient's most recent prior study: new, resolved and "
-        "persistent findings, each change as the report words it (new, increased, decreased, "
-        "resolved, unchanged) with sizes as supporting evidence and the stability threshold "
-        "stated, and the interval in days.",
+        "label": gettext_noop("Comparison analysis"),
+        "description": gettext_noop(
+            "Against the same patient's most recent prior study: new, resolved and "
+            "persistent findings, each change as the report words it (new, increased, "
+            "decreased, resolved, unchanged) with sizes as supporting evidence and the stability "
+            "threshold stated, and the interval in days."
+        ),
     },
 )
 

@@ -390,3 +390,25 @@ def test_an_error_stored_without_a_code_is_answered_as_stored(analyst, headers):
     task = AnalysisTaskFactory(status="failed", error_message="The worker died")
     body = _read(analyst, task.task_id, **headers)
     assert (body["error_code"], body["error_message"]) == (None, "The worker died")
+
+
+# ------------------------------------------------------------ the options
+
+
+def test_options_say_their_labels_in_the_requested_language(analyst):
+    english = analyst.get("/api/v1/analysis/options").json()
+    chinese = analyst.get("/api/v1/analysis/options", **ZH).json()
+    assert [t["value"] for t in chinese["analysis_types"]] == ["general", "detailed", "comparison"]
+    assert [t["label"] for t in chinese["analysis_types"]] == ["常规分析", "详细分析", "对比分析"]
+    assert chinese["analysis_types"][2]["description"].startswith(
+        "与同一患者最近一次既往检查比较：新发、消失及持续存在的所见"
+    )
+    assert chinese["statuses"] == [
+        {"value": "pending", "label": "等待中"},
+        {"value": "processing", "label": "处理中"},
+        {"value": "completed", "label": "已完成"},
+        {"value": "failed", "label": "失败"},
+        {"value": "cancelled", "label": "已取消"},
+    ]
+    assert english["analysis_types"][0]["label"] == "General analysis"
+    assert english["statuses"][0] == {"value": "pending", "label": "Pending"}
