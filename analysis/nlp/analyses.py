@@ -24,7 +24,7 @@ from analysis.nlp.lexicon import Lexicon, default_lexicon
 from analysis.nlp.messages import finding_ref, gettext_noop, message, render, summary_text
 from analysis.nlp.timeline import compute_timeline, format_datetime, instant, parse_datetime
 
-ENGINE_VERSION = "2.0.0"
+ENGINE_VERSION = "2.1.0"  # 2.1: every text stored with its code (analysis.nlp.messages)
 
 # Their labels and descriptions are also said in Chinese (GET /analysis/options, analysis/locale).
 ANALYSIS_TYPES: tuple[dict[str, str], ...] = (
