@@ -54,6 +54,10 @@ class AnalysisTask(models.Model):
     description = models.TextField(blank=True)
     result = models.JSONField(null=True, blank=True)
     error_message = models.TextField(blank=True)
+    # The error's code and parameters (analysis.nlp.messages), to say it in the reader's
+    # language; empty for tasks that failed before codes existed.
+    error_code = models.CharField(max_length=50, blank=True)
+    error_params = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -38,6 +38,7 @@ class AnalysisTaskOut(Schema):
     description: str | None
     result: dict[str, Any] | None
     error_message: str | None
+    error_code: str | None
     created_by: str | None
     created_at: LocalDateTime
     updated_at: LocalDateTime
@@ -56,6 +57,10 @@ class AnalysisTaskOut(Schema):
     @staticmethod
     def resolve_error_message(obj: AnalysisTask) -> str | None:
         return obj.error_message or None
+
+    @staticmethod
+    def resolve_error_code(obj: AnalysisTask) -> str | None:
+        return obj.error_code or None
 
     @staticmethod
     def resolve_created_by(obj: AnalysisTask) -> str | None:

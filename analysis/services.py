@@ -33,22 +33,22 @@ from django.utils import timezone
 
 from analysis import nlp, selectors
 from analysis.models import ACTIVE_STATUSES, AnalysisTask, AnalysisType, TaskStatus
+from analysis.nlp.messages import render
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden, NotFound
 from studies.models import Study
 
 logger = logging.getLogger(__name__)
 
-UNEXPECTED_ERROR = "The analysis failed unexpectedly ({name}); the details are in the worker's log."
-WORKER_LOST_ERROR = (
-    "The worker running this analysis stopped responding {attempts} time(s); "
-    "it was not retried again."
-)
-QUEUE_FAILED_ERROR = "The task queue could not run this analysis; the details are in its log."
-
 
 class AnalysisError(Exception):
-    """A failure whose message is safe and useful to show to the user."""
+    """A failure whose message is safe and useful to show to the user: a code of
+    ``analysis.nlp.messages`` and its parameters; ``str()`` is the English text."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(render(code, params))
+        self.code = code
+        self.params = params
 
 
 class WorkerLost(Exception):
@@ -146,9 +146,9 @@ def analysis_run(*, task_id: str) -> str:
         outcome = "stopped"
     except Exception as exc:
         logger.exception("Analysis task %s failed", task_id)
-        message = str(exc) if isinstance(exc, AnalysisError) else None
-        message = message or UNEXPECTED_ERROR.format(name=type(exc).__name__)
-        outcome = "failed" if _save_failure(claim, message) else "stopped"
+        if not isinstance(exc, AnalysisError):
+            exc = AnalysisError("task.unexpected", name=type(exc).__name__)
+        outcome = "failed" if _save_failure(claim, exc) else "stopped"
     logger.info("Analysis task %s attempt %s: %s", task_id, claim.attempt, outcome)
     # The worker read patient data on behalf of the requester: that is audited too.
     audit_record(
@@ -192,6 +192,8 @@ def _claim(task_id: str) -> _Claim | None:
         updated_at=now,
         worker_id=worker_id,
         error_message="",
+        error_code="",
+        error_params={},
     )
     return _Claim(task_id, attempt, worker_id) if won else None
 
@@ -243,7 +245,7 @@ def _execute(task: AnalysisTask, claim: _Claim, read: list[str]) -> dict:
     elif task.analysis_type == AnalysisType.COMPARISON:
         result = nlp.analyze_comparison(study, reports, prior, prior_reports)
     else:
-        raise AnalysisError(f"Unknown analysis type {task.analysis_type!r}")
+        raise AnalysisError("task.unknown_type", analysis_type=repr(task.analysis_type))
     _checkpoint(claim, progress=80)
 
     _checkpoint(claim)  # the last chance to notice a cancel before the result is written
@@ -264,12 +266,17 @@ def _save_result(claim: _Claim, result: dict) -> None:
         raise _Stopped
 
 
-def _save_failure(claim: _Claim, message: str) -> bool:
+def _failure(error: AnalysisError) -> dict[str, Any]:
+    """The fields of a failed task that say why, in English and as a code to translate."""
+    return {"error_message": str(error), "error_code": error.code, "error_params": error.params}
+
+
+def _save_failure(claim: _Claim, error: AnalysisError) -> bool:
     now = timezone.now()
     return bool(
         _owned(claim).update(
             status=TaskStatus.FAILED,
-            error_message=message,
+            **_failure(error),
             completed_at=now,
             updated_at=now,
             heartbeat_at=now,
@@ -356,7 +363,7 @@ def analysis_recover_stale(*, older_than: timedelta | None = None) -> dict[str, 
             else:
                 changed = still_abandoned.update(
                     status=TaskStatus.FAILED,
-                    error_message=WORKER_LOST_ERROR.format(attempts=task.attempts),
+                    **_failure(AnalysisError("task.worker_lost", attempts=task.attempts)),
                     completed_at=now,
                     updated_at=now,
                 )
@@ -378,7 +385,7 @@ def analysis_recover_stale(*, older_than: timedelta | None = None) -> dict[str, 
         if state == "failed":
             if mine.update(
                 status=TaskStatus.FAILED,
-                error_message=QUEUE_FAILED_ERROR,
+                **_failure(AnalysisError("task.queue_failed")),
                 completed_at=now,
                 updated_at=now,
             ):

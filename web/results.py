@@ -13,6 +13,8 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from analysis.messages import localize_result
+
 ASSERTION_ORDER = {"positive": 0, "uncertain": 1, "negated": 2}
 
 
@@ -255,18 +257,24 @@ def comparison_view(result: Mapping[str, Any]) -> dict[str, Any]:
     return {"rows": rows, "size_changes": size_rows}
 
 
-def result_view(result: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """Everything a result page shows, by analysis type."""
-    if not result:
+def result_view(stored: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Everything a result page shows, by analysis type, its texts in the page's language
+    (a result stored without codes shows its stored English)."""
+    if not stored:
         return None
+    result = localize_result(stored, get_language()) or {}
     kind = result.get("analysis_type")
     builders = {"general": general_view, "detailed": detailed_view, "comparison": comparison_view}
     body = builders.get(kind, lambda r: {})(result)
     return {
         "kind": kind,
+        "summary": result.get("summary"),
+        "summary_code": result.get("summary_code"),
         "critical": critical_rows(result),
-        "not_flagged": result.get("critical_not_flagged") or [],
+        "not_flagged": [
+            {**f, "name": finding_name(f)} for f in result.get("critical_not_flagged") or []
+        ],
         "result": result,
-        "json": json.dumps(result, ensure_ascii=False, indent=2),
+        "json": json.dumps(stored, ensure_ascii=False, indent=2),
         **body,
     }

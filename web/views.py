@@ -38,6 +38,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from accounts.models import Role
 from accounts.services import session_login, session_logout
+from analysis import messages as analysis_messages
 from analysis import nlp
 from analysis import selectors as analysis_selectors
 from analysis import services as analysis_services
@@ -540,6 +541,7 @@ def analysis_detail(request: HttpRequest, task_id: str) -> HttpResponse:
     context = {
         "task": task,
         "study": task.study,
+        "error_message": analysis_messages.task_error(task, translation.get_language()),
         "view": result_view(task.result),
         "active": task.status in ACTIVE_STATUSES,
         "poll_seconds": POLL_SECONDS,

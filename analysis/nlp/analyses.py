@@ -21,32 +21,40 @@ from typing import Any
 
 from analysis.nlp.extract import Mention, TextAnalysis, analyze_text
 from analysis.nlp.lexicon import Lexicon, default_lexicon
+from analysis.nlp.messages import finding_ref, gettext_noop, message, render, summary_text
 from analysis.nlp.timeline import compute_timeline, format_datetime, instant, parse_datetime
 
-ENGINE_VERSION = "2.0.0"
+ENGINE_VERSION = "2.1.0"  # 2.1: every text stored with its code (analysis.nlp.messages)
 
+# Their labels and descriptions are also said in Chinese (GET /analysis/options, analysis/locale).
 ANALYSIS_TYPES: tuple[dict[str, str], ...] = (
     {
         "value": "general",
-        "label": "General analysis",
-        "description": "Timeline and turnaround, report status, impression, positive and "
-        "negated findings, critical-result flags (affirmed, current findings only, each with "
-        "the words that decided it).",
+        "label": gettext_noop("General analysis"),
+        "description": gettext_noop(
+            "Timeline and turnaround, report status, impression, positive and "
+            "negated findings, critical-result flags (affirmed, current findings only, each with "
+            "the words that decided it)."
+        ),
     },
     {
         "value": "detailed",
-        "label": "Detailed analysis",
-        "description": "Sections and sentences of the report, each finding with negation, "
-        "uncertainty, laterality and sizes in millimetres (current, or quoted from a prior "
-        "study).",
+        "label": gettext_noop("Detailed analysis"),
+        "description": gettext_noop(
+            "Sections and sentences of the report, each finding with negation, "
+            "uncertainty, laterality and sizes in millimetres (current, or quoted from a prior "
+            "study)."
+        ),
     },
     {
         "value": "comparison",
-        "label": "Comparison analysis",
-        "description": "Against the same patient's most recent prior study: new, resolved and "
-        "persistent findings, each change as the report words it (new, increased, decreased, "
-        "resolved, unchanged) with sizes as supporting evidence and the stability threshold "
-        "stated, and the interval in days.",
+        "label": gettext_noop("Comparison analysis"),
+        "description": gettext_noop(
+            "Against the same patient's most recent prior study: new, resolved and "
+            "persistent findings, each change as the report words it (new, increased, "
+            "decreased, resolved, unchanged) with sizes as supporting evidence and the stability "
+            "threshold stated, and the interval in days."
+        ),
     },
 )
 
@@ -108,7 +116,7 @@ def analyze_general(
             "critical": len(critical),
         },
     }
-    result["summary"] = _general_summary(result, status)
+    result.update(_summary("general", _general_summary(result, status)))
     return result
 
 
@@ -141,7 +149,6 @@ def analyze_detailed(study: Mapping[str, Any], reports: Sequence[Mapping[str, An
             x.role == "prior" for r in analysis.sentences for x in r.measurements
         ),
     }
-    quoted = counts["prior_measurements"]
     return {
         "analysis_type": "detailed",
         "engine": _engine(lex),
@@ -161,13 +168,7 @@ def analyze_detailed(study: Mapping[str, Any], reports: Sequence[Mapping[str, An
         ],
         "sentences": sentences,
         "counts": counts,
-        "summary": (
-            f"{_source_phrase(source)} {counts['sections']} section(s), "
-            f"{counts['sentences']} sentence(s), {counts['findings']} finding mention(s) "
-            f"({counts['positive']} positive, {counts['uncertain']} uncertain, "
-            f"{counts['negated']} negated), {counts['measurements']} measurement(s)"
-            + (f" ({quoted} quoted from a prior study)." if quoted else ".")
-        ),
+        **_summary("detailed", _detailed_summary(source, counts)),
     }
 
 
@@ -212,7 +213,8 @@ def analyze_comparison(
         return {
             **base,
             "has_prior": False,
-            "message": "No prior study of this patient to compare with.",
+            "message": render("comparison.no_prior"),
+            "message_code": "comparison.no_prior",
             "prior_exam_id": None,
             "prior_order_datetime": None,
             "prior_source": None,
@@ -223,7 +225,7 @@ def analyze_comparison(
             "persistent_findings": [],
             "size_changes": [],
             "stability_threshold": _threshold(stable_mm, stable_percent),
-            "summary": "No prior study of this patient to compare with.",
+            **_summary("no_prior", [message("comparison.no_prior")]),
         }
 
     prior_source, prior_analysis = _read(prior_study, prior_reports or [], lex)
@@ -272,6 +274,7 @@ def analyze_comparison(
         **base,
         "has_prior": True,
         "message": None,
+        "message_code": None,
         "prior_exam_id": prior_study.get("exam_id"),
         "prior_exam_item": prior_study.get("exam_item"),
         "prior_order_datetime": format_datetime(prior_study.get("order_datetime")),
@@ -285,8 +288,9 @@ def analyze_comparison(
         "stability_threshold": _threshold(stable_mm, stable_percent),
     }
     if prior_source.kind == "none":
-        result["message"] = "The prior study has no report text or exam description."
-    result["summary"] = _comparison_summary(result)
+        result["message"] = render("comparison.prior_unreadable")
+        result["message_code"] = "comparison.prior_unreadable"
+    result.update(_summary("comparison", _comparison_summary(result)))
     return result
 
 
@@ -495,13 +499,12 @@ def _critical(
             "laterality": g["laterality"],
         }
         if affirmed is not None and ageing is None:
-            side = f" ({g['laterality']})" if g["laterality"] else ""
             flags.append(
                 {
                     **base,
                     "assertion": "positive",
                     "temporality": "current",
-                    "message": f"Critical result: {g['label_en'].lower()}{side}",
+                    **message("critical.flag", finding=finding_ref(g, size=False, lower=True)),
                     "decided_by": {
                         "reason": "affirmed",
                         "text": affirmed.text,
@@ -613,10 +616,11 @@ def _brief(item: dict) -> dict:
 
 
 def _threshold(stable_mm: float, stable_percent: float) -> dict:
+    params = {"stable_mm": stable_mm, "stable_percent": stable_percent}
     return {
-        "stable_mm": stable_mm,
-        "stable_percent": stable_percent,
-        "text": f"a size change within {stable_mm:g} mm or {stable_percent:g} % counts as stable",
+        **params,
+        "text": render("comparison.stability_threshold", params),
+        "text_code": "comparison.stability_threshold",
     }
 
 
@@ -715,51 +719,64 @@ def _format_any(value: Any) -> str | None:
 
 
 # ------------------------------------------------------------------------------ summaries
+# A summary is stored as its sentences (code, parameters, English text: analysis.nlp.messages)
+# and as their English text in ``summary``, so that it can be said again in another language.
 
 
-def _name(item: Mapping[str, Any]) -> str:
-    text = item["label_en"]
-    if item.get("laterality"):
-        text += f" ({item['laterality']})"
-    if item.get("max_mm") is not None:
-        text += f" {item['max_mm']:g} mm"
-    return text
+def _summary(kind: str, parts: list[dict]) -> dict:
+    return {
+        "summary": summary_text(parts),
+        "summary_code": f"summary.{kind}",
+        "summary_parts": parts,
+    }
 
 
-def _source_phrase(source: _Source) -> str:
+def _detailed_summary(source: _Source, counts: Mapping[str, int]) -> list[dict]:
     if source.kind == "report":
         status = source.report.get("status") if source.report else None
-        return f"Report {source.report_id} ({status or 'no status'}):"
-    if source.kind == "exam_description":
-        return "No report text; read the exam description:"
-    return "No report text or exam description to read:"
+        first = message("detailed.source_report", report_id=source.report_id, status=status)
+    else:
+        first = message(f"detailed.source_{source.kind}")
+    numbers = {
+        k: counts[k]
+        for k in ("sections", "sentences", "positive", "uncertain", "negated", "measurements")
+    }
+    numbers["mentions"] = counts["findings"]
+    quoted = counts["prior_measurements"]
+    if quoted:
+        return [first, message("detailed.counts_quoted", **numbers, quoted=quoted)]
+    return [first, message("detailed.counts", **numbers)]
 
 
-def _general_summary(result: Mapping[str, Any], status: Mapping[str, Any] | None) -> str:
+def _refs(items: Iterable[Mapping[str, Any]]) -> list[dict]:
+    return [finding_ref(i, possible=i.get("assertion") == "uncertain") for i in items]
+
+
+def _general_summary(result: Mapping[str, Any], status: Mapping[str, Any] | None) -> list[dict]:
     parts = []
     if result["source"] == "report":
         parts.append(
-            f"Report {result['report_id']} ({(status or {}).get('status') or 'no status'})."
+            message(
+                "general.source_report",
+                report_id=result["report_id"],
+                status=(status or {}).get("status"),
+            )
         )
-    elif result["source"] == "exam_description":
-        parts.append("No report text; the exam description was read.")
     else:
-        parts.append("No report text or exam description to read.")
+        parts.append(message(f"general.source_{result['source']}"))
     if result["critical_flags"]:
-        names = ", ".join(
-            ("possible " if f["assertion"] == "uncertain" else "") + _name(f)
-            for f in result["critical_flags"]
-        )
-        parts.append(f"CRITICAL: {names}.")
+        parts.append(message("general.critical", findings=_refs(result["critical_flags"])))
     if result["positive_findings"]:
-        names = ", ".join(_name(g) for g in result["positive_findings"])
-        parts.append(f"Positive: {names}.")
+        refs = [finding_ref(g) for g in result["positive_findings"]]
+        parts.append(message("general.positive", findings=refs))
     else:
-        parts.append("No positive findings.")
+        parts.append(message("general.no_positive"))
     if result["uncertain_findings"]:
-        parts.append(f"Uncertain: {', '.join(_name(g) for g in result['uncertain_findings'])}.")
+        refs = [finding_ref(g) for g in result["uncertain_findings"]]
+        parts.append(message("general.uncertain", findings=refs))
     if result["negated_findings"]:
-        parts.append(f"Negated: {', '.join(_name(g) for g in result['negated_findings'])}.")
+        refs = [finding_ref(g) for g in result["negated_findings"]]
+        parts.append(message("general.negated", findings=refs))
     timeline = result["timeline"]
     turnaround = timeline["intervals_minutes"]["order_to_certification"]
     if timeline["exceeds_limit"]:
@@ -767,40 +784,67 @@ def _general_summary(result: Mapping[str, Any], status: Mapping[str, Any] | None
             (f for f in timeline["flags"] if f["kind"] == "exceeds_limit"),
             key=lambda f: f["minutes"],
         )
-        parts.append(f"Turnaround: {worst['message']}.")
+        flag = {k: worst[k] for k in ("message_code", "message_params")}
+        parts.append(message("general.turnaround_exceeded", flag=flag))
     elif turnaround is not None and turnaround >= 0:
-        parts.append(f"Order to certification {turnaround / 60:.1f} h.")
+        parts.append(message("general.turnaround", hours=turnaround / 60))
     elif not timeline["certified"]:
-        parts.append("Not certified yet.")
-    return " ".join(parts)
+        parts.append(message("general.not_certified"))
+    return parts
 
 
-def _comparison_summary(result: Mapping[str, Any]) -> str:
+def _comparison_summary(result: Mapping[str, Any]) -> list[dict]:
     days = result["interval_days"]
-    when = f", {days} day(s) earlier" if days is not None else ""
-    parts = [f"Compared with {result['prior_exam_id']}{when}:"]
+    prior = result["prior_exam_id"]
+    if days is not None:
+        parts = [message("comparison.compared_days", prior_exam_id=prior, days=days)]
+    else:
+        parts = [message("comparison.compared", prior_exam_id=prior)]
     for label, key in (("new", "new_findings"), ("resolved", "resolved_findings")):
         items = result[key]
-        names = f" ({', '.join(_name(i) for i in items)})" if items else ""
-        parts.append(f"{len(items)} {label}{names};")
-    parts.append(f"{len(result['persistent_findings'])} persistent.")
+        if items:
+            refs = [finding_ref(i) for i in items]
+            parts.append(message(f"comparison.{label}_listed", count=len(items), findings=refs))
+        else:
+            parts.append(message(f"comparison.{label}", count=0))
+    parts.append(message("comparison.persistent", count=len(result["persistent_findings"])))
     for p in result["persistent_findings"]:
         if p["change"] and not any(c["key"] == p["key"] for c in result["size_changes"]):
-            side = f" ({p['laterality']})" if p["laterality"] else ""
-            parts.append(f"{p['label_en']}{side} {p['status']} (report: {p['change']['text']}).")
-    for c in result["size_changes"]:
-        side = f" ({c['laterality']})" if c["laterality"] else ""
-        pct = f", {c['change_percent']:+g}%" if c["change_percent"] is not None else ""
-        parts.append(
-            f"{c['label_en']}{side} {c['prior_max_mm']:g} -> {c['current_max_mm']:g} mm "
-            f"({c['change_mm']:+g} mm{pct}, {c['trend']})."
-        )
-        if c["trend_source"] == "report" and not c["measurement_agrees"]:
             parts.append(
-                f"(The report says {c['stated_change']['text']}; the measured change is "
-                f"{c['measured_trend']}, {c['threshold']['text']}.)"
+                message(
+                    "comparison.stated_change",
+                    finding=finding_ref(p, size=False),
+                    trend=p["status"],
+                    words=p["change"]["text"],
+                )
+            )
+    for c in result["size_changes"]:
+        numbers = {
+            "finding": finding_ref(c, size=False),
+            "prior_mm": c["prior_max_mm"],
+            "current_mm": c["current_max_mm"],
+            "change_mm": c["change_mm"],
+            "trend": c["trend"],
+        }
+        if c["change_percent"] is not None:
+            numbers["change_percent"] = c["change_percent"]
+            parts.append(message("comparison.size_change_percent", **numbers))
+        else:
+            parts.append(message("comparison.size_change", **numbers))
+        if c["trend_source"] == "report" and not c["measurement_agrees"]:
+            threshold = {
+                "message_code": c["threshold"]["text_code"],
+                "message_params": {k: c["threshold"][k] for k in ("stable_mm", "stable_percent")},
+            }
+            parts.append(
+                message(
+                    "comparison.measurement_disagrees",
+                    words=c["stated_change"]["text"],
+                    measured=c["measured_trend"],
+                    threshold=threshold,
+                )
             )
         if c["quoted_prior_mm"] is not None:
-            agrees = "" if c["quoted_prior_matches"] else ", not the prior report's"
-            parts.append(f"(The report quotes {c['quoted_prior_mm']:g} mm before{agrees}.)")
-    return " ".join(parts)
+            code = "quoted_prior" if c["quoted_prior_matches"] else "quoted_prior_differs"
+            parts.append(message(f"comparison.{code}", quoted_mm=c["quoted_prior_mm"]))
+    return parts

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from analysis.nlp.messages import message
+
 # (name, from field, to field) in the order a study goes through them.
 INTERVALS = (
     ("order_to_check_in", "order_datetime", "check_in_datetime"),
@@ -81,7 +83,6 @@ def compute_timeline(
             continue
         value = round((instant(end) - instant(start)).total_seconds() / 60, 1)
         minutes[name] = value
-        label = f"{_LABELS[start_field]} to {_LABELS[end_field]}"
         if value < 0:
             flags.append(
                 {
@@ -89,7 +90,11 @@ def compute_timeline(
                     "kind": "negative_interval",
                     "minutes": value,
                     "limit_minutes": limit_minutes,
-                    "message": f"{_LABELS[end_field]} is recorded before {_LABELS[start_field]}",
+                    **message(
+                        "timeline.negative_interval",
+                        start=_LABELS[start_field],
+                        end=_LABELS[end_field],
+                    ),
                 }
             )
         elif value > limit_minutes:
@@ -99,9 +104,11 @@ def compute_timeline(
                     "kind": "exceeds_limit",
                     "minutes": value,
                     "limit_minutes": limit_minutes,
-                    "message": (
-                        f"{label} took {value / 60:.1f} h, "
-                        f"over the {_hours(turnaround_limit_hours)} h limit"
+                    **message(
+                        "timeline.exceeds_limit",
+                        interval=name,
+                        hours=value / 60,
+                        limit_hours=float(turnaround_limit_hours),
                     ),
                 }
             )
@@ -113,7 +120,3 @@ def compute_timeline(
         "certified": times["report_certification_datetime"] is not None,
         "flags": flags,
     }
-
-
-def _hours(value: float) -> str:
-    return f"{value:g}"

@@ -122,7 +122,8 @@ def test_general_result_shape():
         "analysis_type", "engine", "exam_id", "exam_item", "equipment_type", "exam_status",
         "source", "report_id", "timeline", "report_status", "impression",
         "positive_findings", "uncertain_findings", "negated_findings", "critical_flags",
-        "critical_not_flagged", "has_critical", "counts", "summary",
+        "critical_not_flagged", "has_critical", "counts", "summary", "summary_code",
+        "summary_parts",
     }  # fmt: skip
     assert result["analysis_type"] == "general"
     assert result["engine"]["name"] == "analysis.nlp"

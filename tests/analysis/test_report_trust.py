@@ -138,6 +138,7 @@ def test_the_reports_change_word_decides_over_a_small_measured_change(analyst):
         "stable_mm": 1.0,
         "stable_percent": 10.0,
         "text": "a size change within 1 mm or 10 % counts as stable",
+        "text_code": "comparison.stability_threshold",
     }
     (persistent,) = result["persistent_findings"]
     assert (persistent["status"], persistent["status_source"]) == ("increased", "report")

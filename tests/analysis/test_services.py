@@ -246,14 +246,19 @@ def test_failure_is_recorded_without_internals(patient, monkeypatch, caplog):
     assert (event.outcome, event.detail["outcome"]) == ("error", "failed")
 
 
-def test_analysis_error_message_is_shown(patient, monkeypatch):
+def test_analysis_error_message_is_shown_with_its_code(patient, monkeypatch):
     def refuse(study, reports, **kwargs):
-        raise services.AnalysisError("The study has nothing to analyse")
+        raise services.AnalysisError("task.unknown_type", analysis_type="'magic'")
 
     monkeypatch.setattr(services.nlp, "analyze_general", refuse)
     task = _task(patient)
     services.analysis_run(task_id=task.pk)
-    assert _fresh(task).error_message == "The study has nothing to analyse"
+    task = _fresh(task)
+    assert task.error_message == "Unknown analysis type 'magic'"
+    assert (task.error_code, task.error_params) == (
+        "task.unknown_type",
+        {"analysis_type": "'magic'"},
+    )
 
 
 def test_failure_after_a_cancel_keeps_the_cancel(patient, monkeypatch):
@@ -373,7 +378,10 @@ def test_recovery_of_a_pending_task_without_a_live_queue_entry(patient, entry, e
     task = _fresh(task)
     if expected == "failed":
         assert task.status == "failed"
-        assert task.error_message == services.QUEUE_FAILED_ERROR
+        assert task.error_message == (
+            "The task queue could not run this analysis; the details are in its log."
+        )
+        assert (task.error_code, task.error_params) == ("task.queue_failed", {})
     else:
         assert task.status == "pending"
         new_entry = DBTaskResult.objects.get(id=task.queue_result_id)

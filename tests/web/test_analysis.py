@@ -276,3 +276,64 @@ def test_an_affirmed_critical_finding_raises_the_banner_in_every_analysis(
     task = run(analyst_web, "CT-PTX", kind)
     view = viewer_web.get(f"/analysis/{task.task_id}/").context["view"]
     assert [r["key"] for r in view["critical"]] == ["pneumothorax"]
+
+
+# ------------------------------------------------------------ the page's language (issue 26)
+
+
+def test_the_result_page_shows_the_summary_in_the_pages_language(viewer_web, analyst_web):
+    study = StudyFactory(exam_id="CT-PTX", medical_record_no="MRN-PTX")
+    ReportFactory(study=study, report_id="R-PTX", content="检查所见：左侧气胸。未见胸腔积液。")
+    task = run(analyst_web, "CT-PTX", "general")
+    english = viewer_web.get(f"/analysis/{task.task_id}/", HTTP_ACCEPT_LANGUAGE="en")
+    chinese = viewer_web.get(f"/analysis/{task.task_id}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    english, chinese = english.content.decode(), chinese.content.decode()
+    assert 'data-summary data-code="summary.general"' in english
+    assert (
+        "Report R-PTX (finalized). CRITICAL: Pneumothorax (left). Positive: Pneumothorax (left). "
+        "Negated: Pleural effusion. Not certified yet."
+    ) in english
+    assert "分析摘要" in chinese
+    assert (
+        "报告 R-PTX（已定稿）。危急值：左侧气胸。阳性所见：左侧气胸。未见：胸腔积液。报告尚未审核。"
+        in (chinese)
+    )
+    assert "Critical result" not in chinese.split("<details")[0]
+
+
+def test_the_page_names_an_unflagged_critical_finding_in_its_language(viewer_web, analyst_web):
+    study = StudyFactory(exam_id="CT-NEG", medical_record_no="MRN-NEG")
+    ReportFactory(study=study, content="检查所见：双肺纹理清晰，未见气胸。")
+    task = run(analyst_web, "CT-NEG", "general")
+    body = viewer_web.get(f"/analysis/{task.task_id}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert '<span data-finding="pneumothorax">气胸' in body.content.decode()
+
+
+def test_the_comparison_note_is_in_the_pages_language(viewer_web, analyst_web):
+    ReportFactory(study=StudyFactory(exam_id="CT-ONE", medical_record_no="MRN-ONE"))
+    task = run(analyst_web, "CT-ONE", "comparison")
+    body = viewer_web.get(f"/analysis/{task.task_id}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert 'data-code="summary.no_prior"' in body.content.decode()
+    assert "该患者没有可供对比的既往检查。" in body.content.decode()
+
+
+def test_a_result_stored_without_codes_shows_its_english_summary(viewer_web, followup):
+    result = {"analysis_type": "general", "source": "none", "summary": "Old English summary."}
+    task = AnalysisTaskFactory(study=followup, status="completed", progress=100, result=result)
+    body = viewer_web.get(f"/analysis/{task.task_id}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    body = body.content.decode()
+    assert '<section class="panel" data-summary>' in body
+    assert "Old English summary." in body
+
+
+def test_a_failed_tasks_error_is_in_the_pages_language(viewer_web, followup):
+    task = AnalysisTaskFactory(
+        study=followup,
+        status="failed",
+        error_message="The task queue could not run this analysis; the details are in its log.",
+        error_code="task.queue_failed",
+    )
+    body = viewer_web.get(f"/analysis/{task.task_id}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert 'data-code="task.queue_failed">任务队列无法运行此分析；详情见其日志。' in (
+        body.content.decode()
+    )
