@@ -19,7 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext_noop
 
 from analysis.nlp.messages import TEXTS, Speaker, render
-from ingest.messages import request_language
+from core.language import request_language
 
 __all__ = [
     "localize_options",

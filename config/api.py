@@ -17,9 +17,9 @@ from core.api import router as core_router
 from core.badinput import NulField, answer_nul
 from core.badinput import message as nul_message
 from core.errors import DomainError, TooManyRequests
+from core.language import request_language
 from ingest.api import localized_refusal
 from ingest.api import router as ingest_router
-from ingest.messages import request_language
 from ingest.services import ImportRefused
 from practice.api import router as practice_router
 from reports.api import router as reports_router

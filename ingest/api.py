@@ -9,9 +9,10 @@ from ninja.errors import ValidationError
 from accounts.auth import admin_auth
 from audit.services import audit_note
 from core.errors import NotFound, PayloadTooLarge
+from core.language import request_language
 from core.pagination import PageParams, paginate
 from ingest import rejected, selectors, services
-from ingest.messages import Problem, in_language, localize_problems, request_language
+from ingest.messages import Problem, in_language, localize_problems
 from ingest.schemas import ImportBatchDetailOut, ImportBatchPage, ImportResultOut
 
 router = Router(tags=["import"], auth=admin_auth)
