@@ -70,6 +70,11 @@ def _syllables(name: str) -> list[str]:
     return _readings(name)
 
 
+def syllables(name: str) -> list[str]:
+    """The pinyin syllables of the Chinese characters of ``name``, surname first."""
+    return [part for part in _syllables(name) if not part.startswith(_OTHER)]
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
 def name_pinyin(name: str | None) -> tuple[str, str]:
     """(full pinyin, initials) of a patient's name: 张伟 -> ("zhangwei", "zw").
