@@ -89,10 +89,35 @@ def _search_match(q: str, text_index: bool) -> Q:
     """The studies a search for ``q`` finds: the contract's match of the whole term, or its
     pinyin, or, for several words, every word by those same rules (``朱辉斌 头颅``: the
     patient's head studies)."""
-    words = q.split()
-    every_word = [_term_or_pinyin(word, text_index) for word in words] if len(words) > 1 else []
     match = _term_or_pinyin(q, text_index)
-    return match | Q.create(every_word, connector=Q.AND) if every_word else match
+    words = q.split()
+    if len(words) < 2:
+        return match
+    # Every word, written as "one of the narrowest word's indexed conditions, and every other
+    # word": each branch of the OR then starts from an index (SQLite reads the whole table
+    # for an AND of ORs; PostgreSQL combines the bitmaps either way).
+    driver = max(words, key=_selectivity)
+    rest = list(words)
+    rest.remove(driver)
+    others = Q.create([_term_or_pinyin(w, text_index) for w in rest], connector=Q.AND)
+    for branch in _disjuncts(_term_or_pinyin(driver, text_index)):
+        match |= branch & others
+    return match
+
+
+def _selectivity(word: str) -> int:
+    # A Chinese character narrows a search about as much as a pinyin syllable does.
+    return sum(1 if char.isascii() else 3 for char in word)
+
+
+def _disjuncts(condition: Q) -> list[Q]:
+    """The branches of an OR, flattened (a condition that is no OR is its own branch)."""
+    if condition.connector != Q.OR or condition.negated:
+        return [condition]
+    branches: list[Q] = []
+    for child in condition.children:
+        branches.extend(_disjuncts(child) if isinstance(child, Q) else [Q(child)])
+    return branches
 
 
 def _term_or_pinyin(term: str, text_index: bool) -> Q:
