@@ -134,9 +134,9 @@ def fill_pinyin(connection: Any, *, batch: int = FILL_BATCH) -> int:
             if updates and connection.vendor == "postgresql":
                 ids, full, initials = (list(column) for column in zip(*updates, strict=True))
                 cursor.execute(
-                    "UPDATE studies_study s SET patient_name_pinyin = v.full, "
+                    "UPDATE studies_study s SET patient_name_pinyin = v.pinyin, "
                     "patient_name_initials = v.initials FROM unnest(%s::text[], %s::text[], "
-                    "%s::text[]) AS v(exam_id, full, initials) WHERE s.exam_id = v.exam_id",
+                    "%s::text[]) AS v(exam_id, pinyin, initials) WHERE s.exam_id = v.exam_id",
                     [ids, full, initials],
                 )
             elif updates:

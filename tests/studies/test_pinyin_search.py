@@ -185,3 +185,9 @@ def test_the_sqlite_pinyin_index_follows_every_write(viewer, patients):
     Study.objects.filter(exam_id="ZW-2").update(patient_name_pinyin="lina")
     assert found(viewer, "zhangwei") == ([], 0)
     assert found(viewer, "lina") == (["ZW-2"], 1)
+
+
+def test_the_sqlite_search_reads_the_migrations_table():
+    from studies import sqlite_search
+
+    assert sqlite_search.PINYIN_FTS_TABLE == MIGRATION.PINYIN_FTS_TABLE
