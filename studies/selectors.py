@@ -85,13 +85,18 @@ def _pinyin_match(term: str, text_index: bool) -> Q | None:
     return full | initials
 
 
+# A term of more words is matched whole only: each word adds a condition per branch of the
+# narrowest word, and planning a few hundred conditions costs more than the search.
+MAX_WORDS = 8
+
+
 def _search_match(q: str, text_index: bool) -> Q:
     """The studies a search for ``q`` finds: the contract's match of the whole term, or its
     pinyin, or, for several words, every word by those same rules (``朱辉斌 头颅``: the
     patient's head studies)."""
     match = _term_or_pinyin(q, text_index)
     words = q.split()
-    if len(words) < 2:
+    if not 2 <= len(words) <= MAX_WORDS:
         return match
     # Every word, written as "one of the narrowest word's indexed conditions, and every other
     # word": each branch of the OR then starts from an index (SQLite reads the whole table

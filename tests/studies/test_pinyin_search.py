@@ -97,6 +97,11 @@ def test_a_name_and_an_item_find_that_patients_studies(viewer, patients):
     assert found(viewer, "朱辉斌 腰椎") == ([], 0)
 
 
+def test_more_than_eight_words_are_matched_whole_only(viewer, patients):
+    assert found(viewer, "朱辉斌 头颅 " + " ".join(["CT"] * 6)) == (["ZHB-1"], 1)
+    assert found(viewer, "朱辉斌 头颅 " + " ".join(["CT"] * 7)) == ([], 0)
+
+
 def test_the_whole_term_still_matches_across_a_space(viewer, patients):
     StudyFactory(exam_id="DESC", patient_name="李娜", exam_description="见 头颅 影像")
     # "见 头颅": a substring of DESC's description as before; 见 alone is nowhere else.
