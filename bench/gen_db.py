@@ -53,7 +53,12 @@ STUDY_COLUMNS = [  # the CSV's order (gen_studies.COLUMNS) + the two automatic t
     "equipment_type",
     "created_at",
     "updated_at",
+    # computed from patient_name (studies.pinyin), as the importer does
+    "patient_name_pinyin",
+    "patient_name_initials",
 ]
+NAME_COLUMN = 3
+ITEM_COLUMN = 8
 REPORT_COLUMNS = [
     "report_id",
     "study_id",
@@ -134,6 +139,43 @@ def utc_converter():
     return convert
 
 
+def pinyin(row: list[str]) -> tuple[str, str]:
+    from studies.pinyin import name_pinyin
+
+    return name_pinyin(row[NAME_COLUMN])
+
+
+def search_terms(files: dict, params_path: str) -> str:
+    """Beside params.json, the pinyin searches' terms (run_all's q_pinyin, q_initials,
+    q_name_item): the pinyin and initials of the Chinese full names params.json offers, and
+    for each a word of one of that patient's items (its first two characters: 头颅 of
+    头颅CT平扫). Written once, from the CSV; the legacy generator is left as it is."""
+    path = Path(params_path).with_suffix("").with_suffix(".search.json")
+    if path.exists():
+        return str(path)
+    from studies.pinyin import name_pinyin, syllables
+
+    params = json.loads(Path(params_path).read_text(encoding="utf-8"))
+    names = [x for x in params["q_terms"]["name_full"] if not x.isascii()]
+    wanted = set(names)
+    items: dict[str, str] = {}
+    for row in csv_rows(files["csv"]):
+        name, item = row[NAME_COLUMN], row[ITEM_COLUMN]
+        if name in wanted and name not in items and item[:2] and not item[:2].isascii():
+            items[name] = item[:2]
+    terms = {
+        # name -> [pinyin, initials, pinyin with a space after the surname]
+        "pinyin": {
+            name: [*name_pinyin(name), f"{syl[0]} {''.join(syl[1:])}".strip()]
+            for name in names
+            if (syl := syllables(name))
+        },
+        "name_item": [[name, items[name]] for name in names if name in items],
+    }
+    path.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+    return str(path)
+
+
 # ------------------------------------------------------------------------------ bookkeeping
 
 
@@ -198,7 +240,7 @@ def load_postgresql(connection, files: dict, seed: int, now: str) -> dict:
         studies = 0
         with cursor.copy(f"COPY studies_study ({', '.join(STUDY_COLUMNS)}) FROM STDIN") as copy:
             for row in csv_rows(files["csv"]):
-                copy.write_row([v if v != "" else None for v in row] + [now, now])
+                copy.write_row([v if v != "" else None for v in row] + [now, now, *pinyin(row)])
                 studies += 1
         timings["copy_studies_s"] = round(time.perf_counter() - t0, 1)
         log(f"COPY {studies:,} studies in {timings['copy_studies_s']}s")
@@ -308,7 +350,7 @@ def load_sqlite(connection, files: dict, seed: int, now: str) -> dict:
                 if values[i] is not None:
                     values[i] = to_utc(values[i])
             values[5] = int(values[5]) if values[5] is not None else None
-            values += [now, now]
+            values += [now, now, *pinyin(row)]
             batch.append(values)
             if len(batch) >= BATCH:
                 cursor.executemany(sql, batch)
@@ -368,6 +410,7 @@ def main(argv=None) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
     files = legacy_files(args.count, args.seed, data_dir, xlsx=args.xlsx)
+    files["search_terms"] = search_terms(files, files["params"])
     result = {"n": args.count, "seed": args.seed, "files": files}
     if args.files_only:
         print(json.dumps(result, ensure_ascii=False))

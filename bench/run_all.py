@@ -500,6 +500,36 @@ REPORT_FINDINGS = [
 ]  # fmt: skip
 
 
+def read_params(files: dict) -> dict:
+    """params.json, with gen_db's pinyin search terms (``search_terms``) where it wrote them."""
+    params = json.loads(Path(files["params"]).read_text(encoding="utf-8"))
+    if files.get("search_terms"):
+        params["search_terms"] = json.loads(Path(files["search_terms"]).read_text("utf-8"))
+    return params
+
+
+def pinyin_classes(params: dict, pick) -> dict[str, list[str]]:
+    """The pinyin searches (full pinyin with and without the space between surname and given
+    name, initials), a name with a word of that patient's items, and a patient's history."""
+    extra = params.get("search_terms") or {"pinyin": {}, "name_item": []}
+    readings = [extra["pinyin"][name] for name in pick(sorted(extra["pinyin"]))]
+    # half as typed without a space (zhangwei), half with one after the surname (zhang wei)
+    half = len(readings) // 2
+    pinyin = [full for full, _, _ in readings[:half]] + [spaced for *_, spaced in readings[half:]]
+    return {
+        "q_pinyin": [q(S, q=t, page=1, page_size=20) for t in pinyin],
+        "q_initials": [q(S, q=initials, page=1, page_size=20) for _, initials, _ in readings],
+        "q_name_item": [
+            q(S, q=f"{name} {word}", page=1, page_size=20)
+            for name, word in pick(extra["name_item"])
+        ],
+        "patient_history": [
+            f"/api/v1/patients/{mrn}/studies?page=1&page_size=20"
+            for mrn in pick(params["medical_record_nos"])
+        ],
+    }
+
+
 def search_classes(params: dict, n: int, k: int = 10) -> dict[str, list[str]]:
     """Query class -> K distinct URLs, drawn from the data's params.json (terms that exist)."""
     rng = random.Random(20251029)
@@ -552,6 +582,7 @@ def search_classes(params: dict, n: int, k: int = 10) -> dict[str, list[str]]:
         "report_q_zh": [q(R, q=t, page=1, page_size=20) for t in REPORT_TERMS_ZH[:k]],
         "report_q_en": [q(R, q=t, page=1, page_size=20) for t in REPORT_TERMS_EN[:k]],
         "report_finding": [q(R, **f, page=1, page_size=20) for f in REPORT_FINDINGS[:k]],
+        **pinyin_classes(params, pick),
     }
 
 
@@ -1107,7 +1138,8 @@ TARGETS = {
     "sqlite_p95_ms": 100,
 }
 SEARCH_CLASS_ORDER = ["no_filter", "one_filter", "three_filters", "unselective", "q_zh_1char",
-                      "q_zh_2char", "q_zh_3char", "q_latin", "mrn", "date_range", "page_1"]  # fmt: skip
+                      "q_zh_2char", "q_zh_3char", "q_latin", "q_pinyin", "q_initials",
+                      "q_name_item", "mrn", "patient_history", "date_range", "page_1"]  # fmt: skip
 
 
 def ok(flag: bool | None) -> str:
@@ -1500,7 +1532,7 @@ def main(argv=None) -> int:
                 raise SystemExit(f"{pg.name} holds {info['studies_study']} studies, not {args.n}: "
                                  "run with the gen step")  # fmt: skip
             product_run(pg, [BENCH / "dbtool.py", "user", *user])
-            params = json.loads(Path(files["params"]).read_text(encoding="utf-8"))
+            params = read_params(files)
             save()
 
         kind = args.server if args.server != "auto" else "gunicorn"
@@ -1567,7 +1599,7 @@ def main(argv=None) -> int:
             log(f"sqlite: {args.sqlite_n:,} studies in {path}")
             gen = step_gen(sq, args.sqlite_n, args)
             product_run(sq, [BENCH / "dbtool.py", "user", *user])
-            sq_params = json.loads(Path(gen["files"]["params"]).read_text(encoding="utf-8"))
+            sq_params = read_params(gen["files"])
             server = start_product(kind, sq, procs, user, tag="_sqlite")
             helper = DbHelper(sq, procs)
             try:

@@ -26,7 +26,7 @@ import os
 import re
 import socket
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain, islice
@@ -54,6 +54,8 @@ from ingest.rows import (
     validate_rows,
 )
 from studies import selectors as study_selectors
+from studies.models import PINYIN_FIELDS
+from studies.pinyin import name_pinyin
 
 logger = logging.getLogger(__name__)
 
@@ -131,13 +133,24 @@ class Target:
     character_fields: tuple[str, ...] = ()
     # The file types this import reads.
     extensions: tuple[str, ...] = readers.STUDY_EXTENSIONS
+    # Columns computed from a field of the file, written whenever that field is: field ->
+    # (columns, function of the field's value giving their values).
+    computed: dict[str, tuple[tuple[str, ...], Callable[[Any], tuple]]] = field(
+        default_factory=dict
+    )
+
+    def kind(self, name: str) -> str:
+        """The schema kind of a staged field; a computed column is text."""
+        if any(name in columns for columns, _ in self.computed.values()):
+            return "text"
+        return self.schema.field(name).kind
 
 
 STUDIES = Target(
     schema=STUDY_SCHEMA,
     table="studies_study",
     key_column="exam_id",
-    columns={f.name: f.name for f in STUDY_SCHEMA.fields},
+    columns={**{f.name: f.name for f in STUDY_SCHEMA.fields}, **{c: c for c in PINYIN_FIELDS}},
     # The GIN indexes over the long description: their upkeep (1M studies: 44 s) would keep
     # PostgreSQL busy longer than the file takes to read (36 s), and costs twice their builds
     # (19 s). The B-trees (19 s of upkeep) and the name and item trigram indexes (4.5 s, as
@@ -145,6 +158,8 @@ STUDIES = Target(
     built_after_fill=("study_exam_description_trgm", "study_text_chars_cp"),
     character_fields=study_selectors.TEXT_FIELDS,
     extensions=readers.STUDY_EXTENSIONS,
+    # The search's pinyin of the name (studies.pinyin), from the file's name as it is written.
+    computed={"patient_name": (PINYIN_FIELDS, name_pinyin)},
 )
 REPORTS = Target(
     schema=REPORT_SCHEMA,
@@ -310,7 +325,10 @@ def _run(
             outcome.rejected_rows = {"headers": list(header_map.headers), "rows": []}
         with transaction.atomic():
             _lock(target)
-            records = validate_rows(table.rows(), header_map, target.schema, keep_rejected=partial)
+            records = _Computed(
+                target,
+                validate_rows(table.rows(), header_map, target.schema, keep_rejected=partial),
+            )
             if _fills_empty_table(target):
                 _fill(target, fields, records, outcome, dry_run=dry_run, partial=partial)
             else:
@@ -588,11 +606,34 @@ def _staged_fields(target: Target, header_map: Any) -> list[str]:
     """The fields every staged row has: mapped columns, fields with a default, and NOT NULL
     columns that fall back to the stored value (so an absent column leaves them alone)."""
     mapped = set(header_map.columns.values())
-    return [
+    fields = [
         f.name
         for f in target.schema.fields
         if f.name in mapped or f.default is not None or f.name in target.fallbacks
     ]
+    for source, (columns, _compute) in target.computed.items():
+        if source in fields:
+            fields.extend(columns)
+    return fields
+
+
+class _Computed:
+    """The validated records (``ingest.rows.RowValidator``, whose counts it passes on) with
+    the target's computed columns added to every record that has their field."""
+
+    def __init__(self, target: Target, records: Any) -> None:
+        self._computed = target.computed
+        self._records = records
+
+    def __iter__(self) -> Iterator[tuple[int, dict]]:
+        for row_number, record in self._records:
+            for source, (columns, compute) in self._computed.items():
+                if source in record:
+                    record.update(zip(columns, compute(record[source]), strict=True))
+            yield row_number, record
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._records, name)
 
 
 def _lock(target: Target) -> None:

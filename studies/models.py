@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from studies.pinyin import name_pinyin
+
 
 class Gender(models.TextChoices):
     MALE = "M", "Male"
@@ -27,6 +29,9 @@ class Study(models.Model):
     check_in_datetime = models.DateTimeField(null=True, blank=True)
     report_certification_datetime = models.DateTimeField(null=True, blank=True)
     certified_physician = models.CharField(max_length=200, null=True, blank=True)
+    # Computed from patient_name by every writer (studies.pinyin.name_pinyin), for the search.
+    patient_name_pinyin = models.TextField(default="", db_default="", blank=True, editable=False)
+    patient_name_initials = models.TextField(default="", db_default="", blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -41,10 +46,23 @@ class Study(models.Model):
             models.Index(fields=["equipment_type", "-order_datetime"], name="study_equipment_idx"),
             models.Index(fields=["medical_record_no", "order_datetime"], name="study_mrn_idx"),
             models.Index(fields=["application_order_no"], name="study_order_no_idx"),
+            # Initials are matched whole (``zw``); the pinyin has a trigram index (0007).
+            models.Index(fields=["patient_name_initials"], name="study_initials_idx"),
         ]
 
     def __str__(self) -> str:
         return self.exam_id
+
+    def save(self, *args, **kwargs) -> None:
+        self.patient_name_pinyin, self.patient_name_initials = name_pinyin(self.patient_name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "patient_name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, *PINYIN_FIELDS}
+        super().save(*args, **kwargs)
+
+
+# The columns computed from patient_name (studies.pinyin).
+PINYIN_FIELDS = ("patient_name_pinyin", "patient_name_initials")
 
 
 # The fields a search result shows, in the locked contract's order.

@@ -57,6 +57,95 @@ def study_keys_by_patient_name(*, name: str) -> QuerySet[Study]:
         match = candidates & match
     return Study.objects.filter(match).values("pk")
 
+def _term_match(term: str, text_index: bool) -> Q:
+    """Studies that hold ``term`` in a text field (a substring, any letter case) or as a whole
+    identifier: the locked contract's match of ``q``."""
+    # Identifiers match whole values (as typed, or upper/lower-cased); free text matches
+    # a substring. Django escapes % and _ in icontains, so they are taken literally.
+    ids = {term, term.upper(), term.lower()}
+    short = search.wants_short_term_index(term)
+    # The trigram indexes serve the UPPER() form only; where none is used (a short term,
+    # a walk of the date index) a term without case is matched without it (same rows).
+    lookup = "contains" if (short or not text_index) and search.is_caseless(term) else "icontains"
+    text = _text_match(term, lookup)
+    if text_index and short:
+        candidates = search.short_term_candidates(TEXT_CHARS, term)
+        text = candidates if search.candidates_are_exact(term) else candidates & text
+    elif text_index and (candidates := sqlite_search.text_candidates(term)) is not None:
+        text = candidates & text
+    return text | _identifier_match(ids)
+
+
+def pinyin_term(term: str) -> str | None:
+    """The pinyin a term is also looked for as (``Zhang Wei`` -> ``zhangwei``): a term of ASCII
+    letters and spaces, at least two letters; None for any other term."""
+    letters = "".join(term.split())
+    if len(letters) < 2 or not (letters.isascii() and letters.isalpha()):
+        return None
+    return letters.lower()
+
+
+def _pinyin_match(term: str, text_index: bool) -> Q | None:
+    """Studies whose patient's name is read ``term`` (studies.pinyin): its pinyin holds the
+    term (three letters or more: through the pinyin's trigram index), or its initials are the
+    term (``zw``: through their B-tree). None for a term that is not pinyin."""
+    letters = pinyin_term(term)
+    if letters is None:
+        return None
+    initials = Q(patient_name_initials=letters)
+    if len(letters) < search.TRIGRAM:
+        return initials
+    full = Q(patient_name_pinyin__contains=letters)
+    if text_index and (candidates := sqlite_search.pinyin_candidates(letters)) is not None:
+        full = candidates & full
+    return full | initials
+
+
+# A term of more words is matched whole only: each word adds a condition per branch of the
+# narrowest word, and planning a few hundred conditions costs more than the search.
+MAX_WORDS = 8
+
+
+def _search_match(q: str, text_index: bool) -> Q:
+    """The studies a search for ``q`` finds: the contract's match of the whole term, or its
+    pinyin, or, for several words, every word by those same rules (``朱辉斌 头颅``: the
+    patient's head studies)."""
+    match = _term_or_pinyin(q, text_index)
+    words = q.split()
+    if not 2 <= len(words) <= MAX_WORDS:
+        return match
+    # Every word, written as "one of the narrowest word's indexed conditions, and every other
+    # word": each branch of the OR then starts from an index (SQLite reads the whole table
+    # for an AND of ORs; PostgreSQL combines the bitmaps either way).
+    driver = max(words, key=_selectivity)
+    rest = list(words)
+    rest.remove(driver)
+    others = Q.create([_term_or_pinyin(w, text_index) for w in rest], connector=Q.AND)
+    for branch in _disjuncts(_term_or_pinyin(driver, text_index)):
+        match |= branch & others
+    return match
+
+
+def _selectivity(word: str) -> int:
+    # A Chinese character narrows a search about as much as a pinyin syllable does.
+    return sum(1 if char.isascii() else 3 for char in word)
+
+
+def _disjuncts(condition: Q) -> list[Q]:
+    """The branches of an OR, flattened (a condition that is no OR is its own branch)."""
+    if condition.connector != Q.OR or condition.negated:
+        return [condition]
+    branches: list[Q] = []
+    for child in condition.children:
+        branches.extend(_disjuncts(child) if isinstance(child, Q) else [Q(child)])
+    return branches
+
+
+def _term_or_pinyin(term: str, text_index: bool) -> Q:
+    match = _term_match(term, text_index)
+    pinyin = _pinyin_match(term, text_index)
+    return match if pinyin is None else match | pinyin
+
 
 def study_list(
     *,
@@ -73,27 +162,14 @@ def study_list(
 ) -> QuerySet[Study]:
     """Studies matching the filters, in a stable order (ties broken by exam_id).
 
-    ``text_index=False`` leaves out the clause that finds candidate rows through a text index
-    (PostgreSQL's character index for 1–2 character terms, SQLite's trigram index); the
+    ``text_index=False`` leaves out the clauses that find candidate rows through a text index
+    (PostgreSQL's character index for 1–2 character terms, SQLite's trigram indexes); the
     matches are the same.
     """
     qs = Study.objects.all()
     q = (q or "").strip()
     if q:
-        # Identifiers match whole values (as typed, or upper/lower-cased); free text matches
-        # a substring. Django escapes % and _ in icontains, so they are taken literally.
-        ids = {q, q.upper(), q.lower()}
-        short = search.wants_short_term_index(q)
-        # The trigram indexes serve the UPPER() form only; where none is used (a short term,
-        # a walk of the date index) a term without case is matched without it (same rows).
-        lookup = "contains" if (short or not text_index) and search.is_caseless(q) else "icontains"
-        text = _text_match(q, lookup)
-        if text_index and short:
-            candidates = search.short_term_candidates(TEXT_CHARS, q)
-            text = candidates if search.candidates_are_exact(q) else candidates & text
-        elif text_index and (candidates := sqlite_search.text_candidates(q)) is not None:
-            text = candidates & text
-        qs = qs.filter(text | _identifier_match(ids))
+        qs = qs.filter(_search_match(q, text_index))
     exact = {
         "exam_status": exam_status,
         "exam_source": exam_source,

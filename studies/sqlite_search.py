@@ -19,6 +19,8 @@ from django.db.models import BooleanField, Expression, Q
 
 FTS_TABLE = "studies_study_fts"
 TERMS_TABLE = "studies_study_fts_terms"
+# The pinyin of the patients' names (migration 0007), in a trigram table of its own.
+PINYIN_FTS_TABLE = "studies_study_pinyin_fts"
 TRIGRAM = 3
 # A page whose matches are this dense or more walks the date index (LIKE only, as without the
 # index): the walk meets ``rows_needed`` matches within about DENSE_RATIO times as many rows,
@@ -79,10 +81,7 @@ def text_candidates(q: str) -> Q | None:
     if connection.vendor != "sqlite" or not q or "\x00" in q:
         return None
     if len(q) >= TRIGRAM:
-        trigrams = dict.fromkeys(q[i : i + TRIGRAM] for i in range(len(q) - TRIGRAM + 1))
-        match = " AND ".join(_quoted(trigram) for trigram in trigrams)
-        sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
-        return Q(_RowidIn(sql, (match,)))
+        return _trigram_candidates(FTS_TABLE, q)
     if not _folds_like_the_index(q):
         return None
     prefix = q.lower()  # the index's folding, for ASCII and caseless characters
@@ -91,6 +90,21 @@ def text_candidates(q: str) -> Q | None:
         return None
     sql = f"SELECT doc FROM {TERMS_TABLE} WHERE term >= %s AND term < %s"
     return Q(_RowidIn(sql, (prefix, after)))
+
+
+def _trigram_candidates(table: str, q: str) -> Q:
+    trigrams = dict.fromkeys(q[i : i + TRIGRAM] for i in range(len(q) - TRIGRAM + 1))
+    match = " AND ".join(_quoted(trigram) for trigram in trigrams)
+    sql = f"SELECT rowid FROM {table} WHERE {table} MATCH %s"
+    return Q(_RowidIn(sql, (match,)))
+
+
+def pinyin_candidates(letters: str) -> Q | None:
+    """Rows whose name's pinyin may hold ``letters`` (three or more lowercase ASCII letters:
+    ``studies.selectors.pinyin_term``); None when not on SQLite."""
+    if connection.vendor != "sqlite" or len(letters) < TRIGRAM:
+        return None
+    return _trigram_candidates(PINYIN_FTS_TABLE, letters)
 
 
 def walks_date_index(*, sort: str, total: int, rows_needed: int) -> bool:

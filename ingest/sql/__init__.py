@@ -36,7 +36,7 @@ def q(name: str) -> str:
 
 
 def column_type(target: Target, field_name: str) -> str:
-    kind = target.schema.field(field_name).kind
+    kind = target.kind(field_name)
     if kind == "datetime":
         return dialect().DATETIME_TYPE
     return "integer" if kind == "int_age" else "text"

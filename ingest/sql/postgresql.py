@@ -65,7 +65,7 @@ def staged_row(target: Target, fields: list[str], *, numbered: bool = True) -> C
     """
     zone = timezone.get_current_timezone()
     lead = 1 if numbered else 0
-    moments = [i + lead for i, f in enumerate(fields) if target.schema.field(f).kind == "datetime"]
+    moments = [i + lead for i, f in enumerate(fields) if target.kind(f) == "datetime"]
     get_values = itemgetter(*fields) if len(fields) > 1 else None
 
     def staged(row_number: int, record: dict) -> list:

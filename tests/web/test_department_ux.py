@@ -194,9 +194,13 @@ def test_time_units_follow_the_language(viewer_web, language, durations):
 def test_the_search_field_has_a_short_placeholder_and_the_whole_rule_as_its_title(viewer_web):
     body = viewer_web.get("/studies/").content.decode()
     assert 'placeholder="Name, exam item, exam ID, MRN"' in body
-    assert 'title="Name, exam item, description; exact exam ID, MRN, order no."' in body
+    assert (
+        'title="Name (or its pinyin, initials: zhangwei, zw), exam item, description; exact '
+        'exam ID, MRN, order no. Several words: each must match."'
+    ) in body
     zh = viewer_web.get("/studies/", **ZH).content.decode()
     assert 'placeholder="姓名、检查项目、检查号、病历号"' in zh
+    assert "（或其拼音、首字母：zhangwei、zw）" in zh
 
 
 # ---------------------------------------------------------------- the idle timer's endpoint

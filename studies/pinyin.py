@@ -1,0 +1,148 @@
+"""The pinyin of a patient's name, stored beside it so that ``zhangwei`` or ``zw`` find 张伟.
+
+pypinyin gives the readings (its dictionary of characters and phrases); the only table kept
+here is the surname reading of the polyphonic characters whose everyday reading pypinyin
+gives first (曾 is ceng in 曾经 but Zeng as a surname). A name is read surname first, as the
+RIS writes Chinese names.
+"""
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from pypinyin import Style, lazy_pinyin
+
+# Two-character surnames whose reading differs from the characters read one by one.
+COMPOUND_SURNAMES = {
+    "万俟": ("mo", "qi"),
+    "尉迟": ("yu", "chi"),
+    "长孙": ("zhang", "sun"),
+    "单于": ("chan", "yu"),
+    "澹台": ("tan", "tai"),
+}
+# One-character surnames read otherwise as a surname than pypinyin reads them by default.
+SURNAMES = {
+    "单": "shan",
+    "曾": "zeng",
+    "仇": "qiu",
+    "解": "xie",
+    "区": "ou",
+    "查": "zha",
+    "朴": "piao",
+    "覃": "qin",
+    "缪": "miao",
+    "乐": "yue",
+    "盖": "ge",
+    "召": "shao",
+    "翟": "zhai",
+    "秘": "bi",
+    "都": "du",
+    "黑": "he",
+    "种": "chong",
+    "繁": "po",
+    "员": "yun",
+    "句": "gou",
+    "折": "she",
+    "薄": "bo",
+    "能": "nai",
+    "祭": "zhai",
+    "藏": "zang",
+}
+# Marks a run that pypinyin could not read (no Chinese character): kept as its letters.
+_OTHER = "\x00"
+_LETTERS = re.compile("[a-z]+")
+# Names repeat (one patient, many studies): an import of a million studies reads each
+# distinct name once.
+_CACHE_SIZE = 65_536
+
+
+def _readings(text: str) -> list[str]:
+    return lazy_pinyin(text, style=Style.NORMAL, errors=lambda run: [_OTHER + run])
+
+
+def _syllables(name: str) -> list[str]:
+    """The name's Chinese syllables and, marked by ``_OTHER``, its other runs, in order."""
+    name = name.strip()
+    if name[:2] in COMPOUND_SURNAMES:
+        return [*COMPOUND_SURNAMES[name[:2]], *_readings(name[2:])]
+    if name[:1] in SURNAMES:
+        return [SURNAMES[name[0]], *_readings(name[1:])]
+    return _readings(name)
+
+
+def syllables(name: str) -> list[str]:
+    """The pinyin syllables of the Chinese characters of ``name``, surname first."""
+    return [part for part in _syllables(name) if not part.startswith(_OTHER)]
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def name_pinyin(name: str | None) -> tuple[str, str]:
+    """(full pinyin, initials) of a patient's name: 张伟 -> ("zhangwei", "zw").
+
+    Lowercase and toneless (ü as v: 吕 -> lv); the ASCII letters of a mixed name are kept,
+    lowercased, each word giving one initial (张Anna -> "zhanganna", "za"). A name without a
+    Chinese character has neither: ("", ""), so that a Latin name is found as before only.
+    """
+    if not name:
+        return "", ""
+    full: list[str] = []
+    initials: list[str] = []
+    chinese = False
+    for part in _syllables(name):
+        if part.startswith(_OTHER):
+            words = _LETTERS.findall(part[1:].lower())
+        else:
+            chinese = True
+            words = [part]
+        full.extend(words)
+        initials.extend(word[0] for word in words)
+    if not chinese:
+        return "", ""
+    return "".join(full), "".join(initials)
+
+
+# Studies read and written at a time by ``fill_pinyin``.
+FILL_BATCH = 10_000
+
+
+def fill_pinyin(connection: Any, *, batch: int = FILL_BATCH) -> int:
+    """Compute the pinyin columns of every stored study whose name has a Chinese character
+    (migration 0007's backfill); return how many studies changed.
+
+    The table is read in primary-key order, ``batch`` studies at a time, each batch written
+    by its primary key in its own statement: no scan of the table per name, and memory bounded
+    at a million studies. Raw SQL, so that the migration does not depend on today's model.
+    """
+    changed = 0
+    last = ""
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT exam_id, patient_name, patient_name_pinyin, patient_name_initials "
+                "FROM studies_study WHERE exam_id > %s ORDER BY exam_id LIMIT %s",
+                [last, batch],
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                return changed
+            last = rows[-1][0]
+            updates = [
+                (exam_id, *computed)
+                for exam_id, name, *stored in rows
+                if (computed := name_pinyin(name)) != tuple(stored)
+            ]
+            if updates and connection.vendor == "postgresql":
+                ids, full, initials = (list(column) for column in zip(*updates, strict=True))
+                cursor.execute(
+                    "UPDATE studies_study s SET patient_name_pinyin = v.pinyin, "
+                    "patient_name_initials = v.initials FROM unnest(%s::text[], %s::text[], "
+                    "%s::text[]) AS v(exam_id, pinyin, initials) WHERE s.exam_id = v.exam_id",
+                    [ids, full, initials],
+                )
+            elif updates:
+                cursor.executemany(
+                    "UPDATE studies_study SET patient_name_pinyin = %s, "
+                    "patient_name_initials = %s WHERE exam_id = %s",
+                    [(full, initials, exam_id) for exam_id, full, initials in updates],
+                )
+            changed += len(updates)
