@@ -57,6 +57,7 @@ def study_keys_by_patient_name(*, name: str) -> QuerySet[Study]:
         match = candidates & match
     return Study.objects.filter(match).values("pk")
 
+
 def _term_match(term: str, text_index: bool) -> Q:
     """Studies that hold ``term`` in a text field (a substring, any letter case) or as a whole
     identifier: the locked contract's match of ``q``."""
