@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.factories import StudyFactory, local
+from tests.factories import local
+from tests.studies.factories import make_studies
 
 
 @pytest.fixture
@@ -12,94 +13,24 @@ def department(db):  # noqa: ANN001
     Turnarounds (order -> certification) of the window: A 0.5 h, B 3 h, F 24 h, D 96 h, and E
     certified an hour before its order (a data error, left out of the turnaround figures).
     """
-    make = StudyFactory
-    make(
-        exam_id="A",
-        medical_record_no="M1",
-        patient_name="张伟",
-        patient_age=45,
-        equipment_type="CT",
-        exam_source="门诊",
-        exam_status="已审核",
-        order_datetime=local(2025, 3, 9, 8, 0),
-        report_certification_datetime=local(2025, 3, 9, 8, 30),
-        certified_physician="李医生",
-    )
-    make(
-        exam_id="B",
-        medical_record_no="M1",
-        patient_name="张伟",
-        patient_age=45,
-        equipment_type="CT",
-        exam_source="门诊",
-        exam_status="已审核",
-        order_datetime=local(2025, 3, 10, 8, 0),
-        report_certification_datetime=local(2025, 3, 10, 11, 0),
-        certified_physician="李医生",
-    )
-    make(
-        exam_id="C",
-        medical_record_no="M3",
-        patient_name="李娜",
-        patient_age=30,
-        equipment_type="MR",
-        exam_source="住院",
-        exam_status="已登记",
-        order_datetime=local(2025, 3, 10, 23, 59),
-    )  # not certified
-    make(
-        exam_id="D",
-        medical_record_no="M4",
-        patient_name="王芳",
-        patient_age=60,
-        equipment_type=None,
-        exam_source="住院",
-        exam_status="已审核",
-        order_datetime=local(2025, 3, 10, 9, 0),
-        report_certification_datetime=local(2025, 3, 14, 9, 0),
-        certified_physician=None,
-    )  # 96 h, no physician
-    make(
-        exam_id="E",
-        medical_record_no="M2",
-        patient_name="张伟",
-        patient_age=45,
-        equipment_type="CT",
-        exam_source="急诊",
-        exam_status="已审核",
-        order_datetime=local(2025, 3, 10, 9, 0),
-        check_in_datetime=local(2025, 3, 10, 8, 30),
-        report_certification_datetime=local(2025, 3, 10, 8, 0),
-        certified_physician="王医生",
-    )
-    make(
-        exam_id="F",
-        medical_record_no="M5",
-        patient_name="王芳",
-        patient_age=30,
-        equipment_type="CT",
-        exam_source="门诊",
-        exam_status="已审核",
-        order_datetime=local(2025, 3, 9, 10, 0),
-        report_certification_datetime=local(2025, 3, 10, 10, 0),
-        certified_physician="  ",
-    )  # 24 h exactly: within the limit; a blank physician
-    make(
-        exam_id="OLD",
-        medical_record_no="M6",
-        patient_name="赵磊",
-        patient_age=50,
-        equipment_type="CT",
-        exam_status="已检查",
-        order_datetime=local(2025, 3, 1, 8, 0),
-    )
-    make(
-        exam_id="LATER",
-        medical_record_no="M6",
-        patient_name="赵磊",
-        patient_age=50,
-        equipment_type="CT",
-        exam_status="已检查",
-        order_datetime=local(2025, 3, 11, 0, 0),
-    )
-    # fmt: skip
+    # Turnaround of each certified study in the window, at the end of its row.
+    make_studies(
+        "exam_id medical_record_no patient_name patient_age equipment_type exam_source"
+        " exam_status order_datetime check_in_datetime report_certification_datetime"
+        " certified_physician",
+        ("A", "M1", "张伟", 45, "CT", "门诊", "已审核", local(2025, 3, 9, 8, 0), None,
+         local(2025, 3, 9, 8, 30), "李医生"),  # 0.5 h
+        ("B", "M1", "张伟", 45, "CT", "门诊", "已审核", local(2025, 3, 10, 8, 0), None,
+         local(2025, 3, 10, 11, 0), "李医生"),  # 3 h
+        ("C", "M3", "李娜", 30, "MR", "住院", "已登记", local(2025, 3, 10, 23, 59), None,
+         None, None),  # not certified
+        ("D", "M4", "王芳", 60, None, "住院", "已审核", local(2025, 3, 10, 9, 0), None,
+         local(2025, 3, 14, 9, 0), None),  # 96 h, no physician
+        ("E", "M2", "张伟", 45, "CT", "急诊", "已审核", local(2025, 3, 10, 9, 0),
+         local(2025, 3, 10, 8, 30), local(2025, 3, 10, 8, 0), "王医生"),  # certified before order
+        ("F", "M5", "王芳", 30, "CT", "门诊", "已审核", local(2025, 3, 9, 10, 0), None,
+         local(2025, 3, 10, 10, 0), "  "),  # 24 h exactly: within the limit; a blank physician
+        ("OLD", "M6", "赵磊", 50, "CT", ..., "已检查", local(2025, 3, 1, 8, 0), None, None, None),
+        ("LATER", "M6", "赵磊", 50, "CT", ..., "已检查", local(2025, 3, 11, 0, 0), None, None,
+         None),
+    )  # fmt: skip
