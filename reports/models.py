@@ -50,7 +50,11 @@ class ReportFinding(models.Model):
     its mentions. Written by ``reports.findings.refresh_report_findings`` (at import, and by
     ``manage.py extract_report_findings``); never edited by hand."""
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="findings")
+    # No index of its own: the unique (report, key, assertion) index starts with report_id and
+    # serves every lookup by report (a report's rows, the refresh's delete, the cascade).
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, related_name="findings", db_index=False
+    )
     key = models.CharField(max_length=50)
     assertion = models.CharField(max_length=10, choices=FindingAssertion.choices)
     max_mm = models.FloatField(null=True, blank=True)
