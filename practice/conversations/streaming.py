@@ -145,11 +145,8 @@ def stream_events(*, plan: StreamPlan, user: User) -> Iterator[bytes]:
     try:
         for text in _gathered(engine.stream(plan.context, plan.transcript), parts):
             yield sse("delta", {"text": text})
-    except EngineError as exc:
-        error = exc.message
-    except Exception:  # a stream must end with an event the page understands
-        logger.exception("Streamed reply on %s failed", plan.thread_id)
-        error = STREAM_FAILED
+    except Exception as exc:  # a stream must end with an event the page understands
+        error = _failure(exc, plan)
     yield _finish(plan, user, engine, "".join(parts), error)
 
 
@@ -186,6 +183,14 @@ class _Gathering:
         return text
 
 
+def _failure(exc: Exception, plan: StreamPlan) -> str:
+    """The message of the ``error`` event: the engine's own, or a generic one (logged)."""
+    if isinstance(exc, EngineError):
+        return exc.message
+    logger.error("Streamed reply on %s failed", plan.thread_id, exc_info=exc)
+    return STREAM_FAILED
+
+
 def _gathered(chunks: Iterable[str], parts: list[str]) -> Iterator[str]:
     """The engine's pieces, gathered by ``_Gathering``'s rule."""
     gathering = _Gathering(parts)
@@ -215,11 +220,8 @@ async def astream_events(*, plan: StreamPlan, user: User) -> AsyncIterator[bytes
     try:
         async for text in _agathered(_astream(engine, plan.context, plan.transcript), parts):
             yield sse("delta", {"text": text})
-    except EngineError as exc:
-        error = exc.message
-    except Exception:  # a stream must end with an event the page understands
-        logger.exception("Streamed reply on %s failed", plan.thread_id)
-        error = STREAM_FAILED
+    except Exception as exc:  # a stream must end with an event the page understands
+        error = _failure(exc, plan)
     yield await sync_to_async(_finish)(plan, user, engine, "".join(parts), error)
 
 
