@@ -62,7 +62,7 @@ class PlatformAdminSite(admin.AdminSite):
         if request.method != "POST":
             return response
         if response.status_code == 302 and request.user.is_authenticated:
-            services.session_login_recorded(request=request, user=request.user, via="admin")
+            services.login_recorded(request=request, user=request.user, via="admin")
             return response
         form = (getattr(response, "context_data", None) or {}).get("form")
         if getattr(form, "retry_after", None):

@@ -204,14 +204,7 @@ def session_login(*, request: HttpRequest, username: str, password: str) -> User
     with transaction.atomic():
         # Rotates the session key and the CSRF token; the user_logged_in signal sets last_login.
         auth_login(request, user)
-        audit_record(
-            action="auth.login",
-            outcome="success",
-            user=user,
-            request=request,
-            status_code=200,
-            detail={"via": "web"},
-        )
+        login_recorded(request=request, user=user, via="web")
     return user
 
 
@@ -229,9 +222,10 @@ def session_logout(*, request: HttpRequest, reason: str = "user") -> None:
         )
 
 
-def session_login_recorded(*, request: HttpRequest, user: User, via: str) -> None:
-    """Audit a browser sign-in that a login view other than ours performed (the admin's,
-    whose form checks the credentials with ``verified_user``)."""
+def login_recorded(*, request: HttpRequest, user: User, via: str) -> None:
+    """Audit a sign-in whose credentials ``verified_user`` accepted, by the door it came
+    through (``via``): the web UI's, the practice contract's, or the admin's login view (its
+    form checks the credentials, this records the sign-in)."""
     audit_record(
         action="auth.login",
         outcome="success",

@@ -11,6 +11,17 @@ class AuditedAdmin(admin.ModelAdmin):
 
     audit_object_type = ""
 
+    # Browse-only: the data enters through the audited services (the importer, the API),
+    # never by hand here.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         response = super().changelist_view(request, extra_context)
         changelist = (getattr(response, "context_data", None) or {}).get("cl")
@@ -70,12 +81,3 @@ class AuditEventAdmin(AuditedAdmin):
     search_fields = ("username", "path", "request_id")
     date_hierarchy = "occurred_at"
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -6,12 +6,15 @@ deployment's environment stops the process at start-up instead of changing behav
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+_N = TypeVar("_N", int, float)
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -31,26 +34,23 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
-    raw = os.environ.get(name)
-    if raw is None or not raw.strip():
-        return default
-    try:
-        value = int(raw.strip())
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from exc
-    if minimum is not None and value < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
-    return value
+    return _env_number(name, default, int, "a whole number", minimum)
 
 
 def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
+    return _env_number(name, default, float, "a number", minimum)
+
+
+def _env_number(
+    name: str, default: _N, parse: Callable[[str], _N], kind: str, minimum: _N | None
+) -> _N:
     raw = os.environ.get(name)
     if raw is None or not raw.strip():
         return default
     try:
-        value = float(raw.strip())
+        value = parse(raw.strip())
     except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from exc
+        raise ImproperlyConfigured(f"{name} must be {kind}, not {raw!r}") from exc
     if minimum is not None and value < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
     return value

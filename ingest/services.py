@@ -379,14 +379,17 @@ def _after_commit(target: Target, outcome: Outcome) -> None:
     changed = bool(outcome.created or outcome.updated)
     if changed:
         _refresh_statistics(target)
-    if target is REPORTS and changed:
-        # A reports import that wrote reports has finished here.
+    # A reports import that wrote reports, or a studies import that changed studies (an
+    # examination renamed makes its reports' findings stale: reports.findings.stale_reports),
+    # has finished here. New studies have no reports yet.
+    if (target is REPORTS and changed) or outcome.updated:
         _queue_report_findings()
     _warm_search(target, outcome)
 
 
 def _queue_report_findings() -> None:
-    """The task worker reads the findings of the reports written (search by finding)."""
+    """The task worker reads the findings of the reports written or whose study changed
+    (search by finding)."""
     from reports.services import findings_read_enqueue
 
     try:

@@ -15,12 +15,3 @@ class ReportAdmin(AuditedAdmin):
     search_fields = ("=report_id", "=study__exam_id", "radiologist")
     raw_id_fields = ("study",)
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

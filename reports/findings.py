@@ -4,9 +4,10 @@ Report search by finding (``finding=nodule&assertion=present&min_size_mm=8``) re
 ``ReportFinding`` rather than analysing text at query time. A report's rows are written from
 its content and its study's examination name (which gives findings their region) by the same
 analysis as the analysis tasks (``analysis.nlp``). ``ReportFindingSource`` records the version
-read: the report's ``updated_at`` and the lexicon's fingerprint; a report whose version or
-lexicon differs, or that has none, is read again by the next refresh: the task worker's, queued
-by each reports import (``reports.services.findings_read_enqueue``), or
+read: the report's ``updated_at``, the lexicon's fingerprint and the study's examination name;
+a report whose version, lexicon or examination name differs, or that has none, is read again by
+the next refresh: the task worker's, queued by each reports import and each studies import that
+changed studies (``reports.services.findings_read_enqueue``), or
 ``manage.py extract_report_findings``.
 
 One reading at a time (``read_stale_findings``), whatever the number of workers and machines:
@@ -26,7 +27,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from analysis.nlp import analyze_text, default_lexicon
@@ -52,9 +54,14 @@ def finding_rows(content: str, exam: str) -> list[tuple[str, str, float | None]]
 
 
 def stale_reports(lexicon: str) -> Any:
-    """Reports whose findings were never read, or read from another version or lexicon."""
+    """Reports whose findings were never read, or read from another version of the report,
+    another lexicon, or another examination name of its study (a studies import renamed it)."""
     current = ReportFindingSource.objects.filter(
-        report_id=OuterRef("pk"), report_updated_at=OuterRef("updated_at"), lexicon=lexicon
+        report_id=OuterRef("pk"),
+        report_updated_at=OuterRef("updated_at"),
+        lexicon=lexicon,
+        exam_item=OuterRef("study__exam_item"),
+        equipment_type=Coalesce(OuterRef("study__equipment_type"), Value("")),
     )
     return Report.objects.filter(~Exists(current))
 
@@ -110,6 +117,8 @@ def refresh_report_findings(
                     report_id=report_id,
                     report_updated_at=updated_at,
                     lexicon=fingerprint,
+                    exam_item=item or "",
+                    equipment_type=equipment or "",
                     extracted_at=now,
                 )
             )

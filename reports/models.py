@@ -50,7 +50,11 @@ class ReportFinding(models.Model):
     its mentions. Written by ``reports.findings.refresh_report_findings`` (at import, and by
     ``manage.py extract_report_findings``); never edited by hand."""
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="findings")
+    # No index of its own: the unique (report, key, assertion) index starts with report_id and
+    # serves every lookup by report (a report's rows, the refresh's delete, the cascade).
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, related_name="findings", db_index=False
+    )
     key = models.CharField(max_length=50)
     assertion = models.CharField(max_length=10, choices=FindingAssertion.choices)
     max_mm = models.FloatField(null=True, blank=True)
@@ -79,14 +83,19 @@ class ReportFinding(models.Model):
 
 
 class ReportFindingSource(models.Model):
-    """Which version of a report its findings were read from: the report's ``updated_at`` and
-    the analysis lexicon's fingerprint. A report whose row differs is read again."""
+    """Which version of a report its findings were read from: the report's ``updated_at``, the
+    analysis lexicon's fingerprint and its study's examination name (item and equipment, which
+    give region-bound findings their region). A report whose row differs is read again."""
 
     report = models.OneToOneField(
         Report, on_delete=models.CASCADE, primary_key=True, related_name="finding_source"
     )
     report_updated_at = models.DateTimeField()
     lexicon = models.CharField(max_length=12)
+    # The study's exam_item and equipment_type as read ('' for none): a studies import that
+    # renames the examination makes the report's findings stale.
+    exam_item = models.CharField(max_length=100, default="")
+    equipment_type = models.CharField(max_length=50, default="")
     extracted_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

@@ -22,12 +22,3 @@ class StudyAdmin(AuditedAdmin):
     search_fields = ("=exam_id", "=medical_record_no", "patient_name")
     date_hierarchy = "order_datetime"
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from accounts.models import User
 from practice.engines.base import Category as RubricCategory
-from practice.engines.base import Criterion, Turn
+from practice.engines.base import Criterion, Turn, rubric_data
 from practice.models import Activity, Category, Conversation, Message, RubricQuestion
 
 # How many of the caller's recent conversations of an activity are compared with a transcript.
@@ -42,23 +42,7 @@ def activity_rubric(*, activity: Activity) -> list[RubricCategory]:
 
 def rubric_snapshot(rubric: Sequence[RubricCategory]) -> list[dict]:
     """What an assessment was graded against, kept with it (the rubric may change later)."""
-    return [
-        {
-            "category_id": c.id,
-            "name": c.name,
-            "required_to_pass": c.required_to_pass,
-            "criteria": [
-                {
-                    "subcategory_id": k.id,
-                    "name": k.name,
-                    "marking_instructions": k.marking_instructions,
-                    "evidence": list(k.evidence),
-                }
-                for k in c.criteria
-            ],
-        }
-        for c in rubric
-    ]
+    return rubric_data(rubric)
 
 
 def activity_questions(*, activity: Activity) -> list[RubricQuestion]:

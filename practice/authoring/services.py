@@ -104,14 +104,7 @@ def contract_login(
     with transaction.atomic():
         update_last_login(None, user)
         pair = accounts_services._issue(user, request=request)
-        audit_record(
-            action="auth.login",
-            outcome="success",
-            user=user,
-            request=request,
-            status_code=200,
-            detail={"via": "practice"},
-        )
+        accounts_services.login_recorded(request=request, user=user, via="practice")
     return pair, user
 
 

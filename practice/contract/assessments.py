@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.http import HttpRequest
 from ninja import Router
 
@@ -16,7 +18,27 @@ router = Router(tags=["assessments"])
 ASSESSMENT = "practice_assessment"
 
 
-def _describe(request: HttpRequest, assessment: Assessment) -> None:
+def _assessed(
+    request: HttpRequest,
+    activity_id: int,
+    payload: AssessmentIn,
+    *,
+    action: str,
+    create: Callable[..., Assessment],
+) -> dict:
+    """Both routes: note the request, grade through the service, describe the result."""
+    audit_note(
+        request,
+        action=action,
+        object_type=ASSESSMENT,
+        detail={"activity_id": activity_id, "thread_id": payload.thread_id},
+    )
+    assessment = create(
+        user=request.auth,
+        activity_id=activity_id,
+        thread_id=payload.thread_id,
+        messages=payload.messages,
+    )
     audit_note(
         request,
         object_ids=[str(assessment.pk)],
@@ -27,6 +49,7 @@ def _describe(request: HttpRequest, assessment: Assessment) -> None:
             "total_score": assessment.total_score,
         },
     )
+    return assessment.result
 
 
 @router.post(
@@ -35,20 +58,13 @@ def _describe(request: HttpRequest, assessment: Assessment) -> None:
     url_name="practice.assessment",
 )
 def rubric_assessment(request: HttpRequest, activity_id: int, payload: AssessmentIn) -> dict:
-    audit_note(
+    return _assessed(
         request,
+        activity_id,
+        payload,
         action="practice.assessment",
-        object_type=ASSESSMENT,
-        detail={"activity_id": activity_id, "thread_id": payload.thread_id},
+        create=services.rubric_assessment_create,
     )
-    assessment = services.rubric_assessment_create(
-        user=request.auth,
-        activity_id=activity_id,
-        thread_id=payload.thread_id,
-        messages=payload.messages,
-    )
-    _describe(request, assessment)
-    return assessment.result
 
 
 # The path's id is an activity's: a quirk of the frontend, kept as is.
@@ -58,17 +74,10 @@ def rubric_assessment(request: HttpRequest, activity_id: int, payload: Assessmen
     url_name="practice.rubric_responses",
 )
 def rubric_responses(request: HttpRequest, activity_id: int, payload: AssessmentIn) -> dict:
-    audit_note(
+    return _assessed(
         request,
+        activity_id,
+        payload,
         action="practice.rubric_responses",
-        object_type=ASSESSMENT,
-        detail={"activity_id": activity_id, "thread_id": payload.thread_id},
+        create=services.rubric_responses_create,
     )
-    assessment = services.rubric_responses_create(
-        user=request.auth,
-        activity_id=activity_id,
-        thread_id=payload.thread_id,
-        messages=payload.messages,
-    )
-    _describe(request, assessment)
-    return assessment.result

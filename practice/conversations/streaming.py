@@ -145,32 +145,60 @@ def stream_events(*, plan: StreamPlan, user: User) -> Iterator[bytes]:
     try:
         for text in _gathered(engine.stream(plan.context, plan.transcript), parts):
             yield sse("delta", {"text": text})
-    except EngineError as exc:
-        error = exc.message
-    except Exception:  # a stream must end with an event the page understands
-        logger.exception("Streamed reply on %s failed", plan.thread_id)
-        error = STREAM_FAILED
+    except Exception as exc:  # a stream must end with an event the page understands
+        error = _failure(exc, plan)
     yield _finish(plan, user, engine, "".join(parts), error)
 
 
-def _gathered(chunks: Iterable[str], parts: list[str]) -> Iterator[str]:
-    """The engine's pieces, the first at once and then together per ``EVENT_INTERVAL_SECONDS``;
-    each piece is also appended to ``parts`` as it comes (what a failure keeps is what
-    came, sent or not)."""
-    pending: list[str] = []
-    due = 0.0
-    for chunk in chunks:
+class _Gathering:
+    """The flush rule, written once for the synchronous and the asynchronous stream: the first
+    piece goes out at once, then what came within ``EVENT_INTERVAL_SECONDS`` goes out together.
+    Each piece is also appended to ``parts`` as it comes (what a failure keeps is what came,
+    sent or not). Empty pieces are not events."""
+
+    def __init__(self, parts: list[str]) -> None:
+        self.parts = parts
+        self.pending: list[str] = []
+        self.due = 0.0
+
+    def add(self, chunk: str) -> str | None:
+        """The text to send now, or None while the interval since the last event runs."""
         if not chunk:
-            continue
-        parts.append(chunk)
-        pending.append(chunk)
+            return None
+        self.parts.append(chunk)
+        self.pending.append(chunk)
         now = time.monotonic()
-        if now >= due:
-            yield "".join(pending)
-            pending.clear()
-            due = now + EVENT_INTERVAL_SECONDS
-    if pending:
-        yield "".join(pending)
+        if now < self.due:
+            return None
+        self.due = now + EVENT_INTERVAL_SECONDS
+        return self._take()
+
+    def rest(self) -> str | None:
+        """What is still held when the stream ends."""
+        return self._take() if self.pending else None
+
+    def _take(self) -> str:
+        text = "".join(self.pending)
+        self.pending.clear()
+        return text
+
+
+def _failure(exc: Exception, plan: StreamPlan) -> str:
+    """The message of the ``error`` event: the engine's own, or a generic one (logged)."""
+    if isinstance(exc, EngineError):
+        return exc.message
+    logger.error("Streamed reply on %s failed", plan.thread_id, exc_info=exc)
+    return STREAM_FAILED
+
+
+def _gathered(chunks: Iterable[str], parts: list[str]) -> Iterator[str]:
+    """The engine's pieces, gathered by ``_Gathering``'s rule."""
+    gathering = _Gathering(parts)
+    for chunk in chunks:
+        if (text := gathering.add(chunk)) is not None:
+            yield text
+    if (text := gathering.rest()) is not None:
+        yield text
 
 
 async def astream_events(*, plan: StreamPlan, user: User) -> AsyncIterator[bytes]:
@@ -192,30 +220,19 @@ async def astream_events(*, plan: StreamPlan, user: User) -> AsyncIterator[bytes
     try:
         async for text in _agathered(_astream(engine, plan.context, plan.transcript), parts):
             yield sse("delta", {"text": text})
-    except EngineError as exc:
-        error = exc.message
-    except Exception:  # a stream must end with an event the page understands
-        logger.exception("Streamed reply on %s failed", plan.thread_id)
-        error = STREAM_FAILED
+    except Exception as exc:  # a stream must end with an event the page understands
+        error = _failure(exc, plan)
     yield await sync_to_async(_finish)(plan, user, engine, "".join(parts), error)
 
 
 async def _agathered(chunks: AsyncIterator[str], parts: list[str]) -> AsyncIterator[str]:
     """``_gathered`` for an asynchronous stream."""
-    pending: list[str] = []
-    due = 0.0
+    gathering = _Gathering(parts)
     async for chunk in chunks:
-        if not chunk:
-            continue
-        parts.append(chunk)
-        pending.append(chunk)
-        now = time.monotonic()
-        if now >= due:
-            yield "".join(pending)
-            pending.clear()
-            due = now + EVENT_INTERVAL_SECONDS
-    if pending:
-        yield "".join(pending)
+        if (text := gathering.add(chunk)) is not None:
+            yield text
+    if (text := gathering.rest()) is not None:
+        yield text
 
 
 async def _astream(engine: object, context: PatientContext, transcript: tuple[Turn, ...]):

@@ -72,6 +72,28 @@ class Category:
     criteria: tuple[Criterion, ...] = ()
 
 
+def rubric_data(rubric: Sequence[Category]) -> list[dict]:
+    """A rubric as plain data: what the grading model reads (prompts.assess_input) and what an
+    assessment keeps of what it was graded against (assessment.selectors.rubric_snapshot)."""
+    return [
+        {
+            "category_id": c.id,
+            "name": c.name,
+            "required_to_pass": c.required_to_pass,
+            "criteria": [
+                {
+                    "subcategory_id": k.id,
+                    "name": k.name,
+                    "marking_instructions": k.marking_instructions,
+                    "evidence": list(k.evidence),
+                }
+                for k in c.criteria
+            ],
+        }
+        for c in rubric
+    ]
+
+
 @dataclass(frozen=True)
 class CriterionScore:
     """A criterion's grade: ``message_indices`` count the graded transcript's messages from 0

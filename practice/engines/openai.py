@@ -48,6 +48,9 @@ from practice.engines.base import (
 )
 
 log = logging.getLogger(__name__)
+# What reading a model server's stream can raise, besides the engine's own errors: the
+# client's errors, and an event that is not the API's (unreadable).
+_STREAM_ERRORS = (openai.OpenAIError, ValueError, TypeError, KeyError, AttributeError)
 _M = TypeVar("_M", bound=BaseModel)
 _T = TypeVar("_T")
 
@@ -274,21 +277,9 @@ class _Speaker:
                         told = True
                         yield text
                     finished = finished or done
-        except openai.OpenAIError as error:
-            raise self._engine_error(error, model=model) from error
-        except (ValueError, TypeError, KeyError, AttributeError) as error:
-            log.warning("unreadable model server stream: %r", error)
-            raise EngineError(self._bad_output("not the API's events")) from error
-        if not finished:
-            # A connection closed without chunked framing ends the body cleanly: only the
-            # missing finish marker tells a cut-off reply from a whole one.
-            raise EngineError(
-                f"{self.who} stopped mid-reply (the model server closed the stream). "
-                "Please try again.",
-                status=502,
-            )
-        if not told:
-            raise EngineError(self._bad_output("an empty reply"), status=502)
+        except _STREAM_ERRORS as error:
+            raise self._stream_error(error, model=model) from error
+        self._stream_ended(finished=finished, told=told)
 
     async def _astream(
         self, instructions: str, messages: Sequence[Turn], *, model: str
@@ -330,12 +321,22 @@ class _Speaker:
                         told = True
                         yield text
                     finished = finished or done
-        except openai.OpenAIError as error:
-            raise self._engine_error(error, model=model) from error
-        except (ValueError, TypeError, KeyError, AttributeError) as error:
-            log.warning("unreadable model server stream: %r", error)
-            raise EngineError(self._bad_output("not the API's events")) from error
+        except _STREAM_ERRORS as error:
+            raise self._stream_error(error, model=model) from error
+        self._stream_ended(finished=finished, told=told)
+
+    def _stream_error(self, error: Exception, *, model: str) -> EngineError:
+        """The engine's error for what went wrong while reading a stream (both clients)."""
+        if isinstance(error, openai.OpenAIError):
+            return self._engine_error(error, model=model)
+        log.warning("unreadable model server stream: %r", error)
+        return EngineError(self._bad_output("not the API's events"))
+
+    def _stream_ended(self, *, finished: bool, told: bool) -> None:
+        """A stream read to its end (both clients): refuse a reply cut off or empty."""
         if not finished:
+            # A connection closed without chunked framing ends the body cleanly: only the
+            # missing finish marker tells a cut-off reply from a whole one.
             raise EngineError(
                 f"{self.who} stopped mid-reply (the model server closed the stream). "
                 "Please try again.",

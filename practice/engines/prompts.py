@@ -32,6 +32,7 @@ from practice.engines.base import (
     PatientContext,
     QuestionGrading,
     Turn,
+    rubric_data,
 )
 
 # Three texts, each versioned: the patient's rules, the scenario's template, the grader's.
@@ -363,23 +364,7 @@ def assess_input(rubric: Sequence[Category], transcript: Sequence[Turn], *, lang
     task = {
         "task": "assess",
         "language": language,
-        "rubric": [
-            {
-                "category_id": c.id,
-                "name": c.name,
-                "required_to_pass": c.required_to_pass,
-                "criteria": [
-                    {
-                        "subcategory_id": k.id,
-                        "name": k.name,
-                        "marking_instructions": k.marking_instructions,
-                        "evidence": list(k.evidence),
-                    }
-                    for k in c.criteria
-                ],
-            }
-            for c in rubric
-        ],
+        "rubric": rubric_data(rubric),
     }
     return (
         "Grade this consultation against the rubric.\n\n"

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Role
 from tests.browser.conftest import sign_in
-from tests.statistics.conftest import department  # noqa: F401 - the known data set
+from tests.studies.conftest import department  # noqa: F401 - the known data set
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 WINDOW = "date_from=2025-03-09&date_to=2025-03-10"

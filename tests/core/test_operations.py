@@ -100,6 +100,24 @@ def test_admin_browses_studies_read_only(make_user):
     )
 
 
+@pytest.mark.parametrize("model", ["studies/study", "reports/report", "audit/auditevent"])
+def test_admin_can_neither_add_change_nor_delete_audited_records(make_user, model):
+    from audit.models import AuditEvent
+    from reports.models import Report
+    from tests.factories import ReportFactory
+
+    report = ReportFactory()
+    event = AuditEvent.objects.create(action="test.event", outcome="success")
+    pk = {"studies/study": report.study_id, "reports/report": report.pk}.get(model, event.pk)
+    client = Client()
+    client.force_login(make_user("admin", is_staff=True, is_superuser=True))
+    assert client.get(f"/admin/{model}/add/").status_code == HTTPStatus.FORBIDDEN
+    assert client.post(f"/admin/{model}/{pk}/delete/").status_code == HTTPStatus.FORBIDDEN
+    changed = client.post(f"/admin/{model}/{pk}/change/", {"content": "edited"})
+    assert changed.status_code == HTTPStatus.FORBIDDEN
+    assert Report.objects.get(pk=report.pk).content == report.content
+
+
 def test_api_answers_503_while_the_database_is_unreachable(viewer, monkeypatch):
     from django.db import OperationalError
     from django.db.backends.utils import CursorWrapper

@@ -6,6 +6,7 @@ import pytest
 
 from studies.models import Study
 from tests.factories import StudyFactory, local
+from tests.studies.factories import make_studies
 
 pytestmark = pytest.mark.django_db
 
@@ -14,50 +15,19 @@ SEARCH = "/api/v1/studies/search"
 
 @pytest.fixture
 def three_studies():
-    a = StudyFactory(
-        exam_id="EXAM001",
-        medical_record_no="MRN001",
-        application_order_no="AO001",
-        patient_name="Zhang Wei",
-        patient_gender="M",
-        patient_age=45,
-        exam_status="completed",
-        exam_source="CT",
-        exam_item="Chest CT",
-        equipment_type="CT",
-        exam_description="Small nodule in the right upper lobe",
-        order_datetime=local(2025, 11, 6, 10, 30),
-        check_in_datetime=local(2025, 11, 6, 10, 45),
-        report_certification_datetime=local(2025, 11, 6, 14, 30),
-        certified_physician="Dr. Li",
-    )
-    b = StudyFactory(
-        exam_id="EXAM002",
-        medical_record_no="MRN002",
-        application_order_no=None,
-        patient_name="王芳",
-        patient_gender="F",
-        patient_age=None,
-        exam_status="pending",
-        exam_source="MRI",
-        exam_item="Abdominal CT",
-        equipment_type=None,
-        exam_description=None,
-        order_datetime=local(2025, 11, 7, 9, 0),
-    )
-    c = StudyFactory(
-        exam_id="EXAM003",
-        medical_record_no="MRN001",
-        patient_name="张伟",
-        patient_gender=None,
-        patient_age=3,
-        exam_status="completed",
-        exam_source="X-ray",
-        exam_item="Chest CT",
-        equipment_type="DR",
-        order_datetime=local(2025, 11, 5, 8, 0),
-    )
-    return a, b, c
+    # `...`: the factory's value, where the tests do not look at that field.
+    return make_studies(
+        "exam_id medical_record_no application_order_no patient_name patient_gender patient_age"
+        " exam_status exam_source exam_item equipment_type exam_description order_datetime"
+        " check_in_datetime report_certification_datetime certified_physician",
+        ("EXAM001", "MRN001", "AO001", "Zhang Wei", "M", 45, "completed", "CT", "Chest CT", "CT",
+         "Small nodule in the right upper lobe", local(2025, 11, 6, 10, 30),
+         local(2025, 11, 6, 10, 45), local(2025, 11, 6, 14, 30), "Dr. Li"),
+        ("EXAM002", "MRN002", None, "王芳", "F", None, "pending", "MRI", "Abdominal CT", None,
+         None, local(2025, 11, 7, 9, 0), None, None, None),
+        ("EXAM003", "MRN001", ..., "张伟", None, 3, "completed", "X-ray", "Chest CT", "DR",
+         ..., local(2025, 11, 5, 8, 0), None, None, None),
+    )  # fmt: skip
 
 
 def test_search_body_matches_the_contract_field_for_field(viewer, three_studies):

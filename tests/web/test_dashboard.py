@@ -1,7 +1,8 @@
 """Dashboard and data-quality pages: the figures of studies.statistics, their filters and links.
 
-The figures themselves are checked exactly through the API (tests/statistics/test_api.py); these
-tests check what the pages add: the window, the links to the rows, the languages, the export.
+The figures themselves are checked exactly through the API (tests/studies/test_statistics_api.py);
+these tests check what the pages add: the window, the links to the rows, the languages, the
+export.
 """
 
 import io
@@ -15,7 +16,7 @@ from django.test import Client
 
 from tests.analysis.factories import AnalysisTaskFactory
 from tests.factories import StudyFactory, local
-from tests.statistics.conftest import department  # noqa: F401 - the known data set
+from tests.studies.conftest import department  # noqa: F401 - the known data set
 
 pytestmark = pytest.mark.django_db
 WINDOW = {"date_from": "2025-03-09", "date_to": "2025-03-10"}
