@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 
 API_PREFIX = "/api/"
 
@@ -103,12 +104,15 @@ def _token_api(request: HttpRequest) -> bool:
     return True
 
 
-def pages_only(base: type) -> type:
-    """``base`` (a middleware class) that lets token API calls pass straight through."""
+def pages_only(base: type, *, on_api_call: Callable[[], None] | None = None) -> type:
+    """``base`` (a middleware class) that lets token API calls pass straight through, after
+    ``on_api_call`` (what must still be undone for them)."""
 
     class PagesOnly(base):
         def __call__(self, request: HttpRequest):  # sync or async, as base
             if _token_api(request):
+                if on_api_call is not None:
+                    on_api_call()
                 return self.get_response(request)
             return super().__call__(request)
 
@@ -125,7 +129,12 @@ def _import(path: str) -> type:
 
 
 SessionMiddleware = pages_only(_import("django.contrib.sessions.middleware.SessionMiddleware"))
-LocaleMiddleware = pages_only(_import("django.middleware.locale.LocaleMiddleware"))
+# A language is activated per thread and stays after the response: a token API call served by
+# a thread whose last page was Chinese would answer in Chinese. It speaks English unless it
+# asks (Accept-Language, read where a message is localized: core.language).
+LocaleMiddleware = pages_only(
+    _import("django.middleware.locale.LocaleMiddleware"), on_api_call=translation.deactivate
+)
 AuthenticationMiddleware = pages_only(
     _import("django.contrib.auth.middleware.AuthenticationMiddleware")
 )

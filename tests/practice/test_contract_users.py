@@ -276,3 +276,19 @@ def test_the_service_refuses_a_creator_below_instructor() -> None:
             role="student",
         )
     assert not User.objects.filter(username="x").exists()
+
+
+def test_refusals_stay_english_after_a_chinese_page_on_the_same_thread(contract_client) -> None:
+    # A page activates its language for the thread; a token API call that follows on the same
+    # thread (here: the test's) answers in English, as it does on a fresh one.
+    page = Client()
+    page.force_login(UserFactory(username="docs-reader", is_staff=True))
+    assert page.get("/api/v1/docs", HTTP_ACCEPT_LANGUAGE="zh-hans")["Content-Language"] == "zh-hans"
+    client = contract_client(Role.INSTRUCTOR)
+    before = snapshot()
+    response = call(client, "post", "/api/create_users", new_user(email="not-an-email"))
+    assert (response.status_code, response.json()) == (
+        400,
+        {"message": "email: Enter a valid email address."},
+    )
+    assert snapshot() == before
