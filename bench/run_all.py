@@ -16,7 +16,9 @@ missing). Steps (``--steps``, comma-separated, default all):
   search   single client, per query class: cold (first request after an import of the data
            the class searches: its data-version bump + that import's cache warm-up)
            and warm medians / p95; filter options; detail; report search q (Chinese, English)
-  parity   the same search URLs against the legacy and the product: totals and rows compared
+  parity   the same search URLs against the legacy and the product: totals and rows compared;
+           a Latin or several-word name must find a superset of the legacy's rows (the
+           product also matches pinyin and each word, issue 26)
   compare  100 clients x 60 s, the legacy's realistic mix, legacy (A) and product (B)
            interleaved A B A B (bench/legacy/compare.py), each run after 30 s of the same load
            unmeasured (--load-warmup); then the product alone on the mix extended with report
@@ -30,6 +32,8 @@ missing). Steps (``--steps``, comma-separated, default all):
 Everything runs on 127.0.0.1, each load bounded in time and requests, every process started in
 its own process group and killed on the way out. Results: a table on stdout, and
 bench/results/run_<stamp>.json and .md (the .md is what docs/performance.md shows).
+
+The code is in bench/runall/, a module per responsibility (bench/README.md lists them).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from runall.import_xlsx import step_import
 from runall.measure import measure_classes, step_sqlite
 from runall.parity import step_parity
 from runall.procs import Procs
-from runall.report import markdown
+from runall.report import markdown, parity_summary
 from runall.servers import start_legacy, start_product, step_servers
 from runall.snapshot import machine_info, take_snapshot
 
@@ -180,9 +180,7 @@ def main(argv: list[str] | None = None, description: str | None = None) -> int:
                 legacy = start_legacy(files["duckdb"], procs)
                 if "parity" in steps:
                     result["parity"] = step_parity(product, legacy, params)
-                    log(
-                        f"parity: {result['parity']['identical']}/{result['parity']['urls']} identical"
-                    )
+                    log(f"parity: {parity_summary(result['parity'])}")
                     save()
                 if "compare" in steps:
                     result["compare"] = step_compare(product, legacy, files["params"], stamp, args)

@@ -64,6 +64,25 @@ def search_rows(
     return rows
 
 
+def parity_summary(p: dict) -> str:
+    """The parity step in a sentence (results written before issue 26 compared every URL)."""
+    if "superset" not in p:
+        return f"{p['identical']}/{p['urls']} responses identical"
+    s = p["superset"]
+    return (
+        f"{p['identical']}/{p['compared']} responses identical; {s['holds']}/{s['urls']} searches "
+        "by a Latin or several-word name a superset by design (issue 26: the product also finds "
+        "a name by its pinyin and by each word): total ≥ the legacy's and every study of the "
+        f"legacy's first page found, {s['more_rows']} of them with more rows "
+        f"({s['legacy_rows']:,} legacy, {s['product_rows']:,} product)"
+        + "".join(
+            f"; **not a superset**: `{c['url']}` ({c.get('why') or 'missing ' + ', '.join(c['missing'])})"
+            for c in s["checks"]
+            if not c["holds"]
+        )
+    )
+
+
 def markdown(result: dict) -> str:
     m = result["machine"]
     lines = [
@@ -126,9 +145,10 @@ def markdown(result: dict) -> str:
             "",
         ]
     if "parity" in result:
-        p = result["parity"]
-        lines += [f"Parity with the legacy on the same data: {p['identical']}/{p['urls']} "
-                  "responses identical.", ""]  # fmt: skip
+        lines += [
+            f"Parity with the legacy on the same data: {parity_summary(result['parity'])}.",
+            "",
+        ]
     if "compare" in result:
         c = result["compare"]
         lp, pp = c["legacy"], c["product"]
