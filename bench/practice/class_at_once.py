@@ -61,11 +61,11 @@ sys.path.insert(0, str(BENCH / "legacy"))
 from runall import common  # noqa: E402
 from runall.client import http_get  # noqa: E402
 from runall.common import DATA, LEGACY, PRODUCT_PY, RESULTS, VENV, log  # noqa: E402
-from runall.db import Database, last_json, product_run  # noqa: E402
+from runall.db import Database, add_pg_options, last_json, product_run  # noqa: E402
 from runall.measure import pct  # noqa: E402
 from runall.procs import Procs, free_port  # noqa: E402
 from runall.servers import Server  # noqa: E402
-from runall.snapshot import machine_info, take_snapshot  # noqa: E402
+from runall.snapshot import machine_info, start_run  # noqa: E402
 
 # The server setups compared (2 workers each, one per core, as in production): granian's
 # arguments and the environment the product gets beside the benchmark database's.
@@ -570,10 +570,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("-n", type=int, default=100_000, help="imaging studies (default 100,000)")
     ap.add_argument("--pg-db", help="PostgreSQL database (default mip_bench_class_<n>)")
-    ap.add_argument("--pg-host", default=os.environ.get("PGHOST", "127.0.0.1"))
-    ap.add_argument("--pg-port", type=int, default=int(os.environ.get("PGPORT", "5432")))
-    ap.add_argument("--pg-user", default=os.environ.get("PGUSER", "postgres"))
-    ap.add_argument("--pg-password", default=os.environ.get("PGPASSWORD", ""))
+    add_pg_options(ap)
     ap.add_argument("--sqlite", action="store_true", help="a SQLite file instead of PostgreSQL")
     ap.add_argument("--seed", type=int, default=20251029)
     ap.add_argument("--setups", default="wsgi-128,asgi", help=f"from {','.join(SETUPS)}")
@@ -605,17 +602,8 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     DATA.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d_%H%M%S") + (f"_{args.tag}" if args.tag else "")
-    snapshot = None
-    if not args.no_snapshot:
-        snapshot = take_snapshot(DATA / "snapshots", 300)
-        common.PRODUCT_DIR = Path(snapshot["dir"])
+    snapshot = start_run(args.no_snapshot, 300)
     procs = Procs()
-
-    def on_signal(signum, _frame):
-        raise SystemExit(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
     if args.sqlite:
         db = Database("sqlite3", str(DATA / f"mip_bench_sqlite_class_{args.n}.sqlite3"), args)
     else:

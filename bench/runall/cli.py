@@ -7,7 +7,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import sys
 import time
 from pathlib import Path
@@ -15,9 +14,9 @@ from pathlib import Path
 from runall import common
 from runall.classes import S, only_classes, q, read_params, search_classes
 from runall.client import Client
-from runall.common import ALL_STEPS, BENCH, DATA, LEGACY, PRODUCT_PY, RESULTS, SERVER_KINDS, log
+from runall.common import ALL_STEPS, BENCH, LEGACY, PRODUCT_PY, RESULTS, SERVER_KINDS, log
 from runall.compare import step_after_import, step_compare, step_extended_mix
-from runall.db import Database, DbHelper, last_json, product_run, step_gen
+from runall.db import Database, DbHelper, add_pg_options, last_json, product_run, step_gen
 from runall.export import step_export
 from runall.import_xlsx import step_import
 from runall.measure import measure_classes, step_sqlite
@@ -25,7 +24,7 @@ from runall.parity import step_parity
 from runall.procs import Procs
 from runall.report import markdown, parity_summary
 from runall.servers import start_legacy, start_product, step_servers
-from runall.snapshot import machine_info, take_snapshot
+from runall.snapshot import machine_info, start_run
 
 
 def build_parser(description: str | None) -> argparse.ArgumentParser:
@@ -34,10 +33,7 @@ def build_parser(description: str | None) -> argparse.ArgumentParser:
     )
     ap.add_argument("-n", type=int, default=1_000_000, help="studies (default 1,000,000)")
     ap.add_argument("--pg-db", help="PostgreSQL database (default mip_bench_<n>)")
-    ap.add_argument("--pg-host", default=os.environ.get("PGHOST", "127.0.0.1"))
-    ap.add_argument("--pg-port", type=int, default=int(os.environ.get("PGPORT", "5432")))
-    ap.add_argument("--pg-user", default=os.environ.get("PGUSER", "postgres"))
-    ap.add_argument("--pg-password", default=os.environ.get("PGPASSWORD", ""))
+    add_pg_options(ap)
     ap.add_argument("--seed", type=int, default=20251029)
     ap.add_argument("--steps", default=",".join(ALL_STEPS), help=f"from {','.join(ALL_STEPS)}")
     ap.add_argument("--server", default="auto", choices=[*SERVER_KINDS, "auto"],
@@ -97,17 +93,8 @@ def main(argv: list[str] | None = None, description: str | None = None) -> int:
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d_%H%M%S") + (f"_{args.tag}" if args.tag else "")
-    snapshot = None
-    if not args.no_snapshot:
-        snapshot = take_snapshot(DATA / "snapshots", args.snapshot_wait)
-        common.PRODUCT_DIR = Path(snapshot["dir"])
+    snapshot = start_run(args.no_snapshot, args.snapshot_wait)
     procs = Procs()
-
-    def on_signal(signum, _frame):
-        raise SystemExit(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
     pg = Database("postgresql", args.pg_db, args)
     pg_steps = [s for s in steps if s != "sqlite"]
     result: dict = {

@@ -13,6 +13,7 @@ EXTRAS = VENV / "server-extras"  # uvicorn / granian for the product's interpret
 PRODUCT_PY = ROOT / ".venv" / "bin" / "python"
 # Where the product's code is run from: the checkout, or (default) a snapshot of its working
 # tree taken at the start, so that edits made while the suite runs cannot change or break it.
+# cli.main sets it: every module reads it as common.PRODUCT_DIR, never a copy of its own.
 PRODUCT_DIR = ROOT
 RESULTS = BENCH / "results"
 DATA = BENCH / "data"

@@ -4,6 +4,7 @@ points the product at it, manage.py-style commands run against it, the data-vers
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -45,6 +46,14 @@ class Database:
 
     def label(self) -> str:
         return f"PostgreSQL {self.name}" if self.kind == "postgresql" else f"SQLite {self.name}"
+
+
+def add_pg_options(ap: argparse.ArgumentParser) -> None:
+    """Where the PostgreSQL server is (Database reads them), defaulting to the PG* variables."""
+    ap.add_argument("--pg-host", default=os.environ.get("PGHOST", "127.0.0.1"))
+    ap.add_argument("--pg-port", type=int, default=int(os.environ.get("PGPORT", "5432")))
+    ap.add_argument("--pg-user", default=os.environ.get("PGUSER", "postgres"))
+    ap.add_argument("--pg-password", default=os.environ.get("PGPASSWORD", ""))
 
 
 def product_run(db: Database, args: list, timeout: float = 600, check: bool = True) -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from runall.common import BENCH, PRODUCT_PY, ROOT, log
+from runall import common
+from runall.common import BENCH, DATA, PRODUCT_PY, ROOT, log
 from runall.db import Database, last_json, product_run
 
 
@@ -76,3 +78,19 @@ def machine_info(db: Database | None) -> dict:
         except (Exception, SystemExit) as exc:  # e.g. the database is not made yet
             info["pg_version"] = f"unknown ({str(exc).splitlines()[0]})"
     return info
+
+
+def start_run(no_snapshot: bool, wait_s: float) -> dict | None:
+    """The product's code from a snapshot (unless ``no_snapshot``), and SIGTERM / SIGHUP turned
+    into SystemExit, so that the caller's ``finally`` stops every child process."""
+    snapshot = None
+    if not no_snapshot:
+        snapshot = take_snapshot(DATA / "snapshots", wait_s)
+        common.PRODUCT_DIR = Path(snapshot["dir"])
+
+    def on_signal(signum, _frame):
+        raise SystemExit(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    return snapshot
