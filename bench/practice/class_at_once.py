@@ -43,6 +43,7 @@ import asyncio
 import json
 import os
 import random
+import secrets
 import shutil
 import signal
 import statistics
@@ -56,20 +57,15 @@ BENCH = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH / "legacy"))
 
-import run_all  # noqa: E402  (bench/run_all.py: processes, databases, servers)
-from run_all import (  # noqa: E402
-    DATA,
-    LEGACY,
-    PRODUCT_PY,
-    RESULTS,
-    Database,
-    Procs,
-    free_port,
-    last_json,
-    log,
-    pct,
-    product_run,
-)
+# bench/run_all.py's modules (bench/runall/): processes, databases, servers
+from runall import common  # noqa: E402
+from runall.client import http_get  # noqa: E402
+from runall.common import DATA, LEGACY, PRODUCT_PY, RESULTS, VENV, log  # noqa: E402
+from runall.db import Database, add_pg_options, last_json, product_run  # noqa: E402
+from runall.measure import pct  # noqa: E402
+from runall.procs import Procs, free_port  # noqa: E402
+from runall.servers import Server  # noqa: E402
+from runall.snapshot import machine_info, start_run  # noqa: E402
 
 # The server setups compared (2 workers each, one per core, as in production): granian's
 # arguments and the environment the product gets beside the benchmark database's.
@@ -349,11 +345,11 @@ class Product:
 
     def ready(self, user: tuple[str, str]) -> None:
         for proc, base in {(self.proc, self.base), (self.practice_proc, self.practice_base)}:
-            server = run_all.Server.__new__(run_all.Server)
+            server = Server.__new__(Server)
             server.kind, server.proc, server.port = self.setup, proc, int(base.rsplit(":")[-1])
             server.base, server.log_path = base, self.log_path
             server.wait_ready()
-        server = run_all.Server.__new__(run_all.Server)
+        server = Server.__new__(Server)
         server.kind, server.proc, server.port = self.setup, self.proc, self.port
         server.base, server.log_path = self.base, self.log_path
         self.token = server.login(*user)
@@ -371,19 +367,19 @@ class Product:
 
 
 def procs_start(procs: Procs, cmd: list, env: dict, log_path: Path) -> subprocess.Popen:
-    return procs.start(cmd, env=env, cwd=run_all.PRODUCT_DIR, log_path=log_path)
+    return procs.start(cmd, env=env, cwd=common.PRODUCT_DIR, log_path=log_path)
 
 
 def start_model_server(db: Database, procs: Procs, pace: str) -> tuple[str, int]:
     port = free_port()
     cmd = [PRODUCT_PY, "manage.py", "serve_openai_compatible", "--port", port, "--pace", pace]
     log_path = RESULTS / "logs" / f"class_model_{port}.log"
-    proc = procs.start(cmd, env=db.env(), cwd=run_all.PRODUCT_DIR, log_path=log_path)
+    proc = procs.start(cmd, env=db.env(), cwd=common.PRODUCT_DIR, log_path=log_path)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            status, _, _ = run_all.http_get(base, "/v1/models", timeout=3)
+            status, _, _ = http_get(base, "/v1/models", timeout=3)
             if status == 200:
                 return base, proc.pid
         except OSError:
@@ -574,10 +570,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("-n", type=int, default=100_000, help="imaging studies (default 100,000)")
     ap.add_argument("--pg-db", help="PostgreSQL database (default mip_bench_class_<n>)")
-    ap.add_argument("--pg-host", default=os.environ.get("PGHOST", "127.0.0.1"))
-    ap.add_argument("--pg-port", type=int, default=int(os.environ.get("PGPORT", "5432")))
-    ap.add_argument("--pg-user", default=os.environ.get("PGUSER", "postgres"))
-    ap.add_argument("--pg-password", default=os.environ.get("PGPASSWORD", ""))
+    add_pg_options(ap)
     ap.add_argument("--sqlite", action="store_true", help="a SQLite file instead of PostgreSQL")
     ap.add_argument("--seed", type=int, default=20251029)
     ap.add_argument("--setups", default="wsgi-128,asgi", help=f"from {','.join(SETUPS)}")
@@ -609,17 +602,8 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     DATA.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d_%H%M%S") + (f"_{args.tag}" if args.tag else "")
-    snapshot = None
-    if not args.no_snapshot:
-        snapshot = run_all.take_snapshot(DATA / "snapshots", 300)
-        run_all.PRODUCT_DIR = Path(snapshot["dir"])
+    snapshot = start_run(args.no_snapshot, 300)
     procs = Procs()
-
-    def on_signal(signum, _frame):
-        raise SystemExit(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
     if args.sqlite:
         db = Database("sqlite3", str(DATA / f"mip_bench_sqlite_class_{args.n}.sqlite3"), args)
     else:
@@ -637,7 +621,7 @@ def main(argv: list[str] | None = None) -> int:
         "imaging_warmup": args.imaging_warmup,
         "rounds": args.rounds,
         "workers": args.workers,
-        "machine": run_all.machine_info(None),
+        "machine": machine_info(None),
         "loadavg_at_start": os.getloadavg(),
         "setups": {},
     }
@@ -658,7 +642,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         result["gen"] = {k: v for k, v in gen.items() if k != "files"}
         params_path = gen["files"]["params"]
-        user = ("bench", run_all.secrets.token_urlsafe(18))
+        user = ("bench", secrets.token_urlsafe(18))
         product_run(db, [BENCH / "dbtool.py", "user", *user])
         model = start_model_server(db, procs, args.pace)
         log(f"model server at {model[0]}, pace {args.pace}")
@@ -687,9 +671,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def ensure_bench_venv() -> None:
     """Run under bench/.venv, as run_all.py does (it creates the venv when missing)."""
-    if Path(sys.prefix).resolve() == run_all.VENV.resolve():
+    if Path(sys.prefix).resolve() == VENV.resolve():
         return
-    py = run_all.VENV / "bin" / "python"
+    py = VENV / "bin" / "python"
     if not py.exists():
         raise SystemExit("bench/.venv is missing: run bench/run_all.py once, or see bench/README")
     os.execv(str(py), [str(py), str(Path(__file__).resolve()), *sys.argv[1:]])
