@@ -9,11 +9,13 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from core import search
 from core.cache import cached, data_version, key_of, stored
 from core.dates import day_after, day_start
 from core.errors import NotFound
-from core.pagination import counted_page, in_key_order, paginate
+from core.pagination import in_key_order, paginate
+from core.search import plan, query
+from core.search.counts import count_caseless
+from core.search.pages import counted_page
 from core.text import codepoint_order
 from reports.models import Report, ReportFinding
 from studies.selectors import study_keys_by_patient_name
@@ -60,13 +62,13 @@ def report_list(
     qs = Report.objects.select_related("study")
     q = (q or "").strip()
     if q:
-        short = search.wants_short_term_index(q) or (by_characters and search.uses_postgresql())
+        short = query.wants_short_term_index(q) or (by_characters and query.uses_postgresql())
         # As for studies: no UPPER() for a term without case where no trigram index is used.
-        caseless = (short or not text_index) and search.is_caseless(q)
+        caseless = (short or not text_index) and query.is_caseless(q)
         text = Q(content__contains=q) if caseless else Q(content__icontains=q)
         if text_index and short:
-            candidates = search.short_term_candidates(CONTENT_CHARS, q)
-            text = candidates if search.candidates_are_exact(q) else candidates & text
+            candidates = query.short_term_candidates(CONTENT_CHARS, q)
+            text = candidates if query.candidates_are_exact(q) else candidates & text
         qs = qs.filter(text)
     name = (patient_name or "").strip()
     if name and text_index:
@@ -89,9 +91,7 @@ def report_list(
         qs = qs.filter(created_at__lt=end)
     if finding:
         qs = qs.filter(Exists(_findings(finding, assertion, min_size_mm, report_id=OuterRef("pk"))))
-    newest = (
-        search.unindexed_order("created_at", descending=True) if filter_first else "-created_at"
-    )
+    newest = plan.unindexed_order("created_at", descending=True) if filter_first else "-created_at"
     return qs.order_by(newest, codepoint_order("report_id"))
 
 
@@ -101,7 +101,7 @@ def report_export_list(**filters: Any) -> QuerySet[Report]:
     walk the date index to meet them: an export reads them all, and a rare term's walk would
     read most of the table."""
     selective = any((filters.get(name) or "") for name in ("q", "patient_name", "finding"))
-    filter_first = search.uses_postgresql() and selective
+    filter_first = query.uses_postgresql() and selective
     return report_list(**filters, filter_first=filter_first)
 
 
@@ -179,7 +179,7 @@ def count_characters(texts: Iterable[tuple[str, int]]) -> dict[str, int]:
     """How many reports hold each character without letter case, and each pair of adjacent
     ones, from ``(content, how many reports hold it)``: those held by ``COUNTED_MIN`` reports
     or more; see ``report_character_counts``."""
-    return search.count_caseless(texts, _characters_and_pairs, minimum=COUNTED_MIN)
+    return count_caseless(texts, _characters_and_pairs, minimum=COUNTED_MIN)
 
 
 def _characters_and_pairs(text: str) -> Iterable[str]:
@@ -232,7 +232,7 @@ class _TermPlan:
 
     def __init__(self, filters: dict[str, Any], version: int) -> None:
         q = (filters.get("q") or "").strip()
-        if not search.is_caseless(q):
+        if not query.is_caseless(q):
             return
         counts = stored("reports", "characters", version=version)
         if counts is None:
@@ -247,9 +247,7 @@ class _TermPlan:
 
         self.bound = rarest(_characters_and_pairs(q))
         # Checking a row without UPPER() costs less than half as much (21 against 46 ms).
-        self.by_characters = len(q) >= search.TRIGRAM and rarest(q) <= 2 * rarest(
-            map(add, q, q[1:])
-        )
+        self.by_characters = len(q) >= query.TRIGRAM and rarest(q) <= 2 * rarest(map(add, q, q[1:]))
 
 
 # A term whose counts bound its matches to this many reports or fewer gets its total and its
@@ -277,8 +275,8 @@ def _scanned_once(q: str, plan: _TermPlan) -> bool:
     the table once, where a count and a walk read it twice for a term found in older reports
     only (100,000 reports, cold p95 of the benchmark's Chinese terms: 78 ms against 112).
     """
-    if not search.is_caseless(q):
-        return len(q) >= search.TRIGRAM
+    if not query.is_caseless(q):
+        return len(q) >= query.TRIGRAM
     return plan.total is None and plan.bound is not None and plan.bound <= FIRST_SCAN_LIMIT
 
 
@@ -396,17 +394,17 @@ def _page(
 
     total = cached("reports", count_key, count, version=version, costly=True)
     terms = (filters.get("q") or "").strip() or (filters.get("patient_name") or "").strip()
-    text_search = bool(terms) and search.uses_postgresql()
+    text_search = bool(terms) and query.uses_postgresql()
     # A text search's matches (of the content or of the patient's name) found through the
     # text indexes, then sorted; or, when they are dense, met by walking the date index (see
     # core.search): otherwise the planner walks it for a rare name's reports through most of
     # the table.
     queryset = report_list(**filters, filter_first=text_search, by_characters=by_characters)
-    if text_search and search.walks_date_index(
+    if text_search and plan.walks_date_index(
         table="reports_report", data="reports", version=version, total=total,
         rows_needed=page * page_size, window_per_match=WALK_WINDOW_PER_MATCH,
     ):  # fmt: skip
-        reports = search.walked_page(
+        reports = plan.walked_page(
             report_list(**filters, text_index=False), queryset,
             field="created_at", descending=True, data="reports", version=version,
             page=page, page_size=page_size, total=total,

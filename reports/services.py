@@ -7,9 +7,9 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 
-from core import responses
 from core.cache import data_version, tidy
-from core.search import warm_window_edges
+from core.search import rendered
+from core.search.plan import warm_window_edges
 from reports import findings, selectors
 from reports.models import Report
 from reports.schemas import ReportFilterParams, ReportFiltersOut, ReportSearchOut
@@ -28,7 +28,7 @@ def search_page(
     """The rendered search answer (``content``) with its report ids and total, for the audit;
     reused until the next write to the reports table, or to the studies table whose patient
     names and exam items it shows (see core.cache)."""
-    return responses.cached_page(
+    return rendered.cached_page(
         "reports",
         ReportSearchOut,
         search=lambda v: selectors.report_search(
@@ -43,7 +43,7 @@ def search_page(
 def filter_options_content(
     *, version: int | None = None, request: HttpRequest | None = None
 ) -> bytes:
-    return responses.cached_render(
+    return rendered.cached_render(
         "reports",
         "options",
         ReportFiltersOut,

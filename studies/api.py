@@ -3,8 +3,8 @@ from ninja import Query, Router
 
 from accounts.auth import viewer_auth
 from audit.services import audit_note
-from core import responses
 from core.pagination import PageParams
+from core.search import rendered
 from studies import exports, patients, selectors, services
 from studies.schemas import (
     FilterOptionsOut,
@@ -30,13 +30,13 @@ def search_studies(request: HttpRequest, params: Query[StudySearchParams]):
         object_ids=page["ids"],
         result_count=page["total"],
     )
-    return responses.json_response(page["content"])
+    return rendered.json_response(page["content"])
 
 
 @router.get("/filters/options", response=FilterOptionsOut)
 def filter_options(request: HttpRequest):
     audit_note(request, action="study.filter_options")
-    return responses.json_response(services.filter_options_content(request=request))
+    return rendered.json_response(services.filter_options_content(request=request))
 
 
 @router.get(

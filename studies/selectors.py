@@ -1,20 +1,22 @@
 """Every read of studies: the search that the API, the export and the web pages share."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 from itertools import repeat
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, TextField
+from django.db.models import F, Q, QuerySet, TextField
 from django.db.models.functions import Concat
 
-from core import rawsql, search
+from core import rawsql
 from core.cache import cached, data_version, key_of, remember, stored
 from core.dates import day_after, day_start
 from core.errors import NotFound
-from core.pagination import bookmarked_page, counted_page, paginate
+from core.pagination import paginate
+from core.search import plan, query
+from core.search.counts import GroupCounts, count_caseless, group_counts
+from core.search.pages import bookmarked_page, counted_page
 from core.text import codepoint_order
 from studies import sqlite_search
 from studies.models import Study
@@ -47,12 +49,12 @@ def study_keys_by_patient_name(*, name: str) -> QuerySet[Study]:
     trigram index on UPPER(patient_name) for three characters or more, its character index
     of the three text fields for one or two (the candidates are then checked against
     patient_name alone), SQLite's trigram index. The rows are those of a plain LIKE."""
-    short = search.wants_short_term_index(name)
+    short = query.wants_short_term_index(name)
     # No UPPER() for a term without case where the trigram index is not used (as study_list).
-    lookup = "contains" if short and search.is_caseless(name) else "icontains"
+    lookup = "contains" if short and query.is_caseless(name) else "icontains"
     match = Q(**{f"patient_name__{lookup}": name})
     if short:
-        match = search.short_term_candidates(TEXT_CHARS, name) & match
+        match = query.short_term_candidates(TEXT_CHARS, name) & match
     elif (candidates := sqlite_search.text_candidates(name)) is not None:
         match = candidates & match
     return Study.objects.filter(match).values("pk")
@@ -64,14 +66,14 @@ def _term_match(term: str, text_index: bool) -> Q:
     # Identifiers match whole values (as typed, or upper/lower-cased); free text matches
     # a substring. Django escapes % and _ in icontains, so they are taken literally.
     ids = {term, term.upper(), term.lower()}
-    short = search.wants_short_term_index(term)
+    short = query.wants_short_term_index(term)
     # The trigram indexes serve the UPPER() form only; where none is used (a short term,
     # a walk of the date index) a term without case is matched without it (same rows).
-    lookup = "contains" if (short or not text_index) and search.is_caseless(term) else "icontains"
+    lookup = "contains" if (short or not text_index) and query.is_caseless(term) else "icontains"
     text = _text_match(term, lookup)
     if text_index and short:
-        candidates = search.short_term_candidates(TEXT_CHARS, term)
-        text = candidates if search.candidates_are_exact(term) else candidates & text
+        candidates = query.short_term_candidates(TEXT_CHARS, term)
+        text = candidates if query.candidates_are_exact(term) else candidates & text
     elif text_index and (candidates := sqlite_search.text_candidates(term)) is not None:
         text = candidates & text
     return text | _identifier_match(ids)
@@ -94,7 +96,7 @@ def _pinyin_match(term: str, text_index: bool) -> Q | None:
     if letters is None:
         return None
     initials = Q(patient_name_initials=letters)
-    if len(letters) < search.TRIGRAM:
+    if len(letters) < query.TRIGRAM:
         return initials
     full = Q(patient_name_pinyin__contains=letters)
     if text_index and (candidates := sqlite_search.pinyin_candidates(letters)) is not None:
@@ -194,7 +196,7 @@ def study_ordering(sort: str, *, filter_first: bool = False) -> list:
     if field in TEXT_SORT_FIELDS:
         primary = codepoint_order(field, descending=descending)
     elif field == "order_datetime" and filter_first:
-        primary = search.unindexed_order(field, descending=descending)
+        primary = plan.unindexed_order(field, descending=descending)
     elif Study._meta.get_field(field).null:
         # NULLs last in both directions, the same on PostgreSQL and SQLite.
         primary = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
@@ -259,45 +261,15 @@ def study_filter_options(*, version: int | None = None) -> dict[str, list[str]]:
 GROUPED_FILTERS = ("exam_status", "exam_source", "exam_item", "equipment_type", "patient_gender")
 
 
-@dataclass(frozen=True)
-class GroupCounts:
-    """How many studies hold each combination of the exact-match filters' values, with, for
-    each filter value, the combinations that hold it (a sum over a few of the thousands of
-    combinations instead of a test of each)."""
-
-    counts: tuple[int, ...]
-    holding: dict[str, dict[str, tuple[int, ...]]]  # field -> value -> combinations
-
-    def total(self, wanted: list[tuple[str, str]]) -> int:
-        if not wanted:
-            return sum(self.counts)
-        found = [self.holding[field].get(value, ()) for field, value in wanted]
-        fewest = min(found, key=len)
-        others = [set(combinations) for combinations in found if combinations is not fewest]
-        return sum(self.counts[i] for i in fewest if all(i in other for other in others))
-
-
-def _group_counts() -> GroupCounts:
-    rows = Study.objects.values_list(*GROUPED_FILTERS).annotate(n=Count("pk")).order_by()
-    counts: list[int] = []
-    holding: dict[str, dict[str, list[int]]] = {field: {} for field in GROUPED_FILTERS}
-    for i, row in enumerate(rows):
-        counts.append(row[-1])
-        for field, value in zip(GROUPED_FILTERS, row[:-1], strict=False):
-            holding[field].setdefault(value, []).append(i)
-    return GroupCounts(
-        tuple(counts),
-        {field: {v: tuple(ids) for v, ids in values.items()} for field, values in holding.items()},
-    )
-
-
 def study_group_counts(*, version: int | None = None) -> GroupCounts:
     """How many studies hold each combination of the exact-match filters' values.
 
     One scan of the table (~0.3 s at a million rows) gives a few thousand combinations; the
     total of any combination of those filters is then a sum over them, exact to the row.
     """
-    return cached("studies", "groups", _group_counts, version=version)
+    return cached(
+        "studies", "groups", lambda: group_counts(Study, GROUPED_FILTERS), version=version
+    )
 
 
 def grouped_total(filters: dict[str, Any], *, version: int | None = None) -> int | None:
@@ -312,7 +284,7 @@ def grouped_total(filters: dict[str, Any], *, version: int | None = None) -> int
 def count_characters(texts: Iterable[str]) -> dict[str, int]:
     """How many of ``texts`` (each the searched fields of one study) hold each character
     without letter case; see ``study_character_counts``."""
-    return search.count_caseless(zip(texts, repeat(1)))
+    return count_caseless(zip(texts, repeat(1)))
 
 
 def _character_counts() -> dict[str, int]:
@@ -353,7 +325,7 @@ def _one_character_total(q: str, version: int) -> int | None:
 def _count(filters: dict[str, Any], version: int) -> int:
     q = (filters.get("q") or "").strip()
     alone = not any(v for k, v in filters.items() if k not in ("q", "sort"))
-    if alone and len(q) == 1 and search.is_caseless(q):
+    if alone and len(q) == 1 and query.is_caseless(q):
         total = _one_character_total(q, version)
         if total is not None:
             return total
@@ -374,7 +346,7 @@ FIRST_SCAN_LIMIT = 20_000
 
 def _scanned_once(q: str, version: int) -> bool:
     """Whether the first search of ``q`` reads its matches once for its total and its page."""
-    if search.is_caseless(q):
+    if query.is_caseless(q):
         if len(q) < 2:
             return False  # totalled from the character counts, paged by a short walk
         counts = stored("studies", "characters", version=version)
@@ -382,14 +354,14 @@ def _scanned_once(q: str, version: int) -> bool:
     # Letters have no counts to bound them; a term of three or more is found through the
     # trigram indexes, and its count reads its matches anyway (keys only here: a frequent
     # term, 31,317 matches of "ang", costs 28 -> 36 ms, a rare one saves its page's query).
-    return len(q) >= search.TRIGRAM
+    return len(q) >= query.TRIGRAM
 
 
 def _first_scan(
     filters: dict[str, Any], *, q: str, page: int, page_size: int, sort: str, version: int
 ) -> tuple[list[Study], int] | None:
     """The page and the exact total of a term not yet counted, from one scan of its matches
-    (``core.pagination.counted_page``); None to search as usual."""
+    (``core.search.pages.counted_page``); None to search as usual."""
     if not _scanned_once(q, version):
         return None
     matches = study_list(**filters).order_by(*study_ordering(sort, filter_first=True))
@@ -431,13 +403,13 @@ def study_search(
     The total and the options are reused until the studies table changes: counting an
     unselective filter over a million rows is the most expensive part of a search.
     The exact total also picks the plan of the page of a text search or of combined filters
-    (see ``core.search.walks_date_index``).
+    (see ``core.search.plan.walks_date_index``).
     """
     if version is None:
         version = data_version("studies")
     sort = filters.get("sort") or "-order_datetime"
     q = (filters.get("q") or "").strip()
-    if q and search.uses_postgresql():
+    if q and query.uses_postgresql():
         first = _first_scan(
             filters, q=q, page=page, page_size=page_size, sort=sort, version=version
         )
@@ -448,15 +420,15 @@ def study_search(
     by_date = sort.lstrip("-") == "order_datetime"
 
     def dense() -> bool:
-        return search.walks_date_index(
+        return plan.walks_date_index(
             table="studies_study", data="studies", version=version, total=total,
             rows_needed=page * page_size,
         )  # fmt: skip
 
-    if q and search.uses_postgresql():
+    if q and query.uses_postgresql():
         sorted_matches = queryset.order_by(*study_ordering(sort, filter_first=True))
         if by_date and dense():
-            rows = search.walked_page(
+            rows = plan.walked_page(
                 study_list(**filters, text_index=False), sorted_matches,
                 field="order_datetime", descending=sort.startswith("-"), data="studies",
                 version=version, page=page, page_size=page_size, total=total,
@@ -465,7 +437,7 @@ def study_search(
         queryset = sorted_matches
     elif q and sqlite_search.walks_date_index(sort=sort, total=total, rows_needed=page * page_size):
         queryset = study_list(**filters, text_index=False)
-    elif _combines_filters(filters) and by_date and search.uses_postgresql() and not dense():
+    elif _combines_filters(filters) and by_date and query.uses_postgresql() and not dense():
         # No index holds a combination of filters in date order, and the planner, which
         # takes the filters as independent, may walk the date index through most of the
         # table looking for a rare combination: the few matches are sorted instead.

@@ -4,10 +4,10 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from core import responses
 from core.cache import data_version, tidy
-from core.pagination import bookmarks
-from core.search import warm_window_edges
+from core.search import rendered
+from core.search.pages import bookmarks
+from core.search.plan import warm_window_edges
 from studies import selectors
 from studies.models import Study
 from studies.schemas import FilterOptionsOut, StudyFilterParams, StudySearchOut
@@ -43,7 +43,7 @@ def search_page(
         listed = {k: options[k] for k in ("exam_statuses", "exam_sources", "exam_items")}
         return studies, total, listed
 
-    return responses.cached_page(
+    return rendered.cached_page(
         "studies",
         StudySearchOut,
         search=search,
@@ -55,7 +55,7 @@ def search_page(
 def filter_options_content(
     *, version: int | None = None, request: HttpRequest | None = None
 ) -> bytes:
-    return responses.cached_render(
+    return rendered.cached_render(
         "studies",
         "options",
         FilterOptionsOut,
