@@ -5,7 +5,7 @@ from accounts.auth import viewer_auth
 from audit.services import audit_note
 from core.pagination import PageParams
 from core.search import rendered
-from studies import exports, patients, selectors, services
+from studies import exports, patients, search, selectors
 from studies.schemas import (
     FilterOptionsOut,
     PatientStudiesOut,
@@ -20,7 +20,7 @@ router = Router(tags=["studies"], auth=viewer_auth)
 
 @router.get("/search", response=StudySearchOut)
 def search_studies(request: HttpRequest, params: Query[StudySearchParams]):
-    page = services.search_page(
+    page = search.search_page(
         filters=params.filters(), page=params.page, page_size=params.page_size, request=request
     )
     audit_note(
@@ -36,7 +36,7 @@ def search_studies(request: HttpRequest, params: Query[StudySearchParams]):
 @router.get("/filters/options", response=FilterOptionsOut)
 def filter_options(request: HttpRequest):
     audit_note(request, action="study.filter_options")
-    return rendered.json_response(services.filter_options_content(request=request))
+    return rendered.json_response(search.filter_options_content(request=request))
 
 
 @router.get(

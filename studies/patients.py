@@ -21,7 +21,8 @@ from core.search.pages import bookmark_before
 from core.text import codepoint_order
 from reports.models import Report
 from studies.models import Study
-from studies.selectors import study_filter_options, study_list, study_ordering, study_search_total
+from studies.search import study_search_total
+from studies.selectors import study_filter_options, study_list, study_ordering
 
 
 def _with_reports(queryset: QuerySet[Study]) -> QuerySet[Study]:

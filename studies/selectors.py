@@ -3,20 +3,18 @@
 from collections.abc import Iterable
 from datetime import date
 from itertools import repeat
-from typing import Any
 
 from django.db import connection
 from django.db.models import F, Q, QuerySet, TextField
 from django.db.models.functions import Concat
 
 from core import rawsql
-from core.cache import cached, data_version, key_of, remember, stored
+from core.cache import cached, remember, stored
 from core.dates import day_after, day_start
 from core.errors import NotFound
-from core.pagination import paginate
 from core.search import plan, query
-from core.search.counts import GroupCounts, count_caseless, group_counts
-from core.search.pages import bookmarked_page, counted_page
+from core.search.counts import count_caseless
+from core.search.spec import Filters, Hints
 from core.text import codepoint_order
 from studies import sqlite_search
 from studies.models import Study
@@ -256,31 +254,6 @@ def study_filter_options(*, version: int | None = None) -> dict[str, list[str]]:
     return cached("studies", "options", _filter_options, version=version)
 
 
-# The exact-match filters. Every combination of their values is answered from one grouped
-# count (study_group_counts) instead of a count over the table.
-GROUPED_FILTERS = ("exam_status", "exam_source", "exam_item", "equipment_type", "patient_gender")
-
-
-def study_group_counts(*, version: int | None = None) -> GroupCounts:
-    """How many studies hold each combination of the exact-match filters' values.
-
-    One scan of the table (~0.3 s at a million rows) gives a few thousand combinations; the
-    total of any combination of those filters is then a sum over them, exact to the row.
-    """
-    return cached(
-        "studies", "groups", lambda: group_counts(Study, GROUPED_FILTERS), version=version
-    )
-
-
-def grouped_total(filters: dict[str, Any], *, version: int | None = None) -> int | None:
-    """The exact total of a search that only uses exact-match filters, from the grouped count;
-    None for a search with a term or a date range, which must be counted."""
-    if (filters.get("q") or "").strip() or filters.get("date_from") or filters.get("date_to"):
-        return None
-    wanted = [(f, filters[f]) for f in GROUPED_FILTERS if filters.get(f)]
-    return study_group_counts(version=version).total(wanted)
-
-
 def count_characters(texts: Iterable[str]) -> dict[str, int]:
     """How many of ``texts`` (each the searched fields of one study) hold each character
     without letter case; see ``study_character_counts``."""
@@ -322,18 +295,34 @@ def _one_character_total(q: str, version: int) -> int | None:
     return counts.get(q, 0) + others.count()
 
 
-def _count(filters: dict[str, Any], version: int) -> int:
-    q = (filters.get("q") or "").strip()
-    alone = not any(v for k, v in filters.items() if k not in ("q", "sort"))
-    if alone and len(q) == 1 and query.is_caseless(q):
-        total = _one_character_total(q, version)
+def study_count(filters: Filters, hints: Hints, version: int) -> int:
+    """The exact number of studies matching ``filters``, counted (core.search.counts caches
+    it): a caseless character alone from the warm-up's character counts."""
+    if filters.alone("q") and len(filters.q) == 1 and query.is_caseless(filters.q):
+        total = _one_character_total(filters.q, version)
         if total is not None:
             return total
-    return study_list(**filters).count()
+    return study_list(**filters.values).count()
 
 
-def _count_key(filters: dict[str, Any]) -> str:
-    return "count:" + key_of({k: v for k, v in filters.items() if k != "sort"})
+def study_matches(
+    filters: Filters, hints: Hints, *, text_index: bool = True, filter_first: bool = False
+) -> QuerySet[Study]:
+    """``study_list``, its matches sorted rather than met along the date index when
+    ``filter_first`` (core.search.plan)."""
+    matches = study_list(**filters.values, text_index=text_index)
+    if filter_first:
+        return matches.order_by(*study_ordering(filters.sort, filter_first=True))
+    return matches
+
+
+def study_hints(filters: Filters, version: int) -> Hints:
+    # Only PostgreSQL reads a term's matches once for its total and its first page.
+    return Hints(
+        scanned_once=bool(filters.q)
+        and query.uses_postgresql()
+        and _scanned_once(filters.q, version)
+    )
 
 
 # A term whose characters' counts bound its matches to this many rows or fewer gets its total
@@ -355,99 +344,3 @@ def _scanned_once(q: str, version: int) -> bool:
     # trigram indexes, and its count reads its matches anyway (keys only here: a frequent
     # term, 31,317 matches of "ang", costs 28 -> 36 ms, a rare one saves its page's query).
     return len(q) >= query.TRIGRAM
-
-
-def _first_scan(
-    filters: dict[str, Any], *, q: str, page: int, page_size: int, sort: str, version: int
-) -> tuple[list[Study], int] | None:
-    """The page and the exact total of a term not yet counted, from one scan of its matches
-    (``core.search.pages.counted_page``); None to search as usual."""
-    if not _scanned_once(q, version):
-        return None
-    matches = study_list(**filters).order_by(*study_ordering(sort, filter_first=True))
-    return counted_page(
-        matches, Study.objects.all(), data="studies", count_key=_count_key(filters),
-        version=version, page=page, page_size=page_size,
-    )  # fmt: skip
-
-
-def study_search_total(filters: dict[str, Any], *, version: int) -> int:
-    """The exact number of studies matching ``filters``, cached under the data version.
-
-    The total does not depend on the order: one count serves every sort of a search.
-    """
-    total = grouped_total(filters, version=version)
-    if total is not None:
-        return total
-    # A term may match most of the table; a date range is counted from its index alone.
-    costly = bool((filters.get("q") or "").strip())
-    return cached(
-        "studies",
-        _count_key(filters),
-        lambda: _count(filters, version),
-        version=version,
-        costly=costly,
-    )
-
-
-def _combines_filters(filters: dict[str, Any]) -> bool:
-    used = [f for f in GROUPED_FILTERS if filters.get(f)]
-    return len(used) + bool(filters.get("date_from") or filters.get("date_to")) >= 2
-
-
-def study_search(
-    *, page: int, page_size: int, version: int | None = None, **filters: Any
-) -> tuple[list[Study], int, dict[str, list[str]]]:
-    """One page of ``study_list(**filters)``, its exact total and the filter options.
-
-    The total and the options are reused until the studies table changes: counting an
-    unselective filter over a million rows is the most expensive part of a search.
-    The exact total also picks the plan of the page of a text search or of combined filters
-    (see ``core.search.plan.walks_date_index``).
-    """
-    if version is None:
-        version = data_version("studies")
-    sort = filters.get("sort") or "-order_datetime"
-    q = (filters.get("q") or "").strip()
-    if q and query.uses_postgresql():
-        first = _first_scan(
-            filters, q=q, page=page, page_size=page_size, sort=sort, version=version
-        )
-        if first is not None:
-            return *first, study_filter_options(version=version)
-    total = study_search_total(filters, version=version)
-    queryset = study_list(**filters)
-    by_date = sort.lstrip("-") == "order_datetime"
-
-    def dense() -> bool:
-        return plan.walks_date_index(
-            table="studies_study", data="studies", version=version, total=total,
-            rows_needed=page * page_size,
-        )  # fmt: skip
-
-    if q and query.uses_postgresql():
-        sorted_matches = queryset.order_by(*study_ordering(sort, filter_first=True))
-        if by_date and dense():
-            rows = plan.walked_page(
-                study_list(**filters, text_index=False), sorted_matches,
-                field="order_datetime", descending=sort.startswith("-"), data="studies",
-                version=version, page=page, page_size=page_size, total=total,
-            )  # fmt: skip
-            return rows, total, study_filter_options(version=version)
-        queryset = sorted_matches
-    elif q and sqlite_search.walks_date_index(sort=sort, total=total, rows_needed=page * page_size):
-        queryset = study_list(**filters, text_index=False)
-    elif _combines_filters(filters) and by_date and query.uses_postgresql() and not dense():
-        # No index holds a combination of filters in date order, and the planner, which
-        # takes the filters as independent, may walk the date index through most of the
-        # table looking for a rare combination: the few matches are sorted instead.
-        queryset = queryset.order_by(*study_ordering(sort, filter_first=True))
-    elif sort == "-order_datetime" and not any(v for f, v in filters.items() if f != "sort"):
-        rows = bookmarked_page(
-            queryset, field="order_datetime", descending=True, data="studies",
-            version=version, page=page, page_size=page_size, total=total,
-        )  # fmt: skip
-        if rows is not None:
-            return rows, total, study_filter_options(version=version)
-    rows, total = paginate(queryset, page=page, page_size=page_size, total=total)
-    return rows, total, study_filter_options(version=version)

@@ -8,7 +8,9 @@ from itertools import chain, islice
 
 from django.db.models import Count, Model
 
+from core.cache import cached
 from core.search.query import is_caseless
+from core.search.spec import Filters, Hints, SearchSpec
 
 
 @dataclass(frozen=True)
@@ -65,3 +67,41 @@ def count_caseless(
             found = Counter(chain.from_iterable(set(terms(t)) for t in group))
             counts.update({term: n * times for term, n in found.items()} if times > 1 else found)
     return {t: n for t, n in counts.items() if n >= minimum and is_caseless(t)}
+
+
+def grouped_total(spec: SearchSpec, filters: Filters, *, version: int) -> int | None:
+    """The exact total of a search that only uses exact-match filters, from the grouped count;
+    None for a search with a term or a date range, which must be counted."""
+    if not spec.grouped_filters or filters.q or filters.used(spec.range_filters):
+        return None
+    wanted = [(f, filters.get(f)) for f in filters.used(spec.grouped_filters)]
+    return grouped_counts(spec, version=version).total(wanted)
+
+
+def grouped_counts(spec: SearchSpec, *, version: int | None = None) -> GroupCounts:
+    """How many rows hold each combination of the exact-match filters' values.
+
+    One scan of the table (~0.3 s at a million studies) gives a few thousand combinations; the
+    total of any combination of those filters is then a sum over them, exact to the row.
+    """
+    return cached(
+        spec.name, "groups", lambda: group_counts(spec.model, spec.grouped_filters), version=version
+    )
+
+
+def search_total(spec: SearchSpec, filters: Filters, hints: Hints, *, version: int) -> int:
+    """The exact number of rows matching ``filters``, cached under the data version.
+
+    The total does not depend on the order: one count serves every sort of a search.
+    """
+    total = grouped_total(spec, filters, version=version)
+    if total is not None:
+        return total
+    # A term may match most of the table; a date range is counted from its index alone.
+    return cached(
+        spec.name,
+        filters.count_key(),
+        lambda: spec.count(filters, hints, version),
+        version=version,
+        costly=spec.count_always_costly or bool(filters.q),
+    )

@@ -14,7 +14,8 @@ from django.db import connection
 from ingest.services import import_file
 from studies import sqlite_search
 from studies.models import Study
-from studies.selectors import study_list, study_search
+from studies.search import study_search
+from studies.selectors import study_list
 from tests.factories import StudyFactory, local
 from tests.ingest.helpers import HEADERS_ZH, study_row, write_csv
 
