@@ -2,9 +2,8 @@
 reports.selectors), its entry point, the answer as the API sends it, cached per data
 version, and its warm-up."""
 
+from functools import partial
 from typing import Any
-
-from django.http import HttpRequest
 
 from core.cache import data_version
 from core.pagination import DEFAULT_PAGE_SIZE
@@ -69,35 +68,16 @@ def report_search(
     return items, total, selectors.report_filter_options(version=version)
 
 
-def search_page(
-    *,
-    filters: dict[str, Any],
-    page: int,
-    page_size: int,
-    version: int | None = None,
-    request: HttpRequest | None = None,
-) -> dict[str, Any]:
-    """The rendered search answer (``content``) with its report ids and total, for the audit;
-    reused until the next write to the reports table, or to the studies table whose patient
-    names and exam items it shows (see core.cache)."""
-    return rendered.cached_page(
-        "reports",
-        ReportSearchOut,
-        search=lambda v: report_search(page=page, page_size=page_size, version=v, **filters),
-        ids=lambda items: [item["report_id"] for item in items],
-        params=filters, page=page, page_size=page_size, version=version, request=request,
-        shows=("studies",),
-    )  # fmt: skip
-
-
-def filter_options_content(
-    *, version: int | None = None, request: HttpRequest | None = None
-) -> bytes:
-    return rendered.cached_render(
-        "reports",
-        "options",
-        ReportFiltersOut,
-        lambda: selectors.report_filter_options(version=version),
-        version=version,
-        request=request,
-    )
+# The rendered search answer (``content``) with its report ids and total, for the audit;
+# reused until the next write to the reports table, or to the studies table whose patient
+# names and exam items it shows (see core.cache).
+search_page = rendered.page_answer(
+    "reports",
+    ReportSearchOut,
+    report_search,
+    lambda items: [item["report_id"] for item in items],
+    shows=("studies",),
+)
+filter_options_content = partial(
+    rendered.options_content, "reports", ReportFiltersOut, selectors.report_filter_options
+)

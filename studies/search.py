@@ -2,9 +2,8 @@
 studies.selectors), its entry points, the answer as the API sends it, cached per data
 version, and its warm-up."""
 
+from functools import partial
 from typing import Any
-
-from django.http import HttpRequest
 
 from core.cache import data_version
 from core.pagination import DEFAULT_PAGE_SIZE
@@ -106,42 +105,22 @@ def study_search_total(filters: dict[str, Any], *, version: int) -> int:
     return counts.search_total(SPEC, typed, spec.Hints(), version=version)
 
 
-def search_page(
-    *,
-    filters: dict[str, Any],
-    page: int,
-    page_size: int,
-    version: int | None = None,
-    request: HttpRequest | None = None,
-) -> dict[str, Any]:
-    """The rendered search answer (``content``) with its exam ids and total, for the audit.
-
-    Reused until the next write to the studies table (see core.cache): staff open the same
-    first pages and look up the same names all day.
-    """
-
-    def search(v: int) -> tuple[list, int, dict]:
-        studies, total, options = study_search(page=page, page_size=page_size, version=v, **filters)
-        listed = {k: options[k] for k in ("exam_statuses", "exam_sources", "exam_items")}
-        return studies, total, listed
-
-    return rendered.cached_page(
-        "studies",
-        StudySearchOut,
-        search=search,
-        ids=lambda studies: [s.exam_id for s in studies],
-        params=filters, page=page, page_size=page_size, version=version, request=request,
-    )  # fmt: skip
-
-
-def filter_options_content(
-    *, version: int | None = None, request: HttpRequest | None = None
-) -> bytes:
-    return rendered.cached_render(
-        "studies",
-        "options",
-        FilterOptionsOut,
-        lambda: selectors.study_filter_options(version=version),
-        version=version,
-        request=request,
+def _listed_search(
+    *, page: int, page_size: int, version: int, **filters: Any
+) -> tuple[list[Study], int, dict[str, list[str]]]:
+    studies, total, options = study_search(
+        page=page, page_size=page_size, version=version, **filters
     )
+    listed = {k: options[k] for k in ("exam_statuses", "exam_sources", "exam_items")}
+    return studies, total, listed
+
+
+# The rendered search answer (``content``) with its exam ids and total, for the audit.
+# Reused until the next write to the studies table (see core.cache): staff open the same
+# first pages and look up the same names all day.
+search_page = rendered.page_answer(
+    "studies", StudySearchOut, _listed_search, lambda studies: [s.exam_id for s in studies]
+)
+filter_options_content = partial(
+    rendered.options_content, "studies", FilterOptionsOut, selectors.study_filter_options
+)
