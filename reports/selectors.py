@@ -13,7 +13,8 @@ from core.cache import cached, stored
 from core.dates import day_after, day_start
 from core.errors import NotFound
 from core.pagination import in_key_order
-from core.search import plan, query
+from core.search import backends, plan, query
+from core.search.backends import TextIndex
 from core.search.counts import count_caseless
 from core.search.spec import Filters, Hints
 from core.text import codepoint_order
@@ -22,8 +23,10 @@ from studies.selectors import study_keys_by_patient_name
 
 SNIPPET_LENGTH = 200
 # The characters of a report's content, as indexed by the GIN index of migration 0003 (the
-# expression must stay identical to be usable); see core.search.
+# expression must stay identical to be usable); see core.search.backends.
 CONTENT_CHARS = "regexp_split_to_array(upper(content), '')"
+# Reports have no SQLite text index: a term reads their content.
+CONTENT_INDEX = TextIndex(chars=CONTENT_CHARS)
 # A walk of the date index reads a report's content for LIKE about as fast as the matches of a
 # term are sorted (20,000 reports read in 23 ms, 4,272 matches sorted in 11 ms, at a million
 # reports): a term walks only while the walk's window holds at most two rows per match. The
@@ -57,18 +60,23 @@ def report_list(
 
     ``patient_name`` is a substring of the study's patient name, without letter case.
     ``text_index``, ``filter_first`` and ``by_characters`` only choose PostgreSQL's plan
-    (see core.search and ``_TermPlan``); the rows and their order are the same.
+    (see core.search.plan and ``report_hints``); the rows and their order are the same.
     """
     qs = Report.objects.select_related("study")
     q = (q or "").strip()
     if q:
-        short = query.wants_short_term_index(q) or (by_characters and query.uses_postgresql())
+        backend = backends.current()
+        short = backend.short_term_index(q, by_characters=by_characters)
         # As for studies: no UPPER() for a term without case where no trigram index is used.
         caseless = (short or not text_index) and query.is_caseless(q)
         text = Q(content__contains=q) if caseless else Q(content__icontains=q)
-        if text_index and short:
-            candidates = query.short_term_candidates(CONTENT_CHARS, q)
-            text = candidates if query.candidates_are_exact(q) else candidates & text
+        candidates = (
+            backend.text_candidates(q, CONTENT_INDEX, by_characters=by_characters)
+            if text_index
+            else None
+        )
+        if candidates is not None:
+            text = candidates if backend.candidates_are_exact(q) else candidates & text
         qs = qs.filter(text)
     name = (patient_name or "").strip()
     if name and text_index:
@@ -101,7 +109,7 @@ def report_export_list(**filters: Any) -> QuerySet[Report]:
     walk the date index to meet them: an export reads them all, and a rare term's walk would
     read most of the table."""
     selective = any((filters.get(name) or "") for name in ("q", "patient_name", "finding"))
-    filter_first = query.uses_postgresql() and selective
+    filter_first = backends.current().FINDS_THEN_SORTS and selective
     return report_list(**filters, filter_first=filter_first)
 
 
@@ -206,7 +214,7 @@ def report_character_counts(*, version: int) -> dict[str, int]:
     of its matches: the character index finds them, but counting them reads the table's page
     of each one for its visibility (`结节`, 60,088 of a million reports: ~90 ms; with an index
     of the pairs themselves still ~60 ms). For a longer term they bound its matches and the
-    candidates of the character index, which choose its plan (``_TermPlan``). The pass over
+    candidates of the character index, which choose its plan (``report_hints``). The pass over
     the texts costs ~3 s at a million reports of which 68,000 are different (this
     benchmark's data: each text is read and split once), ~22 s if all were different.
     """

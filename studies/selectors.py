@@ -4,7 +4,6 @@ from collections.abc import Iterable
 from datetime import date
 from itertools import repeat
 
-from django.db import connection
 from django.db.models import F, Q, QuerySet, TextField
 from django.db.models.functions import Concat
 
@@ -12,7 +11,8 @@ from core import rawsql
 from core.cache import cached, remember, stored
 from core.dates import day_after, day_start
 from core.errors import NotFound
-from core.search import plan, query
+from core.search import backends, plan, query
+from core.search.backends import TextIndex
 from core.search.counts import count_caseless
 from core.search.spec import Filters, Hints
 from core.text import codepoint_order
@@ -22,12 +22,20 @@ from studies.models import Study
 TEXT_SORT_FIELDS = {"patient_name", "exam_status", "exam_item", "exam_id"}
 
 # The characters of the three searched text fields, as indexed by the GIN index of migration
-# 0006 (the expression must stay identical to be usable); see core.search.
+# 0006 (the expression must stay identical to be usable); see core.search.backends.
 TEXT_CHARS = (
     "string_to_array(upper(coalesce(patient_name, '') || coalesce(exam_item, '') "
     "|| coalesce(exam_description, '')) COLLATE \"C\", NULL)"
 )
 
+
+# The text indexes of those fields: PostgreSQL's character index, SQLite's FTS5 trigram
+# index (studies.sqlite_search); the pinyin of the patients' names has a trigram index of its
+# own on SQLite.
+TEXT_INDEX = TextIndex(
+    chars=TEXT_CHARS, fts_table=sqlite_search.FTS_TABLE, terms_table=sqlite_search.TERMS_TABLE
+)
+PINYIN_INDEX = TextIndex(fts_table=sqlite_search.PINYIN_FTS_TABLE)
 
 # The text fields a term is searched in (with the identifiers, matched whole).
 TEXT_FIELDS = ("patient_name", "exam_description", "exam_item")
@@ -47,13 +55,12 @@ def study_keys_by_patient_name(*, name: str) -> QuerySet[Study]:
     trigram index on UPPER(patient_name) for three characters or more, its character index
     of the three text fields for one or two (the candidates are then checked against
     patient_name alone), SQLite's trigram index. The rows are those of a plain LIKE."""
-    short = query.wants_short_term_index(name)
+    backend = backends.current()
+    short = backend.short_term_index(name)
     # No UPPER() for a term without case where the trigram index is not used (as study_list).
     lookup = "contains" if short and query.is_caseless(name) else "icontains"
     match = Q(**{f"patient_name__{lookup}": name})
-    if short:
-        match = query.short_term_candidates(TEXT_CHARS, name) & match
-    elif (candidates := sqlite_search.text_candidates(name)) is not None:
+    if (candidates := backend.text_candidates(name, TEXT_INDEX)) is not None:
         match = candidates & match
     return Study.objects.filter(match).values("pk")
 
@@ -64,16 +71,14 @@ def _term_match(term: str, text_index: bool) -> Q:
     # Identifiers match whole values (as typed, or upper/lower-cased); free text matches
     # a substring. Django escapes % and _ in icontains, so they are taken literally.
     ids = {term, term.upper(), term.lower()}
-    short = query.wants_short_term_index(term)
+    backend = backends.current()
+    short = backend.short_term_index(term)
     # The trigram indexes serve the UPPER() form only; where none is used (a short term,
     # a walk of the date index) a term without case is matched without it (same rows).
     lookup = "contains" if (short or not text_index) and query.is_caseless(term) else "icontains"
     text = _text_match(term, lookup)
-    if text_index and short:
-        candidates = query.short_term_candidates(TEXT_CHARS, term)
-        text = candidates if query.candidates_are_exact(term) else candidates & text
-    elif text_index and (candidates := sqlite_search.text_candidates(term)) is not None:
-        text = candidates & text
+    if text_index and (candidates := backend.text_candidates(term, TEXT_INDEX)) is not None:
+        text = candidates if backend.candidates_are_exact(term) else candidates & text
     return text | _identifier_match(ids)
 
 
@@ -97,7 +102,10 @@ def _pinyin_match(term: str, text_index: bool) -> Q | None:
     if len(letters) < query.TRIGRAM:
         return initials
     full = Q(patient_name_pinyin__contains=letters)
-    if text_index and (candidates := sqlite_search.pinyin_candidates(letters)) is not None:
+    if (
+        text_index
+        and (candidates := backends.current().text_candidates(letters, PINYIN_INDEX)) is not None
+    ):
         full = candidates & full
     return full | initials
 
@@ -215,27 +223,8 @@ def study_get(*, exam_id: str) -> Study:
     return found[0]
 
 
-# PostgreSQL has no skip scan: a loose index scan (one index probe per distinct value) reads a
-# few dozen index entries where SELECT DISTINCT reads the whole table.
-_LOOSE_INDEX_SCAN = """
-WITH RECURSIVE walk(value) AS (
-    (SELECT {column} FROM studies_study WHERE {column} > '' ORDER BY {column} LIMIT 1)
-    UNION ALL
-    SELECT (SELECT {column} FROM studies_study WHERE {column} > walk.value ORDER BY {column} LIMIT 1)
-    FROM walk WHERE walk.value IS NOT NULL
-)
-SELECT value FROM walk WHERE value IS NOT NULL
-"""
-
-
 def _distinct(field: str) -> list[str]:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_LOOSE_INDEX_SCAN.format(column=connection.ops.quote_name(field)))
-            values = {row[0] for row in cursor.fetchall()}
-    else:
-        qs = Study.objects.exclude(**{f"{field}__isnull": True}).exclude(**{field: ""})
-        values = set(qs.values_list(field, flat=True).distinct())
+    values = backends.current().distinct_values(Study, field)
     # Python's sort is code point order, whatever the database's collation.
     return sorted(values)
 
@@ -320,7 +309,7 @@ def study_hints(filters: Filters, version: int) -> Hints:
     # Only PostgreSQL reads a term's matches once for its total and its first page.
     return Hints(
         scanned_once=bool(filters.q)
-        and query.uses_postgresql()
+        and backends.current().FINDS_THEN_SORTS
         and _scanned_once(filters.q, version)
     )
 

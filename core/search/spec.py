@@ -73,7 +73,7 @@ class SearchSpec:
     Plan options, where the two searches' plans differ: ``count_always_costly`` (every count
     waits for the process computing it, not only a term's), ``walk_terms`` (the filters whose
     text makes a text search on PostgreSQL), ``walk_window_per_match`` (see
-    ``plan.walks_date_index``), ``sqlite_walk(filters, total, rows_needed)`` (whether a term's
+    ``backends.postgresql.walks_date_index``), ``sqlite_walk(filters, total, rows_needed)`` (whether a term's
     page on SQLite leaves the text index for a walk of the date index), ``bookmarks`` (the unfiltered list's deep pages start from the warm-up's
     bookmarks).
     """

@@ -282,7 +282,7 @@ COMBINATIONS = [
 
 @pytest.mark.parametrize("walk_limit", [20_000, 0], ids=["planner", "filter-first"])
 def test_combined_filters_total_and_page_like_plain_queries(viewer, monkeypatch, walk_limit):
-    from core.search import plan as search
+    from core.search.backends import postgresql as search
 
     # 0: every combination's page is fetched filter first (a rare combination in a big table)
     monkeypatch.setattr(search, "WALK_LIMIT", walk_limit)
@@ -361,7 +361,7 @@ def test_an_answer_asked_for_at_once_is_computed_once(shared):
 def test_a_walk_of_the_date_index_that_meets_too_few_matches_gives_the_same_page(
     viewer, monkeypatch, window, sort
 ):
-    from core.search import plan as search
+    from core.search.backends import postgresql as search
 
     # Every term walks the date index, and stops after `window` rows: the matches of "旧"
     # are all among the oldest studies, those of "新" among the newest.
@@ -473,7 +473,7 @@ def test_one_character_totals_without_the_warm_up_are_counted(viewer):
 
 
 def test_a_walk_takes_the_smallest_window_that_holds_four_times_what_it_expects(monkeypatch):
-    from core.search import plan as search
+    from core.search.backends import postgresql as search
 
     # 2 matches in 24 studies: page 1 of 2 rows expects to read 24 rows (x4: 96), page 2 48
     # (x4: 192), both within the window of 200 rows; 22 matches expect 2 rows (x4: 9): 40.
@@ -618,7 +618,7 @@ def test_a_report_term_with_letters_is_counted_and_paged_in_one_scan_the_first_t
 def test_a_walk_whose_window_holds_many_rows_per_match_is_left_to_a_sort(
     db, monkeypatch, total, walks, walks_with_window_per_match
 ):
-    from core.search import plan as search
+    from core.search.backends import postgresql as search
 
     # Reports at a million rows: reading one in the walk costs about what sorting a match does.
     monkeypatch.setattr(search, "_estimate", lambda table: 939_240.0)
