@@ -1,12 +1,13 @@
 """Search's one home: the rules the studies and reports searches share.
 
-- ``query``: the matching of a term (which indexes it can use, caseless terms);
+- ``query``: what a term is (caseless, long enough for the trigram indexes);
 - ``counts``: the totals answered without counting (grouped counts, character counts);
-- ``plan``: the plans that fetch a page on PostgreSQL (walking the date index, sorting);
+- ``plan``: the one plan chain of every search (``search``);
 - ``pages``: the first page counted with its total, the deep pages from bookmarks;
 - ``rendered``: the rendered answers, cached as bytes per data version;
 - ``spec``: the contract (``SearchSpec``, ``Filters``) each app declares its search by;
-- ``warmup``: ``warm_up(name)``, the warm-up after an import.
+- ``warmup``: ``warm_up(name)``, the warm-up after an import;
+- ``backends``: PostgreSQL's and SQLite's sides, same function names, chosen once.
 """
 
 from core.search.warmup import warm_up

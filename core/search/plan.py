@@ -1,9 +1,11 @@
-"""The plans that fetch a page of a search on PostgreSQL: walking the date index within a
-window of the newest rows, or sorting the matches found through their own indexes.
+"""The one plan chain of every search (``search``): the first page counted with its total,
+or the total (grouped, cached or counted) and then the page by the plan it picks: the walk
+of the date index (``backends.postgresql``), the SQLite walk, the filter-first sort of
+combined filters, the bookmarked deep page, the plain page.
 
-Results never depend on anything here: these helpers only choose how PostgreSQL finds the
-same rows. Which plan fetches a page is chosen from the exact total of matches, which the
-search knows (cached) before it fetches the page.
+Results never depend on the plan: every one reads the same rows in the same order. Which
+plan fetches a page is chosen from the exact total of matches, which the search knows
+(cached) before it fetches the page.
 """
 
 from datetime import timedelta

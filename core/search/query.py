@@ -1,6 +1,6 @@
-"""The matching of a search term, shared by every searchable model: which indexes a term can
-use and which LIKE decides it. Results never depend on the index conditions here: they only
-propose rows that the LIKE conditions then decide exactly."""
+"""What a search term is, for every searchable model: whether it has letter case (a LIKE
+without UPPER() finds the same rows) and whether the trigram indexes can serve it. The
+index conditions of a term are the backends' (``core.search.backends``)."""
 
 import unicodedata
 
