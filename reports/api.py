@@ -3,8 +3,8 @@ from ninja import Query, Router
 
 from accounts.auth import viewer_auth
 from audit.services import audit_note
-from core import responses
-from reports import selectors, services
+from core.search import rendered
+from reports import search, selectors
 from reports.exports import report_export
 from reports.schemas import (
     FindingOptionsOut,
@@ -21,7 +21,7 @@ router = Router(tags=["reports"], auth=viewer_auth)
 
 @router.get("/search", response=ReportSearchOut)
 def search_reports(request: HttpRequest, params: Query[ReportSearchParams]):
-    page = services.search_page(
+    page = search.search_page(
         filters=params.filters(), page=params.page, page_size=params.page_size, request=request
     )
     audit_note(
@@ -31,13 +31,13 @@ def search_reports(request: HttpRequest, params: Query[ReportSearchParams]):
         object_ids=page["ids"],
         result_count=page["total"],
     )
-    return responses.json_response(page["content"])
+    return rendered.json_response(page["content"])
 
 
 @router.get("/filters/options", response=ReportFiltersOut)
 def filter_options(request: HttpRequest):
     audit_note(request, action="report.filter_options")
-    return responses.json_response(services.filter_options_content(request=request))
+    return rendered.json_response(search.filter_options_content(request=request))
 
 
 @router.get("/findings/options", response=FindingOptionsOut)

@@ -12,3 +12,5 @@ class ReportsConfig(AppConfig):
         from analysis.nlp import default_lexicon
 
         default_lexicon()
+        # Declares the reports' search to core.search (its warm-up is asked for by name).
+        from reports import search  # noqa: F401

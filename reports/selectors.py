@@ -9,19 +9,24 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from core import search
-from core.cache import cached, data_version, key_of, stored
+from core.cache import cached, stored
 from core.dates import day_after, day_start
 from core.errors import NotFound
-from core.pagination import counted_page, in_key_order, paginate
+from core.pagination import in_key_order
+from core.search import backends, plan, query
+from core.search.backends import TextIndex
+from core.search.counts import count_caseless
+from core.search.spec import Filters, Hints
 from core.text import codepoint_order
 from reports.models import Report, ReportFinding
 from studies.selectors import study_keys_by_patient_name
 
 SNIPPET_LENGTH = 200
 # The characters of a report's content, as indexed by the GIN index of migration 0003 (the
-# expression must stay identical to be usable); see core.search.
+# expression must stay identical to be usable); see core.search.backends.
 CONTENT_CHARS = "regexp_split_to_array(upper(content), '')"
+# Reports have no SQLite text index: a term reads their content.
+CONTENT_INDEX = TextIndex(chars=CONTENT_CHARS)
 # A walk of the date index reads a report's content for LIKE about as fast as the matches of a
 # term are sorted (20,000 reports read in 23 ms, 4,272 matches sorted in 11 ms, at a million
 # reports): a term walks only while the walk's window holds at most two rows per match. The
@@ -55,18 +60,23 @@ def report_list(
 
     ``patient_name`` is a substring of the study's patient name, without letter case.
     ``text_index``, ``filter_first`` and ``by_characters`` only choose PostgreSQL's plan
-    (see core.search and ``_TermPlan``); the rows and their order are the same.
+    (see core.search.plan and ``report_hints``); the rows and their order are the same.
     """
     qs = Report.objects.select_related("study")
     q = (q or "").strip()
     if q:
-        short = search.wants_short_term_index(q) or (by_characters and search.uses_postgresql())
+        backend = backends.current()
+        short = backend.short_term_index(q, by_characters=by_characters)
         # As for studies: no UPPER() for a term without case where no trigram index is used.
-        caseless = (short or not text_index) and search.is_caseless(q)
+        caseless = (short or not text_index) and query.is_caseless(q)
         text = Q(content__contains=q) if caseless else Q(content__icontains=q)
-        if text_index and short:
-            candidates = search.short_term_candidates(CONTENT_CHARS, q)
-            text = candidates if search.candidates_are_exact(q) else candidates & text
+        candidates = (
+            backend.text_candidates(q, CONTENT_INDEX, by_characters=by_characters)
+            if text_index
+            else None
+        )
+        if candidates is not None:
+            text = candidates if backend.candidates_are_exact(q) else candidates & text
         qs = qs.filter(text)
     name = (patient_name or "").strip()
     if name and text_index:
@@ -89,9 +99,7 @@ def report_list(
         qs = qs.filter(created_at__lt=end)
     if finding:
         qs = qs.filter(Exists(_findings(finding, assertion, min_size_mm, report_id=OuterRef("pk"))))
-    newest = (
-        search.unindexed_order("created_at", descending=True) if filter_first else "-created_at"
-    )
+    newest = plan.unindexed_order("created_at", descending=True) if filter_first else "-created_at"
     return qs.order_by(newest, codepoint_order("report_id"))
 
 
@@ -101,7 +109,7 @@ def report_export_list(**filters: Any) -> QuerySet[Report]:
     walk the date index to meet them: an export reads them all, and a rare term's walk would
     read most of the table."""
     selective = any((filters.get(name) or "") for name in ("q", "patient_name", "finding"))
-    filter_first = search.uses_postgresql() and selective
+    filter_first = backends.current().FINDS_THEN_SORTS and selective
     return report_list(**filters, filter_first=filter_first)
 
 
@@ -179,7 +187,7 @@ def count_characters(texts: Iterable[tuple[str, int]]) -> dict[str, int]:
     """How many reports hold each character without letter case, and each pair of adjacent
     ones, from ``(content, how many reports hold it)``: those held by ``COUNTED_MIN`` reports
     or more; see ``report_character_counts``."""
-    return search.count_caseless(texts, _characters_and_pairs, minimum=COUNTED_MIN)
+    return count_caseless(texts, _characters_and_pairs, minimum=COUNTED_MIN)
 
 
 def _characters_and_pairs(text: str) -> Iterable[str]:
@@ -206,50 +214,45 @@ def report_character_counts(*, version: int) -> dict[str, int]:
     of its matches: the character index finds them, but counting them reads the table's page
     of each one for its visibility (`结节`, 60,088 of a million reports: ~90 ms; with an index
     of the pairs themselves still ~60 ms). For a longer term they bound its matches and the
-    candidates of the character index, which choose its plan (``_TermPlan``). The pass over
+    candidates of the character index, which choose its plan (``report_hints``). The pass over
     the texts costs ~3 s at a million reports of which 68,000 are different (this
     benchmark's data: each text is read and split once), ~22 s if all were different.
     """
     return cached("reports", "characters", _character_counts, version=version)
 
 
-class _TermPlan:
-    """What the warm-up's character counts tell of a search's term ``q``, for its plan.
+def report_hints(filters: Filters, version: int) -> Hints:
+    """What the warm-up's character counts tell of a search's term ``q``, for its plan
+    (core.search.plan).
 
     ``total``: the exact total of the term alone, when it is a counted character or pair.
-    ``bound``: at least as many as the reports holding it (the rarest of its characters and
-    pairs), when the counts are there. ``by_characters``: find a longer term through the
+    ``scanned_once``: see ``_scanned_once``, from the bound of the reports holding it (the
+    rarest of its characters and pairs), when the counts are there. ``by_characters``: find a longer term through the
     character index, whose candidates then are mostly matches and are checked by a plain LIKE,
     rather than through the trigram index, which checks each candidate with UPPER() (`脑梗死`,
     14,524 reports holding its rarest character and all matches: counted in 21 ms instead
     of 37-46 ms; `胸腔积液`, 14,980 matches among the 98,798 holding its characters: 109 ms,
     where the trigram index takes 35).
     """
+    q = filters.q
+    if not query.is_caseless(q):
+        return Hints(scanned_once=_scanned_once(q, None, None))
+    counts = stored("reports", "characters", version=version)
+    if counts is None:
+        return Hints()  # a write since the last warm-up
+    total = counts.get(q) if filters.alone("q") and len(q) <= 2 else None
 
-    total: int | None = None
-    bound: int | None = None
-    by_characters: bool = False
+    def rarest(terms: Iterable[str]) -> int:
+        # A term left out of the counts is held by fewer reports than their minimum.
+        return min(counts.get(term, COUNTED_MIN - 1) for term in terms)
 
-    def __init__(self, filters: dict[str, Any], version: int) -> None:
-        q = (filters.get("q") or "").strip()
-        if not search.is_caseless(q):
-            return
-        counts = stored("reports", "characters", version=version)
-        if counts is None:
-            return  # a write since the last warm-up
-        alone = not any(v for k, v in filters.items() if k != "q")
-        if alone and len(q) <= 2:
-            self.total = counts.get(q)
-
-        def rarest(terms: Iterable[str]) -> int:
-            # A term left out of the counts is held by fewer reports than their minimum.
-            return min(counts.get(term, COUNTED_MIN - 1) for term in terms)
-
-        self.bound = rarest(_characters_and_pairs(q))
+    bound = rarest(_characters_and_pairs(q))
+    return Hints(
+        total=total,
         # Checking a row without UPPER() costs less than half as much (21 against 46 ms).
-        self.by_characters = len(q) >= search.TRIGRAM and rarest(q) <= 2 * rarest(
-            map(add, q, q[1:])
-        )
+        by_characters=len(q) >= query.TRIGRAM and rarest(q) <= 2 * rarest(map(add, q, q[1:])),
+        scanned_once=_scanned_once(q, total, bound),
+    )
 
 
 # A term whose counts bound its matches to this many reports or fewer gets its total and its
@@ -257,7 +260,7 @@ class _TermPlan:
 FIRST_SCAN_LIMIT = 20_000
 
 
-def _scanned_once(q: str, plan: _TermPlan) -> bool:
+def _scanned_once(q: str, total: int | None, bound: int | None) -> bool:
     """Whether the first search of ``q`` reads its matches once for its total and its page.
 
     A term with letters, of three characters or more, is found through the trigram index,
@@ -277,58 +280,33 @@ def _scanned_once(q: str, plan: _TermPlan) -> bool:
     the table once, where a count and a walk read it twice for a term found in older reports
     only (100,000 reports, cold p95 of the benchmark's Chinese terms: 78 ms against 112).
     """
-    if not search.is_caseless(q):
-        return len(q) >= search.TRIGRAM
-    return plan.total is None and plan.bound is not None and plan.bound <= FIRST_SCAN_LIMIT
-
-
-def report_search(
-    *, page: int, page_size: int, version: int | None = None, **filters: Any
-) -> tuple[list[dict[str, Any]], int, dict[str, list[str]]]:
-    """One page of search items (with snippets), the exact total and the filter options."""
-    if version is None:
-        version = data_version("reports")
-    q = (filters.get("q") or "").strip()
-    count_key = f"count:{key_of(filters)}"
-    if _finding_alone(filters):
-        reports, total = _finding_page(filters, count_key, page, page_size, version)
-        items = [report_search_item(r, q=None) for r in reports]
-        return items, total, report_filter_options(version=version)
-    plan = _TermPlan(filters, version)
-    first = None
-    if _scanned_once(q, plan):
-        first = counted_page(
-            report_list(**filters, filter_first=True, by_characters=plan.by_characters),
-            Report.objects.select_related("study"),
-            data="reports", count_key=count_key, version=version, page=page, page_size=page_size,
-        )  # fmt: skip
-    reports, total = first or _page(filters, plan, count_key, page, page_size, version)
-    items = [report_search_item(r, q=filters.get("q")) for r in reports]
-    return items, total, report_filter_options(version=version)
+    if not query.is_caseless(q):
+        return len(q) >= query.TRIGRAM
+    return total is None and bound is not None and bound <= FIRST_SCAN_LIMIT
 
 
 _FINDING_FILTERS = ("finding", "assertion", "min_size_mm")
 
 
-def _finding_alone(filters: dict[str, Any]) -> bool:
+def finding_alone(filters: Filters) -> bool:
     """A search by finding with no other filter: answered from the findings table alone."""
     if not filters.get("finding"):
         return False
     return not any(
         (v.strip() if isinstance(v, str) else v)
-        for k, v in filters.items()
+        for k, v in filters.values.items()
         if k not in _FINDING_FILTERS
     )
 
 
-def _finding_page(
-    filters: dict[str, Any], count_key: str, page: int, page_size: int, version: int
+def finding_page(
+    filters: Filters, *, page: int, page_size: int, version: int
 ) -> tuple[list[Report], int]:
     """Total and page from the findings table's index on (key, assertion, -created_at): it holds
     one row per report, finding and assertion, with the report's created_at, so neither the
     count nor the page reads the reports table (a semi-join with it read every report's row:
     146 ms cold at 94,000 reports). Only the page's 20 reports are read then."""
-    finding, assertion = filters["finding"], filters.get("assertion") or "present"
+    finding, assertion = filters.get("finding"), filters.get("assertion") or "present"
     rows = _findings(finding, assertion, filters.get("min_size_mm"))
     name, least = f"{finding}:{assertion}", filters.get("min_size_mm")
     if least is None:
@@ -340,7 +318,7 @@ def _finding_page(
         sizes = stored("reports", "finding_sizes", version=version)
         total = None if sizes is None else sum(n for mm, n in sizes.get(name, []) if mm >= least)
     if total is None:
-        total = cached("reports", count_key, rows.count, version=version, costly=True)
+        total = cached("reports", filters.count_key(), rows.count, version=version, costly=True)
     offset = (page - 1) * page_size
     if offset >= total:
         return [], total
@@ -383,33 +361,21 @@ def report_finding_sizes(*, version: int) -> dict[str, list[list[float]]]:
     return cached("reports", "finding_sizes", _finding_sizes, version=version)
 
 
-def _page(
-    filters: dict[str, Any], plan: _TermPlan, count_key: str, page: int, page_size: int,
-    version: int,
-) -> tuple[list[Report], int]:  # fmt: skip
-    by_characters = plan.by_characters
+def report_count(filters: Filters, hints: Hints, version: int) -> int:
+    """The exact number of reports matching ``filters``, counted (core.search.counts caches
+    it) unless the warm-up's character counts hold it."""
+    if hints.total is not None:
+        return hints.total
+    return report_list(**filters.values, by_characters=hints.by_characters).count()
 
-    def count() -> int:
-        if plan.total is not None:
-            return plan.total
-        return report_list(**filters, by_characters=by_characters).count()
 
-    total = cached("reports", count_key, count, version=version, costly=True)
-    terms = (filters.get("q") or "").strip() or (filters.get("patient_name") or "").strip()
-    text_search = bool(terms) and search.uses_postgresql()
-    # A text search's matches (of the content or of the patient's name) found through the
-    # text indexes, then sorted; or, when they are dense, met by walking the date index (see
-    # core.search): otherwise the planner walks it for a rare name's reports through most of
-    # the table.
-    queryset = report_list(**filters, filter_first=text_search, by_characters=by_characters)
-    if text_search and search.walks_date_index(
-        table="reports_report", data="reports", version=version, total=total,
-        rows_needed=page * page_size, window_per_match=WALK_WINDOW_PER_MATCH,
-    ):  # fmt: skip
-        reports = search.walked_page(
-            report_list(**filters, text_index=False), queryset,
-            field="created_at", descending=True, data="reports", version=version,
-            page=page, page_size=page_size, total=total,
-        )  # fmt: skip
-        return reports, total
-    return paginate(queryset, page=page, page_size=page_size, total=total)
+def report_matches(
+    filters: Filters, hints: Hints, *, text_index: bool = True, filter_first: bool = False
+) -> QuerySet[Report]:
+    """``report_list`` in the plan core.search.plan chose."""
+    return report_list(
+        **filters.values,
+        text_index=text_index,
+        filter_first=filter_first,
+        by_characters=hints.by_characters and text_index,
+    )

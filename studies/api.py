@@ -3,9 +3,9 @@ from ninja import Query, Router
 
 from accounts.auth import viewer_auth
 from audit.services import audit_note
-from core import responses
 from core.pagination import PageParams
-from studies import exports, patients, selectors, services
+from core.search import rendered
+from studies import exports, patients, search, selectors
 from studies.schemas import (
     FilterOptionsOut,
     PatientStudiesOut,
@@ -20,7 +20,7 @@ router = Router(tags=["studies"], auth=viewer_auth)
 
 @router.get("/search", response=StudySearchOut)
 def search_studies(request: HttpRequest, params: Query[StudySearchParams]):
-    page = services.search_page(
+    page = search.search_page(
         filters=params.filters(), page=params.page, page_size=params.page_size, request=request
     )
     audit_note(
@@ -30,13 +30,13 @@ def search_studies(request: HttpRequest, params: Query[StudySearchParams]):
         object_ids=page["ids"],
         result_count=page["total"],
     )
-    return responses.json_response(page["content"])
+    return rendered.json_response(page["content"])
 
 
 @router.get("/filters/options", response=FilterOptionsOut)
 def filter_options(request: HttpRequest):
     audit_note(request, action="study.filter_options")
-    return responses.json_response(services.filter_options_content(request=request))
+    return rendered.json_response(search.filter_options_content(request=request))
 
 
 @router.get(

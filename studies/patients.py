@@ -13,14 +13,16 @@ from django.db import connection
 from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Collate
 
-from core import pagination
 from core.cache import data_version
 from core.errors import NotFound
-from core.pagination import bookmark_before, in_key_order, paginate
+from core.pagination import paginate, rows_at
+from core.search import pages
+from core.search.pages import bookmark_before
 from core.text import codepoint_order
 from reports.models import Report
 from studies.models import Study
-from studies.selectors import study_filter_options, study_list, study_ordering, study_search_total
+from studies.search import study_search_total
+from studies.selectors import study_filter_options, study_list, study_ordering
 
 
 def _with_reports(queryset: QuerySet[Study]) -> QuerySet[Study]:
@@ -122,10 +124,7 @@ def patient_group_ordering(sort: str) -> list:
 
 
 def _page_window(queryset: QuerySet[Study], start: int, stop: int) -> list[Study]:
-    if start < pagination.DEEP_OFFSET:
-        return list(queryset[start:stop])
-    # Keys first: the rows skipped are not read whole (see core.pagination).
-    return in_key_order(queryset, list(queryset.values_list("pk", flat=True)[start:stop]))
+    return rows_at(queryset, start, stop - start)
 
 
 def _bookmarked_window(
@@ -200,7 +199,7 @@ def patient_groups_page(
     # One study either side of the page tells whether its first and last groups go on.
     start, stop = max(offset - 1, 0), offset + page_size + 1
     window = None
-    if start >= pagination.BOOKMARK_EVERY and not any(v for k, v in filters.items() if k != "sort"):
+    if start >= pages.BOOKMARK_EVERY and not any(v for k, v in filters.items() if k != "sort"):
         window = _bookmarked_window(ordered, start, stop, total=total, version=version)
     if window is None:
         window = _page_window(ordered, start, stop)

@@ -1,20 +1,20 @@
 """Every read of studies: the search that the API, the export and the web pages share."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 from itertools import repeat
-from typing import Any
 
-from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, TextField
+from django.db.models import F, Q, QuerySet, TextField
 from django.db.models.functions import Concat
 
-from core import rawsql, search
-from core.cache import cached, data_version, key_of, remember, stored
+from core import rawsql
+from core.cache import cached, remember, stored
 from core.dates import day_after, day_start
 from core.errors import NotFound
-from core.pagination import bookmarked_page, counted_page, paginate
+from core.search import backends, plan, query
+from core.search.backends import TextIndex
+from core.search.counts import count_caseless
+from core.search.spec import Filters, Hints
 from core.text import codepoint_order
 from studies import sqlite_search
 from studies.models import Study
@@ -22,12 +22,20 @@ from studies.models import Study
 TEXT_SORT_FIELDS = {"patient_name", "exam_status", "exam_item", "exam_id"}
 
 # The characters of the three searched text fields, as indexed by the GIN index of migration
-# 0006 (the expression must stay identical to be usable); see core.search.
+# 0006 (the expression must stay identical to be usable); see core.search.backends.
 TEXT_CHARS = (
     "string_to_array(upper(coalesce(patient_name, '') || coalesce(exam_item, '') "
     "|| coalesce(exam_description, '')) COLLATE \"C\", NULL)"
 )
 
+
+# The text indexes of those fields: PostgreSQL's character index, SQLite's FTS5 trigram
+# index (studies.sqlite_search); the pinyin of the patients' names has a trigram index of its
+# own on SQLite.
+TEXT_INDEX = TextIndex(
+    chars=TEXT_CHARS, fts_table=sqlite_search.FTS_TABLE, terms_table=sqlite_search.TERMS_TABLE
+)
+PINYIN_INDEX = TextIndex(fts_table=sqlite_search.PINYIN_FTS_TABLE)
 
 # The text fields a term is searched in (with the identifiers, matched whole).
 TEXT_FIELDS = ("patient_name", "exam_description", "exam_item")
@@ -47,13 +55,12 @@ def study_keys_by_patient_name(*, name: str) -> QuerySet[Study]:
     trigram index on UPPER(patient_name) for three characters or more, its character index
     of the three text fields for one or two (the candidates are then checked against
     patient_name alone), SQLite's trigram index. The rows are those of a plain LIKE."""
-    short = search.wants_short_term_index(name)
+    backend = backends.current()
+    short = backend.short_term_index(name)
     # No UPPER() for a term without case where the trigram index is not used (as study_list).
-    lookup = "contains" if short and search.is_caseless(name) else "icontains"
+    lookup = "contains" if short and query.is_caseless(name) else "icontains"
     match = Q(**{f"patient_name__{lookup}": name})
-    if short:
-        match = search.short_term_candidates(TEXT_CHARS, name) & match
-    elif (candidates := sqlite_search.text_candidates(name)) is not None:
+    if (candidates := backend.text_candidates(name, TEXT_INDEX)) is not None:
         match = candidates & match
     return Study.objects.filter(match).values("pk")
 
@@ -64,16 +71,14 @@ def _term_match(term: str, text_index: bool) -> Q:
     # Identifiers match whole values (as typed, or upper/lower-cased); free text matches
     # a substring. Django escapes % and _ in icontains, so they are taken literally.
     ids = {term, term.upper(), term.lower()}
-    short = search.wants_short_term_index(term)
+    backend = backends.current()
+    short = backend.short_term_index(term)
     # The trigram indexes serve the UPPER() form only; where none is used (a short term,
     # a walk of the date index) a term without case is matched without it (same rows).
-    lookup = "contains" if (short or not text_index) and search.is_caseless(term) else "icontains"
+    lookup = "contains" if (short or not text_index) and query.is_caseless(term) else "icontains"
     text = _text_match(term, lookup)
-    if text_index and short:
-        candidates = search.short_term_candidates(TEXT_CHARS, term)
-        text = candidates if search.candidates_are_exact(term) else candidates & text
-    elif text_index and (candidates := sqlite_search.text_candidates(term)) is not None:
-        text = candidates & text
+    if text_index and (candidates := backend.text_candidates(term, TEXT_INDEX)) is not None:
+        text = candidates if backend.candidates_are_exact(term) else candidates & text
     return text | _identifier_match(ids)
 
 
@@ -94,10 +99,13 @@ def _pinyin_match(term: str, text_index: bool) -> Q | None:
     if letters is None:
         return None
     initials = Q(patient_name_initials=letters)
-    if len(letters) < search.TRIGRAM:
+    if len(letters) < query.TRIGRAM:
         return initials
     full = Q(patient_name_pinyin__contains=letters)
-    if text_index and (candidates := sqlite_search.pinyin_candidates(letters)) is not None:
+    if (
+        text_index
+        and (candidates := backends.current().text_candidates(letters, PINYIN_INDEX)) is not None
+    ):
         full = candidates & full
     return full | initials
 
@@ -194,7 +202,7 @@ def study_ordering(sort: str, *, filter_first: bool = False) -> list:
     if field in TEXT_SORT_FIELDS:
         primary = codepoint_order(field, descending=descending)
     elif field == "order_datetime" and filter_first:
-        primary = search.unindexed_order(field, descending=descending)
+        primary = plan.unindexed_order(field, descending=descending)
     elif Study._meta.get_field(field).null:
         # NULLs last in both directions, the same on PostgreSQL and SQLite.
         primary = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
@@ -215,27 +223,8 @@ def study_get(*, exam_id: str) -> Study:
     return found[0]
 
 
-# PostgreSQL has no skip scan: a loose index scan (one index probe per distinct value) reads a
-# few dozen index entries where SELECT DISTINCT reads the whole table.
-_LOOSE_INDEX_SCAN = """
-WITH RECURSIVE walk(value) AS (
-    (SELECT {column} FROM studies_study WHERE {column} > '' ORDER BY {column} LIMIT 1)
-    UNION ALL
-    SELECT (SELECT {column} FROM studies_study WHERE {column} > walk.value ORDER BY {column} LIMIT 1)
-    FROM walk WHERE walk.value IS NOT NULL
-)
-SELECT value FROM walk WHERE value IS NOT NULL
-"""
-
-
 def _distinct(field: str) -> list[str]:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_LOOSE_INDEX_SCAN.format(column=connection.ops.quote_name(field)))
-            values = {row[0] for row in cursor.fetchall()}
-    else:
-        qs = Study.objects.exclude(**{f"{field}__isnull": True}).exclude(**{field: ""})
-        values = set(qs.values_list(field, flat=True).distinct())
+    values = backends.current().distinct_values(Study, field)
     # Python's sort is code point order, whatever the database's collation.
     return sorted(values)
 
@@ -254,65 +243,10 @@ def study_filter_options(*, version: int | None = None) -> dict[str, list[str]]:
     return cached("studies", "options", _filter_options, version=version)
 
 
-# The exact-match filters. Every combination of their values is answered from one grouped
-# count (study_group_counts) instead of a count over the table.
-GROUPED_FILTERS = ("exam_status", "exam_source", "exam_item", "equipment_type", "patient_gender")
-
-
-@dataclass(frozen=True)
-class GroupCounts:
-    """How many studies hold each combination of the exact-match filters' values, with, for
-    each filter value, the combinations that hold it (a sum over a few of the thousands of
-    combinations instead of a test of each)."""
-
-    counts: tuple[int, ...]
-    holding: dict[str, dict[str, tuple[int, ...]]]  # field -> value -> combinations
-
-    def total(self, wanted: list[tuple[str, str]]) -> int:
-        if not wanted:
-            return sum(self.counts)
-        found = [self.holding[field].get(value, ()) for field, value in wanted]
-        fewest = min(found, key=len)
-        others = [set(combinations) for combinations in found if combinations is not fewest]
-        return sum(self.counts[i] for i in fewest if all(i in other for other in others))
-
-
-def _group_counts() -> GroupCounts:
-    rows = Study.objects.values_list(*GROUPED_FILTERS).annotate(n=Count("pk")).order_by()
-    counts: list[int] = []
-    holding: dict[str, dict[str, list[int]]] = {field: {} for field in GROUPED_FILTERS}
-    for i, row in enumerate(rows):
-        counts.append(row[-1])
-        for field, value in zip(GROUPED_FILTERS, row[:-1], strict=False):
-            holding[field].setdefault(value, []).append(i)
-    return GroupCounts(
-        tuple(counts),
-        {field: {v: tuple(ids) for v, ids in values.items()} for field, values in holding.items()},
-    )
-
-
-def study_group_counts(*, version: int | None = None) -> GroupCounts:
-    """How many studies hold each combination of the exact-match filters' values.
-
-    One scan of the table (~0.3 s at a million rows) gives a few thousand combinations; the
-    total of any combination of those filters is then a sum over them, exact to the row.
-    """
-    return cached("studies", "groups", _group_counts, version=version)
-
-
-def grouped_total(filters: dict[str, Any], *, version: int | None = None) -> int | None:
-    """The exact total of a search that only uses exact-match filters, from the grouped count;
-    None for a search with a term or a date range, which must be counted."""
-    if (filters.get("q") or "").strip() or filters.get("date_from") or filters.get("date_to"):
-        return None
-    wanted = [(f, filters[f]) for f in GROUPED_FILTERS if filters.get(f)]
-    return study_group_counts(version=version).total(wanted)
-
-
 def count_characters(texts: Iterable[str]) -> dict[str, int]:
     """How many of ``texts`` (each the searched fields of one study) hold each character
     without letter case; see ``study_character_counts``."""
-    return search.count_caseless(zip(texts, repeat(1)))
+    return count_caseless(zip(texts, repeat(1)))
 
 
 def _character_counts() -> dict[str, int]:
@@ -350,18 +284,34 @@ def _one_character_total(q: str, version: int) -> int | None:
     return counts.get(q, 0) + others.count()
 
 
-def _count(filters: dict[str, Any], version: int) -> int:
-    q = (filters.get("q") or "").strip()
-    alone = not any(v for k, v in filters.items() if k not in ("q", "sort"))
-    if alone and len(q) == 1 and search.is_caseless(q):
-        total = _one_character_total(q, version)
+def study_count(filters: Filters, hints: Hints, version: int) -> int:
+    """The exact number of studies matching ``filters``, counted (core.search.counts caches
+    it): a caseless character alone from the warm-up's character counts."""
+    if filters.alone("q") and len(filters.q) == 1 and query.is_caseless(filters.q):
+        total = _one_character_total(filters.q, version)
         if total is not None:
             return total
-    return study_list(**filters).count()
+    return study_list(**filters.values).count()
 
 
-def _count_key(filters: dict[str, Any]) -> str:
-    return "count:" + key_of({k: v for k, v in filters.items() if k != "sort"})
+def study_matches(
+    filters: Filters, hints: Hints, *, text_index: bool = True, filter_first: bool = False
+) -> QuerySet[Study]:
+    """``study_list``, its matches sorted rather than met along the date index when
+    ``filter_first`` (core.search.plan)."""
+    matches = study_list(**filters.values, text_index=text_index)
+    if filter_first:
+        return matches.order_by(*study_ordering(filters.sort, filter_first=True))
+    return matches
+
+
+def study_hints(filters: Filters, version: int) -> Hints:
+    # Only PostgreSQL reads a term's matches once for its total and its first page.
+    return Hints(
+        scanned_once=bool(filters.q)
+        and backends.current().FINDS_THEN_SORTS
+        and _scanned_once(filters.q, version)
+    )
 
 
 # A term whose characters' counts bound its matches to this many rows or fewer gets its total
@@ -374,7 +324,7 @@ FIRST_SCAN_LIMIT = 20_000
 
 def _scanned_once(q: str, version: int) -> bool:
     """Whether the first search of ``q`` reads its matches once for its total and its page."""
-    if search.is_caseless(q):
+    if query.is_caseless(q):
         if len(q) < 2:
             return False  # totalled from the character counts, paged by a short walk
         counts = stored("studies", "characters", version=version)
@@ -382,100 +332,4 @@ def _scanned_once(q: str, version: int) -> bool:
     # Letters have no counts to bound them; a term of three or more is found through the
     # trigram indexes, and its count reads its matches anyway (keys only here: a frequent
     # term, 31,317 matches of "ang", costs 28 -> 36 ms, a rare one saves its page's query).
-    return len(q) >= search.TRIGRAM
-
-
-def _first_scan(
-    filters: dict[str, Any], *, q: str, page: int, page_size: int, sort: str, version: int
-) -> tuple[list[Study], int] | None:
-    """The page and the exact total of a term not yet counted, from one scan of its matches
-    (``core.pagination.counted_page``); None to search as usual."""
-    if not _scanned_once(q, version):
-        return None
-    matches = study_list(**filters).order_by(*study_ordering(sort, filter_first=True))
-    return counted_page(
-        matches, Study.objects.all(), data="studies", count_key=_count_key(filters),
-        version=version, page=page, page_size=page_size,
-    )  # fmt: skip
-
-
-def study_search_total(filters: dict[str, Any], *, version: int) -> int:
-    """The exact number of studies matching ``filters``, cached under the data version.
-
-    The total does not depend on the order: one count serves every sort of a search.
-    """
-    total = grouped_total(filters, version=version)
-    if total is not None:
-        return total
-    # A term may match most of the table; a date range is counted from its index alone.
-    costly = bool((filters.get("q") or "").strip())
-    return cached(
-        "studies",
-        _count_key(filters),
-        lambda: _count(filters, version),
-        version=version,
-        costly=costly,
-    )
-
-
-def _combines_filters(filters: dict[str, Any]) -> bool:
-    used = [f for f in GROUPED_FILTERS if filters.get(f)]
-    return len(used) + bool(filters.get("date_from") or filters.get("date_to")) >= 2
-
-
-def study_search(
-    *, page: int, page_size: int, version: int | None = None, **filters: Any
-) -> tuple[list[Study], int, dict[str, list[str]]]:
-    """One page of ``study_list(**filters)``, its exact total and the filter options.
-
-    The total and the options are reused until the studies table changes: counting an
-    unselective filter over a million rows is the most expensive part of a search.
-    The exact total also picks the plan of the page of a text search or of combined filters
-    (see ``core.search.walks_date_index``).
-    """
-    if version is None:
-        version = data_version("studies")
-    sort = filters.get("sort") or "-order_datetime"
-    q = (filters.get("q") or "").strip()
-    if q and search.uses_postgresql():
-        first = _first_scan(
-            filters, q=q, page=page, page_size=page_size, sort=sort, version=version
-        )
-        if first is not None:
-            return *first, study_filter_options(version=version)
-    total = study_search_total(filters, version=version)
-    queryset = study_list(**filters)
-    by_date = sort.lstrip("-") == "order_datetime"
-
-    def dense() -> bool:
-        return search.walks_date_index(
-            table="studies_study", data="studies", version=version, total=total,
-            rows_needed=page * page_size,
-        )  # fmt: skip
-
-    if q and search.uses_postgresql():
-        sorted_matches = queryset.order_by(*study_ordering(sort, filter_first=True))
-        if by_date and dense():
-            rows = search.walked_page(
-                study_list(**filters, text_index=False), sorted_matches,
-                field="order_datetime", descending=sort.startswith("-"), data="studies",
-                version=version, page=page, page_size=page_size, total=total,
-            )  # fmt: skip
-            return rows, total, study_filter_options(version=version)
-        queryset = sorted_matches
-    elif q and sqlite_search.walks_date_index(sort=sort, total=total, rows_needed=page * page_size):
-        queryset = study_list(**filters, text_index=False)
-    elif _combines_filters(filters) and by_date and search.uses_postgresql() and not dense():
-        # No index holds a combination of filters in date order, and the planner, which
-        # takes the filters as independent, may walk the date index through most of the
-        # table looking for a rare combination: the few matches are sorted instead.
-        queryset = queryset.order_by(*study_ordering(sort, filter_first=True))
-    elif sort == "-order_datetime" and not any(v for f, v in filters.items() if f != "sort"):
-        rows = bookmarked_page(
-            queryset, field="order_datetime", descending=True, data="studies",
-            version=version, page=page, page_size=page_size, total=total,
-        )  # fmt: skip
-        if rows is not None:
-            return rows, total, study_filter_options(version=version)
-    rows, total = paginate(queryset, page=page, page_size=page_size, total=total)
-    return rows, total, study_filter_options(version=version)
+    return len(q) >= query.TRIGRAM

@@ -55,9 +55,11 @@ from ingest import services as ingest_services
 from reports import selectors as report_selectors
 from reports.exports import report_export
 from reports.schemas import ReportExportParams, ReportSearchParams
+from reports.search import report_search
 from studies import exports, patients
 from studies import selectors as study_selectors
 from studies.schemas import StudyExportParams, StudyListParams
+from studies.search import study_search
 from web import labels
 from web import selectors as web_selectors
 from web.forms import ImportForm, LoginForm
@@ -334,7 +336,7 @@ def studies(request: HttpRequest) -> HttpResponse:
         )
         rows = [s for group in groups for s in group.studies]
     else:
-        rows, total, options = study_selectors.study_search(
+        rows, total, options = study_search(
             page=params.page, page_size=params.page_size, **params.filters()
         )
     audit_note(
@@ -434,7 +436,7 @@ def reports(request: HttpRequest) -> HttpResponse:
     params, problems = parse_query(ReportSearchParams, request.GET)
     if params.page_size not in PAGE_SIZES:
         params.page_size = PAGE_SIZES[0]
-    items, total, options = report_selectors.report_search(
+    items, total, options = report_search(
         page=params.page, page_size=params.page_size, **params.filters()
     )
     audit_note(

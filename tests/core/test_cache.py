@@ -172,9 +172,10 @@ def test_deep_pages_start_from_the_warm_up_bookmarks_and_are_the_plain_pages(vie
     from django.test.utils import CaptureQueriesContext
 
     from core import pagination
+    from core.search import pages as search_pages
     from studies.services import warm_caches
 
-    monkeypatch.setattr(pagination, "BOOKMARK_EVERY", 4)
+    monkeypatch.setattr(search_pages, "BOOKMARK_EVERY", 4)
     monkeypatch.setattr(pagination, "DEEP_OFFSET", 2)
     # Runs of equal order times straddle the bookmarks (every 4th row, newest first).
     for n in range(23):
@@ -183,7 +184,7 @@ def test_deep_pages_start_from_the_warm_up_bookmarks_and_are_the_plain_pages(vie
     plain = [_uncached(viewer, SEARCH, {"page": p, "page_size": s}) for p, s in pages]
     clear()
     warm_caches()
-    assert pagination.bookmarks(
+    assert search_pages.bookmarks(
         Study, field="order_datetime", descending=True, data="studies",
         version=data_version("studies"),
     ) == [(local(2025, 1, 7, 8, 0), 2), (local(2025, 1, 6, 8, 0), 5),
@@ -281,7 +282,7 @@ COMBINATIONS = [
 
 @pytest.mark.parametrize("walk_limit", [20_000, 0], ids=["planner", "filter-first"])
 def test_combined_filters_total_and_page_like_plain_queries(viewer, monkeypatch, walk_limit):
-    from core import search
+    from core.search.backends import postgresql as search
 
     # 0: every combination's page is fetched filter first (a rare combination in a big table)
     monkeypatch.setattr(search, "WALK_LIMIT", walk_limit)
@@ -360,7 +361,7 @@ def test_an_answer_asked_for_at_once_is_computed_once(shared):
 def test_a_walk_of_the_date_index_that_meets_too_few_matches_gives_the_same_page(
     viewer, monkeypatch, window, sort
 ):
-    from core import search
+    from core.search.backends import postgresql as search
 
     # Every term walks the date index, and stops after `window` rows: the matches of "旧"
     # are all among the oldest studies, those of "新" among the newest.
@@ -472,7 +473,7 @@ def test_one_character_totals_without_the_warm_up_are_counted(viewer):
 
 
 def test_a_walk_takes_the_smallest_window_that_holds_four_times_what_it_expects(monkeypatch):
-    from core import search
+    from core.search.backends import postgresql as search
 
     # 2 matches in 24 studies: page 1 of 2 rows expects to read 24 rows (x4: 96), page 2 48
     # (x4: 192), both within the window of 200 rows; 22 matches expect 2 rows (x4: 9): 40.
@@ -617,7 +618,7 @@ def test_a_report_term_with_letters_is_counted_and_paged_in_one_scan_the_first_t
 def test_a_walk_whose_window_holds_many_rows_per_match_is_left_to_a_sort(
     db, monkeypatch, total, walks, walks_with_window_per_match
 ):
-    from core import search
+    from core.search.backends import postgresql as search
 
     # Reports at a million rows: reading one in the walk costs about what sorting a match does.
     monkeypatch.setattr(search, "_estimate", lambda table: 939_240.0)

@@ -224,10 +224,10 @@ def test_search_uses_a_fixed_number_of_queries(
 ):
     from django.db import connection
 
-    from reports import selectors
+    from reports.search import SPEC
 
     # Few matches in a window of 5,000 rows: sorted, unless any window is walked.
-    monkeypatch.setattr(selectors, "WALK_WINDOW_PER_MATCH", 10**9 if walks else 2.0)
+    monkeypatch.setattr(SPEC, "walk_window_per_match", 10**9 if walks else 2.0)
     # auth (with the data versions), count, page with studies joined, two filter lists,
     # audit; on PostgreSQL a text search also reads the table's size estimate to choose its
     # plan and, when it walks the date index, the date where the walk stops.

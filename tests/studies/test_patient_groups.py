@@ -141,10 +141,11 @@ def test_deep_pages_start_from_the_record_number_bookmarks_and_are_the_plain_pag
 
     from core import pagination
     from core.cache import clear, data_version
+    from core.search import pages as search_pages
     from studies.models import Study
     from studies.services import warm_caches
 
-    monkeypatch.setattr(pagination, "BOOKMARK_EVERY", 4)
+    monkeypatch.setattr(search_pages, "BOOKMARK_EVERY", 4)
     monkeypatch.setattr(pagination, "DEEP_OFFSET", 2)
     # Patients of one to four studies straddle the bookmarks; three studies have no number.
     for n in range(26):
@@ -160,7 +161,7 @@ def test_deep_pages_start_from_the_record_number_bookmarks_and_are_the_plain_pag
     plain = [shapes(p, s) for p, s in pages]
     clear()
     warm_caches()
-    assert pagination.bookmarks(
+    assert search_pages.bookmarks(
         Study, field="medical_record_no", descending=False, data="studies",
         version=data_version("studies"),
         skip_null=True,

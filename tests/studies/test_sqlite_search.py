@@ -14,7 +14,8 @@ from django.db import connection
 from ingest.services import import_file
 from studies import sqlite_search
 from studies.models import Study
-from studies.selectors import study_list, study_search
+from studies.search import study_search
+from studies.selectors import study_list
 from tests.factories import StudyFactory, local
 from tests.ingest.helpers import HEADERS_ZH, study_row, write_csv
 
@@ -248,4 +249,6 @@ def test_the_index_and_its_triggers_exist_only_on_sqlite():
     [("a", "b"), ("张伟", "张" + chr(ord("伟") + 1)), ("\ud7ff", "\ue000"), ("x\U0010ffff", None)],
 )
 def test_the_range_of_a_prefix_ends_after_all_its_extensions(prefix, after):
-    assert sqlite_search._after(prefix) == after
+    from core.search.backends import sqlite
+
+    assert sqlite._after(prefix) == after

@@ -318,7 +318,7 @@ def test_two_character_terms_find_the_same_studies_as_a_plain_scan(viewer, three
 
 
 def test_only_terms_without_letter_case_skip_upper():
-    from core.search import is_caseless
+    from core.search.query import is_caseless
 
     assert [is_caseless(q) for q in ("结节", "12", "１２", "王3")] == [True] * 4
     assert [is_caseless(q) for q in ("", "ab", "王a", "ß", "ⓐ", "Σ", "王 伟", "%")] == [False] * 8

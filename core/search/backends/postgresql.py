@@ -1,30 +1,33 @@
-"""Planning of substring searches on PostgreSQL, shared by the studies and reports searches.
+"""PostgreSQL's side of search: the character index of short terms, and the plans that
+fetch a page (walking the date index within a window of the newest rows, or sorting the
+matches found through their own indexes). ``backends.sqlite`` has the same function names.
 
 Results never depend on anything here: these helpers only choose how PostgreSQL finds the
-same rows. Substrings of three characters or more use the trigram GIN indexes; shorter ones
-(a Chinese surname) use a GIN index of the text's characters to narrow the rows that LIKE
-then decides exactly. Which plan fetches a page is chosen from the exact total of matches,
-which the search knows (cached) before it fetches the page.
+same rows. Which plan fetches a page is chosen from the exact total of matches, which the
+search knows (cached) before it fetches the page. Substrings of three characters or more use
+the trigram GIN indexes; shorter ones (a Chinese surname) use a GIN index of the text's
+characters to narrow the rows that LIKE then decides exactly.
 """
 
-import unicodedata
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
-from datetime import timedelta
-from itertools import chain, islice
 from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, DateTimeField, ExpressionWrapper, F, Model, Q, Value
-from django.db.models.expressions import OrderBy, RawSQL
+from django.db.models import BooleanField, Model, Q
+from django.db.models.expressions import RawSQL
 from django.db.models.query import QuerySet
 
 from core.cache import cached
 from core.pagination import paginate
+from core.search.backends import TextIndex
+from core.search.query import TRIGRAM
 
-# Terms shorter than this cannot use the trigram indexes.
-TRIGRAM = 3
+NAME = "postgresql"
+# A text search's matches are found through the text indexes, then sorted, or met by
+# walking the date index when they are dense (see ``walks_date_index``): the planner, left
+# alone, may walk it for a rare term's rows through most of the table.
+FINDS_THEN_SORTS = True
+
 # A search whose page the date index would meet within this many rows walks the index; a
 # rarer term sorts its matches instead, since the walk would read most of the table first.
 WALK_LIMIT = 20_000
@@ -34,70 +37,6 @@ WALK_LIMIT = 20_000
 # holding four times the rows it expects to read: a walk that finds too few matches there
 # has cost little (reading 40,000 reports for an English word: 46 ms; 5,000: 6 ms).
 WALK_WINDOWS = (5_000, 10_000, 20_000, 2 * WALK_LIMIT)
-
-
-def uses_postgresql() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def short_term_candidates(chars_expression: str, q: str) -> Q:
-    """Rows whose text holds every character of ``q`` (an index condition, not a match)."""
-    return Q(
-        RawSQL(
-            f"{chars_expression} @> regexp_split_to_array(upper(%s), '')",
-            (q,),
-            output_field=BooleanField(),
-        )
-    )
-
-
-def candidates_are_exact(q: str) -> bool:
-    """Whether the character index alone decides a match of ``q``, with no LIKE to recheck.
-
-    For one character it does: some field holds it exactly when the characters of the
-    upper-cased fields include its upper case, so the LIKE of every candidate row is not
-    evaluated (counting the 14,026 studies of one surname in a million rows: 163 -> 61 ms).
-    A character whose upper case is longer (ß -> SS) keeps the LIKE.
-    """
-    return len(q) == 1 and len(q.upper()) == 1
-
-
-def is_caseless(q: str) -> bool:
-    """Whether ``q`` has no letter case at all (Chinese characters, digits), so that a
-    case-sensitive LIKE finds exactly what the case-insensitive one finds.
-
-    Letters of category Lo ("other letter") and digits have no upper or lower form and are no
-    other character's upper case; leaving out UPPER() on every row made counting a common
-    two-character term a quarter faster (255 -> 192 ms over a million rows).
-    """
-    return bool(q) and all(unicodedata.category(c) in ("Lo", "Nd") for c in q)
-
-
-def count_caseless(
-    texts: Iterable[tuple[str, int]],
-    terms: Callable[[str], Iterable[str]] = iter,
-    *,
-    minimum: int = 1,
-) -> dict[str, int]:
-    """How many rows hold each term without letter case (``is_caseless``) that
-    ``terms(text)`` yields (by default its characters), from ``(text, how many rows hold
-    it)``, for the terms held by ``minimum`` rows or more. A row counts once per term,
-    however often its text holds it; identical texts given once with their number are split
-    once."""
-    counts: Counter[str] = Counter()
-    rows = iter(texts)
-    while chunk := list(islice(rows, 20_000)):
-        alike: defaultdict[int, list[str]] = defaultdict(list)
-        for text, times in chunk:
-            alike[times].append(text)
-        for times, group in alike.items():
-            found = Counter(chain.from_iterable(set(terms(t)) for t in group))
-            counts.update({term: n * times for term, n in found.items()} if times > 1 else found)
-    return {t: n for t, n in counts.items() if n >= minimum and is_caseless(t)}
-
-
-def wants_short_term_index(q: str) -> bool:
-    return uses_postgresql() and 0 < len(q) < TRIGRAM
 
 
 def _estimate(table: str) -> float:
@@ -147,11 +86,61 @@ def walks_date_index(
     return window_per_match is None or _window_size(expected) <= window_per_match * total
 
 
-def unindexed_order(field: str, *, descending: bool) -> OrderBy:
-    """Order by a datetime ``field`` through an expression no index serves (field + 0 s), so
-    the planner sorts the matches rather than walking the field's index to meet them."""
-    shifted = ExpressionWrapper(F(field) + Value(timedelta(0)), output_field=DateTimeField())
-    return shifted.desc() if descending else shifted.asc()
+def short_term_index(q: str, *, by_characters: bool = False) -> bool:
+    """Whether ``q`` is found through the character index: shorter than a trigram, or (a
+    report's longer Chinese term, ``by_characters``) where its candidates are mostly matches."""
+    return by_characters or 0 < len(q) < TRIGRAM
+
+
+def text_candidates(q: str, index: TextIndex, *, by_characters: bool = False) -> Q | None:
+    """Rows that may hold ``q`` (an index condition, not a match), through the character
+    index of ``index``; None for a term the trigram indexes serve (the LIKE alone)."""
+    if index.chars is None or not short_term_index(q, by_characters=by_characters):
+        return None
+    return short_term_candidates(index.chars, q)
+
+
+def short_term_candidates(chars_expression: str, q: str) -> Q:
+    """Rows whose text holds every character of ``q`` (an index condition, not a match)."""
+    return Q(
+        RawSQL(
+            f"{chars_expression} @> regexp_split_to_array(upper(%s), '')",
+            (q,),
+            output_field=BooleanField(),
+        )
+    )
+
+
+def candidates_are_exact(q: str) -> bool:
+    """Whether the character index alone decides a match of ``q``, with no LIKE to recheck.
+
+    For one character it does: some field holds it exactly when the characters of the
+    upper-cased fields include its upper case, so the LIKE of every candidate row is not
+    evaluated (counting the 14,026 studies of one surname in a million rows: 163 -> 61 ms).
+    A character whose upper case is longer (ß -> SS) keeps the LIKE.
+    """
+    return len(q) == 1 and len(q.upper()) == 1
+
+
+# PostgreSQL has no skip scan: a loose index scan (one index probe per distinct value) reads a
+# few dozen index entries where SELECT DISTINCT reads the whole table.
+_LOOSE_INDEX_SCAN = """
+WITH RECURSIVE walk(value) AS (
+    (SELECT {column} FROM {table} WHERE {column} > '' ORDER BY {column} LIMIT 1)
+    UNION ALL
+    SELECT (SELECT {column} FROM {table} WHERE {column} > walk.value ORDER BY {column} LIMIT 1)
+    FROM walk WHERE walk.value IS NOT NULL
+)
+SELECT value FROM walk WHERE value IS NOT NULL
+"""
+
+
+def distinct_values(model: type[Model], field: str) -> set[str]:
+    """The distinct non-empty values of ``field`` (an indexed text column)."""
+    column = connection.ops.quote_name(field)
+    with connection.cursor() as cursor:
+        cursor.execute(_LOOSE_INDEX_SCAN.format(table=model._meta.db_table, column=column))
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _window_edge(model: type[Model], field: str, descending: bool, size: int) -> tuple[Any]:
@@ -214,3 +203,9 @@ def walked_page(
         return rows
     rows, _ = paginate(fallback, page=page, page_size=page_size, total=total)
     return rows
+
+
+def warm_up(model: type[Model], *, field: str, data: str, version: int) -> None:
+    """What the plans of a page read, computed by the warm-up: the edges of every walk window
+    of the date ``field``, newest first."""
+    warm_window_edges(model, field=field, descending=True, data=data, version=version)

@@ -77,3 +77,47 @@ def cached_render(
     return cached(
         data, f"{name}:rendered", lambda: render(request, schema, compute()), version=version
     )
+
+
+def page_answer(
+    data: str,
+    schema: type[Schema],
+    search: Callable[..., tuple[list, int, Any]],
+    ids: Callable[[list], list[str]],
+    *,
+    shows: tuple[str, ...] = (),
+) -> Callable[..., dict[str, Any]]:
+    """The ``search_page(*, filters, page, page_size, version=None, request=None)`` of a search:
+    ``search(page=, page_size=, version=, **filters)``'s page rendered by ``schema`` with its
+    ``ids`` and total, for the audit (``cached_page``)."""
+
+    def search_page(
+        *,
+        filters: dict[str, Any],
+        page: int,
+        page_size: int,
+        version: int | None = None,
+        request: HttpRequest | None = None,
+    ) -> dict[str, Any]:
+        return cached_page(
+            data, schema,
+            search=lambda v: search(page=page, page_size=page_size, version=v, **filters),
+            ids=ids, params=filters, page=page, page_size=page_size, version=version,
+            request=request, shows=shows,
+        )  # fmt: skip
+
+    return search_page
+
+
+def options_content(
+    data: str,
+    schema: type[Schema],
+    options: Callable[..., Any],
+    *,
+    version: int | None = None,
+    request: HttpRequest | None = None,
+) -> bytes:
+    """The filter lists of a search (``options(version=)``) rendered by ``schema``."""
+    return cached_render(
+        data, "options", schema, lambda: options(version=version), version=version, request=request
+    )

@@ -1,0 +1,23 @@
+"""The warm-up after an import: what the first searches of the new data ask for, computed
+before anyone asks (``warm_up``, called by ingest and by ``manage.py warm_caches``)."""
+
+from core.cache import data_version, tidy
+from core.search import backends
+from core.search.pages import bookmarks
+from core.search.spec import spec_of
+
+
+def warm_up(name: str) -> int:
+    """Compute, for the current data of the search ``name``, what its backend plans pages by
+    (PostgreSQL: the edges of the date walk's windows), the bookmarks where deep pages of the unfiltered list start (where its spec
+    pages from them), then the app's own part (``SearchSpec.warm``: filter lists, counts,
+    first pages), so that no user waits for a count over the whole table. Returns the number
+    of searches the app prepared."""
+    spec = spec_of(name)
+    version = data_version(name)
+    backends.current().warm_up(spec.model, field=spec.date_field, data=name, version=version)
+    if spec.bookmarks:
+        bookmarks(spec.model, field=spec.date_field, descending=True, data=name, version=version)
+    prepared = spec.warm(version)
+    tidy()  # the older version's answers were removed by the first answer stored above
+    return prepared
