@@ -1,7 +1,7 @@
 """An analysis task's texts in the reader's language, said again from their stored codes.
 
 The worker stores every text of a result in English beside its code and parameters
-(``analysis.nlp.messages``): the summary (``summary``, ``summary_code``, ``summary_parts``), the
+(``nlp.messages``): the summary (``summary``, ``summary_code``, ``summary_parts``), the
 comparison's note (``message``, ``message_code``), each flag's ``message`` (``message_code``,
 ``message_params``) and the stability threshold's ``text`` (``text_code``); a failed task keeps
 ``error_code`` and ``error_params`` beside ``error_message``. At read time the API (by
@@ -18,8 +18,8 @@ from typing import Any
 from django.utils import translation
 from django.utils.translation import gettext_noop
 
-from analysis.nlp.messages import TEXTS, Speaker, render
 from core.language import request_language
+from nlp.messages import TEXTS, Speaker, render
 
 __all__ = [
     "localize_options",

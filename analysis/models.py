@@ -54,7 +54,7 @@ class AnalysisTask(models.Model):
     description = models.TextField(blank=True)
     result = models.JSONField(null=True, blank=True)
     error_message = models.TextField(blank=True)
-    # The error's code and parameters (analysis.nlp.messages), to say it in the reader's
+    # The error's code and parameters (nlp.messages), to say it in the reader's
     # language; empty for tasks that failed before codes existed.
     error_code = models.CharField(max_length=50, blank=True)
     error_params = models.JSONField(default=dict, blank=True)

@@ -6,7 +6,7 @@ from typing import Any
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.utils import timezone
 
-from analysis import nlp
+import nlp
 from analysis.models import AnalysisTask, AnalysisType, TaskStatus
 from core.errors import NotFound
 from core.text import codepoint_order

@@ -31,11 +31,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from analysis import nlp, selectors
+import nlp
+from analysis import selectors
 from analysis.models import ACTIVE_STATUSES, AnalysisTask, AnalysisType, TaskStatus
-from analysis.nlp.messages import render
 from audit.services import audit_record
 from core.errors import Conflict, Forbidden, NotFound
+from nlp.messages import render
 from studies.models import Study
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 class AnalysisError(Exception):
     """A failure whose message is safe and useful to show to the user: a code of
-    ``analysis.nlp.messages`` and its parameters; ``str()`` is the English text."""
+    ``nlp.messages`` and its parameters; ``str()`` is the English text."""
 
     def __init__(self, code: str, **params: Any) -> None:
         super().__init__(render(code, params))

@@ -4,7 +4,7 @@
 
 Prints a table of median and 95th-percentile milliseconds per call, then one JSON line with
 the same figures (for scripts that collect results). Pure Python, no database: this measures
-``analysis/nlp`` alone, which is what a task worker spends its CPU on.
+``nlp`` alone, which is what a task worker spends its CPU on.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def main() -> int:
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))  # run from a checkout without installing it
-    from analysis import nlp
+    import nlp
 
     started = time.perf_counter()
     nlp.load_lexicon()

@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from ingest.messages import Problem
+from reports.headers import REPORT_HEADERS
 from studies.ris import RIS_HEADERS
 
 MAX_REPORTED_ERRORS = 1_000
@@ -417,20 +418,22 @@ REPORT_SCHEMA = Schema(
     name="reports",
     key="report_id",
     fields=(
-        Field("report_id", "text", required=True, max_length=50, aliases=("报告ID", "报告号")),
-        Field("exam_id", "text", required=True, max_length=50, aliases=("检查号", "检查ID")),
-        Field("radiologist", "text", max_length=200, aliases=("报告医生",)),
-        Field("content", "text", required=True, aliases=("报告内容",)),
+        Field(
+            "report_id", "text", required=True, max_length=50, aliases=REPORT_HEADERS["report_id"]
+        ),
+        Field("exam_id", "text", required=True, max_length=50, aliases=REPORT_HEADERS["exam_id"]),
+        Field("radiologist", "text", max_length=200, aliases=REPORT_HEADERS["radiologist"]),
+        Field("content", "text", required=True, aliases=REPORT_HEADERS["content"]),
         Field(
             "status",
             "choice",
             choices=REPORT_STATUSES,
             default="finalized",
-            aliases=("报告状态",),
+            aliases=REPORT_HEADERS["status"],
         ),
-        Field("created_at", "datetime", aliases=("创建时间",)),
-        Field("submitted_at", "datetime", aliases=("提交时间",)),
-        Field("reviewed_at", "datetime", aliases=("审核时间",)),
+        Field("created_at", "datetime", aliases=REPORT_HEADERS["created_at"]),
+        Field("submitted_at", "datetime", aliases=REPORT_HEADERS["submitted_at"]),
+        Field("reviewed_at", "datetime", aliases=REPORT_HEADERS["reviewed_at"]),
     ),
 )
 

@@ -1,7 +1,7 @@
 """Exports of a report search to .xlsx and CSV, through the studies' streaming machinery
 (studies.exports): the search item's fields, with the whole report in place of its snippet.
 
-The report's own columns carry the headers the reports import reads first (ingest.rows), and
+The report's own columns carry the headers the reports import reads first (reports.headers), and
 the study's two the RIS's, so that an export imports again as reports (the importer passes
 over the patient name and exam item: they are the study's).
 """
@@ -11,12 +11,12 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 
-from ingest.rows import REPORT_SCHEMA
+from reports.headers import REPORT_HEADERS
 from reports.models import Report
 from studies.exports import Columns, audited_export
 from studies.ris import RIS_HEADERS
 
-_IMPORT_HEADERS = {field.name: field.aliases[0] for field in REPORT_SCHEMA.fields}
+_IMPORT_HEADERS = {field: aliases[0] for field, aliases in REPORT_HEADERS.items()}
 
 REPORT_COLUMNS = Columns(
     model=Report,

@@ -3,7 +3,7 @@
 Report search by finding (``finding=nodule&assertion=present&min_size_mm=8``) reads
 ``ReportFinding`` rather than analysing text at query time. A report's rows are written from
 its content and its study's examination name (which gives findings their region) by the same
-analysis as the analysis tasks (``analysis.nlp``). ``ReportFindingSource`` records the version
+analysis as the analysis tasks (``nlp``). ``ReportFindingSource`` records the version
 read: the report's ``updated_at``, the lexicon's fingerprint and the study's examination name;
 a report whose version, lexicon or examination name differs, or that has none, is read again by
 the next refresh: the task worker's, queued by each reports import and each studies import that
@@ -31,8 +31,8 @@ from django.db.models import Exists, OuterRef, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from analysis.nlp import analyze_text, default_lexicon
-from analysis.nlp.analyses import exam_name
+from nlp import analyze_text, default_lexicon
+from nlp.analyses import exam_name
 from reports.models import Report, ReportFinding, ReportFindingSource
 
 logger = logging.getLogger(__name__)

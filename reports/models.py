@@ -45,7 +45,7 @@ class FindingAssertion(models.TextChoices):
 
 
 class ReportFinding(models.Model):
-    """A finding of a report as the report analysis reads it (analysis.nlp), for search by
+    """A finding of a report as the report analysis reads it (nlp), for search by
     finding: one row per report, finding key and assertion, with the largest current size of
     its mentions. Written by ``reports.findings.refresh_report_findings`` (at import, and by
     ``manage.py extract_report_findings``); never edited by hand."""

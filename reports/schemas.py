@@ -3,9 +3,9 @@ from typing import Literal
 from ninja import Field, Schema
 from pydantic import field_validator, model_validator
 
-from analysis.nlp import default_lexicon
 from core.pagination import PageParams
 from core.schemas import IsoDate, LocalDateTime
+from nlp import default_lexicon
 from studies.schemas import StudyItemOut
 
 

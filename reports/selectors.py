@@ -124,7 +124,7 @@ def _findings(
 
 def finding_options() -> dict[str, Any]:
     """The finding keys report search accepts, with their labels, by key."""
-    from analysis.nlp import default_lexicon
+    from nlp import default_lexicon
 
     findings = sorted(default_lexicon().findings.values(), key=lambda f: f.key)
     return {

@@ -19,7 +19,6 @@ from core.pagination import paginate, rows_at
 from core.search import pages
 from core.search.pages import bookmark_before
 from core.text import codepoint_order
-from reports.models import Report
 from studies.models import Study
 from studies.search import study_search_total
 from studies.selectors import study_filter_options, study_list, study_ordering
@@ -27,7 +26,10 @@ from studies.selectors import study_filter_options, study_list, study_ordering
 
 def _with_reports(queryset: QuerySet[Study]) -> QuerySet[Study]:
     """Each study with its reports (newest first) in one more query; the text is not read."""
-    reports = Report.objects.only(
+    # Through the reverse relation: reports depends on studies, and studies imports no
+    # module of reports (no loop between the two apps).
+    report_model = Study._meta.get_field("reports").related_model
+    reports = report_model.objects.only(
         "report_id", "study_id", "status", "radiologist", "created_at"
     ).order_by("-created_at", codepoint_order("report_id"))
     return queryset.prefetch_related(Prefetch("reports", queryset=reports))

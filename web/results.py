@@ -106,7 +106,7 @@ def _by_assertion(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _affirmed_current(mentions: list[Mapping[str, Any]]) -> bool:
-    """The rule of the general analysis's flags (analysis.nlp): a critical finding is flagged
+    """The rule of the general analysis's flags (nlp): a critical finding is flagged
     when one mention affirms it as current and none calls it old or resolving. Results stored
     before temporality existed count as current."""
     if any(

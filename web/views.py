@@ -36,10 +36,10 @@ from django_htmx.http import HttpResponseClientRedirect
 from ninja import Schema
 from pydantic import ValidationError as PydanticValidationError
 
+import nlp
 from accounts.models import Role
 from accounts.services import session_login, session_logout
 from analysis import messages as analysis_messages
-from analysis import nlp
 from analysis import selectors as analysis_selectors
 from analysis import services as analysis_services
 from analysis.models import ACTIVE_STATUSES, AnalysisType

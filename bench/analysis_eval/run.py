@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis.nlp import analyze_text, default_lexicon  # noqa: E402
+from nlp import analyze_text, default_lexicon  # noqa: E402
 
 MEDSPACY_PYTHON = ROOT / "bench" / ".venv" / "bin" / "python"
 SYMBOL = {"+": "present", "-": "absent", "?": "uncertain"}

@@ -532,7 +532,8 @@ def test_contract_examples_have_the_keys_the_api_returns(analyst, study):
 @pytest.mark.parametrize("kind", ["general", "detailed", "comparison"])
 def test_contract_has_an_example_result_of_each_type(kind):
     """Each type's documented result has the top-level keys the analysis produces."""
-    from analysis import nlp, selectors
+    import nlp
+    from analysis import selectors
 
     mrn = "MRN-DOC"
     prior = StudyFactory(medical_record_no=mrn, order_datetime=local(2025, 1, 1, 9, 0))

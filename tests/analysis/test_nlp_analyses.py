@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from analysis.nlp import (
+from nlp import (
     ANALYSIS_TYPES,
     analyze_comparison,
     analyze_detailed,
@@ -126,7 +126,7 @@ def test_general_result_shape():
         "summary_parts",
     }  # fmt: skip
     assert result["analysis_type"] == "general"
-    assert result["engine"]["name"] == "analysis.nlp"
+    assert result["engine"]["name"] == "nlp"
     assert result["timeline"]["intervals_minutes"]["order_to_certification"] == 180.0
     assert result["impression"] == {
         "text": "Clear lungs.",

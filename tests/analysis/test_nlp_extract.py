@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from analysis.nlp import analyze_text, extract_findings
+from nlp import analyze_text, extract_findings
 
 
 def only(text: str, key: str) -> dict:

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from analysis.nlp import LexiconError, default_lexicon, extract_findings, load_lexicon
-from analysis.nlp.lexicon import CUES_FILE, FINDINGS_FILE
-from analysis.nlp.matcher import PhraseMatcher, normalise_phrase
+from nlp import LexiconError, default_lexicon, extract_findings, load_lexicon
+from nlp.lexicon import CUES_FILE, FINDINGS_FILE
+from nlp.matcher import PhraseMatcher, normalise_phrase
 
 REQUIRED = {
     # chest radiograph / CT

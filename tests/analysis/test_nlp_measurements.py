@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from analysis.nlp import default_lexicon, find_measurements, parse_measurements
+from nlp import default_lexicon, find_measurements, parse_measurements
 
 
 @pytest.mark.parametrize(

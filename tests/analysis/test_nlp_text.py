@@ -2,7 +2,7 @@
 
 import pytest
 
-from analysis.nlp import split_report, split_sections, split_sentences
+from nlp import split_report, split_sections, split_sentences
 
 ENGLISH = (
     "CLINICAL HISTORY: Cough for 2 weeks.\n"

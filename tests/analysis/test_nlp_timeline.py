@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from analysis.nlp import compute_timeline, format_datetime
+from nlp import compute_timeline, format_datetime
 
 ORDER = datetime(2025, 11, 6, 8, 0)
 

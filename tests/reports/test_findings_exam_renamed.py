@@ -82,7 +82,7 @@ def test_a_renamed_examination_queues_a_reading_that_rereads_its_reports(
 def test_a_renamed_equipment_type_rereads_too(
     admin_client, viewer, chest_report, tmp_path, django_capture_on_commit_callbacks
 ):
-    # No equipment: '' and NULL are the same examination name (analysis.nlp.analyses.exam_name).
+    # No equipment: '' and NULL are the same examination name (nlp.analyses.exam_name).
     _import(admin_client, tmp_path, django_capture_on_commit_callbacks, 设备类型="")
     assert Study.objects.get(pk=chest_report.pk).equipment_type is None
     assert _read().startswith("Read 1 report(s)")

@@ -24,8 +24,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from analysis.nlp.lexicon import SCOPED_KINDS, CueDef, FindingDef, Lexicon
-from analysis.nlp.matcher import PhraseHit, normalise_phrase
+from nlp.lexicon import SCOPED_KINDS, CueDef, FindingDef, Lexicon
+from nlp.matcher import PhraseHit, normalise_phrase
 
 _WORD = re.compile(r"[A-Za-z0-9]+|[\u3400-\u9fff]+")
 _LEADING_WORD = re.compile(r"[\s]*(?:(?:and|or)\s+)?([A-Za-z/']+)", re.IGNORECASE)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from analysis.nlp.messages import message
+from nlp.messages import message
 
 # (name, from field, to field) in the order a study goes through them.
 INTERVALS = (

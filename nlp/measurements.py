@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from analysis.nlp.lexicon import Lexicon, SizeCueDef, default_lexicon
-from analysis.nlp.matcher import PhraseHit
+from nlp.lexicon import Lexicon, SizeCueDef, default_lexicon
+from nlp.matcher import PhraseHit
 
 _NUM = r"\d+(?:\.\d+)?"
 # Longer spellings first so "millimeters" is not read as "m" + rest.

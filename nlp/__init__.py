@@ -9,7 +9,7 @@ and sentences), ``measurements`` (sizes in mm, current or quoted from a prior st
 (turnaround), ``analyses`` (the three analyses and the choice of a prior study).
 """
 
-from analysis.nlp.analyses import (
+from nlp.analyses import (
     ANALYSIS_TYPES,
     ENGINE_VERSION,
     STABLE_MM,
@@ -21,15 +21,15 @@ from analysis.nlp.analyses import (
     run_analysis,
     select_prior,
 )
-from analysis.nlp.extract import analyze_text, extract_findings
-from analysis.nlp.lexicon import Lexicon, LexiconError, default_lexicon, load_lexicon
-from analysis.nlp.measurements import (
+from nlp.extract import analyze_text, extract_findings
+from nlp.lexicon import Lexicon, LexiconError, default_lexicon, load_lexicon
+from nlp.measurements import (
     classify_measurements,
     find_measurements,
     parse_measurements,
 )
-from analysis.nlp.text import split_report, split_sections, split_sentences
-from analysis.nlp.timeline import compute_timeline, format_datetime
+from nlp.text import split_report, split_sections, split_sentences
+from nlp.timeline import compute_timeline, format_datetime
 
 __all__ = [
     "ANALYSIS_TYPES",

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from analysis.nlp.matcher import PhraseMatcher, normalise_phrase
+from nlp.matcher import PhraseMatcher, normalise_phrase
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 FINDINGS_FILE = DATA_DIR / "findings.toml"

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from analysis.nlp.lexicon import Lexicon, default_lexicon, is_chinese
-from analysis.nlp.matcher import is_word_char, normalise_phrase
+from nlp.lexicon import Lexicon, default_lexicon, is_chinese
+from nlp.matcher import is_word_char, normalise_phrase
 
 BODY = "body"  # the section of text that stands under no header
 

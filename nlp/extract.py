@@ -13,10 +13,10 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from analysis.nlp.cues import Assertion, CueHit, assess_sentence, laterality
-from analysis.nlp.lexicon import FindingDef, Lexicon, default_lexicon
-from analysis.nlp.matcher import PhraseHit
-from analysis.nlp.measurements import (
+from nlp.cues import Assertion, CueHit, assess_sentence, laterality
+from nlp.lexicon import FindingDef, Lexicon, default_lexicon
+from nlp.matcher import PhraseHit
+from nlp.measurements import (
     CHANGE,
     CURRENT,
     PRIOR,
@@ -24,7 +24,7 @@ from analysis.nlp.measurements import (
     classify_measurements,
     find_measurements,
 )
-from analysis.nlp.text import Section, Sentence, split_report
+from nlp.text import Section, Sentence, split_report
 
 # Clause punctuation inside a sentence: the unit for side words and sizes, in both languages
 # ("nodule in the left lung, effusion on the right"; 左肺下叶见一结节，大小约12mm×9mm).

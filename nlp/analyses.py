@@ -19,12 +19,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from analysis.nlp.extract import Mention, TextAnalysis, analyze_text
-from analysis.nlp.lexicon import Lexicon, default_lexicon
-from analysis.nlp.messages import finding_ref, gettext_noop, message, render, summary_text
-from analysis.nlp.timeline import compute_timeline, format_datetime, instant, parse_datetime
+from nlp.extract import Mention, TextAnalysis, analyze_text
+from nlp.lexicon import Lexicon, default_lexicon
+from nlp.messages import finding_ref, gettext_noop, message, render, summary_text
+from nlp.timeline import compute_timeline, format_datetime, instant, parse_datetime
 
-ENGINE_VERSION = "2.1.0"  # 2.1: every text stored with its code (analysis.nlp.messages)
+ENGINE_VERSION = "2.1.0"  # 2.1: every text stored with its code (nlp.messages)
 
 # Their labels and descriptions are also said in Chinese (GET /analysis/options, analysis/locale).
 ANALYSIS_TYPES: tuple[dict[str, str], ...] = (
@@ -397,7 +397,7 @@ def exam_name(study: Mapping[str, Any]) -> str:
 
 
 def _engine(lex: Lexicon) -> dict:
-    return {"name": "analysis.nlp", "version": ENGINE_VERSION, "lexicon": lex.fingerprint}
+    return {"name": "nlp", "version": ENGINE_VERSION, "lexicon": lex.fingerprint}
 
 
 def _evidence(m: Mention, report_id: str | None) -> dict:
@@ -719,7 +719,7 @@ def _format_any(value: Any) -> str | None:
 
 
 # ------------------------------------------------------------------------------ summaries
-# A summary is stored as its sentences (code, parameters, English text: analysis.nlp.messages)
+# A summary is stored as its sentences (code, parameters, English text: nlp.messages)
 # and as their English text in ``summary``, so that it can be said again in another language.
 
 
