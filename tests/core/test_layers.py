@@ -1,0 +1,48 @@
+"""The import graph the architecture promises (docs/architecture.md): the ground floor imports no
+domain app, and no two domain apps import each other (a rule change in one would ripple back)."""
+
+import ast
+from itertools import combinations
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GROUND_FLOOR = ("core", "accounts", "audit")
+DOMAIN = ("studies", "reports", "analysis", "nlp", "ingest", "practice", "operations", "web")
+
+
+def _imports(app: str) -> dict[str, list[str]]:
+    """The project packages ``app`` imports (at any depth of its code but migrations), each with
+    the files that do."""
+    found: dict[str, list[str]] = {}
+    for path in (ROOT / app).rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top != app and top in GROUND_FLOOR + DOMAIN:
+                    found.setdefault(top, []).append(str(path.relative_to(ROOT)))
+    return found
+
+
+@pytest.mark.parametrize("app", GROUND_FLOOR)
+def test_the_ground_floor_imports_no_domain_app(app):
+    assert {k: v for k, v in _imports(app).items() if k in DOMAIN} == {}
+
+
+def test_no_two_domain_apps_import_each_other():
+    graph = {app: _imports(app) for app in DOMAIN}
+    loops = [
+        (a, b, graph[a][b], graph[b][a])
+        for a, b in combinations(DOMAIN, 2)
+        if b in graph[a] and a in graph[b]
+    ]
+    assert loops == []
