@@ -196,3 +196,79 @@ def test_the_sqlite_search_reads_the_migrations_table():
     from studies import sqlite_search
 
     assert sqlite_search.PINYIN_FTS_TABLE == MIGRATION.PINYIN_FTS_TABLE
+
+
+@pytest.fixture
+def readings_data():
+    """Studies a pinyin term finds in several ways at once: by the name's reading, by the
+    text, by an identifier, by two of them (each counted once)."""
+    rows = [
+        ("R-1", "张伟", "胸部CT平扫", None, "MRN-1"),
+        ("R-2", "张伟", "头颅CT平扫", "zhang wei follow-up", "MRN-1"),  # reading and text
+        ("R-3", "张三", "胸部CT平扫", None, "MRN-2"),
+        ("R-4", "Zhang Wei", "Head CT", None, "MRN-3"),  # text only (a Latin name)
+        ("R-5", "王芳", "胸部CT平扫", None, "zhang"),  # the record number is the term
+        ("R-6", "周文", "胸部CT平扫", None, "MRN-4"),  # initials zw
+        ("R-7", "李明", "胸部CT平扫", None, "MRN-5"),
+    ]
+    for day, (exam_id, name, item, description, mrn) in enumerate(rows, start=1):
+        StudyFactory(
+            exam_id=exam_id, patient_name=name, exam_item=item, exam_description=description,
+            medical_record_no=mrn, order_datetime=local(2025, 10, day, 9, 0),
+        )  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)  # answers are cached outside a transaction only
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("zhang", ["R-1", "R-2", "R-3", "R-4", "R-5"]),
+        ("Zhang", ["R-1", "R-2", "R-3", "R-4", "R-5"]),
+        ("zhangwei", ["R-1", "R-2"]),
+        ("zw", ["R-1", "R-2", "R-6"]),
+        ("wei", ["R-1", "R-2", "R-4"]),
+        ("ming", ["R-7"]),
+        ("xyz", []),
+    ],
+)
+def test_the_total_of_a_pinyin_term_from_the_warm_up_readings_is_exact(
+    viewer, readings_data, q, expected
+):
+    # After an import's warm-up a pinyin term's total comes from the names' readings and a
+    # count of the studies that hold it otherwise; it must be the plain count's, whatever
+    # the ways a study is found, and the rows those of the page.
+    from core.cache import clear, stored
+    from studies.selectors import study_name_readings
+    from studies.services import warm_caches
+
+    clear()
+    warm_caches()
+    assert stored("studies", "readings", version=_studies_version()) is not None
+    assert found(viewer, q) == (expected, len(expected))
+    assert study_list(q=q).count() == len(expected)
+    # The readings themselves: what a term totals by the names' readings alone.
+    readings = study_name_readings(version=_studies_version())
+    by_reading = Study.objects.filter(
+        exam_id__in=expected, patient_name_pinyin__contains=q.lower()
+    ) | Study.objects.filter(exam_id__in=expected, patient_name_initials=q.lower())
+    if len(q) < 3:
+        by_reading = Study.objects.filter(exam_id__in=expected, patient_name_initials=q.lower())
+    assert readings.total(q.lower()) == by_reading.distinct().count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pinyin_total_after_a_write_is_counted_again(viewer, readings_data):
+    from core.cache import clear
+    from studies.services import warm_caches
+
+    clear()
+    warm_caches()
+    assert found(viewer, "zhang")[1] == 5
+    StudyFactory(exam_id="R-8", patient_name="张强", order_datetime=local(2025, 10, 20, 9, 0))
+    assert found(viewer, "zhang") == (["R-1", "R-2", "R-3", "R-4", "R-5", "R-8"], 6)
+
+
+def _studies_version() -> int:
+    from core.cache import data_version
+
+    return data_version("studies")
