@@ -124,7 +124,10 @@ def _search_match(q: str, text_index: bool) -> Q:
     patient's head studies)."""
     match = _term_or_pinyin(q, text_index)
     words = q.split()
-    if not 2 <= len(words) <= MAX_WORDS:
+    # A word of one Latin letter or digit (``li n``) narrows nothing: its matches are most of
+    # the table (every row holding an N), and the term is matched whole and as pinyin (``lin``)
+    # only. One Chinese character (a surname: ``张 头颅``) does narrow.
+    if not 2 <= len(words) <= MAX_WORDS or any(len(w) == 1 and w.isascii() for w in words):
         return match
     # Every word, written as "one of the narrowest word's indexed conditions, and every other
     # word": each branch of the OR then starts from an index (SQLite reads the whole table

@@ -272,3 +272,14 @@ def _studies_version() -> int:
     from core.cache import data_version
 
     return data_version("studies")
+
+
+def test_a_single_latin_letter_makes_no_word_of_its_own(viewer, patients):
+    # "li n": matched whole and as the pinyin "lin", not as "li" and "n" (nearly every row).
+    StudyFactory(exam_id="LN-1", patient_name="林娜", order_datetime=local(2025, 11, 20, 9, 0))
+    StudyFactory(exam_id="LN-2", patient_name="Li Na", order_datetime=local(2025, 11, 21, 9, 0))
+    StudyFactory(exam_id="LN-3", patient_name="李宁", order_datetime=local(2025, 11, 22, 9, 0))
+    assert found(viewer, "li n") == (["LN-1", "LN-2", "LN-3"], 3)
+    assert found(viewer, "Zoe W") == (["LAT-1"], 1)
+    # A single Chinese character (a surname) is a word: 朱 and 头颅.
+    assert found(viewer, "朱 头颅") == (["ZHB-1"], 1)
