@@ -30,14 +30,13 @@ def _sqlite_walk(filters: spec.Filters, total: int, rows_needed: int) -> bool:
 def _warm(version: int) -> int:
     """Compute, for the current data, what the first requests after an import ask for: the
     filter lists, the grouped count that totals every combination of the exact-match filters,
-    the character counts that total a one-character term, the readings of the names that
-    total a pinyin term, the bookmarks where deep pages of the list grouped by patient start,
-    and the first page of no filter and of each single filter value. Returns the number of searches prepared."""
+    the character counts that total a one-character term, the bookmarks where deep pages of
+    the list grouped by patient start, and the first page of no filter and of each single
+    filter value. Returns the number of searches prepared."""
     filter_options_content(version=version)
     options = selectors.study_filter_options(version=version)
     counts.grouped_counts(SPEC, version=version)
     selectors.study_character_counts(version=version)
-    selectors.study_name_readings(version=version)
     # Where the deep pages of the list grouped by patient (studies.patients) start, in record
     # number order.
     bookmarks(

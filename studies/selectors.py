@@ -1,13 +1,10 @@
 """Every read of studies: the search that the API, the export and the web pages share."""
 
-from array import array
-from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 from itertools import repeat
 
-from django.db.models import Count, F, Q, QuerySet, TextField
+from django.db.models import F, Q, QuerySet, TextField
 from django.db.models.functions import Concat
 
 from core import rawsql
@@ -124,10 +121,15 @@ def _search_match(q: str, text_index: bool) -> Q:
     patient's head studies)."""
     match = _term_or_pinyin(q, text_index)
     words = q.split()
-    # A word of one Latin letter or digit (``li n``) narrows nothing: its matches are most of
-    # the table (every row holding an N), and the term is matched whole and as pinyin (``lin``)
-    # only. One Chinese character (a surname: ``张 头颅``) does narrow.
-    if not 2 <= len(words) <= MAX_WORDS or any(len(w) == 1 and w.isascii() for w in words):
+    # Words are for a name with an item (``朱辉斌 头颅``, ``zhb 胸部``): a term all in Latin
+    # letters is a name typed with spaces, found whole and as pinyin (``zhang wei``), and its
+    # words alone would find far more (``feng`` and ``ting`` in any order, in any field). A word
+    # of one Latin letter or digit (``li n``) narrows nothing: every row holding an N.
+    if (
+        not 2 <= len(words) <= MAX_WORDS
+        or q.isascii()
+        or any(len(w) == 1 and w.isascii() for w in words)
+    ):
         return match
     # Every word, written as "one of the narrowest word's indexed conditions, and every other
     # word": each branch of the OR then starts from an index (SQLite reads the whole table
@@ -290,90 +292,11 @@ def _one_character_total(q: str, version: int) -> int | None:
     return counts.get(q, 0) + others.count()
 
 
-@dataclass(frozen=True)
-class NameReadings:
-    """How many studies carry each (pinyin, initials) reading of a patient's name, as one text
-    (``"\n<pinyin>\t<initials>"`` per reading) with each reading's offset and count: it is
-    stored in the shared cache and loaded by every process, where 164 thousand separate
-    strings (a million studies) would take longer to load than the count they save."""
-
-    text: str
-    starts: array
-    counts: array
-
-    @classmethod
-    def of(cls, rows: Iterable[tuple[str, str, int]]) -> "NameReadings":
-        parts, starts, counts, offset = [], array("q"), array("q"), 0
-        for pinyin, initials, n in rows:
-            part = f"\n{pinyin}\t{initials}"
-            parts.append(part)
-            starts.append(offset)
-            counts.append(n)
-            offset += len(part)
-        return cls("".join(parts) + "\n", starts, counts)
-
-    def total(self, letters: str) -> int:
-        """The studies whose pinyin holds ``letters`` (three letters or more, as
-        ``_pinyin_match``) or whose initials are ``letters``, each counted once."""
-        found: set[int] = set()
-        if len(letters) >= query.TRIGRAM:
-            at = self.text.find(letters)
-            while at != -1:
-                reading = bisect_right(self.starts, at) - 1
-                if at < self.text.index("\t", self.starts[reading]):  # in the pinyin
-                    found.add(reading)
-                at = self.text.find(letters, at + 1)
-        whole = f"\t{letters}\n"
-        at = self.text.find(whole)
-        while at != -1:
-            found.add(bisect_right(self.starts, at) - 1)
-            at = self.text.find(whole, at + 1)
-        return sum(self.counts[reading] for reading in found)
-
-
-def _name_readings() -> NameReadings:
-    rows = (
-        Study.objects.exclude(patient_name_pinyin="")
-        .values_list("patient_name_pinyin", "patient_name_initials")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return NameReadings.of(rows.iterator(chunk_size=20_000))
-
-
-def study_name_readings(*, version: int) -> NameReadings:
-    """The readings of the patients' names with their numbers of studies, computed by the
-    warm-up after an import (one grouped scan of the table).
-
-    The total of a pinyin term alone (``zhang``: every 张 of a million studies, 17 thousand
-    rows scattered over the table) is then a search of this text and a count of the few
-    studies that hold the term otherwise, instead of a recheck of every match's row."""
-    return cached("studies", "readings", _name_readings, version=version)
-
-
-def _pinyin_total(q: str, version: int) -> int | None:
-    """The exact total of a search for the one-word pinyin term ``q`` alone, or None when the
-    warm-up's readings are not there (a write since the last import) or ``q`` is no pinyin."""
-    letters = pinyin_term(q)
-    if letters is None or len(q.split()) != 1:
-        return None
-    readings = stored("studies", "readings", version=version)
-    if readings is None:
-        return None
-    by_reading = _pinyin_match(q, text_index=False)
-    # Studies that hold the term in their text or identifiers but not by their name's reading.
-    others = Study.objects.filter(_term_match(q, text_index=True)).exclude(by_reading)
-    return readings.total(letters) + others.count()
-
-
 def study_count(filters: Filters, hints: Hints, version: int) -> int:
     """The exact number of studies matching ``filters``, counted (core.search.counts caches
     it): a caseless character alone from the warm-up's character counts."""
-    if filters.alone("q"):
-        if len(filters.q) == 1 and query.is_caseless(filters.q):
-            total = _one_character_total(filters.q, version)
-        else:
-            total = _pinyin_total(filters.q, version)
+    if filters.alone("q") and len(filters.q) == 1 and query.is_caseless(filters.q):
+        total = _one_character_total(filters.q, version)
         if total is not None:
             return total
     return study_list(**filters.values).count()
@@ -414,11 +337,6 @@ def _scanned_once(q: str, version: int) -> bool:
             return False  # totalled from the character counts, paged by a short walk
         counts = stored("studies", "characters", version=version)
         return counts is not None and min(counts.get(c, 0) for c in q) <= FIRST_SCAN_LIMIT
-    # A pinyin term may match a surname's every study: its total comes from the readings
-    # (``_pinyin_total``) and its page from the plan that total picks.
-    pinyin = pinyin_term(q) is not None and len(q.split()) == 1
-    if pinyin and stored("studies", "readings", version=version) is not None:
-        return False
     # Letters have no counts to bound them; a term of three or more is found through the
     # trigram indexes, and its count reads its matches anyway (keys only here: a frequent
     # term, 31,317 matches of "ang", costs 28 -> 36 ms, a rare one saves its page's query).
