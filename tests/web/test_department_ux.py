@@ -59,6 +59,14 @@ def test_study_page_lists_the_patients_other_studies_with_their_reports(viewer_w
     assert event.detail == {"patient_studies": ["MR-MID", "CT-OLD"]}
 
 
+def test_study_page_title_is_the_exam_and_the_other_studies_stand_once(viewer_web, patient):
+    # The other studies' section once, in the page's content: not also inside its <title>.
+    body = viewer_web.get("/studies/CT-NOW/").content.decode()
+    title = body[body.index("<title>") + len("<title>") : body.index("</title>")]
+    assert title == "CT-NOW · Medical Imaging Data Platform"
+    assert body.count('id="other-studies"') == 1
+
+
 def test_study_page_shows_ten_other_studies_and_links_to_all(viewer_web):
     for n in range(12):
         StudyFactory(exam_id=f"S{n:02d}", medical_record_no="MRN-MANY")
