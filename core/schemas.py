@@ -2,10 +2,11 @@
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from django.utils import timezone
-from pydantic import BeforeValidator, PlainSerializer
+from ninja import Schema
+from pydantic import BeforeValidator, PlainSerializer, model_validator
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
@@ -32,3 +33,14 @@ def _iso_date_only(value: Any) -> Any:
 
 # A calendar day given as YYYY-MM-DD (query filters such as date_from / date_to).
 IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+
+
+class DateRangeParams(Schema):
+    """Filters with a ``date_from`` / ``date_to`` pair (each schema declares them, with its own
+    descriptions): a range that ends before it starts is refused (422), not answered empty."""
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Self:
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError("date_from must not be after date_to")
+        return self

@@ -4,12 +4,12 @@ from ninja import Field, Schema
 from pydantic import field_validator, model_validator
 
 from core.pagination import PageParams
-from core.schemas import IsoDate, LocalDateTime
+from core.schemas import DateRangeParams, IsoDate, LocalDateTime
 from nlp import default_lexicon
 from studies.schemas import StudyItemOut
 
 
-class ReportFilterParams(Schema):
+class ReportFilterParams(DateRangeParams):
     q: str | None = Field(
         None, max_length=200, description="case-insensitive substring of the content"
     )
@@ -36,12 +36,6 @@ class ReportFilterParams(Schema):
     min_size_mm: float | None = Field(
         None, ge=0, le=10_000, description="the finding's largest current size, at least"
     )
-
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> "ReportFilterParams":
-        if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError("date_from must not be after date_to")
-        return self
 
     @field_validator("finding")
     @classmethod

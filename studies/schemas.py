@@ -1,10 +1,9 @@
 from typing import Literal
 
 from ninja import Field, Schema
-from pydantic import model_validator
 
 from core.pagination import PageParams
-from core.schemas import IsoDate, LocalDateTime
+from core.schemas import DateRangeParams, IsoDate, LocalDateTime
 
 SORT_FIELDS = (
     "order_datetime",
@@ -20,7 +19,7 @@ SortParam = Literal[
 ]  # fmt: skip
 
 
-class StudyFilterParams(Schema):
+class StudyFilterParams(DateRangeParams):
     """The filters that search, export and the web page share."""
 
     q: str | None = Field(
@@ -34,12 +33,6 @@ class StudyFilterParams(Schema):
     date_from: IsoDate | None = Field(None, description="order date from (inclusive)")
     date_to: IsoDate | None = Field(None, description="order date to (inclusive)")
     sort: SortParam = Field("-order_datetime", description="field, or -field for descending")
-
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> "StudyFilterParams":
-        if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError("date_from must not be after date_to")
-        return self
 
     def filters(self) -> dict:
         return self.model_dump(include=set(StudyFilterParams.model_fields))

@@ -4,14 +4,13 @@ from datetime import date
 
 from django.conf import settings
 from ninja import Field, Schema
-from pydantic import model_validator
 
 from core.pagination import PageParams
-from core.schemas import IsoDate, LocalDateTime
+from core.schemas import DateRangeParams, IsoDate, LocalDateTime
 from studies.statistics import Filters, window
 
 
-class StatisticsFilterParams(Schema):
+class StatisticsFilterParams(DateRangeParams):
     """The studies list's filters that the figures follow."""
 
     date_from: IsoDate | None = Field(None, description="order date from (inclusive)")
@@ -19,12 +18,6 @@ class StatisticsFilterParams(Schema):
     exam_status: str | None = Field(None, max_length=20)
     exam_source: str | None = Field(None, max_length=50)
     equipment_type: str | None = Field(None, max_length=50, description="modality")
-
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> "StatisticsFilterParams":
-        if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError("date_from must not be after date_to")
-        return self
 
     def filters(self) -> Filters:
         """As given: a missing date bounds nothing (the data-quality checks)."""
