@@ -6,7 +6,7 @@ from audit.admin import AuditedAdmin
 
 @admin.register(AnalysisTask)
 class AnalysisTaskAdmin(AuditedAdmin):
-    """Browse-only: tasks are created and cancelled through the audited API."""
+    """Browse-only (AuditedAdmin): tasks are created and cancelled through the audited API."""
 
     audit_object_type = "analysis_task"
 
@@ -25,12 +25,3 @@ class AnalysisTaskAdmin(AuditedAdmin):
     search_fields = ("=task_id", "=study__exam_id", "created_by_username")
     raw_id_fields = ("study", "created_by")
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
