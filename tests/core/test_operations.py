@@ -100,15 +100,23 @@ def test_admin_browses_studies_read_only(make_user):
     )
 
 
-@pytest.mark.parametrize("model", ["studies/study", "reports/report", "audit/auditevent"])
+@pytest.mark.parametrize(
+    "model", ["studies/study", "reports/report", "audit/auditevent", "analysis/analysistask"]
+)
 def test_admin_can_neither_add_change_nor_delete_audited_records(make_user, model):
+    from analysis.models import AnalysisTask
     from audit.models import AuditEvent
     from reports.models import Report
     from tests.factories import ReportFactory
 
     report = ReportFactory()
     event = AuditEvent.objects.create(action="test.event", outcome="success")
-    pk = {"studies/study": report.study_id, "reports/report": report.pk}.get(model, event.pk)
+    task = AnalysisTask.objects.create(study=report.study, analysis_type="general")
+    pk = {
+        "studies/study": report.study_id,
+        "reports/report": report.pk,
+        "analysis/analysistask": task.pk,
+    }.get(model, event.pk)
     client = Client()
     client.force_login(make_user("admin", is_staff=True, is_superuser=True))
     assert client.get(f"/admin/{model}/add/").status_code == HTTPStatus.FORBIDDEN
