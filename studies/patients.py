@@ -9,16 +9,14 @@ grouped by patient read it here.
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
 from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Value, When
-from django.db.models.functions import Collate
 
 from core.cache import data_version
 from core.errors import NotFound
 from core.pagination import paginate, rows_at
 from core.search import pages
 from core.search.pages import bookmark_before
-from core.text import codepoint_order
+from core.text import codepoint_order, in_codepoint_order
 from studies.models import Study
 from studies.search import study_search_total
 from studies.selectors import study_filter_options, study_list, study_ordering
@@ -115,9 +113,7 @@ def patient_group_ordering(sort: str) -> list:
     (an incremental sort): a page costs its offset, not the whole set of matches; a deep page
     of the unfiltered list starts from a record-number bookmark (``_bookmarked_window``).
     """
-    name = Case(When(_NO_NUMBER, then=F("patient_name")), default=Value(None))
-    if connection.vendor == "postgresql":
-        name = Collate(name, "C")
+    name = in_codepoint_order(Case(When(_NO_NUMBER, then=F("patient_name")), default=Value(None)))
     return [
         F("medical_record_no").asc(nulls_last=True),
         name.asc(nulls_first=True),
