@@ -2,7 +2,7 @@
 transaction that records its own audit event."""
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import update_last_login
@@ -10,6 +10,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -53,9 +54,13 @@ class BadRequest(DomainError):
     status_code = 400
 
 
+M = TypeVar("M", bound=Model)
+
+
 def _audit(
-    *, request: HttpRequest | None, user: User | None, action: str, kind: str, ids: Iterable[Any]
+    request: HttpRequest | None, user: User | None, action: str, kind: str, ids: Iterable[Any]
 ) -> None:
+    """The success event of one authoring write on the rows ``ids`` of ``kind``."""
     audit_record(
         action=action,
         outcome="success",
@@ -64,6 +69,22 @@ def _audit(
         object_type=kind,
         object_ids=[str(i) for i in ids],
     )
+
+
+def _locked(model: type[M], row_id: int, missing: str) -> M:
+    """The row, locked until the transaction ends, or the contract's 404 ``missing``."""
+    found = model.objects.select_for_update().filter(id=row_id).first()
+    if found is None:
+        raise NotFound(missing)
+    return found
+
+
+def _delete(
+    request: HttpRequest | None, by: User, model: type[Model], row_id: int, missing: str, kind: str
+) -> None:
+    """Delete the locked row and record ``practice.<kind>_deleted``."""
+    _locked(model, row_id, missing).delete()
+    _audit(request, by, f"practice.{kind}_deleted", kind, [row_id])
 
 
 # ---------------------------------------------------------------- login and users
@@ -194,13 +215,6 @@ def _case(value: dict | None) -> dict | None:
     return value
 
 
-def _scenario_for_update(scenario_id: int) -> Scenario:
-    scenario = Scenario.objects.select_for_update().filter(id=scenario_id).first()
-    if scenario is None:
-        raise NotFound(SCENARIO_NOT_FOUND)
-    return scenario
-
-
 def _replace_tags(scenario: Scenario, tags: list[str]) -> None:
     Tag.objects.filter(scenario=scenario).delete()
     Tag.objects.bulk_create([Tag(scenario=scenario, tag=tag) for tag in tags])
@@ -231,13 +245,7 @@ def scenario_create(*, request: HttpRequest | None, by: User, data: dict[str, An
     )
     _replace_tags(scenario, data.get("tags") or [])
     _replace_questions(scenario, data.get("rubrics") or [])
-    _audit(
-        request=request,
-        user=by,
-        action="practice.scenario_created",
-        kind="scenario",
-        ids=[scenario.id],
-    )
+    _audit(request, by, "practice.scenario_created", "scenario", [scenario.id])
     return scenario
 
 
@@ -247,7 +255,7 @@ def scenario_update(
 ) -> Scenario:
     """Change the fields given (``data`` holds only those); tags and rubric questions, when
     given, replace the stored ones."""
-    scenario = _scenario_for_update(scenario_id)
+    scenario = _locked(Scenario, scenario_id, SCENARIO_NOT_FOUND)
     if "scenario_text" in data:
         scenario.scenario_text = data["scenario_text"]
     if "additional_instructions" in data:
@@ -268,13 +276,7 @@ def scenario_update(
         _replace_tags(scenario, data["tags"])
     if data.get("rubrics") is not None:
         _replace_questions(scenario, data["rubrics"])
-    _audit(
-        request=request,
-        user=by,
-        action="practice.scenario_updated",
-        kind="scenario",
-        ids=[scenario.id],
-    )
+    _audit(request, by, "practice.scenario_updated", "scenario", [scenario.id])
     return scenario
 
 
@@ -282,29 +284,23 @@ def scenario_update(
 def scenario_delete(*, request: HttpRequest | None, by: User, scenario_id: int) -> None:
     """Delete a scenario with its tags and questions, unless something refers to it: a
     transcript is never lost, so a used scenario is disabled instead."""
-    scenario = _scenario_for_update(scenario_id)
+    scenario = _locked(Scenario, scenario_id, SCENARIO_NOT_FOUND)
     if scenario.activities.exists() or scenario.conversations.exists():
         raise Conflict(SCENARIO_IN_USE)
     scenario.delete()
-    _audit(
-        request=request,
-        user=by,
-        action="practice.scenario_deleted",
-        kind="scenario",
-        ids=[scenario_id],
-    )
+    _audit(request, by, "practice.scenario_deleted", "scenario", [scenario_id])
 
 
 @transaction.atomic
 def scenario_set_enabled(
     *, request: HttpRequest | None, by: User, scenario_id: int, enabled: bool
 ) -> Scenario:
-    scenario = _scenario_for_update(scenario_id)
+    scenario = _locked(Scenario, scenario_id, SCENARIO_NOT_FOUND)
     scenario.enable = enabled
     scenario.updated_at = timezone.now()
     scenario.save(update_fields=["enable", "updated_at"])
     action = "practice.scenario_enabled" if enabled else "practice.scenario_disabled"
-    _audit(request=request, user=by, action=action, kind="scenario", ids=[scenario.id])
+    _audit(request, by, action, "scenario", [scenario.id])
     return scenario
 
 
@@ -312,52 +308,26 @@ def scenario_set_enabled(
 def rubric_question_create(
     *, request: HttpRequest | None, by: User, scenario_id: int, question: str
 ) -> RubricQuestion:
-    scenario = _scenario_for_update(scenario_id)
+    scenario = _locked(Scenario, scenario_id, SCENARIO_NOT_FOUND)
     created = RubricQuestion.objects.create(scenario=scenario, question=question)
-    _audit(
-        request=request,
-        user=by,
-        action="practice.rubric_question_created",
-        kind="rubric_question",
-        ids=[created.id],
-    )
+    _audit(request, by, "practice.rubric_question_created", "rubric_question", [created.id])
     return created
-
-
-def _question_for_update(question_id: int) -> RubricQuestion:
-    found = RubricQuestion.objects.select_for_update().filter(id=question_id).first()
-    if found is None:
-        raise NotFound(RUBRIC_QUESTION_NOT_FOUND)
-    return found
 
 
 @transaction.atomic
 def rubric_question_update(
     *, request: HttpRequest | None, by: User, question_id: int, question: str
 ) -> RubricQuestion:
-    found = _question_for_update(question_id)
+    found = _locked(RubricQuestion, question_id, RUBRIC_QUESTION_NOT_FOUND)
     found.question = question
     found.save(update_fields=["question"])
-    _audit(
-        request=request,
-        user=by,
-        action="practice.rubric_question_updated",
-        kind="rubric_question",
-        ids=[found.id],
-    )
+    _audit(request, by, "practice.rubric_question_updated", "rubric_question", [found.id])
     return found
 
 
 @transaction.atomic
 def rubric_question_delete(*, request: HttpRequest | None, by: User, question_id: int) -> None:
-    _question_for_update(question_id).delete()
-    _audit(
-        request=request,
-        user=by,
-        action="practice.rubric_question_deleted",
-        kind="rubric_question",
-        ids=[question_id],
-    )
+    _delete(request, by, RubricQuestion, question_id, RUBRIC_QUESTION_NOT_FOUND, "rubric_question")
 
 
 # ---------------------------------------------------------------- categories and criteria
@@ -375,23 +345,19 @@ def category_save(
         category = Category.objects.create(name=name, total_required_to_pass=total_required_to_pass)
         action = "practice.category_created"
     else:
-        category = Category.objects.select_for_update().filter(id=category_id).first()
-        if category is None:
-            raise NotFound(CATEGORY_NOT_FOUND)
+        category = _locked(Category, category_id, CATEGORY_NOT_FOUND)
         category.name = name
         category.total_required_to_pass = total_required_to_pass
         category.save(update_fields=["name", "total_required_to_pass"])
         action = "practice.category_updated"
-    _audit(request=request, user=by, action=action, kind="category", ids=[category.id])
+    _audit(request, by, action, "category", [category.id])
     return category
 
 
 @transaction.atomic
 def category_delete(*, request: HttpRequest | None, by: User, category_id: int) -> None:
     """Its criteria and activity links go with it; assessments keep their own copy."""
-    category = Category.objects.select_for_update().filter(id=category_id).first()
-    if category is None:
-        raise NotFound(CATEGORY_NOT_FOUND)
+    category = _locked(Category, category_id, CATEGORY_NOT_FOUND)
     criteria = list(category.subcategories.values_list("id", flat=True))
     category.delete()
     audit_record(
@@ -434,9 +400,7 @@ def criterion_save(
         )
         action = "practice.criterion_created"
     else:
-        criterion = Criterion.objects.select_for_update().filter(id=criterion_id).first()
-        if criterion is None:
-            raise NotFound(CRITERION_NOT_FOUND)
+        criterion = _locked(Criterion, criterion_id, CRITERION_NOT_FOUND)
         criterion.name = data["name"]
         criterion.marking_instructions = data["marking_instructions"]
         criterion.category_id = data["category_id"]
@@ -444,23 +408,13 @@ def criterion_save(
             criterion.evidence = evidence
         criterion.save()
         action = "practice.criterion_updated"
-    _audit(request=request, user=by, action=action, kind="criterion", ids=[criterion.id])
+    _audit(request, by, action, "criterion", [criterion.id])
     return criterion
 
 
 @transaction.atomic
 def criterion_delete(*, request: HttpRequest | None, by: User, criterion_id: int) -> None:
-    criterion = Criterion.objects.select_for_update().filter(id=criterion_id).first()
-    if criterion is None:
-        raise NotFound(CRITERION_NOT_FOUND)
-    criterion.delete()
-    _audit(
-        request=request,
-        user=by,
-        action="practice.criterion_deleted",
-        kind="criterion",
-        ids=[criterion_id],
-    )
+    _delete(request, by, Criterion, criterion_id, CRITERION_NOT_FOUND, "criterion")
 
 
 # ---------------------------------------------------------------- activities
@@ -491,9 +445,7 @@ def activity_save(
         activity = Activity.objects.create(pre_brief=pre_brief, character_id=character_id)
         action = "practice.activity_created"
     else:
-        activity = Activity.objects.select_for_update().filter(id=activity_id).first()
-        if activity is None:
-            raise NotFound(ACTIVITY_NOT_FOUND)
+        activity = _locked(Activity, activity_id, ACTIVITY_NOT_FOUND)
         activity.pre_brief = pre_brief
         activity.character_id = character_id
         activity.save(update_fields=["pre_brief", "character_id"])
@@ -520,14 +472,4 @@ def activity_save(
 @transaction.atomic
 def activity_delete(*, request: HttpRequest | None, by: User, activity_id: int) -> None:
     """Conversations and assessments of the activity are kept (they hold their own copy)."""
-    activity = Activity.objects.select_for_update().filter(id=activity_id).first()
-    if activity is None:
-        raise NotFound(ACTIVITY_NOT_FOUND)
-    activity.delete()
-    _audit(
-        request=request,
-        user=by,
-        action="practice.activity_deleted",
-        kind="activity",
-        ids=[activity_id],
-    )
+    _delete(request, by, Activity, activity_id, ACTIVITY_NOT_FOUND, "activity")
