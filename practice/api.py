@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import Any
 
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -73,6 +74,18 @@ def _auth(minimum_role: str) -> list:
 learner = _auth(Role.LEARNER)
 instructor = _auth(Role.INSTRUCTOR)
 router = Router(tags=["practice"], auth=learner)
+
+
+def _noted(request: HttpRequest, action: str, object_type: str, ids: list, **more: Any) -> None:
+    """Describe the request's audit event: ``action`` on the rows ``ids``."""
+    audit_note(request, action=action, object_type=object_type, object_ids=ids, **more)
+
+
+def _noted_list(
+    request: HttpRequest, action: str, object_type: str, ids: list, **more: Any
+) -> None:
+    """The same for a list or an export: the rows it shows, and how many."""
+    _noted(request, action, object_type, ids, result_count=len(ids), **more)
 
 
 def _summary(assessment: Assessment) -> dict:
@@ -145,24 +158,13 @@ def assessment_list(request: HttpRequest, activity_id: RowId | None = None, lear
     found = selectors.assessment_list(
         user=request.auth, activity_id=activity_id, learner=learner or None
     )
-    audit_note(
-        request,
-        action="practice.assessment.list",
-        object_type="practice.assessment",
-        object_ids=[a.pk for a in found],
-        result_count=len(found),
-    )
+    _noted_list(request, "practice.assessment.list", "practice.assessment", [a.pk for a in found])
     return [_summary(a) for a in found]
 
 
 @router.get("/assessments/{assessment_id}", response=AssessmentDetailOut)
 def assessment_detail(request: HttpRequest, assessment_id: int):
-    audit_note(
-        request,
-        action="practice.assessment.read",
-        object_type="practice.assessment",
-        object_ids=[assessment_id],
-    )
+    _noted(request, "practice.assessment.read", "practice.assessment", [assessment_id])
     return _detail(selectors.assessment_get(user=request.auth, assessment_id=assessment_id))
 
 
@@ -170,12 +172,7 @@ def assessment_detail(request: HttpRequest, assessment_id: int):
     "/assessments/{assessment_id}/overrides", response=AssessmentDetailOut, auth=instructor
 )
 def assessment_override(request: HttpRequest, assessment_id: int, payload: OverrideIn):
-    audit_note(
-        request,
-        action="practice.assessment.override_request",
-        object_type="practice.assessment",
-        object_ids=[assessment_id],
-    )
+    _noted(request, "practice.assessment.override_request", "practice.assessment", [assessment_id])
     assessment = services.score_override(
         user=request.auth,
         assessment_id=assessment_id,
@@ -194,24 +191,15 @@ def conversation_list(
     found = selectors.conversation_list(
         user=request.auth, activity_id=activity_id, scenario_id=scenario_id
     )
-    audit_note(
-        request,
-        action="practice.conversation.list",
-        object_type="practice.conversation",
-        object_ids=[c.thread_id for c in found],
-        result_count=len(found),
+    _noted_list(
+        request, "practice.conversation.list", "practice.conversation", [c.thread_id for c in found]
     )
     return [_conversation(c) for c in found]
 
 
 @router.get("/conversations/{thread_id}", response=ConversationDetailOut)
 def conversation_detail(request: HttpRequest, thread_id: str):
-    audit_note(
-        request,
-        action="practice.conversation.read",
-        object_type="practice.conversation",
-        object_ids=[thread_id],
-    )
+    _noted(request, "practice.conversation.read", "practice.conversation", [thread_id])
     conversation = selectors.conversation_get(user=request.auth, thread_id=thread_id)
     return _conversation(
         conversation, messages=selectors.conversation_messages(conversation=conversation)
@@ -220,10 +208,7 @@ def conversation_detail(request: HttpRequest, thread_id: str):
 
 @router.get("/activities/{activity_id}/analytics", response=AnalyticsOut, auth=instructor)
 def activity_analytics(request: HttpRequest, activity_id: int):
-    audit_note(
-        request, action="practice.analytics", object_type="practice.activity",
-        object_ids=[activity_id],
-    )  # fmt: skip
+    _noted(request, "practice.analytics", "practice.activity", [activity_id])
     return selectors.activity_analytics(activity_id=activity_id)
 
 
@@ -304,12 +289,11 @@ def export_transcripts(request: HttpRequest, params: Query[ExportParams]):
             for c in conversations
             for m in c.messages.all()
         ]
-    audit_note(
+    _noted_list(
         request,
-        action="practice.export.transcripts",
-        object_type="practice.conversation",
-        object_ids=[c.thread_id for c in conversations],
-        result_count=len(conversations),
+        "practice.export.transcripts",
+        "practice.conversation",
+        [c.thread_id for c in conversations],
         detail={"format": params.format},
     )
     return _attachment(rows, TRANSCRIPT_COLUMNS, params.format, "transcripts")
@@ -329,12 +313,11 @@ def export_results(request: HttpRequest, params: Query[ExportParams]):
             }
             for s in (_summary(a) for a in found)
         ]
-    audit_note(
+    _noted_list(
         request,
-        action="practice.export.results",
-        object_type="practice.assessment",
-        object_ids=[a.pk for a in found],
-        result_count=len(found),
+        "practice.export.results",
+        "practice.assessment",
+        [a.pk for a in found],
         detail={"format": params.format},
     )
     return _attachment(rows, RESULT_COLUMNS, params.format, "results")
@@ -380,10 +363,7 @@ def _reply_events(request: HttpRequest, plan: streaming.StreamPlan):
 )
 def stream_message(request: HttpRequest, thread_id: str, payload: StreamIn):
     """Store the learner's message and stream the patient's reply as it is produced."""
-    audit_note(
-        request, action="practice.stream_request", object_type="practice.conversation",
-        object_ids=[thread_id],
-    )  # fmt: skip
+    _noted(request, "practice.stream_request", "practice.conversation", [thread_id])
     plan = streaming.stream_start(user=request.auth, thread_id=thread_id, content=payload.content)
     return _event_stream(_reply_events(request, plan))
 
@@ -396,10 +376,7 @@ def stream_message(request: HttpRequest, thread_id: str, payload: StreamIn):
 )
 def stream_retry(request: HttpRequest, thread_id: str):
     """Answer the learner's last message again (after a failed reply), streamed."""
-    audit_note(
-        request, action="practice.stream_retry", object_type="practice.conversation",
-        object_ids=[thread_id],
-    )  # fmt: skip
+    _noted(request, "practice.stream_retry", "practice.conversation", [thread_id])
     plan = streaming.stream_start(user=request.auth, thread_id=thread_id, content=None)
     return _event_stream(_reply_events(request, plan))
 
