@@ -165,6 +165,13 @@ class SavedOut(Schema):
     id: int
 
 
+# The answers (OpenAPI only) of the routes that write one row: an upsert, a change of a row
+# named by its id (with a body to check: EDITED), and a change or delete without a body.
+SAVED = {200: SavedOut, **errors(400, 401, 403, 404)}
+EDITED = {200: MessageOut, **errors(400, 401, 403, 404)}
+CHANGED = {200: MessageOut, **errors(401, 403, 404)}
+
+
 # ---------------------------------------------------------------- activities
 class ActivityIn(Schema):
     id: UpsertId = None

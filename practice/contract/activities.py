@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from practice.authoring import selectors, services
-from practice.authoring.schemas import ActivityIn, ActivityOut, MessageOut, SavedOut, errors
+from practice.authoring.schemas import CHANGED, SAVED, ActivityIn, ActivityOut, errors
 from practice.contract.auth import instructor_auth, learner_auth
 
 router = Router(tags=["activities"])
@@ -17,7 +17,7 @@ def activity_list(request: HttpRequest):
 
 @router.post(
     "/activities",
-    response={200: SavedOut, **errors(400, 401, 403, 404)},
+    response=SAVED,
     auth=instructor_auth,
     description="Upsert; `categories` replace the activity's categories. 404 for an unknown "
     "character or category.",
@@ -34,11 +34,7 @@ def activity_save(request: HttpRequest, payload: ActivityIn):
     return {"message": "Activity saved", "id": activity.id}
 
 
-@router.delete(
-    "/activities/{int:activity_id}",
-    response={200: MessageOut, **errors(401, 403, 404)},
-    auth=instructor_auth,
-)
+@router.delete("/activities/{int:activity_id}", response=CHANGED, auth=instructor_auth)
 def activity_delete(request: HttpRequest, activity_id: int):
     services.activity_delete(request=request, by=request.auth, activity_id=activity_id)
     return {"message": "Activity deleted successfully"}

@@ -5,12 +5,12 @@ from ninja import Router
 
 from practice.authoring import selectors, services
 from practice.authoring.schemas import (
+    CHANGED,
+    SAVED,
     CategoryIn,
     CategoryOut,
     CriterionIn,
     CriterionOut,
-    MessageOut,
-    SavedOut,
     errors,
 )
 from practice.contract.auth import instructor_auth, learner_auth
@@ -25,7 +25,7 @@ def category_list(request: HttpRequest):
 
 @router.post(
     "/categories",
-    response={200: SavedOut, **errors(400, 401, 403, 404)},
+    response=SAVED,
     auth=instructor_auth,
     description='Upsert: without `id` (or `null`, `""`) create; with an `id` update it (404 '
     "if it does not exist).",
@@ -41,11 +41,7 @@ def category_save(request: HttpRequest, payload: CategoryIn):
     return {"message": "Category saved", "id": category.id}
 
 
-@router.delete(
-    "/categories/{int:category_id}",
-    response={200: MessageOut, **errors(401, 403, 404)},
-    auth=instructor_auth,
-)
+@router.delete("/categories/{int:category_id}", response=CHANGED, auth=instructor_auth)
 def category_delete(request: HttpRequest, category_id: int):
     services.category_delete(request=request, by=request.auth, category_id=category_id)
     return {"message": "Category deleted"}
@@ -62,7 +58,7 @@ def criterion_list(request: HttpRequest, category_id: int):
 
 @router.post(
     "/rubrics",
-    response={200: SavedOut, **errors(400, 401, 403, 404)},
+    response=SAVED,
     auth=instructor_auth,
     description="Upsert a criterion. `evidence` left out keeps the stored list.",
 )
@@ -74,11 +70,7 @@ def criterion_save(request: HttpRequest, payload: CriterionIn):
     return {"message": "Rubric saved", "id": criterion.id}
 
 
-@router.delete(
-    "/rubrics/{int:criterion_id}",
-    response={200: MessageOut, **errors(401, 403, 404)},
-    auth=instructor_auth,
-)
+@router.delete("/rubrics/{int:criterion_id}", response=CHANGED, auth=instructor_auth)
 def criterion_delete(request: HttpRequest, criterion_id: int):
     services.criterion_delete(request=request, by=request.auth, criterion_id=criterion_id)
     return {"message": "Rubric deleted"}

@@ -5,6 +5,8 @@ from ninja import Router, Status
 
 from practice.authoring import selectors, services
 from practice.authoring.schemas import (
+    CHANGED,
+    EDITED,
     CreatedOut,
     MessageOut,
     RubricQuestionIn,
@@ -41,11 +43,7 @@ def scenario_create(request: HttpRequest, payload: ScenarioCreateIn):
     return Status(201, {"message": "Created", "id": scenario.id})
 
 
-@router.put(
-    "/scenarios/{int:scenario_id}",
-    response={200: MessageOut, **errors(400, 401, 403, 404)},
-    auth=instructor_auth,
-)
+@router.put("/scenarios/{int:scenario_id}", response=EDITED, auth=instructor_auth)
 def scenario_update(request: HttpRequest, scenario_id: int, payload: ScenarioUpdateIn):
     services.scenario_update(
         request=request,
@@ -66,11 +64,7 @@ def scenario_delete(request: HttpRequest, scenario_id: int):
     return {"message": "Deleted"}
 
 
-@router.put(
-    "/scenarios/{int:scenario_id}/enable",
-    response={200: MessageOut, **errors(401, 403, 404)},
-    auth=instructor_auth,
-)
+@router.put("/scenarios/{int:scenario_id}/enable", response=CHANGED, auth=instructor_auth)
 def scenario_enable(request: HttpRequest, scenario_id: int):
     services.scenario_set_enabled(
         request=request, by=request.auth, scenario_id=scenario_id, enabled=True
@@ -78,11 +72,7 @@ def scenario_enable(request: HttpRequest, scenario_id: int):
     return {"message": "Scenario enabled"}
 
 
-@router.put(
-    "/scenarios/{int:scenario_id}/disable",
-    response={200: MessageOut, **errors(401, 403, 404)},
-    auth=instructor_auth,
-)
+@router.put("/scenarios/{int:scenario_id}/disable", response=CHANGED, auth=instructor_auth)
 def scenario_disable(request: HttpRequest, scenario_id: int):
     services.scenario_set_enabled(
         request=request, by=request.auth, scenario_id=scenario_id, enabled=False
@@ -111,11 +101,7 @@ def rubric_question_create(request: HttpRequest, scenario_id: int, payload: Rubr
     return Status(201, {"message": "Rubric question created", "id": created.id})
 
 
-@router.put(
-    "/rubric_questions/{int:question_id}",
-    response={200: MessageOut, **errors(400, 401, 403, 404)},
-    auth=instructor_auth,
-)
+@router.put("/rubric_questions/{int:question_id}", response=EDITED, auth=instructor_auth)
 def rubric_question_update(request: HttpRequest, question_id: int, payload: RubricQuestionIn):
     services.rubric_question_update(
         request=request, by=request.auth, question_id=question_id, question=payload.question
@@ -123,11 +109,7 @@ def rubric_question_update(request: HttpRequest, question_id: int, payload: Rubr
     return {"message": "Rubric question updated"}
 
 
-@router.delete(
-    "/rubric_questions/{int:question_id}",
-    response={200: MessageOut, **errors(401, 403, 404)},
-    auth=instructor_auth,
-)
+@router.delete("/rubric_questions/{int:question_id}", response=CHANGED, auth=instructor_auth)
 def rubric_question_delete(request: HttpRequest, question_id: int):
     services.rubric_question_delete(request=request, by=request.auth, question_id=question_id)
     return {"message": "Rubric question deleted"}
