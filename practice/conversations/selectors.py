@@ -6,12 +6,12 @@ from django.db.models import QuerySet
 
 from accounts.models import Role, User
 from core.errors import NotFound
+from practice.authoring.selectors import ACTIVITY_NOT_FOUND, SCENARIO_NOT_FOUND
 from practice.models import Activity, Conversation, Message, Run, Scenario
 
 THREAD_NOT_FOUND = "Thread not found"
 RUN_NOT_FOUND = "Run not found"
-SCENARIO_NOT_FOUND = "Scenario not found"
-ACTIVITY_NOT_FOUND = "Activity not found"
+# SCENARIO_NOT_FOUND and ACTIVITY_NOT_FOUND: the authoring reads' messages, one wording.
 
 
 def can_read_all(user: User) -> bool:

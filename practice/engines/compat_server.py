@@ -31,7 +31,7 @@ import threading
 import time
 import urllib.parse
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -277,11 +277,11 @@ def _text_of(content: Any) -> str:
     return ""
 
 
-def _chat_request(body: dict) -> tuple[str, list[Turn]]:
-    instructions, turns = [], []
-    for message in body.get("messages") or []:
-        if not isinstance(message, dict):
-            continue
+def _by_role(instructions: list[str], messages: Iterable[dict]) -> tuple[str, list[Turn]]:
+    """The instructions (system and developer messages after ``instructions``) and the turns;
+    other roles are passed over."""
+    turns = []
+    for message in messages:
         role, text = message.get("role"), _text_of(message.get("content"))
         if role in ("system", "developer"):
             instructions.append(text)
@@ -290,21 +290,19 @@ def _chat_request(body: dict) -> tuple[str, list[Turn]]:
     return "\n\n".join(instructions), turns
 
 
+def _chat_request(body: dict) -> tuple[str, list[Turn]]:
+    return _by_role([], (m for m in body.get("messages") or [] if isinstance(m, dict)))
+
+
 def _responses_request(body: dict) -> tuple[str, list[Turn]]:
     instructions = [body["instructions"]] if isinstance(body.get("instructions"), str) else []
-    turns = []
     items = body.get("input")
     if isinstance(items, str):
         items = [{"role": "user", "content": items}]
-    for item in items or []:
-        if not isinstance(item, dict) or item.get("type", "message") != "message":
-            continue
-        role, text = item.get("role"), _text_of(item.get("content"))
-        if role in ("system", "developer"):
-            instructions.append(text)
-        elif role in ("user", "assistant"):
-            turns.append(Turn(role=role, content=text))
-    return "\n\n".join(instructions), turns
+    messages = (
+        i for i in items or [] if isinstance(i, dict) and i.get("type", "message") == "message"
+    )
+    return _by_role(instructions, messages)
 
 
 def _pieces(text: str, count: int) -> list[str]:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from types import ModuleType
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
@@ -142,6 +143,23 @@ class _Compiled:
     synonyms: dict[str, str]
     companions: frozenset[frozenset[str]]
 
+    @classmethod
+    def of(cls, vocab: ModuleType, *, english: bool, word: Callable[[str], str]) -> _Compiled:
+        """A language's patient vocabulary compiled; ``word`` is how a synonym is looked up
+        (its stem in English, as is in Chinese)."""
+        return cls(
+            greeting=_Kind.build("greeting", vocab.GREETING, english=english),
+            empathy=_Kind.build("empathy", vocab.EMPATHY, english=english),
+            topics=tuple(
+                _Kind.build(topic, patterns, english=english)
+                for topic, patterns in vocab.TOPICS.items()
+            ),
+            groups=vocab.GROUPS,
+            neighbours=vocab.NEIGHBOURS,
+            synonyms={word(w): group[0] for group in vocab.SYNONYMS for w in group},
+            companions=frozenset(frozenset(pair) for pair in vocab.COMPANIONS),
+        )
+
     def read(self, subject: str) -> Reading:
         """Greeting, empathy and topics; a topic's cue found inside a longer cue of something
         else is part of that ("night sweats" is not "sweating"; "allergic to any
@@ -180,18 +198,7 @@ class EnglishReader:
 
     def __init__(self) -> None:
         vocab = patient_en
-        self.data = _Compiled(
-            greeting=_Kind.build("greeting", vocab.GREETING, english=True),
-            empathy=_Kind.build("empathy", vocab.EMPATHY, english=True),
-            topics=tuple(
-                _Kind.build(topic, patterns, english=True)
-                for topic, patterns in vocab.TOPICS.items()
-            ),
-            groups=vocab.GROUPS,
-            neighbours=vocab.NEIGHBOURS,
-            synonyms={stem(w): group[0] for group in vocab.SYNONYMS for w in group},
-            companions=frozenset(frozenset(pair) for pair in vocab.COMPANIONS),
-        )
+        self.data = _Compiled.of(vocab, english=True, word=stem)
         all_patterns = [*vocab.GREETING, *vocab.EMPATHY]
         for patterns in vocab.TOPICS.values():
             all_patterns.extend(patterns)
@@ -294,18 +301,7 @@ class ChineseReader:
     def __init__(self) -> None:
         vocab = patient_zh
         self.fold = sorted(vocab.FOLD.items(), key=lambda kv: -len(kv[0]))
-        self.data = _Compiled(
-            greeting=_Kind.build("greeting", vocab.GREETING, english=False),
-            empathy=_Kind.build("empathy", vocab.EMPATHY, english=False),
-            topics=tuple(
-                _Kind.build(topic, patterns, english=False)
-                for topic, patterns in vocab.TOPICS.items()
-            ),
-            groups=vocab.GROUPS,
-            neighbours=vocab.NEIGHBOURS,
-            synonyms={w: group[0] for group in vocab.SYNONYMS for w in group},
-            companions=frozenset(frozenset(pair) for pair in vocab.COMPANIONS),
-        )
+        self.data = _Compiled.of(vocab, english=False, word=str)
 
     def normal(self, message: str) -> str:
         return _chinese_normal(message)
