@@ -520,18 +520,7 @@ def analysis_create(request: HttpRequest) -> HttpResponse:
         payload = AnalysisTaskIn.model_validate(_query_data(request.POST))
     except PydanticValidationError as exc:
         raise InvalidInput(_("Choose a study and an analysis type.")) from exc
-    audit_note(
-        request,
-        object_type="analysis_task",
-        detail={"exam_id": payload.exam_id, "analysis_type": payload.analysis_type},
-    )
-    task = analysis_services.analysis_create(
-        exam_id=payload.exam_id,
-        analysis_type=payload.analysis_type,
-        description=payload.description,
-        user=request.user,
-    )
-    audit_note(request, object_ids=[task.task_id])
+    task = analysis_services.analysis_create_audited(request, payload, user=request.user)
     return redirect("web:analysis_detail", task_id=task.task_id)
 
 
