@@ -151,6 +151,7 @@ def write_reports_csv(path: PathLike, reports: Iterable[Mapping[str, Any]]) -> i
 def write_reports_xlsx(
     path: PathLike, reports: Iterable[Mapping[str, Any]], *, created: datetime | None = None
 ) -> int:
+    """The field names as headers, the content column wide and wrapped, Excel datetimes."""
     return _write_sheet(
         path,
         reports,
