@@ -36,19 +36,8 @@ _LANGUAGE_DOC = {
     "/tasks", response={201: AnalysisTaskOut}, auth=analyst_auth, openapi_extra=_LANGUAGE_DOC
 )
 def create_task(request: HttpRequest, payload: AnalysisTaskIn):
-    audit_note(
-        request,
-        action="analysis.create",
-        object_type="analysis_task",
-        detail={"exam_id": payload.exam_id, "analysis_type": payload.analysis_type},
-    )
-    task = services.analysis_create(
-        exam_id=payload.exam_id,
-        analysis_type=payload.analysis_type,
-        description=payload.description,
-        user=request.auth,
-    )
-    audit_note(request, object_ids=[task.task_id])
+    audit_note(request, action="analysis.create")
+    task = services.analysis_create_audited(request, payload, user=request.auth)
     return Status(201, localize_task(task, request_language(request)))
 
 

@@ -29,12 +29,14 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils import timezone
 
 import nlp
 from analysis import selectors
 from analysis.models import ACTIVE_STATUSES, AnalysisTask, AnalysisType, TaskStatus
-from audit.services import audit_record
+from analysis.schemas import AnalysisTaskIn
+from audit.services import audit_note, audit_record
 from core.errors import Conflict, Forbidden, NotFound
 from nlp.messages import render
 from studies.models import Study
@@ -88,6 +90,26 @@ def analysis_create(
     # robust: a queue that cannot be reached must not turn a saved task into a 500; recovery
     # enqueues a pending task that has no live queue entry.
     transaction.on_commit(partial(_enqueue, task.task_id), robust=True)
+    return task
+
+
+def analysis_create_audited(
+    request: HttpRequest, payload: AnalysisTaskIn, *, user: Any
+) -> AnalysisTask:
+    """``analysis_create`` for a request (API or page) whose audit note names the study and type
+    before (so a refusal is recorded with them) and the new task after."""
+    audit_note(
+        request,
+        object_type="analysis_task",
+        detail={"exam_id": payload.exam_id, "analysis_type": payload.analysis_type},
+    )
+    task = analysis_create(
+        exam_id=payload.exam_id,
+        analysis_type=payload.analysis_type,
+        description=payload.description,
+        user=user,
+    )
+    audit_note(request, object_ids=[task.task_id])
     return task
 
 

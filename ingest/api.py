@@ -132,6 +132,23 @@ def _refuse(request: HttpRequest, kind: str, error: Exception, **batch: object) 
     return error
 
 
+def _form_choice(
+    values: dict[str, str], name: str, choices: tuple[str, ...], errors: list[dict]
+) -> str:
+    """The form field ``name`` (trimmed, lower case; empty or absent: the first choice).
+
+    One not among ``choices`` adds to ``errors`` the error Ninja gives for an enum.
+    """
+    chosen = values.get(name, choices[0]).strip().lower() or choices[0]
+    if chosen not in choices:
+        quoted = [f"'{choice}'" for choice in choices]
+        errors.append({
+            "type": "enum", "loc": ["form", name],
+            "msg": f"Input should be {', '.join(quoted[:-1])} or {quoted[-1]}",
+        })  # fmt: skip
+    return chosen
+
+
 def _upload(request: HttpRequest, kind: str) -> tuple[UploadedFile, dict]:
     """The uploaded file and the import options (form fields or query parameters).
 
@@ -154,12 +171,7 @@ def _upload(request: HttpRequest, kind: str) -> tuple[UploadedFile, dict]:
         errors.append({"type": "missing", "loc": ["file", "file"], "msg": "Field required"})
     elif upload.size > _limit_bytes():
         raise _refuse(request, kind, _too_large(language), file_name=upload.name, size=upload.size)
-    on_duplicate = values.get("on_duplicate", "update").strip().lower() or "update"
-    if on_duplicate not in services.ON_DUPLICATE:
-        errors.append({
-            "type": "enum", "loc": ["form", "on_duplicate"],
-            "msg": "Input should be 'update', 'skip' or 'fail'",
-        })  # fmt: skip
+    on_duplicate = _form_choice(values, "on_duplicate", services.ON_DUPLICATE, errors)
     dry_run_text = values.get("dry_run", "").strip().lower()
     if dry_run_text not in _TRUE | _FALSE:
         errors.append(
@@ -169,12 +181,7 @@ def _upload(request: HttpRequest, kind: str) -> tuple[UploadedFile, dict]:
                 "msg": "Input should be a valid boolean",
             }
         )
-    on_invalid = values.get("on_invalid", "reject").strip().lower() or "reject"
-    if on_invalid not in services.ON_INVALID:
-        errors.append({
-            "type": "enum", "loc": ["form", "on_invalid"],
-            "msg": "Input should be 'reject' or 'skip'",
-        })  # fmt: skip
+    on_invalid = _form_choice(values, "on_invalid", services.ON_INVALID, errors)
     options = {
         "on_duplicate": on_duplicate,
         "dry_run": dry_run_text in _TRUE,

@@ -195,6 +195,13 @@ class Outcome:
     counted_version: int = 0
 
 
+# What a finished batch keeps of its outcome, each in the ImportBatch field of the same name.
+_KEPT_OUTCOME = (
+    "rows_total", "created", "updated", "unchanged", "skipped", "rejected",
+    "error_count", "errors", "ignored_columns", "warning_count", "warnings", "rejected_rows",
+)  # fmt: skip
+
+
 # ---------------------------------------------------------------- public services
 
 
@@ -559,18 +566,8 @@ def _finish(
     batch.status = status
     batch.message = message[:2000]
     batch.message_codes = [[p.code, p.params] for p in problems]
-    batch.rows_total = outcome.rows_total
-    batch.created = outcome.created
-    batch.updated = outcome.updated
-    batch.unchanged = outcome.unchanged
-    batch.skipped = outcome.skipped
-    batch.rejected = outcome.rejected
-    batch.error_count = outcome.error_count
-    batch.errors = outcome.errors
-    batch.ignored_columns = outcome.ignored_columns
-    batch.warning_count = outcome.warning_count
-    batch.warnings = outcome.warnings
-    batch.rejected_rows = outcome.rejected_rows
+    for name in _KEPT_OUTCOME:
+        setattr(batch, name, getattr(outcome, name))
     batch.finished_at = finished
     batch.duration_ms = int((finished - batch.started_at).total_seconds() * 1000)
     batch.save()

@@ -4,6 +4,7 @@ from ninja import Query, Router
 from accounts.auth import viewer_auth
 from audit.services import audit_note
 from core.search import rendered
+from core.search_api import search_answer
 from reports import search, selectors
 from reports.exports import report_export
 from reports.schemas import (
@@ -21,17 +22,7 @@ router = Router(tags=["reports"], auth=viewer_auth)
 
 @router.get("/search", response=ReportSearchOut)
 def search_reports(request: HttpRequest, params: Query[ReportSearchParams]):
-    page = search.search_page(
-        filters=params.filters(), page=params.page, page_size=params.page_size, request=request
-    )
-    audit_note(
-        request,
-        action="report.search",
-        object_type="report",
-        object_ids=page["ids"],
-        result_count=page["total"],
-    )
-    return rendered.json_response(page["content"])
+    return search_answer(request, search.search_page, params, object_type="report")
 
 
 @router.get("/filters/options", response=ReportFiltersOut)

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import random
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sampledata import sites as S
 from sampledata.lexicon import REGIONS, Finding, Kind, Normal, Region
@@ -31,6 +31,8 @@ from sampledata.vocab import (
     UNIDENTIFIED_NAME,
     ExamItem,
 )
+
+T = TypeVar("T")
 
 # English RIS words some older exports use for the same states.
 _EXAMINED_EN = frozenset({"completed", "certified", "reported", "examined"})
@@ -97,7 +99,8 @@ def fmt_size(size: tuple[int, ...], style: str, lang: str) -> str:
     return " x ".join(str(v) for v in size) + " mm"
 
 
-def _weighted(rng: random.Random, pairs: tuple[tuple[str, int], ...]) -> str:
+def weighted_choice(rng: random.Random, pairs: Sequence[tuple[T, float]]) -> T:
+    """One value of ``(value, weight)`` pairs, drawn in proportion to its weight (one draw)."""
     total = sum(w for _, w in pairs)
     r = rng.random() * total
     for value, w in pairs:
@@ -298,7 +301,7 @@ class ReadingEngine:
             # the first variant (solid nodule, hypoechoic, central …) is the common one
             weights = [2] + [1] * (len(kind.extras) - 1)
             extra = rng.choices(range(len(kind.extras)), weights=weights)[0]
-        return Finding(kind, site, size, grade, extra, _weighted(rng, kind.trends))
+        return Finding(kind, site, size, grade, extra, weighted_choice(rng, kind.trends))
 
     def _baseline(
         self,
@@ -422,7 +425,7 @@ class ReadingEngine:
         side: str,
     ) -> Reading:
         li = 0 if lang == "zh" else 1
-        style = _weighted(rng, SIZE_STYLES_ZH if lang == "zh" else SIZE_STYLES_EN)
+        style = weighted_choice(rng, SIZE_STYLES_ZH if lang == "zh" else SIZE_STYLES_EN)
         ctx = {name: words[li] for name, words in region.context.items()}
         ctx["joint"] = S.KNEE_SIDES[side][li]
         ctx["item"] = item.name if lang == "zh" else item.english

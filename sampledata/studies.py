@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sampledata import vocab as V
-from sampledata.clinical import Reading, ReadingEngine
+from sampledata.clinical import Reading, ReadingEngine, weighted_choice
 
 DEFAULT_SEED = 20251029
 DEFAULT_END = datetime(2025, 10, 29, 13, 2, 3)  # the RIS export 20251029130203.xlsx
@@ -206,13 +206,7 @@ class _Generator:
             and age >= it.min_age
             and (it.sex is None or it.sex == patient.gender)
         ]
-        total = sum(w for _, w in pool)
-        r = rng.random() * total
-        for it, w in pool:
-            r -= w
-            if r < 0:
-                return it
-        return pool[-1][0]
+        return weighted_choice(rng, pool)
 
     def sibling_item(self, item: V.ExamItem) -> V.ExamItem:
         """A follow-up sometimes uses another exam of the same region (平扫 → 增强, CT → MR)."""

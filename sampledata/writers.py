@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -54,35 +54,69 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def write_studies_xlsx(
-    path: PathLike, studies: Iterable[Mapping[str, Any]], *, created: datetime | None = None
+def _write_sheet(
+    path: PathLike,
+    records: Iterable[Mapping[str, Any]],
+    fields: tuple[str, ...],
+    *,
+    created: datetime | None,
+    header: Callable[[str], str],
+    width: Callable[[str], int],
+    text: Callable[[str, Any, Mapping[str, Any]], str] = lambda field, value, record: _text(value),
+    wrapped: frozenset[str] = frozenset(),
 ) -> int:
-    """The RIS export as staff see it: Chinese headers, 男/女/未知, ``45岁``, Excel datetimes."""
+    """One sheet: a frozen header row, then a row a record. A datetime is an Excel datetime,
+    None or "" an empty cell, anything else the string ``text`` makes of it (wrapped in the
+    ``wrapped`` fields)."""
     wb = _workbook(path, created)
     ws = wb.add_worksheet("Sheet1")
     dt_fmt = wb.add_format({"num_format": DATETIME_FORMAT})
-    widths = {"exam_description": 60, "exam_item": 16, "patient_name": 12}
-    for c, field in enumerate(STUDY_FIELDS):
-        ws.set_column(c, c, widths.get(field, 20 if field in _STUDY_DATETIMES else 12))
-        ws.write_string(0, c, STUDY_HEADERS_ZH[field])
+    # Only a sheet that wraps declares the format: an unused one would still change the file.
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"}) if wrapped else None
+    for c, field in enumerate(fields):
+        ws.set_column(c, c, width(field))
+        ws.write_string(0, c, header(field))
     ws.freeze_panes(1, 0)
     row = 0
-    for study in studies:
+    for record in records:
         row += 1
-        for c, field in enumerate(STUDY_FIELDS):
-            value = study.get(field)
+        for c, field in enumerate(fields):
+            value = record.get(field)
             if value is None or value == "":
                 continue
             if isinstance(value, datetime):
                 ws.write_datetime(row, c, value, dt_fmt)
-            elif field == "patient_gender":
-                ws.write_string(row, c, GENDER_ZH.get(_text(value).upper(), _text(value)))
-            elif field == "patient_age" and isinstance(value, int):
-                ws.write_string(row, c, f"{age_text(value, getattr(study, 'age_days', None))}")
             else:
-                ws.write_string(row, c, _text(value))
+                cell_format = wrap if field in wrapped else None
+                ws.write_string(row, c, text(field, value, record), cell_format)
     wb.close()
     return row
+
+
+_STUDY_WIDTHS = {"exam_description": 60, "exam_item": 16, "patient_name": 12}
+
+
+def _study_text(field: str, value: Any, study: Mapping[str, Any]) -> str:
+    if field == "patient_gender":
+        return GENDER_ZH.get(_text(value).upper(), _text(value))
+    if field == "patient_age" and isinstance(value, int):
+        return f"{age_text(value, getattr(study, 'age_days', None))}"
+    return _text(value)
+
+
+def write_studies_xlsx(
+    path: PathLike, studies: Iterable[Mapping[str, Any]], *, created: datetime | None = None
+) -> int:
+    """The RIS export as staff see it: Chinese headers, 男/女/未知, ``45岁``, Excel datetimes."""
+    return _write_sheet(
+        path,
+        studies,
+        STUDY_FIELDS,
+        created=created,
+        header=STUDY_HEADERS_ZH.__getitem__,
+        width=lambda field: _STUDY_WIDTHS.get(field, 20 if field in _STUDY_DATETIMES else 12),
+        text=_study_text,
+    )
 
 
 def _csv_value(value: Any) -> Any:
@@ -117,29 +151,16 @@ def write_reports_csv(path: PathLike, reports: Iterable[Mapping[str, Any]]) -> i
 def write_reports_xlsx(
     path: PathLike, reports: Iterable[Mapping[str, Any]], *, created: datetime | None = None
 ) -> int:
-    wb = _workbook(path, created)
-    ws = wb.add_worksheet("Sheet1")
-    dt_fmt = wb.add_format({"num_format": DATETIME_FORMAT})
-    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-    for c, field in enumerate(REPORT_FIELDS):
-        ws.set_column(c, c, 80 if field == "content" else 20)
-        ws.write_string(0, c, field)
-    ws.freeze_panes(1, 0)
-    row = 0
-    for report in reports:
-        row += 1
-        for c, field in enumerate(REPORT_FIELDS):
-            value = report.get(field)
-            if value is None or value == "":
-                continue
-            if isinstance(value, datetime):
-                ws.write_datetime(row, c, value, dt_fmt)
-            elif field == "content":
-                ws.write_string(row, c, _text(value), wrap)
-            else:
-                ws.write_string(row, c, _text(value))
-    wb.close()
-    return row
+    """The field names as headers, the content column wide and wrapped, Excel datetimes."""
+    return _write_sheet(
+        path,
+        reports,
+        REPORT_FIELDS,
+        created=created,
+        header=str,
+        width=lambda field: 80 if field == "content" else 20,
+        wrapped=frozenset({"content"}),
+    )
 
 
 def write_reports_json(path: PathLike, reports: Iterable[Mapping[str, Any]]) -> int:

@@ -5,6 +5,7 @@ from accounts.auth import viewer_auth
 from audit.services import audit_note
 from core.pagination import PageParams
 from core.search import rendered
+from core.search_api import search_answer
 from studies import exports, patients, search, selectors
 from studies.schemas import (
     FilterOptionsOut,
@@ -20,17 +21,7 @@ router = Router(tags=["studies"], auth=viewer_auth)
 
 @router.get("/search", response=StudySearchOut)
 def search_studies(request: HttpRequest, params: Query[StudySearchParams]):
-    page = search.search_page(
-        filters=params.filters(), page=params.page, page_size=params.page_size, request=request
-    )
-    audit_note(
-        request,
-        action="study.search",
-        object_type="study",
-        object_ids=page["ids"],
-        result_count=page["total"],
-    )
-    return rendered.json_response(page["content"])
+    return search_answer(request, search.search_page, params, object_type="study")
 
 
 @router.get("/filters/options", response=FilterOptionsOut)

@@ -152,6 +152,14 @@ def parse_query(schema: type[Schema], query: QueryDict, *, ignore: tuple[str, ..
                 del data[name]
 
 
+def _paged_query(schema: type[Schema], query: QueryDict) -> tuple:
+    """``parse_query`` for a page with a page-size choice: a size it does not offer is its first."""
+    params, problems = parse_query(schema, query)
+    if params.page_size not in PAGE_SIZES:
+        params.page_size = PAGE_SIZES[0]
+    return params, problems
+
+
 def _form_values(params: Schema) -> dict[str, str]:
     """The parsed parameters as the form fields show them."""
     values = {}
@@ -326,9 +334,7 @@ def session_activity(request: HttpRequest) -> HttpResponse:
 
 @web_page("web.study.search")
 def studies(request: HttpRequest) -> HttpResponse:
-    params, problems = parse_query(StudyListParams, request.GET)
-    if params.page_size not in PAGE_SIZES:
-        params.page_size = PAGE_SIZES[0]
+    params, problems = _paged_query(StudyListParams, request.GET)
     groups = None
     if params.group == "patient":
         groups, total, options = patients.patient_groups_page(
@@ -412,9 +418,7 @@ def study_detail(request: HttpRequest, exam_id: str) -> HttpResponse:
 def patient_detail(request: HttpRequest, medical_record_no: str) -> HttpResponse:
     """Every study of a medical record number, newest first, with their reports."""
     audit_note(request, object_type="study", detail={"medical_record_no": medical_record_no})
-    params, _problems = parse_query(PageParams, request.GET)
-    if params.page_size not in PAGE_SIZES:
-        params.page_size = PAGE_SIZES[0]
+    params, _problems = _paged_query(PageParams, request.GET)
     rows, total = patients.patient_studies_page(
         medical_record_no=medical_record_no, page=params.page, page_size=params.page_size
     )
@@ -433,9 +437,7 @@ def patient_detail(request: HttpRequest, medical_record_no: str) -> HttpResponse
 
 @web_page("web.report.search")
 def reports(request: HttpRequest) -> HttpResponse:
-    params, problems = parse_query(ReportSearchParams, request.GET)
-    if params.page_size not in PAGE_SIZES:
-        params.page_size = PAGE_SIZES[0]
+    params, problems = _paged_query(ReportSearchParams, request.GET)
     items, total, options = report_search(
         page=params.page, page_size=params.page_size, **params.filters()
     )
@@ -520,18 +522,7 @@ def analysis_create(request: HttpRequest) -> HttpResponse:
         payload = AnalysisTaskIn.model_validate(_query_data(request.POST))
     except PydanticValidationError as exc:
         raise InvalidInput(_("Choose a study and an analysis type.")) from exc
-    audit_note(
-        request,
-        object_type="analysis_task",
-        detail={"exam_id": payload.exam_id, "analysis_type": payload.analysis_type},
-    )
-    task = analysis_services.analysis_create(
-        exam_id=payload.exam_id,
-        analysis_type=payload.analysis_type,
-        description=payload.description,
-        user=request.user,
-    )
-    audit_note(request, object_ids=[task.task_id])
+    task = analysis_services.analysis_create_audited(request, payload, user=request.user)
     return redirect("web:analysis_detail", task_id=task.task_id)
 
 

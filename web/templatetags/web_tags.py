@@ -1,6 +1,8 @@
 """Template helpers of the web UI: roles, labels, highlighting, sortable column headers."""
 
 import re
+from collections.abc import Callable
+from functools import wraps
 
 from django import template
 from django.utils.html import escape
@@ -11,6 +13,16 @@ from web import labels
 from web.middleware import idle_timeout_seconds
 
 register = template.Library()
+
+
+def _dash_for_none(show: Callable[[float], str]) -> Callable[[float | None], str]:
+    """A number filter that shows a missing value (None) as an em dash."""
+
+    @wraps(show)
+    def filter_(value: float | None) -> str:
+        return "—" if value is None else show(value)
+
+    return filter_
 
 
 @register.filter
@@ -55,17 +67,15 @@ def highlight(text: str | None, query: str | None) -> SafeString:
 
 
 @register.filter
-def mm(value: float | None) -> str:
+@_dash_for_none
+def mm(value: float) -> str:
     """A size in millimetres without a needless decimal: 12.0 -> "12 mm"."""
-    if value is None:
-        return "—"
     return f"{value:g} mm"
 
 
 @register.filter
-def minutes_as_hours(value: float | None) -> str:
-    if value is None:
-        return "—"
+@_dash_for_none
+def minutes_as_hours(value: float) -> str:
     hours, minutes = divmod(round(abs(value)), 60)
     sign = "−" if value < 0 else ""
     if hours:
@@ -77,16 +87,14 @@ def minutes_as_hours(value: float | None) -> str:
 
 
 @register.filter
-def percent(value: float | None) -> str:
-    if value is None:
-        return "—"
+@_dash_for_none
+def percent(value: float) -> str:
     return f"{value * 100:.1f} %"
 
 
 @register.filter
-def signed(value: float | None) -> str:
-    if value is None:
-        return "—"
+@_dash_for_none
+def signed(value: float) -> str:
     return f"{value:+g}"
 
 
