@@ -97,3 +97,30 @@ DETAIL_FIELDS = (
     "report_certification_datetime",
     "certified_physician",
 )
+
+
+class NameReading(models.Model):
+    """How many studies hold each reading of a patient's name (pinyin and initials, as the
+    studies' computed columns hold them): the total of a pinyin search that matches many
+    patients (``zhang``) is a sum over these few rows instead of a recheck of every matching
+    study. Written whole by the warm-up after an import (``studies.services``); read only for
+    the data version it was written for (``studies.selectors``)."""
+
+    # The data version (core.cache) whose studies were counted: a warm-up writes the rows of
+    # its version, then removes older ones, so that two warm-ups never mix their rows.
+    version = models.BigIntegerField()
+    pinyin = models.TextField()
+    initials = models.TextField()
+    studies = models.PositiveIntegerField()
+
+    class Meta:
+        # The pinyin has a trigram index on PostgreSQL (migration 0008), as the studies' has.
+        indexes = [models.Index(fields=["initials"], name="reading_initials_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pinyin", "initials", "version"], name="reading_unique_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pinyin} ({self.initials}): {self.studies}"

@@ -9,7 +9,7 @@ from core.cache import data_version
 from core.pagination import DEFAULT_PAGE_SIZE
 from core.search import counts, plan, rendered, spec
 from core.search.pages import bookmarks
-from studies import selectors, sqlite_search
+from studies import selectors, services, sqlite_search
 from studies.models import Study
 from studies.schemas import FilterOptionsOut, StudyFilterParams, StudySearchOut
 
@@ -30,13 +30,16 @@ def _sqlite_walk(filters: spec.Filters, total: int, rows_needed: int) -> bool:
 def _warm(version: int) -> int:
     """Compute, for the current data, what the first requests after an import ask for: the
     filter lists, the grouped count that totals every combination of the exact-match filters,
-    the character counts that total a one-character term, the bookmarks where deep pages of
-    the list grouped by patient start, and the first page of no filter and of each single
-    filter value. Returns the number of searches prepared."""
+    the character counts that total a one-character term, the name readings that total a
+    pinyin term, the bookmarks where deep pages of the list grouped by patient start, and the
+    first page of no filter and of each single filter value. Returns the number of searches
+    prepared."""
     filter_options_content(version=version)
     options = selectors.study_filter_options(version=version)
     counts.grouped_counts(SPEC, version=version)
     selectors.study_character_counts(version=version)
+    # How many studies hold each reading of a name, which pinyin searches total from.
+    services.refresh_name_readings(version=version)
     # Where the deep pages of the list grouped by patient (studies.patients) start, in record
     # number order.
     bookmarks(

@@ -1,10 +1,12 @@
 """Every read of studies: the search that the API, the export and the web pages share."""
 
+import re
+from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 from itertools import repeat
 
-from django.db.models import F, Q, QuerySet, TextField
+from django.db.models import F, Q, QuerySet, Sum, TextField
 from django.db.models.functions import Concat
 
 from core import rawsql
@@ -17,7 +19,7 @@ from core.search.counts import count_caseless
 from core.search.spec import Filters, Hints
 from core.text import codepoint_order
 from studies import sqlite_search
-from studies.models import Study
+from studies.models import NameReading, Study
 
 TEXT_SORT_FIELDS = {"patient_name", "exam_status", "exam_item", "exam_id"}
 
@@ -39,6 +41,10 @@ PINYIN_INDEX = TextIndex(fts_table=sqlite_search.PINYIN_FTS_TABLE)
 
 # The text fields a term is searched in (with the identifiers, matched whole).
 TEXT_FIELDS = ("patient_name", "exam_description", "exam_item")
+
+# The name readings (NameReading) of a data version are complete once the warm-up has stored
+# this key under it (studies.services.refresh_name_readings).
+READINGS_KEY = "readings"
 
 
 def _text_match(q: str, lookup: str) -> Q:
@@ -65,12 +71,15 @@ def study_keys_by_patient_name(*, name: str) -> QuerySet[Study]:
     return Study.objects.filter(match).values("pk")
 
 
-def _term_match(term: str, text_index: bool) -> Q:
+def _term_match(term: str, text_index: bool, *, in_texts: bool = True) -> Q:
     """Studies that hold ``term`` in a text field (a substring, any letter case) or as a whole
-    identifier: the locked contract's match of ``q``."""
+    identifier: the locked contract's match of ``q``. ``in_texts=False``: the identifiers
+    alone, for a term the warm-up's counts show is in no text (``_in_no_text``)."""
     # Identifiers match whole values (as typed, or upper/lower-cased); free text matches
     # a substring. Django escapes % and _ in icontains, so they are taken literally.
     ids = {term, term.upper(), term.lower()}
+    if not in_texts:
+        return _identifier_match(ids)
     backend = backends.current()
     short = backend.short_term_index(term)
     # The trigram indexes serve the UPPER() form only; where none is used (a short term,
@@ -98,16 +107,22 @@ def _pinyin_match(term: str, text_index: bool) -> Q | None:
     letters = pinyin_term(term)
     if letters is None:
         return None
-    initials = Q(patient_name_initials=letters)
+    candidates = None
+    if text_index and len(letters) >= query.TRIGRAM:
+        candidates = backends.current().text_candidates(letters, PINYIN_INDEX)
+    return _read_as(letters, "patient_name_pinyin", "patient_name_initials", candidates)
+
+
+def _read_as(letters: str, pinyin: str, initials: str, candidates: Q | None = None) -> Q:
+    """Rows whose reading (the fields ``pinyin`` and ``initials``) is ``letters``: the one
+    rule of a pinyin match, for the studies and for their name readings (NameReading)."""
+    by_initials = Q(**{initials: letters})
     if len(letters) < query.TRIGRAM:
-        return initials
-    full = Q(patient_name_pinyin__contains=letters)
-    if (
-        text_index
-        and (candidates := backends.current().text_candidates(letters, PINYIN_INDEX)) is not None
-    ):
+        return by_initials
+    full = Q(**{f"{pinyin}__contains": letters})
+    if candidates is not None:
         full = candidates & full
-    return full | initials
+    return full | by_initials
 
 
 # A term of more words is matched whole only: each word adds a condition per branch of the
@@ -158,8 +173,8 @@ def _disjuncts(condition: Q) -> list[Q]:
     return branches
 
 
-def _term_or_pinyin(term: str, text_index: bool) -> Q:
-    match = _term_match(term, text_index)
+def _term_or_pinyin(term: str, text_index: bool, *, in_texts: bool = True) -> Q:
+    match = _term_match(term, text_index, in_texts=in_texts)
     pinyin = _pinyin_match(term, text_index)
     return match if pinyin is None else match | pinyin
 
@@ -176,17 +191,24 @@ def study_list(
     date_to: date | None = None,
     sort: str = "-order_datetime",
     text_index: bool = True,
+    in_texts: bool = True,
 ) -> QuerySet[Study]:
     """Studies matching the filters, in a stable order (ties broken by exam_id).
 
     ``text_index=False`` leaves out the clauses that find candidate rows through a text index
     (PostgreSQL's character index for 1–2 character terms, SQLite's trigram indexes); the
-    matches are the same.
+    matches are the same. ``in_texts=False`` leaves out the match of a one-word ``q`` in the
+    text fields, for a term the warm-up's counts show is in none (the same matches again).
     """
     qs = Study.objects.all()
     q = (q or "").strip()
     if q:
-        qs = qs.filter(_search_match(q, text_index))
+        match = (
+            _search_match(q, text_index)
+            if in_texts
+            else _term_or_pinyin(q, text_index, in_texts=False)
+        )
+        qs = qs.filter(match)
     exact = {
         "exam_status": exam_status,
         "exam_source": exam_source,
@@ -251,10 +273,28 @@ def study_filter_options(*, version: int | None = None) -> dict[str, list[str]]:
     return cached("studies", "options", _filter_options, version=version)
 
 
+# A run of Latin letters, where a two-letter term can be.
+_LATIN_RUN = re.compile("[A-Z]{2,}")
+
+
+def _letter_pairs(text: str) -> set[str]:
+    # Python upper-cases more than the databases do (ß -> SS), so these pairs are a superset
+    # of those a database's case-insensitive LIKE finds.
+    return {run[i : i + 2] for run in _LATIN_RUN.findall(text.upper()) for i in range(len(run) - 1)}
+
+
 def count_characters(texts: Iterable[str]) -> dict[str, int]:
     """How many of ``texts`` (each the searched fields of one study) hold each character
-    without letter case; see ``study_character_counts``."""
-    return count_caseless(zip(texts, repeat(1)))
+    without letter case, and each pair of Latin letters (upper-cased); see
+    ``study_character_counts``."""
+    pairs: Counter[str] = Counter()
+
+    def counted(text: str) -> str:
+        pairs.update(_letter_pairs(text))
+        return text
+
+    characters = count_caseless(zip(map(counted, texts), repeat(1)))
+    return {**characters, **pairs}
 
 
 def _character_counts() -> dict[str, int]:
@@ -272,11 +312,16 @@ def prepare_character_counts(counts: dict[str, int], *, version: int) -> None:
 
 def study_character_counts(*, version: int) -> dict[str, int]:
     """How many studies hold each character without letter case (a Chinese character, a
-    digit) in a searched text field, computed by the warm-up after an import.
+    digit) in a searched text field, and each pair of Latin letters, computed by the warm-up
+    after an import.
 
     The total of a one-character term (a surname) is then a lookup instead of a count over
     its index (14,026 studies of 王 in a million: 25–55 ms). One pass over the table in
-    Python (4 s at a million rows) is the cheapest exact way found: the same in SQL took 10 s.
+    Python is the cheapest exact way found (docs/performance.md): the same in SQL took
+    longer. The pairs are counted over the fields written one after the other, so a pair
+    where one field ends and the next begins counts too: they only tell that a two-letter
+    term is in no text (``_in_no_text``), which the character index could only tell by
+    reading every row that holds both letters.
     """
     return cached("studies", "characters", _character_counts, version=version)
 
@@ -292,14 +337,46 @@ def _one_character_total(q: str, version: int) -> int | None:
     return counts.get(q, 0) + others.count()
 
 
+def _in_no_text(q: str, version: int) -> bool:
+    """Whether the warm-up's counts show that no study's text holds the two Latin letters
+    ``q`` (``zw``, a patient's initials): the term then matches identifiers and initials
+    alone, through their B-trees, instead of every row holding both letters."""
+    if len(q) != 2 or not (q.isascii() and q.isalpha()):
+        return False
+    counts = stored("studies", "characters", version=version)
+    return counts is not None and q.upper() not in counts
+
+
+def _readings_total(letters: str, version: int) -> int | None:
+    """How many studies' names are read ``letters`` (three letters or more), summed over the
+    warm-up's name readings; None when they are not there (a write since the last import)."""
+    if len(letters) < query.TRIGRAM or stored("studies", READINGS_KEY, version=version) is None:
+        return None
+    readings = NameReading.objects.filter(
+        _read_as(letters, "pinyin", "initials"), version=version
+    )  # fmt: skip
+    return readings.aggregate(n=Sum("studies"))["n"] or 0
+
+
+def _pinyin_total(q: str, read: int) -> int:
+    """The exact total of a search for the pinyin term ``q`` alone whose readings hold
+    ``read`` studies: those, and the studies the contract's match finds that are not read so
+    (a Latin name, an identifier), few and found through the text indexes."""
+    others = Study.objects.filter(_term_match(q, True)).exclude(_pinyin_match(q, False))
+    return read + others.count()
+
+
 def study_count(filters: Filters, hints: Hints, version: int) -> int:
     """The exact number of studies matching ``filters``, counted (core.search.counts caches
-    it): a caseless character alone from the warm-up's character counts."""
+    it): a caseless character alone from the warm-up's character counts, a pinyin term alone
+    from its name readings (``hints.total``)."""
+    if hints.total is not None:
+        return hints.total
     if filters.alone("q") and len(filters.q) == 1 and query.is_caseless(filters.q):
         total = _one_character_total(filters.q, version)
         if total is not None:
             return total
-    return study_list(**filters.values).count()
+    return study_list(**filters.values, in_texts=not hints.text_absent).count()
 
 
 def study_matches(
@@ -307,19 +384,32 @@ def study_matches(
 ) -> QuerySet[Study]:
     """``study_list``, its matches sorted rather than met along the date index when
     ``filter_first`` (core.search.plan)."""
-    matches = study_list(**filters.values, text_index=text_index)
+    matches = study_list(**filters.values, text_index=text_index, in_texts=not hints.text_absent)
     if filter_first:
         return matches.order_by(*study_ordering(filters.sort, filter_first=True))
     return matches
 
 
+# A pinyin term whose readings hold more studies than this (``zhang``) is totalled from them
+# and paged by the walk of the date index its total picks: reading every match once for its
+# total and first page reads more rows than the walk meets its page in (twenty matches
+# among as many rows as the table holds per match).
+PINYIN_SCAN_LIMIT = 5_000
+
+
 def study_hints(filters: Filters, version: int) -> Hints:
+    q = filters.q
+    if not q:
+        return Hints()
+    if _in_no_text(q, version):
+        return Hints(text_absent=True)
+    letters = pinyin_term(q)
+    if filters.alone("q") and letters is not None:
+        read = _readings_total(letters, version)
+        if read is not None and read > PINYIN_SCAN_LIMIT:
+            return Hints(total=_pinyin_total(q, read))
     # Only PostgreSQL reads a term's matches once for its total and its first page.
-    return Hints(
-        scanned_once=bool(filters.q)
-        and backends.current().FINDS_THEN_SORTS
-        and _scanned_once(filters.q, version)
-    )
+    return Hints(scanned_once=backends.current().FINDS_THEN_SORTS and _scanned_once(q, version))
 
 
 # A term whose characters' counts bound its matches to this many rows or fewer gets its total

@@ -55,6 +55,12 @@ def page_rows(
     version: int,
 ) -> tuple[list, int]:  # fmt: skip
     """The page of a search whose exact total is known, by the plan the total picks."""
+    backend = backends.current()
+    if hints.text_absent:
+        # Found through B-trees alone: its matches are fewer to read than a walk of the date
+        # index would read to meet them (PostgreSQL sorts them; SQLite's planner does).
+        queryset = spec.matches(filters, hints, filter_first=backend.FINDS_THEN_SORTS)
+        return paginate(queryset, page=page, page_size=page_size, total=total)
     rows_needed = page * page_size
     by_date = filters.sort.lstrip("-") == spec.date_field
     descending = filters.sort.startswith("-")
@@ -68,7 +74,6 @@ def page_rows(
     # A text search's matches found through the text indexes, then sorted; or, when they are
     # dense, met by walking the date index: otherwise the planner may walk it for a rare
     # term's rows through most of the table.
-    backend = backends.current()
     text_search = any(filters.term(name) for name in spec.walk_terms) and backend.FINDS_THEN_SORTS
     queryset = spec.matches(filters, hints, filter_first=text_search)
     if text_search:

@@ -48,11 +48,14 @@ class Filters:
 @dataclass
 class Hints:
     """What a search knows ahead of its plan (from the warm-up's counts): the exact total of
-    its term alone, and whether to find a long term through the character index."""
+    its term alone, whether to find a long term through the character index, whether to read
+    its matches once for its total and first page, and whether the term is in no text field
+    (``text_absent``: only its whole-value matches, found through B-trees, are left)."""
 
     total: int | None = None
     by_characters: bool = False
     scanned_once: bool = False
+    text_absent: bool = False
 
 
 @dataclass

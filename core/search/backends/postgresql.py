@@ -9,10 +9,11 @@ the trigram GIN indexes; shorter ones (a Chinese surname) use a GIN index of the
 characters to narrow the rows that LIKE then decides exactly.
 """
 
+import logging
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import BooleanField, Model, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.query import QuerySet
@@ -21,6 +22,8 @@ from core.cache import cached
 from core.pagination import paginate
 from core.search.backends import TextIndex
 from core.search.query import TRIGRAM
+
+logger = logging.getLogger(__name__)
 
 NAME = "postgresql"
 # A text search's matches are found through the text indexes, then sorted, or met by
@@ -209,3 +212,16 @@ def warm_up(model: type[Model], *, field: str, data: str, version: int) -> None:
     """What the plans of a page read, computed by the warm-up: the edges of every walk window
     of the date ``field``, newest first."""
     warm_window_edges(model, field=field, descending=True, data=data, version=version)
+
+
+def reclaim(table: str) -> None:
+    """Reclaim the rows a warm-up's rewrite of a derived ``table`` left dead (as
+    ``core.cache.tidy`` does for the cache tables), where autovacuum is off or late, and give
+    the planner the statistics of its new rows."""
+    if connection.in_atomic_block:
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(table)}")
+    except DatabaseError:
+        logger.warning("VACUUM of %s failed", table, exc_info=True)

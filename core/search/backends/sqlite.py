@@ -115,3 +115,7 @@ def warm_up(model: type[Model], *, field: str, data: str, version: int) -> None:
 def candidates_are_exact(q: str) -> bool:
     """An FTS5 candidate is never a match by itself: LIKE decides."""
     return False
+
+
+def reclaim(table: str) -> None:
+    """Nothing: SQLite reuses a table's free pages itself."""

@@ -1,0 +1,191 @@
+"""The totals and plans of frequent pinyin terms and of two-letter initials (issue 26): a
+pinyin term that many patients' names are read as is totalled from the warm-up's name
+readings, and two Latin letters that no text holds are looked for in the identifiers and
+initials alone. Every answer is the one ``study_list`` gives, on both databases."""
+
+import importlib
+from http import HTTPStatus
+
+import pytest
+from django.apps import apps as django_apps
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from core.cache import data_version, stored
+from studies import selectors
+from studies.models import NameReading
+from studies.selectors import count_characters, study_list
+from studies.services import refresh_name_readings, warm_caches
+from tests.factories import StudyFactory, local
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the caches keep nothing in a transaction
+
+SEARCH = "/api/v1/studies/search"
+READINGS = NameReading._meta.db_table
+MIGRATION = importlib.import_module("studies.migrations.0008_name_readings")
+
+
+def study(exam_id: str, name: str, day: int, **fields) -> None:
+    fields.setdefault("exam_description", None)
+    fields.setdefault("exam_item", "胸部CT平扫")
+    StudyFactory(
+        exam_id=exam_id, patient_name=name, order_datetime=local(2025, 11, day, 9, 0), **fields
+    )
+
+
+@pytest.fixture
+def zhangs():
+    """Studies read ``zhang`` (张伟 twice, 张三, 章丽), one of them also holding the word in
+    its description; a Latin name holding it; a study whose identifier it is; and others."""
+    study("ZW-1", "张伟", 1, exam_description="zhang reviewed")  # read so and holds it
+    study("ZW-2", "张伟", 2)
+    study("ZS-1", "张三", 3)
+    study("ZL-1", "章丽", 4)
+    study("LAT-1", "Zhang Wei", 5)  # a Latin name: no reading, found by its text
+    study("ZHANG", "王五", 6)  # the identifier only
+    study("WW-1", "王五", 7)
+    study("LIS-1", "李四", 8)
+
+
+def answer(client, q: str, **params) -> dict:
+    response = client.get(SEARCH, {"q": q, **params})
+    assert response.status_code == HTTPStatus.OK, response.content
+    return response.json()
+
+
+def assert_as_study_list(client, q: str, page_size: int = 2) -> CaptureQueriesContext:
+    """Every page of ``q`` is the one study_list gives, with its exact total; returns the
+    queries of the search requests."""
+    expected = [s.exam_id for s in study_list(q=q)]
+    pages = -(-len(expected) // page_size) or 1
+    with CaptureQueriesContext(connection) as queries:
+        bodies = [answer(client, q, page=p, page_size=page_size) for p in range(1, pages + 1)]
+    for page, body in enumerate(bodies, start=1):
+        assert body["total"] == len(expected), (q, page)
+        start = (page - 1) * page_size
+        assert [s["exam_id"] for s in body["data"]] == expected[start : start + page_size], q
+    queries.total = len(expected)
+    return queries
+
+
+def reads_readings(queries: CaptureQueriesContext) -> bool:
+    return any(READINGS in q["sql"] for q in queries.captured_queries)
+
+
+def studies_sql(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if '"studies_study"' in q["sql"]]
+
+
+def test_a_frequent_pinyin_term_is_totalled_from_the_name_readings(viewer, zhangs, monkeypatch):
+    monkeypatch.setattr(selectors, "PINYIN_SCAN_LIMIT", 1)
+    warm_caches()
+    version = data_version("studies")
+    assert stored("studies", selectors.READINGS_KEY, version=version) == version
+    readings = {(r.pinyin, r.initials): r.studies for r in NameReading.objects.all()}
+    assert readings == {
+        ("zhangwei", "zw"): 2, ("zhangsan", "zs"): 1, ("zhangli", "zl"): 1,
+        ("wangwu", "ww"): 2, ("lisi", "ls"): 1,
+    }  # fmt: skip
+    # 张伟 twice (once also by its text), 张三, 章丽, the Latin name, the identifier.
+    queries = assert_as_study_list(viewer, "zhang")
+    assert queries.total == 6 and reads_readings(queries)
+    for q in ("ZHANG", "zhang wei", "zw", "wangwu", "lisi", "zhangsi"):
+        assert_as_study_list(viewer, q)
+
+
+def test_a_rare_pinyin_term_is_counted_as_before(viewer, zhangs):
+    # Two studies are below the limit: PostgreSQL reads them once for their total and page.
+    warm_caches()
+    queries = assert_as_study_list(viewer, "zhangwei", page_size=20)
+    assert queries.total == 2
+    counts = [sql for sql in studies_sql(queries) if "COUNT(" in sql]
+    assert len(counts) == 1
+    assert ("OVER ()" in counts[0]) == (connection.vendor == "postgresql")
+
+
+def test_readings_of_an_older_version_are_not_used(viewer, zhangs, monkeypatch):
+    monkeypatch.setattr(selectors, "PINYIN_SCAN_LIMIT", 1)
+    warm_caches()
+    study("ZW-3", "张伟", 9)  # a write after the warm-up: its readings are stale
+    queries = assert_as_study_list(viewer, "zhang")
+    assert queries.total == 7 and not reads_readings(queries)
+    warm_caches()
+    queries = assert_as_study_list(viewer, "zhangwei")
+    assert queries.total == 3 and reads_readings(queries)
+
+
+def test_a_pinyin_term_with_other_filters_is_counted(viewer, zhangs, monkeypatch):
+    monkeypatch.setattr(selectors, "PINYIN_SCAN_LIMIT", 1)
+    warm_caches()
+    body = answer(viewer, "zhang", exam_item="胸部CT平扫", date_from="2025-11-02")
+    assert body["total"] == study_list(q="zhang", date_from=local(2025, 11, 2).date()).count()
+    assert body["total"] == 5
+
+
+def test_refreshing_the_readings_replaces_the_older_versions_rows(zhangs):
+    version = data_version("studies")
+    assert refresh_name_readings(version=version) == 5
+    # The same version again writes nothing twice (a concurrent warm-up of it, too).
+    assert refresh_name_readings(version=version) == 0
+    assert NameReading.objects.count() == 5
+    study("ZW-3", "张伟", 9)
+    newer = data_version("studies")
+    assert refresh_name_readings(version=newer) == 5
+    assert set(NameReading.objects.values_list("version", flat=True)) == {newer}
+    assert NameReading.objects.get(pinyin="zhangwei").studies == 3
+    assert stored("studies", selectors.READINGS_KEY, version=newer) == newer
+
+
+@pytest.fixture
+def initials():
+    """Two studies of 张伟 (``zw``), a Latin name and descriptions without the pair ZW."""
+    study("ZW-1", "张伟", 1)
+    study("ZW-2", "张伟", 2, exam_description="Zoe's wrist")
+    study("LAT-1", "Zoe Wu", 3, exam_item="Head CT")
+    study("MY-1", "马艳", 4)
+
+
+def test_two_letters_no_text_holds_are_found_through_the_initials_alone(viewer, initials):
+    warm_caches()
+    counts = stored("studies", "characters", version=data_version("studies"))
+    assert "ZW" not in counts and "CT" in counts
+    zw, my = assert_as_study_list(viewer, "zw", page_size=1), assert_as_study_list(viewer, "MY")
+    assert (zw.total, my.total) == (2, 1)
+    # No text field was searched: no LIKE, no character index, no FTS table.
+    sql = " ".join(studies_sql(zw) + studies_sql(my))
+    assert "patient_name_initials" in sql
+    assert "LIKE" not in sql and "MATCH" not in sql and "@>" not in sql
+    assert answer(viewer, "zw", exam_item="胸部CT平扫")["total"] == 2
+
+
+def test_two_letters_a_text_holds_are_still_searched_there(viewer, initials):
+    study("TXT-1", "李四", 5, exam_description="zw view")
+    study("ID-1", "李四", 6, medical_record_no="ZW")  # an identifier equal to the term
+    warm_caches()
+    assert "ZW" in stored("studies", "characters", version=data_version("studies"))
+    assert assert_as_study_list(viewer, "zw").total == 4
+    assert "LIKE" in " ".join(studies_sql(assert_as_study_list(viewer, "Zw")))
+
+
+def test_a_term_the_counts_do_not_know_is_searched_everywhere(viewer, initials):
+    warm_caches()
+    study("TXT-1", "李四", 5, exam_description="ZW view")  # after the warm-up
+    assert assert_as_study_list(viewer, "zw").total == 3
+    for q in ("oe", "CT", "z", "z w", "ZW1", "12"):
+        assert_as_study_list(viewer, q)
+
+
+def test_the_character_counts_hold_the_pairs_of_latin_letters():
+    counts = count_characters(["Zoe Wu", "张伟头颅CT", "Straße", "x1y"])
+    assert {k: v for k, v in counts.items() if len(k) == 2} == {
+        "ZO": 1, "OE": 1, "WU": 1, "CT": 1, "ST": 1, "TR": 1, "RA": 1, "AS": 1, "SS": 1,
+        "SE": 1,
+    }  # fmt: skip
+    assert counts["张"] == 1 and "Z" not in counts
+
+
+def test_the_migration_makes_every_cached_answer_stale():
+    StudyFactory()
+    before = data_version("studies")
+    MIGRATION.bump_studies_version(django_apps, None)
+    assert data_version("studies") == before + 1
