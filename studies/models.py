@@ -103,12 +103,9 @@ class NameReading(models.Model):
     """How many studies hold each reading of a patient's name (pinyin and initials, as the
     studies' computed columns hold them): the total of a pinyin search that matches many
     patients (``zhang``) is a sum over these few rows instead of a recheck of every matching
-    study. Written whole by the warm-up after an import (``studies.services``); read only for
-    the data version it was written for (``studies.selectors``)."""
+    study. Brought up to date by the warm-up after an import (``studies.services``); read
+    only for the data version it was brought up to date for (``studies.selectors``)."""
 
-    # The data version (core.cache) whose studies were counted: a warm-up writes the rows of
-    # its version, then removes older ones, so that two warm-ups never mix their rows.
-    version = models.BigIntegerField()
     pinyin = models.TextField()
     initials = models.TextField()
     studies = models.PositiveIntegerField()
@@ -117,9 +114,7 @@ class NameReading(models.Model):
         # The pinyin has a trigram index on PostgreSQL (migration 0008), as the studies' has.
         indexes = [models.Index(fields=["initials"], name="reading_initials_idx")]
         constraints = [
-            models.UniqueConstraint(
-                fields=["pinyin", "initials", "version"], name="reading_unique_per_version"
-            )
+            models.UniqueConstraint(fields=["pinyin", "initials"], name="reading_unique")
         ]
 
     def __str__(self) -> str:

@@ -352,9 +352,7 @@ def _readings_total(letters: str, version: int) -> int | None:
     warm-up's name readings; None when they are not there (a write since the last import)."""
     if len(letters) < query.TRIGRAM or stored("studies", READINGS_KEY, version=version) is None:
         return None
-    readings = NameReading.objects.filter(
-        _read_as(letters, "pinyin", "initials"), version=version
-    )  # fmt: skip
+    readings = NameReading.objects.filter(_read_as(letters, "pinyin", "initials"))
     return readings.aggregate(n=Sum("studies"))["n"] or 0
 
 

@@ -42,7 +42,6 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("version", models.BigIntegerField()),
                 ("pinyin", models.TextField()),
                 ("initials", models.TextField()),
                 ("studies", models.PositiveIntegerField()),
@@ -50,9 +49,7 @@ class Migration(migrations.Migration):
             options={
                 "indexes": [models.Index(fields=["initials"], name="reading_initials_idx")],
                 "constraints": [
-                    models.UniqueConstraint(
-                        fields=["pinyin", "initials", "version"], name="reading_unique_per_version"
-                    )
+                    models.UniqueConstraint(fields=["pinyin", "initials"], name="reading_unique")
                 ],
             },
         ),

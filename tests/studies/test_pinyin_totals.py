@@ -8,12 +8,12 @@ from http import HTTPStatus
 
 import pytest
 from django.apps import apps as django_apps
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from core.cache import data_version, stored
 from studies import selectors
-from studies.models import NameReading
+from studies.models import NameReading, Study
 from studies.selectors import count_characters, study_list
 from studies.services import refresh_name_readings, warm_caches
 from tests.factories import StudyFactory, local
@@ -122,18 +122,28 @@ def test_a_pinyin_term_with_other_filters_is_counted(viewer, zhangs, monkeypatch
     assert body["total"] == 5
 
 
-def test_refreshing_the_readings_replaces_the_older_versions_rows(zhangs):
+def test_a_refresh_writes_only_what_changed(zhangs):
     version = data_version("studies")
     assert refresh_name_readings(version=version) == 5
-    # The same version again writes nothing twice (a concurrent warm-up of it, too).
-    assert refresh_name_readings(version=version) == 0
-    assert NameReading.objects.count() == 5
-    study("ZW-3", "张伟", 9)
+    assert refresh_name_readings(version=version) == 0  # nothing changed
+    study("ZW-3", "张伟", 9)  # one more 张伟
+    Study.objects.filter(patient_name="李四").delete()
+    study("NEW-1", "赵六", 10)
     newer = data_version("studies")
-    assert refresh_name_readings(version=newer) == 5
-    assert set(NameReading.objects.values_list("version", flat=True)) == {newer}
-    assert NameReading.objects.get(pinyin="zhangwei").studies == 3
+    # 张伟 counted again, 李四 removed, 赵六 added.
+    assert refresh_name_readings(version=newer) == 3
+    readings = {(r.pinyin, r.initials): r.studies for r in NameReading.objects.all()}
+    assert readings == {
+        ("zhangwei", "zw"): 3, ("zhangsan", "zs"): 1, ("zhangli", "zl"): 1,
+        ("wangwu", "ww"): 2, ("zhaoliu", "zl"): 1,
+    }  # fmt: skip
     assert stored("studies", selectors.READINGS_KEY, version=newer) == newer
+
+
+def test_no_refresh_inside_a_transaction(zhangs):
+    with transaction.atomic():
+        assert refresh_name_readings(version=data_version("studies")) == 0
+    assert not NameReading.objects.exists()
 
 
 @pytest.fixture

@@ -225,3 +225,9 @@ def reclaim(table: str) -> None:
             cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(table)}")
     except DatabaseError:
         logger.warning("VACUUM of %s failed", table, exc_info=True)
+
+
+def lock_for_rewrite(cursor: Any, table: str) -> None:
+    """Make the warm-ups that bring a derived ``table`` up to date wait for each other (each
+    then reads the data the one before it committed); searches go on reading it."""
+    cursor.execute(f"LOCK TABLE {connection.ops.quote_name(table)} IN SHARE ROW EXCLUSIVE MODE")

@@ -119,3 +119,7 @@ def candidates_are_exact(q: str) -> bool:
 
 def reclaim(table: str) -> None:
     """Nothing: SQLite reuses a table's free pages itself."""
+
+
+def lock_for_rewrite(cursor: Any, table: str) -> None:
+    """Nothing: SQLite's write transactions (IMMEDIATE) already run one at a time."""
