@@ -3,18 +3,27 @@ that says (with ``audit.services.audit_note``) which patient data it served."""
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 
-from accounts.auth import user_from_access_token
 from audit.services import audit_note, audit_record
 from core.badinput import NUL, NulField
 
 logger = logging.getLogger(__name__)
 
 UNAVAILABLE = "The database is unavailable; try again shortly"
+
+# Who a bearer token names (accounts registers ``accounts.auth.user_from_access_token`` at its
+# start): accounts writes audit events, so audit names no function of accounts.
+_bearer_users: list[Callable[[str], Any]] = []
+
+
+def name_bearers_with(user_of: Callable[[str], Any]) -> None:
+    """Register ``user_of(token)``, the user of a bearer token or None, for ``record_refusal``."""
+    _bearer_users[:] = [user_of]
 
 
 def database_unavailable(request: HttpRequest) -> HttpResponse:
@@ -96,7 +105,7 @@ def record_refusal(request: HttpRequest, response: HttpResponse, field: NulField
     if not any(NUL in value for value in credentials):
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
-            user = user_from_access_token(token.strip())
+            user = next((user_of(token.strip()) for user_of in _bearer_users), None)
         elif getattr(request, "user", None) is not None and request.user.is_authenticated:
             user = request.user
     audit_note(

@@ -180,6 +180,20 @@ def answer_nul(prefix: str) -> Callable[[NulAnswer], NulAnswer]:
     return register
 
 
+RefusalRecorder = Callable[[HttpRequest, HttpResponse, NulField], HttpResponse]
+# Who records a refusal (the audit app registers itself at its start): the ground floor's
+# lowest layer names no app above it.
+_RECORDERS: list[RefusalRecorder] = []
+
+
+def record_refusals(recorder: RefusalRecorder) -> RefusalRecorder:
+    """Register ``recorder`` to record every refused request, given the answer, and return
+    the answer to send (it may replace it: an access that cannot be recorded is not served)."""
+    if recorder not in _RECORDERS:
+        _RECORDERS.append(recorder)
+    return recorder
+
+
 def message(field: NulField) -> str:
     return f"The field '{field.label}' must not contain a NUL character (U+0000)"
 
@@ -226,6 +240,6 @@ class RefuseNulMiddleware:
             # REQUEST), which would look the bad key up; an empty session drops the cookie.
             request.session = type(request.session)()
         response = nul_answer(request, field)
-        from audit.middleware import record_refusal
-
-        return record_refusal(request, response, field)
+        for record in _RECORDERS:
+            response = record(request, response, field)
+        return response

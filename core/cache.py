@@ -1,7 +1,6 @@
 """Answers cached under the data version of the tables they were computed from."""
 
 import hashlib
-import json
 import logging
 import pickle
 import threading
@@ -222,9 +221,3 @@ def clear() -> None:
     _pruned.clear()
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {_SHARED}")
-
-
-def key_of(params: dict[str, Any]) -> str:
-    """A short stable key for a dict of filter values."""
-    text = json.dumps(params, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()

@@ -27,6 +27,16 @@ def _warm(version: int) -> int:
     return 2
 
 
+def _finding_page(
+    filters: spec.Filters, page: int, page_size: int, version: int
+) -> tuple[list[Report], int] | None:
+    """A search by finding alone, answered from the findings table (see
+    ``selectors.finding_page``); None for any other search."""
+    if not selectors.finding_alone(filters):
+        return None
+    return selectors.finding_page(filters, page=page, page_size=page_size, version=version)
+
+
 SPEC = spec.register(
     spec.SearchSpec(
         name="reports",
@@ -45,6 +55,7 @@ SPEC = spec.register(
         # A patient's name is a text search too (through the studies' text indexes).
         walk_terms=("q", "patient_name"),
         walk_window_per_match=selectors.WALK_WINDOW_PER_MATCH,
+        own_page=_finding_page,
         warm=_warm,
     )
 )
@@ -56,15 +67,10 @@ def report_search(
     """One page of search items (with snippets), the exact total and the filter options."""
     if version is None:
         version = data_version("reports")
-    typed = SPEC.filters(filters)
-    if selectors.finding_alone(typed):
-        reports, total = selectors.finding_page(
-            typed, page=page, page_size=page_size, version=version
-        )
-        items = [selectors.report_search_item(r, q=None) for r in reports]
-    else:
-        reports, total = plan.search(SPEC, typed, page=page, page_size=page_size, version=version)
-        items = [selectors.report_search_item(r, q=typed.q) for r in reports]
+    typed = SPEC.filters_of(filters)
+    reports, total = plan.search(SPEC, typed, page=page, page_size=page_size, version=version)
+    # A search by finding alone has no term: its snippets start at the report's beginning.
+    items = [selectors.report_search_item(r, q=typed.q) for r in reports]
     return items, total, selectors.report_filter_options(version=version)
 
 

@@ -12,7 +12,8 @@ from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import ExtractYear, Trim
 from django.utils import timezone
 
-from core.cache import cached, key_of
+from core.cache import cached
+from core.keys import key_of
 from core.pagination import paginate
 from core.text import codepoint_order
 from studies.models import Study

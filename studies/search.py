@@ -97,15 +97,15 @@ def study_search(
     if version is None:
         version = data_version("studies")
     rows, total = plan.search(
-        SPEC, SPEC.filters(filters), page=page, page_size=page_size, version=version
+        SPEC, SPEC.filters_of(filters), page=page, page_size=page_size, version=version
     )
     return rows, total, selectors.study_filter_options(version=version)
 
 
 def study_search_total(filters: dict[str, Any], *, version: int) -> int:
     """The exact number of studies matching ``filters``, cached under the data version."""
-    typed = SPEC.filters(filters)
-    return counts.search_total(SPEC, typed, spec.Hints(), version=version)
+    total, _ = counts.search_total(SPEC, SPEC.filters_of(filters), spec.Hints(), version=version)
+    return total
 
 
 def _listed_search(

@@ -31,8 +31,9 @@ from django.db.models import (
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from core.cache import cached, key_of
+from core.cache import cached
 from core.dates import clamp_window
+from core.keys import key_of
 from studies.models import Study
 from studies.selectors import study_list
 

@@ -1,9 +1,10 @@
 """Search's one home: the rules the studies and reports searches share.
 
 - ``query``: what a term is (caseless, long enough for the trigram indexes);
-- ``counts``: the totals answered without counting (grouped counts, character counts);
+- ``counts``: a search's total (grouped, counted with its first page, or cached), character
+  counts;
 - ``plan``: the one plan chain of every search (``search``);
-- ``pages``: the first page counted with its total, the deep pages from bookmarks;
+- ``pages``: the deep pages from bookmarks;
 - ``rendered``: the rendered answers, cached as bytes per data version;
 - ``spec``: the contract (``SearchSpec``, ``Filters``) each app declares its search by;
 - ``warmup``: ``warm_up(name)``, the warm-up after an import;

@@ -1,14 +1,16 @@
-"""The totals a search answers without counting its matches: the grouped count of the
-exact-match filters' combinations and the counts of the characters without letter case."""
+"""A search's exact total (``search_total``): counted with its first page, answered without
+counting from the grouped count of the exact-match filters' combinations, or counted, and
+cached; and the counts of the characters without letter case."""
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain, islice
+from typing import Any
 
-from django.db.models import Count, Model
+from django.db.models import Count, Model, Window
 
-from core.cache import cached
+from core.cache import cached, remember, stored
 from core.search.query import is_caseless
 from core.search.spec import Filters, Hints, SearchSpec
 
@@ -22,7 +24,8 @@ class GroupCounts:
     counts: tuple[int, ...]
     holding: dict[str, dict[str, tuple[int, ...]]]  # field -> value -> combinations
 
-    def total(self, wanted: list[tuple[str, str]]) -> int:
+    def rows_holding(self, wanted: Sequence[tuple[str, Any]]) -> int:
+        """How many rows hold every ``(field, value)`` of ``wanted`` (all rows: none)."""
         if not wanted:
             return sum(self.counts)
         found = [self.holding[field].get(value, ()) for field, value in wanted]
@@ -69,15 +72,6 @@ def count_caseless(
     return {t: n for t, n in counts.items() if n >= minimum and is_caseless(t)}
 
 
-def grouped_total(spec: SearchSpec, filters: Filters, *, version: int) -> int | None:
-    """The exact total of a search that only uses exact-match filters, from the grouped count;
-    None for a search with a term or a date range, which must be counted."""
-    if not spec.grouped_filters or filters.q or filters.used(spec.range_filters):
-        return None
-    wanted = [(f, filters.get(f)) for f in filters.used(spec.grouped_filters)]
-    return grouped_counts(spec, version=version).total(wanted)
-
-
 def grouped_counts(spec: SearchSpec, *, version: int | None = None) -> GroupCounts:
     """How many rows hold each combination of the exact-match filters' values.
 
@@ -89,19 +83,40 @@ def grouped_counts(spec: SearchSpec, *, version: int | None = None) -> GroupCoun
     )
 
 
-def search_total(spec: SearchSpec, filters: Filters, hints: Hints, *, version: int) -> int:
-    """The exact number of rows matching ``filters``, cached under the data version.
+def search_total(
+    spec: SearchSpec, filters: Filters, hints: Hints, *, version: int,
+    first_page: tuple[int, int] | None = None,
+) -> tuple[int, list[Any] | None]:  # fmt: skip
+    """The exact number of rows matching ``filters``, cached under the data version, and the
+    keys of the first page counted with it, or None.
 
-    The total does not depend on the order: one count serves every sort of a search.
+    A search of exact-match filters alone is totalled from the grouped count. The first
+    search of a term its hints find worth it (``first_page``: the page and its size) reads
+    its matches once for both: the keys of the page with the total as a window count over
+    all the matches, the total then stored as ``cached`` would have. Any other search (or
+    that one with its total known, or its page past the last one, where the window counts
+    nothing) is counted. The total does not depend on the order: one count serves every sort
+    of a search.
     """
-    total = grouped_total(spec, filters, version=version)
-    if total is not None:
-        return total
+    if spec.grouped_filters and not filters.q and not filters.ranged:
+        return grouped_counts(spec, version=version).rows_holding(filters.grouped), None
+    if hints.scanned_once and first_page is not None:
+        page, page_size = first_page
+        matches = spec.matches(filters, hints, filter_first=True)
+        if stored(spec.name, filters.total_key, version=version) is None:
+            offset = (page - 1) * page_size
+            window = matches.annotate(matches_total=Window(Count("pk")))
+            keys = list(window.values_list("pk", "matches_total")[offset : offset + page_size])
+            if keys or not offset:
+                total = keys[0][1] if keys else 0  # no first page: nothing matches
+                remember(spec.name, filters.total_key, total, version=version)
+                return total, [key for key, _ in keys]
     # A term may match most of the table; a date range is counted from its index alone.
-    return cached(
+    total = cached(
         spec.name,
-        filters.count_key(),
+        filters.total_key,
         lambda: spec.count(filters, hints, version),
         version=version,
         costly=spec.count_always_costly or bool(filters.q),
     )
+    return total, None

@@ -1,40 +1,20 @@
-"""The pages of a search beyond plain paging: the first page counted with its total in one
-scan of the matches, and the deep pages of a whole table started from the warm-up's bookmarks."""
+"""The pages of a search beyond plain paging: the deep pages of a whole table started from the
+warm-up's bookmarks. (The first page counted with its total in one scan of the matches is a
+way of totalling a search: ``counts.search_total``.)"""
 
 from bisect import bisect_right
 from typing import Any
 
-from django.db.models import Count, F, Model, QuerySet, Window
+from django.db.models import F, Model, QuerySet, Window
 from django.db.models.functions import Mod, Rank, RowNumber
 
-from core.cache import cached, remember, stored
-from core.pagination import in_key_order, rows_at
+from core.cache import cached, stored
+from core.pagination import rows_at
 
 # The warm-up notes where every this-many-th row of a table's date order stands (a bookmark),
 # so that a deep page of the unfiltered list skips fewer rows than this from the date index
 # instead of every row before it (page 5,000 of a million studies: 100,000 index entries).
 BOOKMARK_EVERY = 10_000
-
-
-def counted_page(
-    matches: QuerySet, rows: QuerySet, *, data: str, count_key: str, version: int, page: int,
-    page_size: int,
-) -> tuple[list[Any], int] | None:  # fmt: skip
-    """The page of ``matches`` (ordered) and their exact total from one scan of them, the
-    first time they are searched: the keys of the page with the total as a window count over
-    all the matches, then the page's ``rows`` by key. The total is stored under ``count_key``
-    as ``core.cache.cached`` would have. None when it is already known (the page alone is
-    cheaper) or the page is past the last one (where the window counts nothing)."""
-    if stored(data, count_key, version=version) is not None:
-        return None
-    offset = (page - 1) * page_size
-    window = matches.annotate(matches_total=Window(Count("pk")))
-    keys = list(window.values_list("pk", "matches_total")[offset : offset + page_size])
-    if not keys and offset:
-        return None
-    total = keys[0][1] if keys else 0  # no first page: nothing matches
-    remember(data, count_key, total, version=version)
-    return in_key_order(rows, [k for k, _ in keys]), total
 
 
 def _bookmarks_key(field: str, descending: bool) -> str:

@@ -1,7 +1,7 @@
-"""The one plan chain of every search (``search``): the first page counted with its total,
-or the total (grouped, cached or counted) and then the page by the plan it picks: the walk
-of the date index (``backends.postgresql``), the SQLite walk, the filter-first sort of
-combined filters, the bookmarked deep page, the plain page.
+"""The one plan chain of every search (``search``): the total (``counts``: counted with the
+first page, grouped, cached or counted), then the page by the plan it picks: the walk of
+the date index (the backend's, ``backends.current()``), the SQLite walk, the filter-first
+sort of combined filters, the bookmarked deep page (``pages``), the plain page.
 
 Results never depend on the plan: every one reads the same rows in the same order. Which
 plan fetches a page is chosen from the exact total of matches, which the search knows
@@ -13,12 +13,11 @@ from datetime import timedelta
 from django.db.models import DateTimeField, ExpressionWrapper, F, Value
 from django.db.models.expressions import OrderBy
 
-from core.pagination import paginate
+from core.pagination import in_key_order, paginate
 from core.search import backends
-from core.search.backends.postgresql import walked_page, walks_date_index
 from core.search.counts import search_total
-from core.search.pages import bookmarked_page, counted_page
-from core.search.spec import Filters, Hints, SearchSpec
+from core.search.pages import bookmarked_page
+from core.search.spec import Filters, SearchSpec
 
 
 def unindexed_order(field: str, *, descending: bool) -> OrderBy:
@@ -34,73 +33,63 @@ def search(
     """One page of the rows matching ``filters`` and their exact total: the one plan chain of
     every searchable model (``spec``).
 
-    The first search of a term its hints find worth it reads its matches once for both
-    (``pages.counted_page``); otherwise the total, counted or cached, picks the plan of the
-    page (``page_rows``).
+    A search the app answers from its own tables (``SearchSpec.own_page``) is answered so.
+    Otherwise the total comes first (``counts.search_total``: with the first page's keys when a term's
+    hints find one scan of its matches worth it); otherwise the total, counted or cached,
+    picks the plan of the page: the walk of the date index, the SQLite walk, the
+    filter-first sort of combined filters, the bookmarked deep page (``pages``), the plain
+    page.
     """
+    if spec.own_page is not None:
+        own = spec.own_page(filters, page, page_size, version)
+        if own is not None:
+            return own
     hints = spec.hints(filters, version)
-    if hints.scanned_once:
-        first = counted_page(
-            spec.matches(filters, hints, filter_first=True), spec.rows(), data=spec.name,
-            count_key=filters.count_key(), version=version, page=page, page_size=page_size,
-        )  # fmt: skip
-        if first is not None:
-            return first
-    total = search_total(spec, filters, hints, version=version)
-    return page_rows(spec, filters, hints, total, page=page, page_size=page_size, version=version)
-
-
-def page_rows(
-    spec: SearchSpec, filters: Filters, hints: Hints, total: int, *, page: int, page_size: int,
-    version: int,
-) -> tuple[list, int]:  # fmt: skip
-    """The page of a search whose exact total is known, by the plan the total picks."""
+    total, keys = search_total(spec, filters, hints, version=version, first_page=(page, page_size))
     backend = backends.current()
-    if hints.text_absent:
-        # Found through B-trees alone: its matches are fewer to read than a walk of the date
-        # index would read to meet them (PostgreSQL sorts them; SQLite's planner does).
-        queryset = spec.matches(filters, hints, filter_first=backend.FINDS_THEN_SORTS)
-        return paginate(queryset, page=page, page_size=page_size, total=total)
     rows_needed = page * page_size
     by_date = filters.sort.lstrip("-") == spec.date_field
     descending = filters.sort.startswith("-")
 
     def dense() -> bool:
-        return walks_date_index(
+        return backend.walks_date_index(
             table=spec.table, data=spec.name, version=version, total=total,
             rows_needed=rows_needed, window_per_match=spec.walk_window_per_match,
         )  # fmt: skip
 
-    # A text search's matches found through the text indexes, then sorted; or, when they are
-    # dense, met by walking the date index: otherwise the planner may walk it for a rare
-    # term's rows through most of the table.
-    text_search = any(filters.term(name) for name in spec.walk_terms) and backend.FINDS_THEN_SORTS
-    queryset = spec.matches(filters, hints, filter_first=text_search)
-    if text_search:
-        if by_date and dense():
-            rows = walked_page(
-                spec.matches(filters, hints, text_index=False), queryset,
-                field=spec.date_field, descending=descending, data=spec.name, version=version,
-                page=page, page_size=page_size, total=total,
+    queryset = spec.rows()
+    rows = None
+    if keys is None and hints.text_absent:
+        # Found through B-trees alone: its matches are fewer to read than a walk of the date
+        # index would read to meet them (PostgreSQL sorts them; SQLite's planner does).
+        queryset = spec.matches(filters, hints, filter_first=backend.FINDS_THEN_SORTS)
+    elif keys is None:
+        # A text search's matches found through the text indexes, then sorted; or, when they
+        # are dense, met by walking the date index: otherwise the planner may walk it for a
+        # rare term's rows through most of the table.
+        text_search = filters.searches_text and backend.FINDS_THEN_SORTS
+        queryset = spec.matches(filters, hints, filter_first=text_search)
+        if text_search:
+            if by_date and dense():
+                rows = backend.walked_page(
+                    spec.matches(filters, hints, text_index=False), queryset,
+                    field=spec.date_field, descending=descending, data=spec.name,
+                    version=version, page=page, page_size=page_size, total=total,
+                )  # fmt: skip
+        elif filters.q and spec.sqlite_walk and spec.sqlite_walk(filters, total, rows_needed):
+            queryset = spec.matches(filters, hints, text_index=False)
+        elif filters.combined and by_date and backend.FINDS_THEN_SORTS and not dense():
+            # No index holds a combination of filters in date order, and the planner, which
+            # takes the filters as independent, may walk the date index through most of the
+            # table looking for a rare combination: the few matches are sorted instead.
+            queryset = spec.matches(filters, hints, filter_first=True)
+        elif spec.bookmarks and filters.sort == spec.default_sort and filters.unfiltered:
+            rows = bookmarked_page(
+                queryset, field=spec.date_field, descending=descending, data=spec.name,
+                version=version, page=page, page_size=page_size, total=total,
             )  # fmt: skip
-            return rows, total
-    elif filters.q and spec.sqlite_walk and spec.sqlite_walk(filters, total, rows_needed):
-        queryset = spec.matches(filters, hints, text_index=False)
-    elif _combines_filters(spec, filters) and by_date and backend.FINDS_THEN_SORTS and not dense():
-        # No index holds a combination of filters in date order, and the planner, which
-        # takes the filters as independent, may walk the date index through most of the
-        # table looking for a rare combination: the few matches are sorted instead.
-        queryset = spec.matches(filters, hints, filter_first=True)
-    elif spec.bookmarks and filters.sort == spec.default_sort and filters.alone():
-        rows = bookmarked_page(
-            queryset, field=spec.date_field, descending=descending, data=spec.name,
-            version=version, page=page, page_size=page_size, total=total,
-        )  # fmt: skip
-        if rows is not None:
-            return rows, total
+    if rows is not None:
+        return rows, total
+    if keys is not None:
+        return in_key_order(queryset, keys), total
     return paginate(queryset, page=page, page_size=page_size, total=total)
-
-
-def _combines_filters(spec: SearchSpec, filters: Filters) -> bool:
-    used = filters.used(spec.grouped_filters)
-    return len(used) + bool(filters.used(spec.range_filters)) >= 2

@@ -7,7 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Schema
 from ninja.renderers import JSONRenderer
 
-from core.cache import cached, data_version, key_of
+from core.cache import cached, data_version
+from core.keys import key_of
 
 # The renderer and content type NinjaAPI uses by default, so a stored answer is byte for byte
 # the one Ninja would have produced from the same data.

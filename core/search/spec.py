@@ -13,36 +13,62 @@ from typing import Any
 
 from django.db.models import Model, QuerySet
 
-from core.cache import key_of
+from core.keys import key_of
+
+
+def _term(values: Mapping[str, Any], q: str, name: str) -> str:
+    return q if name == "q" else (values.get(name) or "").strip()
+
+
+def _used(values: Mapping[str, Any], names: tuple[str, ...]) -> list[str]:
+    return [name for name in names if values.get(name)]
+
+
+def _alone(values: Mapping[str, Any], names: tuple[str, ...]) -> bool:
+    return not any(v for k, v in values.items() if k not in (*names, "sort"))
 
 
 @dataclass(frozen=True)
 class Filters:
     """A search's filters as the endpoint's schema validated them (``values``, which also key
-    its cached answers), with the term stripped once (``q``) and the sort."""
+    its cached answers), with the term stripped once (``q``) and the sort, and what its plan
+    asks of them, read once by ``SearchSpec.filters_of``: the key of its exact total
+    (``total_key``), the exact-match filters given a value with it (``grouped``), whether a
+    date range is given (``ranged``), a text the spec searches (``searches_text``) or no
+    filter at all (``unfiltered``)."""
 
     values: Mapping[str, Any]
     q: str
     sort: str
+    total_key: str
+    grouped: tuple[tuple[str, Any], ...]
+    ranged: bool
+    searches_text: bool
+    unfiltered: bool
 
     def get(self, name: str) -> Any:
         return self.values.get(name)
 
     def term(self, name: str) -> str:
         """The text of the filter ``name``, stripped (a term matched as a substring)."""
-        return self.q if name == "q" else (self.values.get(name) or "").strip()
+        return _term(self.values, self.q, name)
 
     def used(self, names: tuple[str, ...]) -> list[str]:
         """The names among ``names`` given a value."""
-        return [name for name in names if self.values.get(name)]
+        return _used(self.values, names)
 
     def alone(self, *names: str) -> bool:
         """Whether no filter other than ``names`` (and the sort) is given a value."""
-        return not any(v for k, v in self.values.items() if k not in (*names, "sort"))
+        return _alone(self.values, names)
 
     def count_key(self) -> str:
         """The key of the search's exact total: one count serves every sort of a search."""
-        return "count:" + key_of({k: v for k, v in self.values.items() if k != "sort"})
+        return self.total_key
+
+    @property
+    def combined(self) -> bool:
+        """Whether two filters or more narrow the search (a date range counts once)."""
+        return len(self.grouped) + self.ranged >= 2
 
 
 @dataclass
@@ -76,9 +102,11 @@ class SearchSpec:
     Plan options, where the two searches' plans differ: ``count_always_costly`` (every count
     waits for the process computing it, not only a term's), ``walk_terms`` (the filters whose
     text makes a text search on PostgreSQL), ``walk_window_per_match`` (see
-    ``backends.postgresql.walks_date_index``), ``sqlite_walk(filters, total, rows_needed)`` (whether a term's
-    page on SQLite leaves the text index for a walk of the date index), ``bookmarks`` (the unfiltered list's deep pages start from the warm-up's
-    bookmarks).
+    ``backends.postgresql.walks_date_index``), ``sqlite_walk(filters, total, rows_needed)``
+    (whether a term's page on SQLite leaves the text index for a walk of the date index),
+    ``bookmarks`` (the unfiltered list's deep pages start from the warm-up's bookmarks),
+    ``own_page(filters, page, page_size, version)`` (the page and total of a search the app
+    answers from its own tables, or None: the reports' finding alone).
     """
 
     name: str
@@ -99,14 +127,22 @@ class SearchSpec:
     walk_window_per_match: float | None = None
     sqlite_walk: Callable[[Filters, int, int], bool] | None = None
     bookmarks: bool = False
+    own_page: Callable[[Filters, int, int, int], tuple[list, int] | None] | None = None
     warm: Callable[[int], Any] = field(default=lambda version: None)
 
-    def filters(self, values: Mapping[str, Any]) -> Filters:
+    def filters_of(self, values: Mapping[str, Any]) -> Filters:
         """``values`` (a filter schema's ``filters()``) as the chain reads them."""
+        q = (values.get("q") or "").strip()
         return Filters(
             values=MappingProxyType(dict(values)),
-            q=(values.get("q") or "").strip(),
+            q=q,
             sort=values.get("sort") or self.default_sort or f"-{self.date_field}",
+            grouped=tuple((name, values[name]) for name in _used(values, self.grouped_filters)),
+            ranged=bool(_used(values, self.range_filters)),
+            searches_text=any(_term(values, q, name) for name in self.walk_terms),
+            unfiltered=_alone(values, ()),
+            # The total does not depend on the order: one count serves every sort of a search.
+            total_key="count:" + key_of({k: v for k, v in values.items() if k != "sort"}),
         )
 
     @property
