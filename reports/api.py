@@ -2,9 +2,9 @@ from django.http import HttpRequest
 from ninja import Query, Router
 
 from accounts.auth import viewer_auth
+from audit.answers import search_answer
 from audit.services import audit_note
 from core.search import rendered
-from core.search_api import search_answer
 from reports import search, selectors
 from reports.exports import report_export
 from reports.schemas import (

@@ -2,10 +2,10 @@ from django.http import HttpRequest
 from ninja import Query, Router
 
 from accounts.auth import viewer_auth
+from audit.answers import search_answer
 from audit.services import audit_note
 from core.pagination import PageParams
 from core.search import rendered
-from core.search_api import search_answer
 from studies import exports, patients, search, selectors
 from studies.schemas import (
     FilterOptionsOut,

@@ -1,4 +1,5 @@
-"""What the studies' and the reports' search endpoints share: one audited page of results."""
+"""What the studies' and the reports' search endpoints share: one audited page of results
+(here, above core, since core imports no app: tests/core/test_layers.py)."""
 
 from collections.abc import Callable
 from typing import Any
