@@ -15,7 +15,9 @@ class RowErrorOut(Schema):
     code: str = ""
 
 
-class ImportResultOut(Schema):
+class _ImportCounts(Schema):
+    """An import and how its rows went: what an upload's answer and a batch's record share."""
+
     batch_id: str
     file_name: str
     rows_total: int
@@ -24,6 +26,9 @@ class ImportResultOut(Schema):
     unchanged: int
     skipped: int
     rejected: int
+
+
+class ImportResultOut(_ImportCounts):
     errors: list[RowErrorOut]
     ignored_columns: list[str]
     duration_ms: int
@@ -34,11 +39,9 @@ class ImportResultOut(Schema):
     rejected_rows_url: str | None
 
 
-class ImportBatchOut(Schema):
-    batch_id: str
+class ImportBatchOut(_ImportCounts):
     kind: str
     source: str
-    file_name: str
     file_sha256: str
     file_size: int | None
     username: str
@@ -47,12 +50,6 @@ class ImportBatchOut(Schema):
     dry_run: bool
     status: str
     message: str
-    rows_total: int
-    created: int
-    updated: int
-    unchanged: int
-    skipped: int
-    rejected: int
     error_count: int
     warning_count: int
     started_at: LocalDateTime

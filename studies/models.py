@@ -79,21 +79,6 @@ SEARCH_FIELDS = (
     "report_certification_datetime",
 )
 
-# Every field a detail view and an export show, in the SPEC's order.
-DETAIL_FIELDS = (
-    "exam_id",
-    "medical_record_no",
-    "application_order_no",
-    "patient_name",
-    "patient_gender",
-    "patient_age",
-    "exam_status",
-    "exam_source",
-    "exam_item",
-    "equipment_type",
-    "exam_description",
-    "order_datetime",
-    "check_in_datetime",
-    "report_certification_datetime",
-    "certified_physician",
-)
+# Every field a detail view and an export show, in the SPEC's order: the model's fields but
+# the computed ones (the pinyin, the timestamps; none of them editable).
+DETAIL_FIELDS = tuple(field.name for field in Study._meta.concrete_fields if field.editable)
