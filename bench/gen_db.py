@@ -37,6 +37,8 @@ sys.path.insert(0, str(BENCH / "legacy"))
 
 import gen_studies  # noqa: E402  (bench/legacy, on the path above)
 
+from sampledata.reports import REPORT_FIELDS  # noqa: E402  (the product, on the path above)
+
 # The CSV's order, then the two automatic timestamps and the columns computed from
 # patient_name (studies.pinyin), as the importer does.
 STUDY_COLUMNS = [
@@ -48,15 +50,10 @@ STUDY_COLUMNS = [
 ]
 NAME_COLUMN = STUDY_COLUMNS.index("patient_name")
 ITEM_COLUMN = STUDY_COLUMNS.index("exam_item")
+# reportgen's rows (the sample data's report fields, the study as the table's foreign key),
+# then the update time.
 REPORT_COLUMNS = [
-    "report_id",
-    "study_id",
-    "radiologist",
-    "content",
-    "status",
-    "created_at",
-    "submitted_at",
-    "reviewed_at",
+    *("study_id" if field == "exam_id" else field for field in REPORT_FIELDS),
     "updated_at",
 ]
 TABLES = ("studies_study", "reports_report")
