@@ -65,20 +65,19 @@ class Study(models.Model):
 PINYIN_FIELDS = ("patient_name_pinyin", "patient_name_initials")
 
 
-# The fields a search result shows, in the locked contract's order.
-SEARCH_FIELDS = (
-    "exam_id",
-    "patient_name",
-    "patient_gender",
-    "patient_age",
-    "exam_status",
-    "exam_source",
-    "exam_item",
-    "order_datetime",
-    "check_in_datetime",
-    "report_certification_datetime",
-)
-
 # Every field a detail view and an export show, in the SPEC's order: the model's fields but
 # the computed ones (the pinyin, the timestamps; none of them editable).
 DETAIL_FIELDS = tuple(field.name for field in Study._meta.concrete_fields if field.editable)
+
+# The fields a search result shows, in the locked contract's order (which is the detail's):
+# the detail's but the numbers, the modality and the free text.
+_DETAIL_ONLY = frozenset(
+    {
+        "medical_record_no",
+        "application_order_no",
+        "equipment_type",
+        "exam_description",
+        "certified_physician",
+    }
+)
+SEARCH_FIELDS = tuple(field for field in DETAIL_FIELDS if field not in _DETAIL_ONLY)
