@@ -21,9 +21,13 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(os.environ.get("MIP_PRODUCT_DIR") or Path(__file__).resolve().parents[1])
 sys.path.insert(0, str(ROOT))
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 def setup() -> None:
@@ -33,10 +37,9 @@ def setup() -> None:
     django.setup()
 
 
-def createdb(name: str) -> None:
-    """CREATE DATABASE name on the server the settings point at (connecting to 'postgres')."""
-    if not name.startswith("mip_bench"):
-        raise SystemExit("the benchmark only creates databases named mip_bench*")
+def _maintenance_connection() -> psycopg.Connection:
+    """An autocommit connection to the 'postgres' database of the server the settings point
+    at, as the settings' user: CREATE and DROP DATABASE cannot run in the database itself."""
     import psycopg
 
     setup()
@@ -46,7 +49,14 @@ def createdb(name: str) -> None:
     for key in ("cursor_factory", "context", "prepare_threshold"):
         params.pop(key, None)
     params["dbname"] = "postgres"
-    with psycopg.connect(**params, autocommit=True) as conn:
+    return psycopg.connect(**params, autocommit=True)
+
+
+def createdb(name: str) -> None:
+    """CREATE DATABASE name on the server the settings point at (connecting to 'postgres')."""
+    if not name.startswith("mip_bench"):
+        raise SystemExit("the benchmark only creates databases named mip_bench*")
+    with _maintenance_connection() as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
@@ -57,16 +67,7 @@ def dropdb(name: str) -> None:
     """DROP DATABASE name: only the import benchmark's scratch databases (mip_bench*_import)."""
     if not (name.startswith("mip_bench") and name.endswith("_import")):
         raise SystemExit("the benchmark only drops its scratch databases mip_bench*_import")
-    import psycopg
-
-    setup()
-    from django.db import connection
-
-    params = connection.get_connection_params()
-    for key in ("cursor_factory", "context", "prepare_threshold"):
-        params.pop(key, None)
-    params["dbname"] = "postgres"
-    with psycopg.connect(**params, autocommit=True) as conn:
+    with _maintenance_connection() as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     print(json.dumps({"database": name, "dropped": True}))
 

@@ -35,43 +35,32 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH / "legacy"))
 
-STUDY_COLUMNS = [  # the CSV's order (gen_studies.COLUMNS) + the two automatic timestamps
-    "exam_id",
-    "medical_record_no",
-    "application_order_no",
-    "patient_name",
-    "patient_gender",
-    "patient_age",
-    "exam_status",
-    "exam_source",
-    "exam_item",
-    "exam_description",
-    "order_datetime",
-    "check_in_datetime",
-    "report_certification_datetime",
-    "certified_physician",
-    "equipment_type",
+import gen_studies  # noqa: E402  (bench/legacy, on the path above)
+
+from sampledata.reports import REPORT_FIELDS  # noqa: E402  (the product, on the path above)
+
+# The CSV's order, then the two automatic timestamps and the columns computed from
+# patient_name (studies.pinyin), as the importer does.
+STUDY_COLUMNS = [
+    *gen_studies.COLUMNS,
     "created_at",
     "updated_at",
-    # computed from patient_name (studies.pinyin), as the importer does
     "patient_name_pinyin",
     "patient_name_initials",
 ]
-NAME_COLUMN = 3
-ITEM_COLUMN = 8
+NAME_COLUMN = STUDY_COLUMNS.index("patient_name")
+ITEM_COLUMN = STUDY_COLUMNS.index("exam_item")
+# reportgen's rows (the sample data's report fields, the study as the table's foreign key),
+# then the update time.
 REPORT_COLUMNS = [
-    "report_id",
-    "study_id",
-    "radiologist",
-    "content",
-    "status",
-    "created_at",
-    "submitted_at",
-    "reviewed_at",
+    *("study_id" if field == "exam_id" else field for field in REPORT_FIELDS),
     "updated_at",
 ]
 TABLES = ("studies_study", "reports_report")
-DATETIME_COLUMNS = (10, 11, 12)
+DATETIME_COLUMNS = tuple(
+    STUDY_COLUMNS.index(c)
+    for c in ("order_datetime", "check_in_datetime", "report_certification_datetime")
+)
 BATCH = 10_000
 
 
@@ -81,8 +70,6 @@ def log(msg: str) -> None:
 
 def legacy_files(n: int, seed: int, data_dir: Path, xlsx: bool = False) -> dict:
     """The legacy generator's CSV, DuckDB and params.json for N (written if missing)."""
-    import gen_studies
-
     name = f"studies_{n}" if seed == 20251029 else f"studies_{n}_s{seed}"
     files = {
         "csv": data_dir / f"{name}.csv",

@@ -24,18 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "legacy"))
 
 import gen_studies as G
 
-REPORT_COLUMNS = (
-    "report_id",
-    "study_id",
-    "radiologist",
-    "content",
-    "status",
-    "created_at",
-    "updated_at",
-    "submitted_at",
-    "reviewed_at",
-)
-
 # column positions in a gen_studies CSV row
 EXAM_ID, STATUS, SOURCE, ITEM, DESCRIPTION = 0, 6, 7, 8, 9
 ORDER, CHECK_IN, CERT, PHYSICIAN = 10, 11, 12, 13
@@ -137,7 +125,8 @@ class ReportGenerator:
         )
 
     def reports(self, rows) -> Iterator[tuple]:
-        """(report_id, study_id, radiologist, content, status, created, submitted, reviewed)."""
+        """(report_id, study_id, radiologist, content, status, created, submitted, reviewed):
+        ``sampledata.reports.REPORT_FIELDS``' order, the study's id in its ``exam_id``."""
         for row in rows:
             r = self.report(row)
             if r is not None:

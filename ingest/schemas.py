@@ -35,6 +35,8 @@ class ImportResultOut(Schema):
 
 
 class ImportBatchOut(Schema):
+    # The batch history's keys, in the order its answer has always had (the counts after the
+    # status, unlike an upload's answer): a shared base class would reorder them.
     batch_id: str
     kind: str
     source: str

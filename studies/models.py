@@ -65,21 +65,8 @@ class Study(models.Model):
 PINYIN_FIELDS = ("patient_name_pinyin", "patient_name_initials")
 
 
-# The fields a search result shows, in the locked contract's order.
-SEARCH_FIELDS = (
-    "exam_id",
-    "patient_name",
-    "patient_gender",
-    "patient_age",
-    "exam_status",
-    "exam_source",
-    "exam_item",
-    "order_datetime",
-    "check_in_datetime",
-    "report_certification_datetime",
-)
-
-# Every field a detail view and an export show, in the SPEC's order.
+# Every field a detail view and an export show, in the SPEC's order (a locked contract:
+# written out, not taken from the model's field order).
 DETAIL_FIELDS = (
     "exam_id",
     "medical_record_no",
@@ -97,6 +84,19 @@ DETAIL_FIELDS = (
     "report_certification_datetime",
     "certified_physician",
 )
+
+# The fields a search result shows, in the locked contract's order (which is the detail's):
+# the detail's but the numbers, the modality and the free text.
+_DETAIL_ONLY = frozenset(
+    {
+        "medical_record_no",
+        "application_order_no",
+        "equipment_type",
+        "exam_description",
+        "certified_physician",
+    }
+)
+SEARCH_FIELDS = tuple(field for field in DETAIL_FIELDS if field not in _DETAIL_ONLY)
 
 
 class NameReading(models.Model):

@@ -64,6 +64,7 @@ from runall.common import DATA, LEGACY, PRODUCT_PY, RESULTS, VENV, log  # noqa: 
 from runall.db import Database, add_pg_options, last_json, product_run  # noqa: E402
 from runall.measure import pct  # noqa: E402
 from runall.procs import Procs, free_port  # noqa: E402
+from runall.results import RunFiles  # noqa: E402
 from runall.servers import Server  # noqa: E402
 from runall.snapshot import machine_info, start_run  # noqa: E402
 
@@ -625,11 +626,8 @@ def main(argv: list[str] | None = None) -> int:
         "loadavg_at_start": os.getloadavg(),
         "setups": {},
     }
-    json_path, md_path = RESULTS / f"class_{stamp}.json", RESULTS / f"class_{stamp}.md"
-
-    def save() -> None:
-        json_path.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-        md_path.write_text(markdown(result), encoding="utf-8")
+    record = RunFiles(f"class_{stamp}", result, markdown)
+    save = record.save
 
     try:
         if db.kind == "postgresql":
@@ -662,10 +660,7 @@ def main(argv: list[str] | None = None) -> int:
         procs.stop_all()
         if snapshot:
             shutil.rmtree(snapshot["dir"], ignore_errors=True)
-        result["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
-        save()
-        print(markdown(result), flush=True)
-        print(f"\nJSON: {json_path}\nTable: {md_path}", flush=True)
+        record.finish()
     return 0
 
 

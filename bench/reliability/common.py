@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -58,6 +59,34 @@ class Figure:
 def emit(figures: list[Figure]) -> None:
     """The last line of a suite's stdout: its figures as JSON, for run.py."""
     print(json.dumps([f.as_dict() for f in figures], ensure_ascii=False, default=str), flush=True)
+
+
+@contextlib.contextmanager
+def suite(kind: str, tag: str, work: Path) -> Iterator[tuple[Database, Procs]]:
+    """A suite's database (``Database.create``) and processes; on the way out, whatever
+    happened, the processes stopped, Django's connections closed and the database dropped."""
+    procs = Procs()
+    db = Database.create(kind, tag, work)
+    try:
+        yield db, procs
+    finally:
+        procs.stop_all()
+        if db.kind == "postgresql":
+            from django.db import connections
+
+            connections.close_all()
+        db.drop()
+
+
+def finish(figures: list[Figure], work: Path) -> int:
+    """A suite's end, its processes stopped: the work files removed if every figure passed
+    (kept to read otherwise), the figures emitted; the exit status."""
+    if figures and all(f.ok for f in figures):
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        log(f"work files (logs) kept in {work}")
+    emit(figures)
+    return 0 if all(f.ok for f in figures) else 1
 
 
 # ---------------------------------------------------------------------------- processes
@@ -319,15 +348,35 @@ ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 @dataclass
 class Answer:
     status: int
-    headers: dict[str, str]
+    headers: dict[str, str]  # by lower-case name, the last of a name sent more than once
     body: bytes
     seconds: float
+    # Every header as sent, in order (a login sets two cookies, two Set-Cookie headers).
+    header_list: list[tuple[str, str]] = field(default_factory=list)
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
 
     def header(self, name: str) -> str:
         return self.headers.get(name.lower(), "")
+
+
+def exchange(port: int, method: str, path: str, *, body: bytes | None, headers: dict[str, str],
+             source: str | None = None, timeout: float = 60) -> Answer:  # fmt: skip
+    """One request to the loopback server on a connection of its own, from the loopback
+    address ``source`` if given, and its answer read whole."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout,
+                                      source_address=(source, 0) if source else None)  # fmt: skip
+    started = time.monotonic()
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        sent = response.getheaders()
+        return Answer(response.status, {k.lower(): v for k, v in sent}, data,
+                      time.monotonic() - started, sent)  # fmt: skip
+    finally:
+        conn.close()
 
 
 class Http:
@@ -351,18 +400,8 @@ class Http:
         if self.token:
             all_headers["Authorization"] = f"Bearer {self.token}"
         all_headers.update(headers or {})
-        source = (self.source, 0) if self.source else None
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout,
-                                          source_address=source)  # fmt: skip
-        started = time.monotonic()
-        try:
-            conn.request(method, path, body=body, headers=all_headers)
-            response = conn.getresponse()
-            data = response.read()
-            return Answer(response.status, {k.lower(): v for k, v in response.getheaders()},
-                          data, time.monotonic() - started)  # fmt: skip
-        finally:
-            conn.close()
+        return exchange(self.port, method, path, body=body, headers=all_headers,
+                        source=self.source, timeout=self.timeout)  # fmt: skip
 
     def get(self, path: str, **kwargs: Any) -> Answer:
         return self.request("GET", path, **kwargs)

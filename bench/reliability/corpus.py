@@ -22,12 +22,13 @@ Pure Python (zipfile, zlib, xlsxwriter); no Django.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import struct
 import sys
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -197,17 +198,35 @@ def _streamed_member(archive: zipfile.ZipFile, name: str, head: bytes, filler: b
         member.write(tail)
 
 
-def zip_bomb_ratio(out: Path, scale: int) -> Specimen:
-    """A sheet that inflates to hundreds of MB of whitespace from well under 1 MB."""
-    path = out / "zip_bomb_ratio.xlsx"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+@contextlib.contextmanager
+def _workbook_archive(
+    path: Path, compresslevel: int, *, shared_strings: bool = False
+) -> Iterator[zipfile.ZipFile]:
+    """A workbook written part by part: the package's parts and the workbook are in, the sheet
+    (and the shared strings, if any) are the caller's to write."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as archive:
         archive.writestr("[Content_Types].xml", _content_types())
         archive.writestr("_rels/.rels", _root_rels())
         archive.writestr("xl/workbook.xml", _workbook())
-        archive.writestr("xl/_rels/workbook.xml.rels", _workbook_rels())
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels", _workbook_rels(shared_strings=shared_strings)
+        )
+        yield archive
+
+
+def _whitespace_sheet(path: Path, size: int) -> None:
+    """A workbook whose sheet is the header row and ``size`` bytes of spaces, deflated about
+    1000:1."""
+    with _workbook_archive(path, 9) as archive:
         head = _sheet(row_xml(1, HEADERS)).split("</sheetData>")[0].encode()
-        _streamed_member(archive, "xl/worksheets/sheet1.xml", head, b" ", scale * 64 * MB,
+        _streamed_member(archive, "xl/worksheets/sheet1.xml", head, b" ", size,
                          b"</sheetData></worksheet>")  # fmt: skip
+
+
+def zip_bomb_ratio(out: Path, scale: int) -> Specimen:
+    """A sheet that inflates to hundreds of MB of whitespace from well under 1 MB."""
+    path = out / "zip_bomb_ratio.xlsx"
+    _whitespace_sheet(path, scale * 64 * MB)
     return Specimen("zip bomb (ratio)", path, "studies", REFUSED,
                     f"{scale * 64} MiB sheet deflated ~1000:1")  # fmt: skip
 
@@ -246,14 +265,7 @@ def zip_bomb_declared(out: Path) -> Specimen:
 def zip_bomb_lying(out: Path, scale: int) -> Specimen:
     """Declares a tiny sheet but inflates to far more: the reader must count while reading."""
     path = out / "zip_bomb_lying.xlsx"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        archive.writestr("[Content_Types].xml", _content_types())
-        archive.writestr("_rels/.rels", _root_rels())
-        archive.writestr("xl/workbook.xml", _workbook())
-        archive.writestr("xl/_rels/workbook.xml.rels", _workbook_rels())
-        head = _sheet(row_xml(1, HEADERS)).split("</sheetData>")[0].encode()
-        _streamed_member(archive, "xl/worksheets/sheet1.xml", head, b" ", scale * 32 * MB,
-                         b"</sheetData></worksheet>")  # fmt: skip
+    _whitespace_sheet(path, scale * 32 * MB)
     _patch_sizes(path, "xl/worksheets/sheet1.xml", 4096)
     return Specimen("zip bomb (lying sizes)", path, "studies", REFUSED,
                     f"declares 4 KiB, inflates to {scale * 32} MiB")  # fmt: skip
@@ -341,11 +353,7 @@ def shared_strings_huge(out: Path, scale: int) -> Specimen:
     """A genuinely large shared strings table (distinct strings), referenced by one row."""
     count = 400_000 * scale
     path = out / "shared_strings_huge.xlsx"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        archive.writestr("[Content_Types].xml", _content_types())
-        archive.writestr("_rels/.rels", _root_rels())
-        archive.writestr("xl/workbook.xml", _workbook())
-        archive.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(shared_strings=True))
+    with _workbook_archive(path, 1, shared_strings=True) as archive:
         rows = row_xml(1, HEADERS) + row_xml(2, study_row("SSH0001"))
         archive.writestr("xl/worksheets/sheet1.xml", _sheet(rows))
         with archive.open("xl/sharedStrings.xml", "w", force_zip64=True) as member:
@@ -375,11 +383,7 @@ def shared_strings_bomb_file(
     filler = ("patient note; " * (size // 8)).encode()
     picks = [0, 1, count // 2, count - 2, count - 1]
     ids = [f"SSB{n:04d}" for n in range(len(picks))]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-        archive.writestr("[Content_Types].xml", _content_types())
-        archive.writestr("_rels/.rels", _root_rels())
-        archive.writestr("xl/workbook.xml", _workbook())
-        archive.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(shared_strings=True))
+    with _workbook_archive(path, 6, shared_strings=True) as archive:
         rows = [row_xml(1, HEADERS)]
         for number, (exam_id, pick) in enumerate(zip(ids, picks, strict=True), start=2):
             cells = "".join(

@@ -10,15 +10,13 @@ SQLite file is moved are in tests/browser/ and tests/security/test_health.py.
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
-import time
 import urllib.parse
 from http.cookies import SimpleCookie
 from typing import Any
 
-from bench.reliability.common import Answer, Figure, Http, login
+from bench.reliability.common import Answer, Figure, Http, exchange, login
 
 ADMIN_LOGIN = "/admin/login/?next=/admin/"
 NEW_PASSWORD = "Changed-By-The-Admin-" + "7" * 4
@@ -40,22 +38,13 @@ class Browser:
         cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items() if v)
         all_headers = {"Accept": "text/html", "X-Forwarded-Proto": "https", "Cookie": cookie,
                        **(headers or {})}  # fmt: skip
-        source = (self.source, 0) if self.source else None
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60,
-                                          source_address=source)  # fmt: skip
-        started = time.monotonic()
-        try:
-            conn.request(method, path, body=body, headers=all_headers)
-            response = conn.getresponse()
-            data = response.read()
-            for name, value in response.getheaders():
-                if name.lower() == "set-cookie":
-                    for morsel in SimpleCookie(value).values():
-                        self.cookies[morsel.key] = morsel.value
-            return Answer(response.status, {k.lower(): v for k, v in response.getheaders()},
-                          data, time.monotonic() - started)  # fmt: skip
-        finally:
-            conn.close()
+        answer = exchange(self.port, method, path, body=body, headers=all_headers,
+                          source=self.source)  # fmt: skip
+        for name, value in answer.header_list:
+            if name.lower() == "set-cookie":
+                for morsel in SimpleCookie(value).values():
+                    self.cookies[morsel.key] = morsel.value
+        return answer
 
     def get(self, path: str) -> Answer:
         return self.request("GET", path)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import random
-import shutil
 import signal
 import socket
 import sys
@@ -29,6 +28,7 @@ import threading
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -37,19 +37,21 @@ import xlsxwriter
 from bench.reliability.common import (
     PG,
     PYTHON,
-    Database,
     Figure,
     Http,
-    Procs,
     Server,
-    emit,
+    finish,
     free_port,
     log,
     manage,
     psql,
     setup_django,
+    suite,
     timed,
 )
+
+if TYPE_CHECKING:
+    from bench.reliability.common import Database, Procs
 
 HEADERS = ["检查号", "病历号", "姓名", "性别", "年龄", "检查状态", "检查来源", "检查项目",
            "设备类型", "检查描述", "开单时间"]  # fmt: skip
@@ -393,9 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     only = set(args.only.split(",")) if args.only else None
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     work = Path(tempfile.mkdtemp(prefix="mip_rel_faults_"))
-    procs, figures = Procs(), []
-    db = Database.create("postgresql", "faults", work)
-    try:
+    figures = []
+    with suite("postgresql", "faults", work) as (db, procs):
         env = db.env(DEBUG="False", VAR_DIR=str(work / "var"), LOG_LEVEL="INFO",
                      SECRET_KEY="faults-" + "x" * 50, JWT_SECRET_KEY="faults-jwt-" + "y" * 50)  # fmt: skip
         migrated = manage(env, "migrate", "--noinput")
@@ -421,18 +422,7 @@ def main(argv: list[str] | None = None) -> int:
             figure.seconds = clock["seconds"]
             log(f"  {'ok ' if figure.ok else 'FAIL'} {figure.check}: {figure.figure}")
             figures.append(figure)
-    finally:
-        procs.stop_all()
-        from django.db import connections
-
-        connections.close_all()
-        db.drop()
-    if figures and all(f.ok for f in figures):
-        shutil.rmtree(work, ignore_errors=True)
-    else:
-        log(f"work files (logs) kept in {work}")
-    emit(figures)
-    return 0 if all(f.ok for f in figures) else 1
+    return finish(figures, work)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -35,6 +34,7 @@ import time
 import urllib.parse
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -42,12 +42,10 @@ from bench.reliability import corpus, doors, policy
 from bench.reliability.common import (
     PYTHON,
     ROOT,
-    Database,
     Figure,
     Http,
-    Procs,
     Server,
-    emit,
+    finish,
     log,
     login,
     manage,
@@ -55,8 +53,12 @@ from bench.reliability.common import (
     postgres_available,
     production_env,
     setup_django,
+    suite,
     timed,
 )
+
+if TYPE_CHECKING:
+    from bench.reliability.common import Procs
 
 PASSWORD = "Radiology-" + secrets.token_urlsafe(12)
 LOCKOUT_FAILURES = 3
@@ -945,9 +947,8 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     workdir = Path(tempfile.mkdtemp(prefix="mip_rel_live_"))
-    procs, figures = Procs(), []
-    db = Database.create(kind, "quick", workdir)
-    try:
+    figures = []
+    with suite(kind, "quick", workdir) as (db, procs):
         env = db.env(**production_env(workdir), LOGIN_MAX_FAILURES=str(LOCKOUT_FAILURES),
                      LOGIN_LOCKOUT_MINUTES=str(LOCKOUT_SECONDS / 60))  # fmt: skip
         log(f"live checks on {db.kind} {db.name}; work files in {workdir}")
@@ -988,19 +989,7 @@ def main(argv: list[str] | None = None) -> int:
                 figure.seconds = figure.seconds or clock["seconds"]
                 log(f"  {'ok ' if figure.ok else 'FAIL'} {figure.check}: {figure.figure}")
             figures.extend(results)
-    finally:
-        procs.stop_all()
-        if kind == "postgresql":
-            from django.db import connections
-
-            connections.close_all()
-        db.drop()
-    if figures and all(f.ok for f in figures):
-        shutil.rmtree(workdir, ignore_errors=True)
-    else:
-        log(f"work files (logs) kept in {workdir}")
-    emit(figures)
-    return 0 if all(f.ok for f in figures) else 1
+    return finish(figures, workdir)
 
 
 if __name__ == "__main__":

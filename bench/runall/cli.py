@@ -23,6 +23,7 @@ from runall.measure import measure_classes, step_sqlite
 from runall.parity import step_parity
 from runall.procs import Procs
 from runall.report import markdown, parity_summary
+from runall.results import RunFiles
 from runall.servers import start_legacy, start_product, step_servers
 from runall.snapshot import machine_info, start_run
 
@@ -110,12 +111,8 @@ def main(argv: list[str] | None = None, description: str | None = None) -> int:
         "warmup_passes": args.warmup_passes,
     }
     user = ("bench", secrets.token_urlsafe(18))
-    json_path = RESULTS / f"run_{stamp}.json"
-    md_path = RESULTS / f"run_{stamp}.md"
-
-    def save() -> None:
-        json_path.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-        md_path.write_text(markdown(result), encoding="utf-8")
+    record = RunFiles(f"run_{stamp}", result, markdown)
+    save = record.save
 
     try:
         files = None
@@ -199,8 +196,5 @@ def main(argv: list[str] | None = None, description: str | None = None) -> int:
         procs.stop_all()
         if snapshot and not args.keep_snapshot:
             shutil.rmtree(snapshot["dir"], ignore_errors=True)
-        result["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
-        save()
-        print(markdown(result), flush=True)
-        print(f"\nJSON: {json_path}\nTable: {md_path}", flush=True)
+        record.finish()
     return 0

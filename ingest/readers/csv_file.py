@@ -8,19 +8,12 @@ import contextlib
 import csv
 import io
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from ingest.readers.table import (
-    CHUNK,
-    FileFormatError,
-    ReaderLimits,
-    Row,
-    Source,
-    Table,
-    binary,
-    is_blank,
-    looks_like,
-    table_of_rows,
-)
+from ingest.readers.table import CHUNK, FileFormatError, binary, is_blank, looks_like, table_of_rows
+
+if TYPE_CHECKING:
+    from ingest.readers.table import ReaderLimits, Row, Source, Table
 
 
 def csv_table(source: Source, head: bytes, file_name: str, limits: ReaderLimits) -> Table:

@@ -6,21 +6,21 @@ from __future__ import annotations
 import codecs
 import json
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ingest.readers.table import (
     CHUNK,
     FileFormatError,
     FileTooComplex,
-    ReaderLimits,
-    Row,
-    Source,
     Table,
     binary,
     is_blank,
     looks_like,
     size_text,
 )
+
+if TYPE_CHECKING:
+    from ingest.readers.table import ReaderLimits, Row, Source
 
 
 def json_table(source: Source, head: bytes, file_name: str, limits: ReaderLimits) -> Table:

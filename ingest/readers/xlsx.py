@@ -8,6 +8,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import python_calamine
 
@@ -17,8 +18,6 @@ from ingest.readers.table import (
     FileFormatError,
     FileTooComplex,
     ReaderError,
-    ReaderLimits,
-    Row,
     Table,
     first_row,
     is_blank,
@@ -35,6 +34,9 @@ from ingest.readers.xlsx_scan import (
     shared_strings_size,
 )
 from ingest.readers.xlsx_xml import NotStreamable, SharedStrings, load_shared_strings, stream_sheet
+
+if TYPE_CHECKING:
+    from ingest.readers.table import ReaderLimits, Row
 
 
 def xlsx_table(

@@ -243,11 +243,10 @@ class _Speaker:
         """The model's answer as text chunks; an EngineError when it stops before its end,
         says nothing, or runs past the budget."""
         client = self._openai()
-        deadline = time.monotonic() + self.config.budget_seconds
-        responses = self.config.api_style == "responses"
+        reading = _Reading(self, model=model)
 
         def open_stream() -> Any:  # the client's Stream of chunks or of events
-            if responses:
+            if reading.responses:
                 return client.responses.create(
                     model=model,
                     instructions=instructions,
@@ -263,23 +262,14 @@ class _Speaker:
                 )
             )
 
-        finished = told = False
-        try:
+        with reading:
             # The first answer (after the client's retries) within the budget; then each chunk
             # within the read time out, and the whole stream within the budget.
-            stream = self._within_budget(open_stream, deadline=deadline)
+            stream = self._within_budget(open_stream, deadline=reading.deadline)
             with stream:
                 for item in stream:
-                    if time.monotonic() > deadline:
-                        raise self._out_of_time()
-                    text, done = self._event(item) if responses else _chunk(item)
-                    if text:
-                        told = True
+                    if text := reading.text(item):
                         yield text
-                    finished = finished or done
-        except _STREAM_ERRORS as error:
-            raise self._stream_error(error, model=model) from error
-        self._stream_ended(finished=finished, told=told)
 
     async def _astream(
         self, instructions: str, messages: Sequence[Turn], *, model: str
@@ -287,11 +277,10 @@ class _Speaker:
         """``_stream`` on the asynchronous client (replies streamed under ASGI): the same
         requests, budget, errors and messages."""
         client = self._async_openai()
-        deadline = time.monotonic() + self.config.budget_seconds
-        responses = self.config.api_style == "responses"
+        reading = _Reading(self, model=model)
 
         async def open_stream() -> Any:
-            if responses:
+            if reading.responses:
                 return await client.responses.create(
                     model=model,
                     instructions=instructions,
@@ -306,24 +295,15 @@ class _Speaker:
             )
             return _AsyncChatChunks(manager, await manager.__aenter__())
 
-        finished = told = False
-        try:
+        with reading:
             try:
-                stream = await asyncio.wait_for(open_stream(), deadline - time.monotonic())
+                stream = await asyncio.wait_for(open_stream(), reading.deadline - time.monotonic())
             except TimeoutError:
                 raise self._out_of_time() from None
             async with stream:
                 async for item in stream:
-                    if time.monotonic() > deadline:
-                        raise self._out_of_time()
-                    text, done = self._event(item) if responses else _chunk(item)
-                    if text:
-                        told = True
+                    if text := reading.text(item):
                         yield text
-                    finished = finished or done
-        except _STREAM_ERRORS as error:
-            raise self._stream_error(error, model=model) from error
-        self._stream_ended(finished=finished, told=told)
 
     def _stream_error(self, error: Exception, *, model: str) -> EngineError:
         """The engine's error for what went wrong while reading a stream (both clients)."""
@@ -407,6 +387,38 @@ class _Speaker:
         return EngineError(self._bad_output(type(error).__name__), status=502)
 
 
+class _Reading:
+    """One streamed answer being read, by either client: each item within the speaker's
+    budget, what has come so far, and on leaving the ``with``, a read error as the engine's
+    error and an answer cut off or empty refused. Closing the stream early (the learner left)
+    is neither."""
+
+    def __init__(self, speaker: _Speaker, *, model: str) -> None:
+        self.speaker = speaker
+        self.model = model
+        self.deadline = time.monotonic() + speaker.config.budget_seconds
+        self.responses = speaker.config.api_style == "responses"
+        self.finished = self.told = False
+
+    def text(self, item: Any) -> str:
+        """The text of one chunk (Chat Completions) or event (Responses API)."""
+        if time.monotonic() > self.deadline:
+            raise self.speaker._out_of_time()
+        text, done = self.speaker._event(item) if self.responses else _chunk(item)
+        self.told = self.told or bool(text)
+        self.finished = self.finished or done
+        return text
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
+        if error is None:
+            self.speaker._stream_ended(finished=self.finished, told=self.told)
+        elif isinstance(error, _STREAM_ERRORS):
+            raise self.speaker._stream_error(error, model=self.model) from error
+
+
 class _ChunkReader:
     """Server-Sent Events lines of a Chat Completions stream to decoded JSON chunks.
 
@@ -450,14 +462,18 @@ class _ChunkReader:
             )
         return chunk if named is None else None
 
-    def transport_error(self, error: Exception) -> openai.OpenAIError:
-        """The transport's error as the client's Stream maps it (a dropped connection is an
+    @contextlib.contextmanager
+    def transport_errors(self) -> Iterator[None]:
+        """The transport's errors as the client's Stream maps them (a dropped connection is an
         APIConnectionError, a read time out an APITimeoutError)."""
-        from openai._httpx2 import timeout_exceptions
+        from openai._httpx2 import request_exceptions, timeout_exceptions
 
-        if isinstance(error, timeout_exceptions()):
-            return openai.APITimeoutError(request=self.response.http_request)
-        return openai.APIConnectionError(request=self.response.http_request)
+        try:
+            yield
+        except timeout_exceptions() as error:
+            raise openai.APITimeoutError(request=self.response.http_request) from error
+        except request_exceptions() as error:
+            raise openai.APIConnectionError(request=self.response.http_request) from error
 
 
 class _ChatChunks:
@@ -474,11 +490,9 @@ class _ChatChunks:
         self._manager.__exit__(*exc)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        from openai._httpx2 import request_exceptions, timeout_exceptions
-
         reader = self._reader
         lines = reader.response.iter_lines()
-        try:
+        with reader.transport_errors():
             for line in lines:
                 chunk = reader.line(line)
                 if reader.done:
@@ -487,8 +501,6 @@ class _ChatChunks:
                     return
                 if chunk is not None:
                     yield chunk
-        except (*timeout_exceptions(), *request_exceptions()) as error:
-            raise reader.transport_error(error) from error
 
 
 class _AsyncChatChunks:
@@ -505,11 +517,9 @@ class _AsyncChatChunks:
         await self._manager.__aexit__(*exc)
 
     async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
-        from openai._httpx2 import request_exceptions, timeout_exceptions
-
         reader = self._reader
         lines = reader.response.iter_lines()
-        try:
+        with reader.transport_errors():
             async for line in lines:
                 chunk = reader.line(line)
                 if reader.done:
@@ -518,8 +528,6 @@ class _AsyncChatChunks:
                     return
                 if chunk is not None:
                     yield chunk
-        except (*timeout_exceptions(), *request_exceptions()) as error:
-            raise reader.transport_error(error) from error
 
 
 def _chunk(chunk: dict[str, Any]) -> tuple[str, bool]:
