@@ -1,16 +1,13 @@
 """The one NinjaAPI: every app's router, and domain errors mapped to HTTP."""
 
-from functools import wraps
-
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 
 from accounts.api import router as auth_router
-from accounts.auth import user_from_access_token
+from accounts.docs import docs_login_required
 from analysis.api import router as analysis_router
 from audit.middleware import UNAVAILABLE
 from core.api import router as core_router
@@ -26,34 +23,6 @@ from reports.api import router as reports_router
 from studies.api import patients_router
 from studies.api import router as studies_router
 from studies.statistics_api import router as statistics_router
-
-
-def docs_login_required(view):
-    """API documentation for signed-in users only: a bearer token or an admin/web session.
-
-    Signed out, the docs page sends the browser to the sign-in page; the schema (read by
-    programs) and any request that carried a bearer token answer 401 JSON.
-    """
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if getattr(request, "user", None) is not None and request.user.is_authenticated:
-            return view(request, *args, **kwargs)
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() == "bearer" and token:
-            user = user_from_access_token(token.strip())
-            if user is not None:
-                request.auth = user
-                return view(request, *args, **kwargs)
-        if request.path_info.endswith("/openapi.json") or header:
-            # A program (or a bearer client whose token failed): the API's own answer.
-            return JsonResponse({"detail": "Not authenticated"}, status=401)
-        # A person opening the docs page: to the sign-in page, and back here afterwards.
-        return redirect_to_login(request.get_full_path())
-
-    return wrapper
-
 
 _ERROR = {
     "type": "object",

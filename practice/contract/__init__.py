@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from accounts.docs import docs_login_required
 from core.errors import DomainError, TooManyRequests
 
 MISSING_FIELDS = "Missing fields"
@@ -29,8 +30,6 @@ def _docs_guard(view):
     from functools import wraps
 
     from django.http import JsonResponse
-
-    from config.api import docs_login_required
 
     guarded = docs_login_required(view)
 

@@ -2,7 +2,8 @@
 domain app, and no two domain apps import each other (a rule change in one would ripple back).
 Within the ground floor the layers go one way: ``core`` imports neither ``audit`` nor
 ``accounts``, and ``audit`` does not import ``accounts`` (accounts writes audit events; each
-lower layer learns what it needs from a higher one through a hook registered at start)."""
+lower layer learns what it needs from a higher one through a hook registered at start). The
+top floor, ``config``, assembles the apps (settings, the APIs, the URLs): no app imports it."""
 
 import ast
 from itertools import combinations
@@ -15,6 +16,7 @@ GROUND_FLOOR = ("core", "accounts", "audit")
 # The ground floor's layers, lowest first: each imports only the ones before it.
 GROUND_LAYERS = ("core", "audit", "accounts")
 DOMAIN = ("studies", "reports", "analysis", "nlp", "ingest", "practice", "operations", "web")
+TOP_FLOOR = "config"
 
 
 def _imports(app: str) -> dict[str, list[str]]:
@@ -33,7 +35,7 @@ def _imports(app: str) -> dict[str, list[str]]:
                 continue
             for name in names:
                 top = name.split(".")[0]
-                if top != app and top in GROUND_FLOOR + DOMAIN:
+                if top != app and top in (*GROUND_FLOOR, *DOMAIN, TOP_FLOOR):
                     found.setdefault(top, []).append(str(path.relative_to(ROOT)))
     return found
 
@@ -65,3 +67,9 @@ def test_the_ground_floor_imports_only_its_lower_layers(app):
 
 def test_no_two_packages_import_each_other():
     assert _loops(GROUND_FLOOR + DOMAIN) == []
+
+
+@pytest.mark.parametrize("app", GROUND_FLOOR + DOMAIN)
+def test_no_app_imports_the_top_floor(app):
+    # Settings are read through django.conf.settings; what two apps share lives in the lower one.
+    assert _imports(app).get(TOP_FLOOR) is None
