@@ -1,12 +1,9 @@
-from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Literal
 
 from ninja import Field, Schema
-from pydantic import create_model
 
 from core.pagination import PageParams
 from core.schemas import DateRangeParams, IsoDate, LocalDateTime
-from studies.models import DETAIL_FIELDS, SEARCH_FIELDS
 
 SORT_FIELDS = (
     "order_datetime",
@@ -55,9 +52,19 @@ class StudyExportParams(StudyFilterParams):
     format: Literal["xlsx", "csv"] = "xlsx"
 
 
-# Every field of a study, in the SPEC's order (DETAIL_FIELDS); the other study schemas take
-# their fields' declarations from here. (A comment, not a docstring: the API's schema shows
-# docstrings.)
+class StudyItemOut(Schema):
+    exam_id: str
+    patient_name: str
+    patient_gender: str | None
+    patient_age: int | None
+    exam_status: str
+    exam_source: str
+    exam_item: str
+    order_datetime: LocalDateTime
+    check_in_datetime: LocalDateTime | None
+    report_certification_datetime: LocalDateTime | None
+
+
 class StudyDetailOut(Schema):
     exam_id: str
     medical_record_no: str | None
@@ -74,16 +81,6 @@ class StudyDetailOut(Schema):
     check_in_datetime: LocalDateTime | None
     report_certification_datetime: LocalDateTime | None
     certified_physician: str | None
-
-
-def _study_fields(names: Iterable[str]) -> dict[str, Any]:
-    """``StudyDetailOut``'s declarations of ``names``, in that order, for ``create_model``."""
-    fields = StudyDetailOut.model_fields
-    return {name: (fields[name].annotation, fields[name]) for name in names}
-
-
-# A search result: the fields in the locked contract's order.
-StudyItemOut = create_model("StudyItemOut", __base__=Schema, **_study_fields(SEARCH_FIELDS))
 
 
 class SearchFiltersOut(Schema):
@@ -111,18 +108,21 @@ class PatientReportOut(Schema):
     created_at: LocalDateTime
 
 
-# The search item's fields and the modality, in the detail's order.
-_PatientStudyFields = create_model(
-    "PatientStudyFields",
-    __base__=Schema,
-    **_study_fields(f for f in DETAIL_FIELDS if f in {*SEARCH_FIELDS, "equipment_type"}),
-)
-
-
-class PatientStudyOut(_PatientStudyFields):
+class PatientStudyOut(Schema):
     """A study in a patient's history: the search item's fields, the modality and the
     study's reports (newest first)."""
 
+    exam_id: str
+    patient_name: str
+    patient_gender: str | None
+    patient_age: int | None
+    exam_status: str
+    exam_source: str
+    exam_item: str
+    equipment_type: str | None
+    order_datetime: LocalDateTime
+    check_in_datetime: LocalDateTime | None
+    report_certification_datetime: LocalDateTime | None
     reports: list[PatientReportOut]
 
 
