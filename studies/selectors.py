@@ -4,6 +4,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
+from functools import lru_cache
 from itertools import repeat
 
 from django.db.models import F, Q, QuerySet, Sum, TextField
@@ -277,10 +278,19 @@ def study_filter_options(*, version: int | None = None) -> dict[str, list[str]]:
 _LATIN_RUN = re.compile("[A-Z]{2,}")
 
 
-def _letter_pairs(text: str) -> set[str]:
+@lru_cache(maxsize=65_536)
+def _run_pairs(run: str) -> frozenset[str]:
+    # Runs repeat (CT, MR, a patient's Latin name): each is split once.
+    return frozenset(run[i : i + 2] for i in range(len(run) - 1))
+
+
+def _letter_pairs(text: str) -> frozenset[str]:
     # Python upper-cases more than the databases do (ß -> SS), so these pairs are a superset
     # of those a database's case-insensitive LIKE finds.
-    return {run[i : i + 2] for run in _LATIN_RUN.findall(text.upper()) for i in range(len(run) - 1)}
+    runs = _LATIN_RUN.findall(text.upper())
+    if len(runs) == 1:
+        return _run_pairs(runs[0])
+    return frozenset().union(*map(_run_pairs, runs))
 
 
 def count_characters(texts: Iterable[str]) -> dict[str, int]:
