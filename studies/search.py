@@ -7,7 +7,7 @@ from typing import Any
 
 from core.cache import data_version
 from core.pagination import DEFAULT_PAGE_SIZE
-from core.search import counts, plan, rendered, spec
+from core.search import backends, counts, plan, rendered, spec
 from core.search.pages import bookmarks
 from studies import selectors, services, sqlite_search
 from studies.models import Study
@@ -38,8 +38,10 @@ def _warm(version: int) -> int:
     options = selectors.study_filter_options(version=version)
     counts.grouped_counts(SPEC, version=version)
     selectors.study_character_counts(version=version)
-    # How many studies hold each reading of a name, which pinyin searches total from.
-    services.refresh_name_readings(version=version)
+    # How many studies hold each reading of a name, which pinyin searches total from where
+    # the backend walks the date index for a frequent term (studies.selectors.study_hints).
+    if backends.current().FINDS_THEN_SORTS:
+        services.refresh_name_readings(version=version)
     # Where the deep pages of the list grouped by patient (studies.patients) start, in record
     # number order.
     bookmarks(

@@ -407,13 +407,16 @@ def study_hints(filters: Filters, version: int) -> Hints:
         return Hints()
     if _in_no_text(q, version):
         return Hints(text_absent=True)
+    # Only PostgreSQL reads a term's matches once for its total and its first page, or walks
+    # the date index for a frequent one: the name readings, which tell the two apart, are kept
+    # there alone (SQLite counts through its FTS tables, and would read the readings whole).
+    finds_then_sorts = backends.current().FINDS_THEN_SORTS
     letters = pinyin_term(q)
-    if filters.alone("q") and letters is not None:
+    if finds_then_sorts and filters.alone("q") and letters is not None:
         read = _readings_total(letters, version)
         if read is not None and read > PINYIN_SCAN_LIMIT:
             return Hints(total=_pinyin_total(q, read))
-    # Only PostgreSQL reads a term's matches once for its total and its first page.
-    return Hints(scanned_once=backends.current().FINDS_THEN_SORTS and _scanned_once(q, version))
+    return Hints(scanned_once=finds_then_sorts and _scanned_once(q, version))
 
 
 # A term whose characters' counts bound its matches to this many rows or fewer gets its total

@@ -23,6 +23,8 @@ pytestmark = pytest.mark.django_db(transaction=True)  # the caches keep nothing 
 SEARCH = "/api/v1/studies/search"
 READINGS = NameReading._meta.db_table
 MIGRATION = importlib.import_module("studies.migrations.0008_name_readings")
+# The readings are kept and read where the plan walks the date index for a frequent term.
+KEPT = connection.vendor == "postgresql"
 
 
 def study(exam_id: str, name: str, day: int, **fields) -> None:
@@ -80,15 +82,18 @@ def test_a_frequent_pinyin_term_is_totalled_from_the_name_readings(viewer, zhang
     monkeypatch.setattr(selectors, "PINYIN_SCAN_LIMIT", 1)
     warm_caches()
     version = data_version("studies")
-    assert stored("studies", selectors.READINGS_KEY, version=version) == version
     readings = {(r.pinyin, r.initials): r.studies for r in NameReading.objects.all()}
-    assert readings == {
-        ("zhangwei", "zw"): 2, ("zhangsan", "zs"): 1, ("zhangli", "zl"): 1,
-        ("wangwu", "ww"): 2, ("lisi", "ls"): 1,
-    }  # fmt: skip
+    if KEPT:
+        assert stored("studies", selectors.READINGS_KEY, version=version) == version
+        assert readings == {
+            ("zhangwei", "zw"): 2, ("zhangsan", "zs"): 1, ("zhangli", "zl"): 1,
+            ("wangwu", "ww"): 2, ("lisi", "ls"): 1,
+        }  # fmt: skip
+    else:
+        assert readings == {}  # SQLite counts through its FTS tables
     # 张伟 twice (once also by its text), 张三, 章丽, the Latin name, the identifier.
     queries = assert_as_study_list(viewer, "zhang")
-    assert queries.total == 6 and reads_readings(queries)
+    assert queries.total == 6 and reads_readings(queries) == KEPT
     for q in ("ZHANG", "zhang wei", "zw", "wangwu", "lisi", "zhangsi"):
         assert_as_study_list(viewer, q)
 
@@ -111,7 +116,7 @@ def test_readings_of_an_older_version_are_not_used(viewer, zhangs, monkeypatch):
     assert queries.total == 7 and not reads_readings(queries)
     warm_caches()
     queries = assert_as_study_list(viewer, "zhangwei")
-    assert queries.total == 3 and reads_readings(queries)
+    assert queries.total == 3 and reads_readings(queries) == KEPT
 
 
 def test_a_pinyin_term_with_other_filters_is_counted(viewer, zhangs, monkeypatch):
