@@ -18,28 +18,14 @@ from datetime import date, datetime, timedelta
 
 from sampledata import vocab as V
 from sampledata.clinical import Reading, ReadingEngine, weighted_choice
+from studies.ris import RIS_HEADERS
 
 DEFAULT_SEED = 20251029
 DEFAULT_END = datetime(2025, 10, 29, 13, 2, 3)  # the RIS export 20251029130203.xlsx
 DEFAULT_DAYS = 730
 
-STUDY_FIELDS = (
-    "exam_id",
-    "medical_record_no",
-    "application_order_no",
-    "patient_name",
-    "patient_gender",
-    "patient_age",
-    "exam_status",
-    "exam_source",
-    "exam_item",
-    "equipment_type",
-    "exam_description",
-    "order_datetime",
-    "check_in_datetime",
-    "report_certification_datetime",
-    "certified_physician",
-)
+# A study's fields in the RIS export's column order (studies.ris: pure, no Django).
+STUDY_FIELDS = tuple(RIS_HEADERS)
 
 # Order hour of day for scheduled work, weighted towards the morning list.
 WORK_HOURS = (

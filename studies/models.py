@@ -3,6 +3,7 @@
 from django.db import models
 
 from studies.pinyin import name_pinyin
+from studies.ris import RIS_HEADERS
 
 
 class Gender(models.TextChoices):
@@ -65,25 +66,9 @@ class Study(models.Model):
 PINYIN_FIELDS = ("patient_name_pinyin", "patient_name_initials")
 
 
-# Every field a detail view and an export show, in the SPEC's order (a locked contract:
-# written out, not taken from the model's field order).
-DETAIL_FIELDS = (
-    "exam_id",
-    "medical_record_no",
-    "application_order_no",
-    "patient_name",
-    "patient_gender",
-    "patient_age",
-    "exam_status",
-    "exam_source",
-    "exam_item",
-    "equipment_type",
-    "exam_description",
-    "order_datetime",
-    "check_in_datetime",
-    "report_certification_datetime",
-    "certified_physician",
-)
+# Every field a detail view and an export show, in the SPEC's order: the RIS export's column
+# order (studies.ris, where the locked order is written out).
+DETAIL_FIELDS = tuple(RIS_HEADERS)
 
 # The fields a search result shows, in the locked contract's order (which is the detail's):
 # the detail's but the numbers, the modality and the free text.
