@@ -30,18 +30,14 @@ def _sqlite_walk(filters: spec.Filters, total: int, rows_needed: int) -> bool:
 def _warm(version: int) -> int:
     """Compute, for the current data, what the first requests after an import ask for: the
     filter lists, the grouped count that totals every combination of the exact-match filters,
-    the character counts that total a one-character term, the name readings that total a
-    pinyin term, the bookmarks where deep pages of the list grouped by patient start, and the
-    first page of no filter and of each single filter value. Returns the number of searches
+    the character counts that total a one-character term, the bookmarks where deep pages of
+    the list grouped by patient start, the first page of no filter and of each single filter
+    value, and the name readings that total a pinyin term. Returns the number of searches
     prepared."""
     filter_options_content(version=version)
     options = selectors.study_filter_options(version=version)
     counts.grouped_counts(SPEC, version=version)
     selectors.study_character_counts(version=version)
-    # How many studies hold each reading of a name, which pinyin searches total from where
-    # the backend walks the date index for a frequent term (studies.selectors.study_hints).
-    if backends.current().FINDS_THEN_SORTS:
-        services.refresh_name_readings(version=version)
     # Where the deep pages of the list grouped by patient (studies.patients) start, in record
     # number order.
     bookmarks(
@@ -54,6 +50,11 @@ def _warm(version: int) -> int:
     for search in searches:
         filters = StudyFilterParams(**search).filters()
         search_page(filters=filters, page=1, page_size=DEFAULT_PAGE_SIZE, version=version)
+    # Last, so that the pages above are ready first: how many studies hold each reading of a
+    # name, which pinyin searches total from where the backend walks the date index for a
+    # frequent term (studies.selectors.study_hints).
+    if backends.current().FINDS_THEN_SORTS:
+        services.refresh_name_readings(version=version)
     return len(searches)
 
 
