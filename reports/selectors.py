@@ -318,7 +318,7 @@ def finding_page(
         sizes = stored("reports", "finding_sizes", version=version)
         total = None if sizes is None else sum(n for mm, n in sizes.get(name, []) if mm >= least)
     if total is None:
-        total = cached("reports", filters.count_key(), rows.count, version=version, costly=True)
+        total = cached("reports", filters.total_key, rows.count, version=version, costly=True)
     offset = (page - 1) * page_size
     if offset >= total:
         return [], total

@@ -373,9 +373,9 @@ def _pinyin_total(q: str, read: int) -> int:
 def study_count(filters: Filters, hints: Hints, version: int) -> int:
     """The exact number of studies matching ``filters``, counted (core.search.counts caches
     it): a caseless character alone from the warm-up's character counts, a pinyin term alone
-    from its name readings (``hints.total``)."""
-    if hints.total is not None:
-        return hints.total
+    from its name readings (``hints.read_as``)."""
+    if hints.read_as is not None:
+        return _pinyin_total(filters.q, hints.read_as)
     if filters.alone("q") and len(filters.q) == 1 and query.is_caseless(filters.q):
         total = _one_character_total(filters.q, version)
         if total is not None:
@@ -415,7 +415,8 @@ def study_hints(filters: Filters, version: int) -> Hints:
     if finds_then_sorts and filters.alone("q") and letters is not None:
         read = _readings_total(letters, version)
         if read is not None and read > PINYIN_SCAN_LIMIT:
-            return Hints(total=_pinyin_total(q, read))
+            # The other matches are counted only if the total is not cached (study_count).
+            return Hints(read_as=read)
     return Hints(scanned_once=finds_then_sorts and _scanned_once(q, version))
 
 

@@ -49,21 +49,9 @@ class Filters:
     def get(self, name: str) -> Any:
         return self.values.get(name)
 
-    def term(self, name: str) -> str:
-        """The text of the filter ``name``, stripped (a term matched as a substring)."""
-        return _term(self.values, self.q, name)
-
-    def used(self, names: tuple[str, ...]) -> list[str]:
-        """The names among ``names`` given a value."""
-        return _used(self.values, names)
-
     def alone(self, *names: str) -> bool:
         """Whether no filter other than ``names`` (and the sort) is given a value."""
         return _alone(self.values, names)
-
-    def count_key(self) -> str:
-        """The key of the search's exact total: one count serves every sort of a search."""
-        return self.total_key
 
     @property
     def combined(self) -> bool:
@@ -82,6 +70,9 @@ class Hints:
     by_characters: bool = False
     scanned_once: bool = False
     text_absent: bool = False
+    # How many rows a term alone is read as (a patient's name in pinyin, from the warm-up's
+    # readings): its total is that and its other matches, counted only if not cached.
+    read_as: int | None = None
 
 
 @dataclass
