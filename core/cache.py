@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db import DatabaseError, connection
+from django.db.models import Exists
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -125,6 +126,13 @@ def stored(name: str, key: str, *, version: int) -> Any:
         if value is not None:
             cache.set(full_key, value, timeout=None)
     return value
+
+
+def stored_in_query(name: str, key: str, *, version: int) -> Exists:
+    """A condition of a query: whether the shared table holds an answer for ``key`` under
+    ``version`` (a warm-up's mark that what it prepared is current), asked in the query that
+    depends on it rather than in a round trip of its own."""
+    return Exists(SharedAnswer.objects.filter(key=_full_key(name, version, key)))
 
 
 def remember(name: str, key: str, value: Any, *, version: int) -> None:

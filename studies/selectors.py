@@ -10,7 +10,7 @@ from django.db.models import F, Q, QuerySet, Sum, TextField
 from django.db.models.functions import Concat
 
 from core import rawsql
-from core.cache import cached, remember, stored
+from core.cache import cached, remember, stored, stored_in_query
 from core.dates import day_after, day_start
 from core.errors import NotFound
 from core.search import backends, plan, query
@@ -355,11 +355,15 @@ def _in_no_text(q: str, version: int) -> bool:
 
 def _readings_total(letters: str, version: int) -> int | None:
     """How many studies' names are read ``letters`` (three letters or more), summed over the
-    warm-up's name readings; None when they are not there (a write since the last import)."""
-    if len(letters) < query.TRIGRAM or stored("studies", READINGS_KEY, version=version) is None:
+    warm-up's name readings; None when none is, or when they are not current (a write since
+    the last import: the warm-up's mark, asked in the same query)."""
+    if len(letters) < query.TRIGRAM:
         return None
-    readings = NameReading.objects.filter(_read_as(letters, "pinyin", "initials"))
-    return readings.aggregate(n=Sum("studies"))["n"] or 0
+    readings = NameReading.objects.filter(
+        _read_as(letters, "pinyin", "initials"),
+        stored_in_query("studies", READINGS_KEY, version=version),
+    )
+    return readings.aggregate(n=Sum("studies"))["n"]
 
 
 def _pinyin_total(q: str, read: int) -> int:

@@ -432,6 +432,26 @@ def test_the_warm_up_leaves_no_dead_answers_behind():
             assert cursor.fetchall() == [("core_dataversion", True), ("core_sharedanswer", True)]
 
 
+def test_shared_answers_are_unlogged_on_postgresql_and_serve_every_process():
+    """A cached answer's commit does not wait for the write-ahead log on PostgreSQL (an
+    unlogged table: a crash empties it, and it is computed again); it is still shared."""
+    from core import cache as core_cache
+
+    calls: list[int] = []
+    answer = core_cache.cached("studies", "unlogged", lambda: calls.append(1) or 41, version=9)
+    cache.clear()  # another process: the shared table answers
+    again = core_cache.cached("studies", "unlogged", lambda: calls.append(1) or 42, version=9)
+    assert (answer, again, len(calls)) == (41, 41, 1)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT relname, relpersistence FROM pg_class "
+                "WHERE relname IN ('core_sharedanswer', 'audit_auditevent') ORDER BY relname"
+            )
+            # the audit log stays on the write-ahead log: it must survive a crash
+            assert cursor.fetchall() == [("audit_auditevent", "p"), ("core_sharedanswer", "u")]
+
+
 def test_one_character_totals_after_an_import_are_exact(viewer, admin_client, tmp_path):
     from core.cache import stored
 
