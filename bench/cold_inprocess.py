@@ -12,10 +12,16 @@ gen`` or ``dbtool.py serve`` + ``bump``). For each URL of a class (the same URLs
 step's, ``runall/classes.py``) a sample is: this process's cache emptied, the answers that
 earlier samples added to the shared answer table deleted (the warm-up's stay), then one GET
 through Django's test client with a bearer token, as a server worker would answer it: login,
-data versions, the search, the rendering, the audit row. Printed: median / p95 / min per
-class in ms, and the number of SQL statements per request. Compares code versions quickly
-(minutes where the search step takes an hour at a million studies); the figures of record
-stay the search step's, end to end over HTTP.
+data versions, the search, the rendering, the audit row. ``--warm`` times the same request
+answered from this process's memory instead (asked once just before). Printed: median / p95
+/ min per class in ms, and the number of SQL statements of a request.
+
+Another version of the product (a git worktree, its own database) is measured with the same
+URLs by pointing ``MIP_PRODUCT_DIR`` at it; run the two one after the other, twice, and
+compare within the same minutes. The figures of record stay the search step's (end to end
+over HTTP, each cold sample after an import's warm-up); this takes minutes where that step
+takes most of an hour at a million studies. ``SORT`` / ``TOP`` set the profile's order and
+length (cumulative, 30).
 """
 
 from __future__ import annotations
@@ -52,6 +58,9 @@ def main() -> None:
     ap.add_argument("--classes", default=DEFAULT_CLASSES)
     ap.add_argument("--repeat", type=int, default=3, help="passes over each class's URLs")
     ap.add_argument("--queries", action="store_true", help="print the last sample's SQL")
+    ap.add_argument(
+        "--warm", action="store_true", help="time warm requests instead (asked once before each)"
+    )
     ap.add_argument("--each", action="store_true", help="print each sample's time and URL")
     ap.add_argument("--profile", metavar="CLASS", help="cProfile this class's samples")
     ap.add_argument("--user", default="bench_cold", help="an admin-role user made if missing")
@@ -69,11 +78,10 @@ def main() -> None:
 
     from accounts.models import Role, User
     from core.models import SharedAnswer
-    from gen_db import legacy_files
     from runall.classes import read_params, search_classes
 
-    files = legacy_files(args.n, 20251029, BENCH / "data")
-    files["search_terms"] = str(Path(files["params"]).with_suffix("").with_suffix(".search.json"))
+    data = BENCH / "data" / f"studies_{args.n}"  # gen_db.legacy_files' names (the default seed)
+    files = {"params": f"{data}.params.json", "search_terms": f"{data}.search.json"}
     classes = search_classes(read_params(files), args.n)
     wanted = args.classes.split(",")
     unknown = [c for c in wanted if c not in classes]
@@ -101,7 +109,10 @@ def main() -> None:
         SharedAnswer.objects.exclude(key__in=warm_keys).delete()
 
     def sample(url: str) -> tuple[float, CaptureQueriesContext]:
-        make_cold()
+        if args.warm:
+            client.get(url, **headers)  # the answer is now in this process's memory
+        else:
+            make_cold()
         with CaptureQueriesContext(connection) as queries:
             t0 = time.perf_counter()
             answer = client.get(url, **headers)

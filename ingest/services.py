@@ -617,6 +617,12 @@ def _staged_fields(target: Target, header_map: Any) -> list[str]:
     return fields
 
 
+# A computed column's field (a patient's name) repeats across the rows of a file: each
+# distinct value is computed once per import, up to this many values (a few hundred bytes
+# each), the later ones as they come. A million studies hold ~215,000 distinct names.
+COMPUTED_MEMO = 400_000
+
+
 class _Computed:
     """The validated records (``ingest.rows.RowValidator``, whose counts it passes on) with
     the target's computed columns added to every record that has their field."""
@@ -626,10 +632,17 @@ class _Computed:
         self._records = records
 
     def __iter__(self) -> Iterator[tuple[int, dict]]:
+        memos: dict[str, dict[Any, tuple]] = {source: {} for source in self._computed}
         for row_number, record in self._records:
             for source, (columns, compute) in self._computed.items():
                 if source in record:
-                    record.update(zip(columns, compute(record[source]), strict=True))
+                    value, memo = record[source], memos[source]
+                    computed = memo.get(value)
+                    if computed is None:
+                        computed = compute(value)
+                        if len(memo) < COMPUTED_MEMO:
+                            memo[value] = computed
+                    record.update(zip(columns, computed, strict=True))
             yield row_number, record
 
     def __getattr__(self, name: str) -> Any:

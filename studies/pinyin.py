@@ -10,8 +10,6 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from pypinyin import Style, lazy_pinyin
-
 # Two-character surnames whose reading differs from the characters read one by one.
 COMPOUND_SURNAMES = {
     "万俟": ("mo", "qi"),
@@ -57,6 +55,10 @@ _CACHE_SIZE = 65_536
 
 
 def _readings(text: str) -> list[str]:
+    # Imported with the first name read: pypinyin's dictionaries take ~57 MB of a process's
+    # memory, which a server worker that only searches never needs.
+    from pypinyin import Style, lazy_pinyin
+
     return lazy_pinyin(text, style=Style.NORMAL, errors=lambda run: [_OTHER + run])
 
 
