@@ -47,11 +47,6 @@ DEFAULT_CLASSES = (
 )
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("-n", type=int, default=1_000_000, help="studies of the data set")
@@ -79,6 +74,7 @@ def main() -> None:
     from accounts.models import Role, User
     from core.models import SharedAnswer
     from runall.classes import read_params, search_classes
+    from runall.measure import pct  # the search step's percentile (nearest rank)
 
     data = BENCH / "data" / f"studies_{args.n}"  # gen_db.legacy_files' names (the default seed)
     files = {"params": f"{data}.params.json", "search_terms": f"{data}.search.json"}
@@ -136,7 +132,7 @@ def main() -> None:
                     profiler.disable()
                 times.append(elapsed)
         print(
-            f"{name:<18} {statistics.median(times):8.1f} {percentile(times, 95):8.1f} "
+            f"{name:<18} {statistics.median(times):8.1f} {pct(times, 95):8.1f} "
             f"{min(times):8.1f} {len(last):5d}"
         )
         if args.queries and last is not None:
