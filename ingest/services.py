@@ -632,17 +632,18 @@ class _Computed:
         self._records = records
 
     def __iter__(self) -> Iterator[tuple[int, dict]]:
-        memos: dict[str, dict[Any, tuple]] = {source: {} for source in self._computed}
+        # (field, its columns, compute, memo of value -> computed values)
+        computed = [(source, *spec, {}) for source, spec in self._computed.items()]
         for row_number, record in self._records:
-            for source, (columns, compute) in self._computed.items():
+            for source, columns, compute, memo in computed:
                 if source in record:
-                    value, memo = record[source], memos[source]
-                    computed = memo.get(value)
-                    if computed is None:
-                        computed = compute(value)
+                    value = record[source]
+                    values = memo.get(value)
+                    if values is None:
+                        values = compute(value)
                         if len(memo) < COMPUTED_MEMO:
-                            memo[value] = computed
-                    record.update(zip(columns, computed, strict=True))
+                            memo[value] = values
+                    record.update(zip(columns, values, strict=True))
             yield row_number, record
 
     def __getattr__(self, name: str) -> Any:

@@ -235,3 +235,42 @@ def test_repeated_names_of_one_import_are_read_once_each_past_the_memo_too(
     assert list(stored) == ["zw", "sxx", "zw", "sxx", "zw"]
     # 张伟 kept (the memo holds one name), 单雄信 read each time it stands
     assert reads == ["张伟", "单雄信", "单雄信"]
+
+
+@pytest.mark.django_db(databases=[])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("王银行", ("wangyinhang", "wyh")),  # 行 is xing alone, hang in the phrase 银行
+        ("周重庆", ("zhouchongqing", "zcq")),  # 重 is zhong alone
+        ("朝阳", ("zhaoyang", "zy")),
+        ("李重", ("lizhong", "lz")),
+        ("张Anna", ("zhanganna", "za")),
+        ("欧阳娜娜", ("ouyangnana", "oynn")),
+    ],
+)
+def test_phrases_are_read_as_phrases_and_other_names_character_by_character(name, expected):
+    assert name_pinyin.__wrapped__(name) == expected
+
+
+@pytest.mark.django_db(databases=[])
+def test_reading_by_character_gives_what_pypinyin_gives_for_the_whole_text():
+    """Names are read from their characters' readings where no phrase can change them; the
+    result is pypinyin's own for every character alone and for runs of two to five."""
+    import random
+
+    from studies import pinyin
+
+    characters = [chr(code) for code in range(0x4E00, 0xA000)]
+    rng = random.Random(26)
+    texts = characters + [
+        "".join(rng.choices(characters, k=rng.randint(2, 5))) for _ in range(20_000)
+    ]
+    texts += ["张伟", "王银行", "银行", "张 伟", "张〇", "〇", "李·小龙", "张Anna", "𠀀", ""]
+    texts.append("张" * (pinyin._BY_CHARACTER_MAX + 1))
+    differ = [text for text in texts if pinyin._readings(text) != pinyin._pypinyin(text)]
+    assert differ == []
+    # Most names take the quick way; a phrase, a long text or a non-Chinese one do not.
+    assert pinyin._by_character("张伟") == ["zhang", "wei"]
+    for text in ("银行", "张" * (pinyin._BY_CHARACTER_MAX + 1), "张 伟", "张Anna", ""):
+        assert pinyin._by_character(text) is None
