@@ -129,8 +129,8 @@ def name_pinyin(name: str | None) -> tuple[str, str]:
     lowercased, each word giving one initial (张Anna -> "zhanganna", "za"). A name without a
     Chinese character has neither: ("", ""), so that a Latin name is found as before only.
     """
-    if not name:
-        return "", ""
+    if not name or name.isascii():
+        return "", ""  # no Chinese character: nothing to read
     full: list[str] = []
     initials: list[str] = []
     chinese = False

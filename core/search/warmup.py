@@ -1,6 +1,12 @@
 """The warm-up after an import: what the first searches of the new data ask for, computed
 before anyone asks (``warm_up``, called by ingest and by ``manage.py warm_caches``)."""
 
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from django.db import connection, connections
+
 from core.cache import data_version, tidy
 from core.search import backends
 from core.search.pages import bookmarks
@@ -21,3 +27,34 @@ def warm_up(name: str) -> int:
     prepared = spec.warm(version)
     tidy()  # the older version's answers were removed by the first answer stored above
     return prepared
+
+
+@contextmanager
+def alongside(work: Callable[[], object]) -> Iterator[None]:
+    """Run ``work`` (steps of a warm-up that PostgreSQL spends its time on, one statement
+    each) on a second connection, in a thread, while the body goes on with its own steps;
+    wait for it on leaving. Where the database answers one session at a time (SQLite), or
+    inside a transaction (whose rows a second connection would not see), ``work`` runs after
+    the body instead. An error of ``work`` is raised on leaving."""
+    if not backends.current().CONCURRENT_SESSIONS or connection.in_atomic_block:
+        yield
+        work()
+        return
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # raised again in the caller's thread
+            failed.append(exc)
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    thread = threading.Thread(target=run, name="warm-up-alongside")
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+    if failed:
+        raise failed[0]

@@ -30,6 +30,9 @@ NAME = "postgresql"
 # walking the date index when they are dense (see ``walks_date_index``): the planner, left
 # alone, may walk it for a rare term's rows through most of the table.
 FINDS_THEN_SORTS = True
+# A warm-up may run its statements on a second connection beside its own (``warmup.alongside``):
+# PostgreSQL answers both at once, on two cores.
+CONCURRENT_SESSIONS = True
 
 # A search whose page the date index would meet within this many rows walks the index; a
 # rarer term sorts its matches instead, since the walk would read most of the table first.

@@ -23,6 +23,8 @@ NAME = "sqlite"
 # A text search's page is read in the search's order (the date index walked by LIKE alone
 # where a model's spec says its matches are dense: ``SearchSpec.sqlite_walk``).
 FINDS_THEN_SORTS = False
+# One writer at a time: a warm-up's statements run one after the other.
+CONCURRENT_SESSIONS = False
 _SURROGATES = range(0xD800, 0xE000)
 
 
