@@ -26,6 +26,7 @@ import os
 import re
 import socket
 import threading
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,7 +56,7 @@ from ingest.rows import (
 )
 from studies import selectors as study_selectors
 from studies.models import PINYIN_FIELDS
-from studies.pinyin import name_pinyin
+from studies.pinyin import read_name
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +160,7 @@ STUDIES = Target(
     character_fields=study_selectors.TEXT_FIELDS,
     extensions=readers.STUDY_EXTENSIONS,
     # The search's pinyin of the name (studies.pinyin), from the file's name as it is written.
-    computed={"patient_name": (PINYIN_FIELDS, name_pinyin)},
+    computed={"patient_name": (PINYIN_FIELDS, read_name)},
 )
 REPORTS = Target(
     schema=REPORT_SCHEMA,
@@ -665,14 +666,50 @@ def _stage(
     _read_counts(records, outcome)
 
 
+class _Texts:
+    """The searched texts of the imported rows, kept for ``_CharacterCount``: each
+    ``TEXTS_BLOCK`` of them joined into one string with their lengths beside it, about half
+    the memory of as many strings (a million studies: ~80 MB less)."""
+
+    def __init__(self) -> None:
+        self._blocks: list[tuple[str, array]] = []
+        self._open: list[str] = []
+
+    def append(self, text: str) -> None:
+        self._open.append(text)
+        if len(self._open) >= TEXTS_BLOCK:
+            self._close_block()
+
+    def _close_block(self) -> None:
+        if self._open:
+            self._blocks.append(("".join(self._open), array("I", map(len, self._open))))
+            self._open = []
+
+    def take(self) -> Iterator[str]:
+        """Every text in order, each block freed once read (this object is empty after)."""
+        self._close_block()
+        blocks, self._blocks = self._blocks, []
+        blocks.reverse()
+        while blocks:
+            joined, lengths = blocks.pop()
+            start = 0
+            for length in lengths:
+                yield joined[start : start + length]
+                start += length
+
+
+# Texts joined into one string by ``_Texts``.
+TEXTS_BLOCK = 20_000
+
+
 class _CharacterCount:
     """Counts the characters of the imported texts in a thread while PostgreSQL builds the
     indexes: the importer, waiting for PostgreSQL, does not hold the interpreter's lock, so the
     count (4 s for a million studies, which the warm-up would spend reading the table and
     counting) costs no time."""
 
-    def __init__(self, texts: list[str]) -> None:
-        self._texts = list(texts)
+    def __init__(self, texts: Iterator[str]) -> None:
+        self._texts = texts
         self._counts: dict[str, int] | None = None
         self._thread = threading.Thread(target=self._count, name="import-character-count")
         self._thread.start()
@@ -684,7 +721,7 @@ class _CharacterCount:
             # The warm-up counts them from the table instead.
             logger.exception("Counting the characters of the imported rows failed")
         finally:
-            self._texts = []
+            self._texts = iter(())
 
     def result(self) -> dict[str, int] | None:
         self._thread.join()
@@ -745,7 +782,7 @@ def _fill(
     staged_row = db.staged_row(target, fields, numbered=False)
     # A dry run builds no indexes, so nothing would count the texts: they are not kept.
     character_fields = () if dry_run else target.character_fields
-    texts: list[str] = []
+    texts = _Texts()
 
     def valid_rows() -> Iterator[list]:
         for row_number, record in records:
@@ -771,8 +808,8 @@ def _fill(
         outcome.created = copied
         _verify(target, fields, outcome, on_duplicate="skip", staged=False)
         if rebuilt and not dry_run:
-            counting = _CharacterCount(texts) if character_fields else None
-            del texts[:]  # the thread holds them now; freed when it has counted
+            # The thread takes the texts; each block is freed once counted.
+            counting = _CharacterCount(texts.take()) if character_fields else None
             db.build_indexes(cursor, rebuilt)
             if counting is not None:
                 outcome.character_counts = counting.result()

@@ -7,7 +7,7 @@ RIS writes Chinese names.
 """
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 # Two-character surnames whose reading differs from the characters read one by one.
@@ -49,8 +49,7 @@ SURNAMES = {
 # Marks a run that pypinyin could not read (no Chinese character): kept as its letters.
 _OTHER = "\x00"
 _LETTERS = re.compile("[a-z]+")
-# Names repeat (one patient, many studies): an import of a million studies reads each
-# distinct name once.
+# Names repeat (one patient, many studies).
 _CACHE_SIZE = 65_536
 
 
@@ -79,8 +78,6 @@ def _by_character(text: str) -> list[str] | None:
     style), ~50 µs a name. Where no two or more neighbouring characters form a phrase (most
     names), the whole reads as its characters do, each read once per process.
     """
-    from pypinyin.constants import PHRASES_DICT
-
     if not text or len(text) > _BY_CHARACTER_MAX:
         return None
     readings = []
@@ -94,11 +91,20 @@ def _by_character(text: str) -> list[str] | None:
         if not reading:
             return None
         readings.append(reading)
-    for start in range(len(text) - 1):
-        for end in range(start + 2, len(text) + 1):
-            if text[start:end] in PHRASES_DICT:
-                return None
+    if len(text) > 1:
+        phrases = _phrases()
+        for start in range(len(text) - 1):
+            for end in range(start + 2, len(text) + 1):
+                if text[start:end] in phrases:
+                    return None
     return readings
+
+
+@cache
+def _phrases() -> dict:
+    from pypinyin.constants import PHRASES_DICT
+
+    return PHRASES_DICT
 
 
 def _readings(text: str) -> list[str]:
@@ -123,6 +129,12 @@ def syllables(name: str) -> list[str]:
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def name_pinyin(name: str | None) -> tuple[str, str]:
+    """``read_name``, remembered for the last names read (a study saved one by one, migration
+    0007's backfill; an import keeps its own memo of them)."""
+    return read_name(name)
+
+
+def read_name(name: str | None) -> tuple[str, str]:
     """(full pinyin, initials) of a patient's name: 张伟 -> ("zhangwei", "zw").
 
     Lowercase and toneless (ü as v: 吕 -> lv); the ASCII letters of a mixed name are kept,
@@ -131,10 +143,14 @@ def name_pinyin(name: str | None) -> tuple[str, str]:
     """
     if not name or name.isascii():
         return "", ""  # no Chinese character: nothing to read
+    parts = _syllables(name)
+    joined = "".join(parts)
+    if parts and _OTHER not in joined:
+        return joined, "".join([part[0] for part in parts])  # Chinese syllables alone
     full: list[str] = []
     initials: list[str] = []
     chinese = False
-    for part in _syllables(name):
+    for part in parts:
         if part.startswith(_OTHER):
             words = _LETTERS.findall(part[1:].lower())
         else:

@@ -7,7 +7,7 @@ from typing import Any
 
 from core.cache import data_version
 from core.pagination import DEFAULT_PAGE_SIZE
-from core.search import backends, counts, plan, rendered, spec, warmup
+from core.search import backends, counts, plan, rendered, spec
 from core.search.pages import bookmarks
 from studies import selectors, services, sqlite_search
 from studies.models import Study
@@ -30,34 +30,33 @@ def _sqlite_walk(filters: spec.Filters, total: int, rows_needed: int) -> bool:
 def _warm(version: int) -> int:
     """Compute, for the current data, what the first requests after an import ask for: the
     filter lists, the grouped count that totals every combination of the exact-match filters,
-    the character counts that total a one-character term, the first page of no filter and of
-    each single filter value, and, beside them on a second connection where the database
-    allows (``warmup.alongside``), the bookmarks where deep pages of the list grouped by
-    patient start and the name readings that total a pinyin term. Returns the number of
-    searches prepared."""
-    with warmup.alongside(partial(_warm_by_statements, version)):
-        filter_options_content(version=version)
-        options = selectors.study_filter_options(version=version)
-        counts.grouped_counts(SPEC, version=version)
-        selectors.study_character_counts(version=version)
-        searches = [{}] + [
-            {field: value} for field, listed in WARM_FILTERS.items() for value in options[listed]
-        ]
-        for search in searches:
-            filters = StudyFilterParams(**search).filters()
-            search_page(filters=filters, page=1, page_size=DEFAULT_PAGE_SIZE, version=version)
-    return len(searches)
-
-
-def _warm_by_statements(version: int) -> None:
+    the character counts that total a one-character term, the bookmarks where deep pages of
+    the list grouped by patient start, the first page of no filter and of each single filter
+    value. Returns the number of searches prepared."""
+    filter_options_content(version=version)
+    options = selectors.study_filter_options(version=version)
+    counts.grouped_counts(SPEC, version=version)
+    selectors.study_character_counts(version=version)
     # Where the deep pages of the list grouped by patient (studies.patients) start, in record
     # number order.
     bookmarks(
         Study, field="medical_record_no", descending=False, data="studies", version=version,
         skip_null=True,
     )  # fmt: skip
-    # How many studies hold each reading of a name, which pinyin searches total from where the
-    # backend walks the date index for a frequent term (studies.selectors.study_hints).
+    searches = [{}] + [
+        {field: value} for field, listed in WARM_FILTERS.items() for value in options[listed]
+    ]
+    for search in searches:
+        filters = StudyFilterParams(**search).filters()
+        search_page(filters=filters, page=1, page_size=DEFAULT_PAGE_SIZE, version=version)
+    return len(searches)
+
+
+def _warm_beside(version: int) -> None:
+    """How many studies hold each reading of a name, which pinyin searches total from where the
+    backend walks the date index for a frequent term (studies.selectors.study_hints): one
+    statement of PostgreSQL's, beside the rest of the warm-up (after it on SQLite, which does
+    not keep them)."""
     if backends.current().FINDS_THEN_SORTS:
         services.refresh_name_readings(version=version)
 
@@ -87,6 +86,7 @@ SPEC = spec.register(
         sqlite_walk=_sqlite_walk,
         bookmarks=True,
         warm=_warm,
+        warm_beside=_warm_beside,
     )
 )
 

@@ -88,7 +88,9 @@ class SearchSpec:
     matching rows in the search's order, found through the text indexes (or, with
     ``text_index=False``, by LIKE alone, for a walk of the date index) and sorted rather than
     met along the date index (``filter_first``); ``rows()``, the rows of a page fetched by key;
-    ``hints(filters, version)``; ``count(filters, hints, version)``, a total not yet cached.
+    ``hints(filters, version)``; ``count(filters, hints, version)``, a total not yet cached;
+    ``warm(version)`` and ``warm_beside(version)``, the app's part of the warm-up after an
+    import, the second on a connection of its own meanwhile (``warmup.alongside``).
 
     Plan options, where the two searches' plans differ: ``count_always_costly`` (every count
     waits for the process computing it, not only a term's), ``walk_terms`` (the filters whose
@@ -120,6 +122,7 @@ class SearchSpec:
     bookmarks: bool = False
     own_page: Callable[[Filters, int, int, int], tuple[list, int] | None] | None = None
     warm: Callable[[int], Any] = field(default=lambda version: None)
+    warm_beside: Callable[[int], Any] = field(default=lambda version: None)
 
     def filters_of(self, values: Mapping[str, Any]) -> Filters:
         """``values`` (a filter schema's ``filters()``) as the chain reads them."""

@@ -4,6 +4,7 @@ before anyone asks (``warm_up``, called by ingest and by ``manage.py warm_caches
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 
 from django.db import connection, connections
 
@@ -15,16 +16,20 @@ from core.search.spec import spec_of
 
 def warm_up(name: str) -> int:
     """Compute, for the current data of the search ``name``, what its backend plans pages by
-    (PostgreSQL: the edges of the date walk's windows), the bookmarks where deep pages of the unfiltered list start (where its spec
-    pages from them), then the app's own part (``SearchSpec.warm``: filter lists, counts,
-    first pages), so that no user waits for a count over the whole table. Returns the number
-    of searches the app prepared."""
+    (PostgreSQL: the edges of the date walk's windows), the bookmarks where deep pages of the
+    unfiltered list start (where its spec pages from them), then the app's own part
+    (``SearchSpec.warm``: filter lists, counts, first pages), so that no user waits for a count
+    over the whole table; the app's ``warm_beside`` meanwhile on a second connection
+    (``alongside``). Returns the number of searches the app prepared."""
     spec = spec_of(name)
     version = data_version(name)
-    backends.current().warm_up(spec.model, field=spec.date_field, data=name, version=version)
-    if spec.bookmarks:
-        bookmarks(spec.model, field=spec.date_field, descending=True, data=name, version=version)
-    prepared = spec.warm(version)
+    with alongside(partial(spec.warm_beside, version)):
+        backends.current().warm_up(spec.model, field=spec.date_field, data=name, version=version)
+        if spec.bookmarks:
+            bookmarks(
+                spec.model, field=spec.date_field, descending=True, data=name, version=version
+            )
+        prepared = spec.warm(version)
     tidy()  # the older version's answers were removed by the first answer stored above
     return prepared
 

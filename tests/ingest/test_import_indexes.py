@@ -240,8 +240,9 @@ def test_a_file_that_breaks_off_during_the_copy_writes_nothing_and_keeps_the_ind
 
 @pytest.mark.django_db(transaction=True)  # the caches keep nothing inside a transaction
 def test_a_large_import_into_an_empty_table_counts_the_characters_for_the_warm_up(
-    admin_client, tmp_path, rebuild_from_one_row
+    admin_client, tmp_path, rebuild_from_one_row, monkeypatch
 ):
+    monkeypatch.setattr(services, "TEXTS_BLOCK", 7)  # the texts kept in blocks of 7, 7, 7, 7, 2
     rows = [study_row(n) for n in range(1, 31)]
     rows[0] = study_row(1, 姓名="欧阳娜娜", 检查描述="右肺结节 3mm", 检查项目="胸部CT增强")
     rows[1] = study_row(2, 检查描述=None)
@@ -260,3 +261,13 @@ def test_a_large_import_into_an_empty_table_counts_the_characters_for_the_warm_u
     else:
         assert len(read_texts) == 1
     assert admin_client.get("/api/v1/studies/search", {"q": "娜"}).json()["total"] == 1
+
+
+def test_the_texts_kept_for_the_count_come_back_as_they_were_appended(monkeypatch):
+    monkeypatch.setattr(services, "TEXTS_BLOCK", 3)
+    texts = ["欧阳娜娜胸部CT", "", "Zoe Wu Head CT", "𠀀字", "a", "", "右肺结节 3mm", "x" * 5000]
+    kept = services._Texts()
+    for text in texts:
+        kept.append(text)
+    assert list(kept.take()) == texts
+    assert list(kept.take()) == []  # taken once: nothing is held after

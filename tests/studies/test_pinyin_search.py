@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from studies.models import Study
-from studies.pinyin import fill_pinyin, name_pinyin
+from studies.pinyin import fill_pinyin, name_pinyin, read_name
 from studies.selectors import study_list
 from tests.factories import StudyFactory, local
 from tests.ingest.helpers import HEADERS_ZH, study_row, write_csv, write_xlsx
@@ -219,7 +219,7 @@ def test_repeated_names_of_one_import_are_read_once_each_past_the_memo_too(
 
     monkeypatch.setattr(services, "COMPUTED_MEMO", 1)
     reads: list[str] = []
-    read = name_pinyin.__wrapped__  # past this process's own cache of names
+    read = read_name  # past this process's own cache of names
     monkeypatch.setitem(
         services.STUDIES.computed,
         "patient_name",
@@ -250,7 +250,7 @@ def test_repeated_names_of_one_import_are_read_once_each_past_the_memo_too(
     ],
 )
 def test_phrases_are_read_as_phrases_and_other_names_character_by_character(name, expected):
-    assert name_pinyin.__wrapped__(name) == expected
+    assert read_name(name) == expected
 
 
 @pytest.mark.django_db(databases=[])
