@@ -78,7 +78,15 @@ def main() -> None:
 
     data = BENCH / "data" / f"studies_{args.n}"  # gen_db.legacy_files' names (the default seed)
     files = {"params": f"{data}.params.json", "search_terms": f"{data}.search.json"}
-    classes = search_classes(read_params(files), args.n)
+    params = read_params(files)
+    classes = search_classes(params, args.n)
+    # The realistic mix's term searches (the first minute after an import asks each cold),
+    # one class per kind of term: mix_name_full, mix_surname, mix_latin_fragment, ...
+    for kind, terms in params.get("q_terms", {}).items():
+        classes[f"mix_{kind}"] = [
+            f"/api/v1/studies/search?q={urllib.parse.quote(term)}&page=1&page_size=20"
+            for term in terms
+        ]
     wanted = args.classes.split(",")
     unknown = [c for c in wanted if c not in classes]
     if unknown:
