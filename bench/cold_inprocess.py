@@ -9,7 +9,8 @@ its answer, without the import's warm-up that each cold sample of ``run_all.py``
 
 The database must hold the benchmark's data set with its warm-up done (``run_all.py --steps
 gen`` or ``dbtool.py serve`` + ``bump``). For each URL of a class (the same URLs as the search
-step's, ``runall/classes.py``) a sample is: this process's cache emptied, the answers that
+step's, ``runall/classes.py``, and ``mix_<kind>``: the realistic mix's term searches of each kind
+of params.json's ``q_terms``) a sample is: this process's cache emptied, the answers that
 earlier samples added to the shared answer table deleted (the warm-up's stay), then one GET
 through Django's test client with a bearer token, as a server worker would answer it: login,
 data versions, the search, the rendering, the audit row. ``--warm`` times the same request
