@@ -75,8 +75,9 @@ def _by_character(text: str) -> list[str] | None:
 
     pypinyin cuts a run of Chinese characters into the phrases of its dictionary and reads
     every other character alone, each through the same converter (segmentation, phrase lookup,
-    style), ~50 µs a name. Where no two or more neighbouring characters form a phrase (most
-    names), the whole reads as its characters do, each read once per process.
+    style: the most of an import's time spent on names, docs/performance.md). Where no two or
+    more neighbouring characters form a phrase (most names), the whole reads as its characters
+    do, each read once per process.
     """
     if not text or len(text) > _BY_CHARACTER_MAX:
         return None
