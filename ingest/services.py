@@ -619,9 +619,13 @@ def _staged_fields(target: Target, header_map: Any) -> list[str]:
 
 
 # A computed column's field (a patient's name) repeats across the rows of a file: each
-# distinct value is computed once per import, up to this many values (a few hundred bytes
-# each), the later ones as they come. A million studies hold ~215,000 distinct names.
+# distinct value is computed once per import, up to this many values, the later ones as they
+# come. A million studies hold ~215,000 distinct names.
 COMPUTED_MEMO = 400_000
+# Joins a value's computed texts in the memo: one string a value instead of a tuple of
+# strings (less than half the memory), and a character no text column holds (PostgreSQL's text
+# cannot).
+_PACKED = "\x00"
 
 
 class _Computed:
@@ -633,19 +637,24 @@ class _Computed:
         self._records = records
 
     def __iter__(self) -> Iterator[tuple[int, dict]]:
-        # (field, its columns, compute, memo of value -> computed values)
+        # (field, its columns, compute, memo of value -> its computed texts packed)
         computed = [(source, *spec, {}) for source, spec in self._computed.items()]
-        for row_number, record in self._records:
+        for item in self._records:
+            record = item[1]
             for source, columns, compute, memo in computed:
                 if source in record:
                     value = record[source]
-                    values = memo.get(value)
-                    if values is None:
-                        values = compute(value)
+                    packed = memo.get(value)
+                    if packed is None:
+                        texts = compute(value)
+                        if len(texts) != len(columns) or any(_PACKED in t for t in texts):
+                            raise ValueError(f"{compute.__name__} gave {texts!r} for {columns}")
+                        packed = _PACKED.join(texts)
                         if len(memo) < COMPUTED_MEMO:
-                            memo[value] = values
-                    record.update(zip(columns, values, strict=True))
-            yield row_number, record
+                            memo[value] = packed
+                    # As many texts as columns: checked when computed.
+                    record.update(zip(columns, packed.split(_PACKED), strict=False))
+            yield item
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._records, name)
@@ -895,10 +904,14 @@ def _write(
     stamps = [c for c in ("created_at", "updated_at") if c not in fields]
     now = db.adapt(timezone.now())
     with connection.cursor() as cursor:
-        if on_duplicate == "update":
+        # A statement that would write no row is not run: it would still bump the table's
+        # data version (a trigger per statement, core migration 0002), and a file imported
+        # again unchanged would throw away every cached search answer.
+        if on_duplicate == "update" and outcome.updated:
             sql.update_changed(cursor, target, fields, now)
         rebuilt = db.drop_indexes(cursor, target.table) if _rebuilds_indexes(outcome) else []
-        sql.insert_new(cursor, target, fields, stamps, now)
+        if outcome.created:
+            sql.insert_new(cursor, target, fields, stamps, now)
         # A dry run skips the builds: its rollback brings the dropped indexes back as they
         # were, and its verification reads the key's index, which stays.
         if rebuilt and not dry_run:

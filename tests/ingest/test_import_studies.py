@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from core.cache import data_version
 from ingest.models import ImportBatch
 from sampledata import generate_studies
 from sampledata.writers import write_studies_csv, write_studies_xlsx
@@ -99,6 +100,26 @@ def test_importing_the_same_file_twice_changes_nothing(admin_client, sample):
     assert (second["created"], second["updated"], second["unchanged"]) == (0, 0, 600)
     assert dict(Study.objects.values_list("exam_id", "updated_at")) == stamps
     assert ImportBatch.objects.filter(status="succeeded").count() == 2
+
+
+def test_a_file_imported_again_unchanged_keeps_the_cached_answers(admin_client, tmp_path):
+    """No statement that writes no row: the data version (which keys every cached search
+    answer) moves only when a study is created or changed."""
+    path = write_xlsx(tmp_path / "s.xlsx", [study_row(1), study_row(2)])
+    upload(admin_client, path)
+    version = data_version("studies")
+    again = upload(admin_client, path).json()
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 2)
+    assert data_version("studies") == version
+    changed = write_xlsx(
+        tmp_path / "c.xlsx", [study_row(1), study_row(2, **{"检查状态": "已登记"})]
+    )
+    assert upload(admin_client, changed).json()["updated"] == 1
+    assert data_version("studies") > version
+    version = data_version("studies")
+    grown = write_xlsx(tmp_path / "g.xlsx", [study_row(1), study_row(3)])
+    assert upload(admin_client, grown).json()["created"] == 1
+    assert data_version("studies") > version
 
 
 def test_csv_and_xlsx_of_the_same_data_agree(admin_client, tmp_path):

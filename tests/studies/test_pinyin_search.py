@@ -274,3 +274,32 @@ def test_reading_by_character_gives_what_pypinyin_gives_for_the_whole_text():
     assert pinyin._by_character("张伟") == ["zhang", "wei"]
     for text in ("银行", "张" * (pinyin._BY_CHARACTER_MAX + 1), "张 伟", "张Anna", ""):
         assert pinyin._by_character(text) is None
+
+
+@pytest.mark.django_db(databases=[])
+@pytest.mark.parametrize("texts", [("zhangwei",), ("zhang\x00wei", "zw"), ("a", "b", "c")])
+def test_a_computation_giving_other_than_one_text_per_column_is_refused(texts):
+    """The import's memo keeps a name's computed texts joined by NUL (which no PostgreSQL
+    text holds): a computation that gives another number of texts, or a NUL, is a fault of
+    the code, raised rather than stored shifted."""
+    from dataclasses import replace
+
+    from ingest import services
+    from studies.models import PINYIN_FIELDS
+
+    target = replace(services.STUDIES, computed={"patient_name": (PINYIN_FIELDS, lambda _: texts)})
+    with pytest.raises(ValueError, match="gave"):
+        list(services._Computed(target, [(2, {"patient_name": "张伟"})]))
+
+
+@pytest.mark.django_db(databases=[])
+def test_computed_texts_come_back_from_the_memo_as_computed():
+    from ingest import services
+
+    records = [(n, {"patient_name": name}) for n, name in enumerate(["张伟", "Anna", "张伟"])]
+    out = [dict(record) for _, record in services._Computed(services.STUDIES, records)]
+    assert [(r["patient_name_pinyin"], r["patient_name_initials"]) for r in out] == [
+        ("zhangwei", "zw"),
+        ("", ""),
+        ("zhangwei", "zw"),
+    ]
