@@ -74,7 +74,7 @@ def main() -> None:
 
     from accounts.models import Role, User
     from core.models import SharedAnswer
-    from runall.classes import read_params, search_classes
+    from runall.classes import S, q, read_params, search_classes
     from runall.measure import pct  # the search step's percentile (nearest rank)
 
     data = BENCH / "data" / f"studies_{args.n}"  # gen_db.legacy_files' names (the default seed)
@@ -84,10 +84,7 @@ def main() -> None:
     # The realistic mix's term searches (the first minute after an import asks each cold),
     # one class per kind of term: mix_name_full, mix_surname, mix_latin_fragment, ...
     for kind, terms in params.get("q_terms", {}).items():
-        classes[f"mix_{kind}"] = [
-            f"/api/v1/studies/search?q={urllib.parse.quote(term)}&page=1&page_size=20"
-            for term in terms
-        ]
+        classes[f"mix_{kind}"] = [q(S, q=term, page=1, page_size=20) for term in terms]
     wanted = args.classes.split(",")
     unknown = [c for c in wanted if c not in classes]
     if unknown:
