@@ -354,11 +354,9 @@ def _in_no_text(q: str, version: int) -> bool:
 
 
 def _readings_total(letters: str, version: int) -> int | None:
-    """How many studies' names are read ``letters`` (three letters or more), summed over the
-    warm-up's name readings; None when none is, or when they are not current (a write since
-    the last import: the warm-up's mark, asked in the same query)."""
-    if len(letters) < query.TRIGRAM:
-        return None
+    """How many studies' names are read ``letters`` (their pinyin holds it, or their initials
+    are it), summed over the warm-up's name readings; None when none is, or when they are not
+    current (a write since the last import: the warm-up's mark, asked in the same query)."""
     readings = NameReading.objects.filter(
         _read_as(letters, "pinyin", "initials"),
         stored_in_query("studies", READINGS_KEY, version=version),
@@ -409,14 +407,24 @@ def study_hints(filters: Filters, version: int) -> Hints:
     q = filters.q
     if not q:
         return Hints()
-    if _in_no_text(q, version):
-        return Hints(text_absent=True)
     # Only PostgreSQL reads a term's matches once for its total and its first page, or walks
     # the date index for a frequent one: the name readings, which tell the two apart, are kept
     # there alone (SQLite counts through its FTS tables, and would read the readings whole).
     finds_then_sorts = backends.current().FINDS_THEN_SORTS
+    if _in_no_text(q, version):
+        # Two letters no text holds (``zw``): the studies of those initials and the few whose
+        # identifier is the term, found through B-trees. A count, then a sort of them for the
+        # page, would read each twice; one scan gives both where the name readings (of two
+        # letters: the initials alone) bound them (docs/performance.md).
+        read = _readings_total(q.lower(), version) if finds_then_sorts else None
+        return Hints(text_absent=True, scanned_once=read is not None and read <= FIRST_SCAN_LIMIT)
     letters = pinyin_term(q)
-    if finds_then_sorts and filters.alone("q") and letters is not None:
+    if (
+        finds_then_sorts
+        and filters.alone("q")
+        and letters is not None
+        and len(letters) >= query.TRIGRAM
+    ):
         read = _readings_total(letters, version)
         if read is not None and read > PINYIN_SCAN_LIMIT:
             # The other matches are counted only if the total is not cached (study_count).

@@ -174,6 +174,29 @@ def test_two_letters_no_text_holds_are_found_through_the_initials_alone(viewer, 
     assert answer(viewer, "zw", exam_item="胸部CT平扫")["total"] == 2
 
 
+def test_two_letters_no_text_holds_are_read_once_for_their_total_and_page(
+    viewer, initials, monkeypatch
+):
+    warm_caches()
+    queries = assert_as_study_list(viewer, "zw", page_size=1)  # both pages
+    counted = [sql for sql in studies_sql(queries) if "COUNT(" in sql]
+    # PostgreSQL: the readings of ``zw`` (2 studies) bound them, one window count over them
+    # gives the total with the first page; SQLite keeps no readings and counts.
+    assert reads_readings(queries) == KEPT
+    assert len(counted) == 1 and ("OVER ()" in counted[0]) == KEPT
+    # More studies of those initials than the bound: counted, then paged, as before.
+    monkeypatch.setattr(selectors, "FIRST_SCAN_LIMIT", 0)
+    counted = [sql for sql in studies_sql(assert_as_study_list(viewer, "MY")) if "COUNT(" in sql]
+    assert len(counted) == 1 and "OVER ()" not in counted[0]
+    # A write since the warm-up: neither its counts nor its readings are current, the term is
+    # searched everywhere too and counted.
+    monkeypatch.setattr(selectors, "FIRST_SCAN_LIMIT", 20_000)
+    study("ZW-3", "张伟", 5)
+    queries = assert_as_study_list(viewer, "zw")
+    counted = [sql for sql in studies_sql(queries) if "COUNT(" in sql]
+    assert queries.total == 3 and len(counted) == 1 and "OVER ()" not in counted[0]
+
+
 def test_two_letters_a_text_holds_are_still_searched_there(viewer, initials):
     study("TXT-1", "李四", 5, exam_description="zw view")
     study("ID-1", "李四", 6, medical_record_no="ZW")  # an identifier equal to the term
