@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db import DatabaseError, connection
-from django.db.models import Exists
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -128,11 +127,11 @@ def stored(name: str, key: str, *, version: int) -> Any:
     return value
 
 
-def stored_in_query(name: str, key: str, *, version: int) -> Exists:
-    """A condition of a query: whether the shared table holds an answer for ``key`` under
-    ``version`` (a warm-up's mark that what it prepared is current), asked in the query that
-    depends on it rather than in a round trip of its own."""
-    return Exists(SharedAnswer.objects.filter(key=_full_key(name, version, key)))
+def stored_in_sql(name: str, key: str, *, version: int) -> tuple[str, list[str]]:
+    """A condition of a hand-written query, with its parameters: whether the shared table
+    holds an answer for ``key`` under ``version`` (a warm-up's mark that what it prepared is
+    current), asked in the query that depends on it rather than in a round trip of its own."""
+    return f"EXISTS (SELECT 1 FROM {_SHARED} WHERE key = %s)", [_full_key(name, version, key)]
 
 
 def remember(name: str, key: str, value: Any, *, version: int) -> None:
