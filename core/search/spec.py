@@ -73,6 +73,11 @@ class Hints:
     # How many rows a term alone is read as (a patient's name in pinyin, from the warm-up's
     # readings): its total is that and its other matches, counted only if not cached.
     read_as: int | None = None
+    # A term of several words (``朱辉斌 头颅``): the word whose index finds the fewest rows,
+    # and the other words better rechecked on those rows than found through their own index
+    # (from the warm-up's counts; None and none: the app's own guess).
+    narrowest_word: str | None = None
+    unindexed_words: frozenset[str] = frozenset()
 
 
 @dataclass

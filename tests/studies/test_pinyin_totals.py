@@ -228,3 +228,39 @@ def test_the_migration_makes_every_cached_answer_stale():
     before = data_version("studies")
     MIGRATION.bump_studies_version(django_apps, None)
     assert data_version("studies") == before + 1
+
+
+@pytest.fixture
+def name_and_items():
+    """唐梅's chest and head studies, among many chest studies of others; 王 and 李 surnames."""
+    study("TM-1", "唐梅", 1)
+    study("TM-2", "唐梅", 2, exam_item="头颅CT平扫")
+    for n in range(6):
+        study(f"WL-{n}", "王丽" if n % 2 else "李明", 3 + n, exam_description="胸部见结节")
+
+
+def test_a_frequent_word_beside_a_name_is_rechecked_on_the_names_rows(viewer, name_and_items):
+    warm_caches()
+    version = data_version("studies")
+    # The name's rows are few; on PostgreSQL the chest's character index would read every
+    # chest study's entries, so 胸部 is rechecked on the name's rows instead. A surname alone
+    # is no name: its rows are every row holding it, and the other word keeps its index.
+    assert selectors._word_hints("胸部 唐梅", version) == {
+        "narrowest_word": "唐梅",
+        "unindexed_words": frozenset({"胸部"}) if KEPT else frozenset(),
+    }
+    assert selectors._word_hints("王 李", version) == {
+        "narrowest_word": "王",
+        "unindexed_words": frozenset(),
+    }
+    assert selectors._word_hints("zhb 胸部", version) == {}  # letters: no count bounds them
+    # The first search, read once for its total and page through the indexes.
+    sql = " ".join(studies_sql(assert_as_study_list(viewer, "唐梅 胸部")))
+    assert ("upper('唐梅')" in sql) == KEPT
+    assert "upper('胸部')" not in sql
+    for q in ("胸部 唐梅", "唐梅 头颅", "王 李", "李 胸部", "唐 胸部", "唐梅 结节"):
+        assert_as_study_list(viewer, q, page_size=1)
+    # A write since the warm-up: its counts are not current, every word keeps its index.
+    study("TM-3", "唐梅", 9)
+    assert selectors._word_hints("唐梅 胸部", data_version("studies")) == {}
+    assert assert_as_study_list(viewer, "唐梅 胸部").total == 2
