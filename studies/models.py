@@ -104,3 +104,27 @@ class NameReading(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pinyin} ({self.initials}): {self.studies}"
+
+
+class LetteredName(models.Model):
+    """How many studies hold each patient name that has a letter (a Latin name, 张Anna), with
+    its reading: the matches of a frequent pinyin term that its readings do not hold (``Zhang
+    Wei`` for ``zhang``) are a sum over these few rows instead of a recheck of every study
+    whose name holds the term. A name of Chinese characters alone holds no Latin term, so it
+    is not kept. Brought up to date with the readings (``NameReading``)."""
+
+    name = models.TextField()
+    pinyin = models.TextField()
+    initials = models.TextField()
+    studies = models.PositiveIntegerField()
+
+    class Meta:
+        # UPPER(name) has a trigram index on PostgreSQL (migration 0009), as the studies' has.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "pinyin", "initials"], name="lettered_name_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.studies}"

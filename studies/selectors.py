@@ -21,7 +21,7 @@ from core.search.counts import count_caseless
 from core.search.spec import Filters, Hints
 from core.text import codepoint_order
 from studies import sqlite_search
-from studies.models import NameReading, Study
+from studies.models import LetteredName, NameReading, Study
 
 TEXT_SORT_FIELDS = {"patient_name", "exam_status", "exam_item", "exam_id"}
 
@@ -406,6 +406,14 @@ def _in_no_text(q: str, version: int) -> bool:
     return counts is not None and q.upper() not in counts
 
 
+def _read_sql(letters: str) -> tuple[str, list[str]]:
+    """``_read_as``'s rule in SQL, over a table's ``pinyin`` and ``initials`` columns."""
+    if len(letters) < query.TRIGRAM:
+        return "initials = %s", [letters]
+    # Letters alone: nothing for LIKE to escape.
+    return "(pinyin LIKE %s OR initials = %s)", [f"%{letters}%", letters]
+
+
 def _readings_total(letters: str, version: int) -> int | None:
     """How many studies' names are read ``letters`` (ASCII letters, lower case: their pinyin
     holds it, or their initials are it), summed over the warm-up's name readings; None when
@@ -415,11 +423,7 @@ def _readings_total(letters: str, version: int) -> int | None:
     The rule is ``_read_as``'s, written as SQL: every first search of a pinyin term asks this,
     and compiling it through the ORM cost the request more than the database's answer.
     """
-    if len(letters) < query.TRIGRAM:
-        read, params = "initials = %s", [letters]
-    else:
-        # Letters alone: nothing for LIKE to escape.
-        read, params = "(pinyin LIKE %s OR initials = %s)", [f"%{letters}%", letters]
+    read, params = _read_sql(letters)
     current, current_params = stored_in_sql("studies", READINGS_KEY, version=version)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -429,12 +433,44 @@ def _readings_total(letters: str, version: int) -> int | None:
         return cursor.fetchone()[0]
 
 
-def _pinyin_total(q: str, read: int) -> int:
+def _named_otherwise(q: str, letters: str, version: int) -> int | None:
+    """How many studies' patient names hold the pinyin term ``q`` (any letter case) without
+    being read ``letters`` (``Zhang Wei`` for ``zhang``), summed over the warm-up's names that
+    have a letter; None when they are not current."""
+    read, params = _read_sql(letters)
+    current, current_params = stored_in_sql("studies", READINGS_KEY, version=version)
+    with connection.cursor() as cursor:
+        # A pinyin term is letters and spaces: nothing for LIKE to escape. No row: not current.
+        cursor.execute(
+            f"SELECT COALESCE(SUM(studies), 0) FROM {LetteredName._meta.db_table} "
+            f"WHERE UPPER(name) LIKE UPPER(%s) AND NOT {read} HAVING {current}",
+            [f"%{q}%", *params, *current_params],
+        )
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+def _pinyin_total(q: str, read: int, version: int) -> int:
     """The exact total of a search for the pinyin term ``q`` alone whose readings hold
-    ``read`` studies: those, and the studies the contract's match finds that are not read so
-    (a Latin name, an identifier), few and found through the text indexes."""
-    others = Study.objects.filter(_term_match(q, True)).exclude(_pinyin_match(q, False))
-    return read + others.count()
+    ``read`` studies: those, and the studies the contract's match finds that are not read so.
+    Those whose name holds the term (a Latin name) are summed over the warm-up's names that
+    have a letter; the others (an identifier, a description) are few, found through the text
+    indexes. Without current names, all of them are counted."""
+    letters = pinyin_term(q)
+    named = _named_otherwise(q, letters, version) if letters is not None else None
+    if named is None:
+        others = Study.objects.filter(_term_match(q, True)).exclude(_pinyin_match(q, False))
+        return read + others.count()
+    ids = {q, q.upper(), q.lower()}
+    elsewhere = (
+        Q(exam_description__icontains=q) | Q(exam_item__icontains=q) | _identifier_match(ids)
+    )
+    others = (
+        Study.objects.filter(elsewhere)
+        .exclude(patient_name__icontains=q)
+        .exclude(_pinyin_match(q, False))
+    )
+    return read + named + others.count()
 
 
 def _list_hints(hints: Hints) -> dict[str, Any]:
@@ -450,7 +486,7 @@ def study_count(filters: Filters, hints: Hints, version: int) -> int:
     it): a caseless character alone from the warm-up's character counts, a pinyin term alone
     from its name readings (``hints.read_as``)."""
     if hints.read_as is not None:
-        return _pinyin_total(filters.q, hints.read_as)
+        return _pinyin_total(filters.q, hints.read_as, version)
     if filters.alone("q") and len(filters.q) == 1 and query.is_caseless(filters.q):
         total = _one_character_total(filters.q, version)
         if total is not None:

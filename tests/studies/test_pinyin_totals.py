@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from core.cache import data_version, stored
 from studies import selectors
-from studies.models import NameReading, Study
+from studies.models import LetteredName, NameReading, Study
 from studies.selectors import count_characters, study_list
 from studies.services import refresh_name_readings, warm_caches
 from tests.factories import StudyFactory, local
@@ -22,6 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)  # the caches keep nothing 
 
 SEARCH = "/api/v1/studies/search"
 READINGS = NameReading._meta.db_table
+LETTERED = LetteredName._meta.db_table
 MIGRATION = importlib.import_module("studies.migrations.0008_name_readings")
 # The readings are kept and read where the plan walks the date index for a frequent term.
 KEPT = connection.vendor == "postgresql"
@@ -98,6 +99,39 @@ def test_a_frequent_pinyin_term_is_totalled_from_the_name_readings(viewer, zhang
         assert_as_study_list(viewer, q)
 
 
+def test_a_frequent_pinyin_terms_other_names_are_summed_from_the_lettered_names(
+    viewer, zhangs, monkeypatch
+):
+    monkeypatch.setattr(selectors, "PINYIN_SCAN_LIMIT", 1)
+    study("LAT-2", "Zhang Wei", 10, exam_description="zhang again")  # a Latin name and text
+    study("MIX-1", "张Anna", 11)  # read zhanganna: a reading, and a name with letters
+    study("DESC-1", "王五", 12, exam_description="see Zhang's films")  # a description alone
+    study("ITEM-1", "李四", 13, exam_item="ZHANG protocol")  # an item alone
+    warm_caches()
+    names = {(n.name, n.pinyin, n.initials): n.studies for n in LetteredName.objects.all()}
+    if KEPT:
+        assert names == {("Zhang Wei", "", ""): 2, ("张Anna", "zhanganna", "za"): 1}
+    else:
+        assert names == {}  # kept beside the readings, on PostgreSQL alone
+    for q in ("zhang", "Zhang Wei", "wei", "zhangw", "anna"):
+        # Each first search: a term read by more studies than the limit (not anna) sums the
+        # studies of the names that hold it otherwise; only the descriptions, items and
+        # identifiers are searched in the studies table for the rest.
+        queries = assert_as_study_list(viewer, q)
+        frequent = q != "anna"
+        names_read = any(LETTERED in sql["sql"] for sql in queries.captured_queries)
+        assert names_read == (KEPT and frequent), q
+        counted = " ".join(sql for sql in studies_sql(queries) if "COUNT(" in sql)
+        # Where the names are summed, the studies' names are only ever excluded (NOT ...).
+        name = 'UPPER("studies_study"."patient_name"::text) LIKE'
+        searched = counted.count(name) - counted.count(f"NOT ({name}")
+        assert not KEPT or (searched == 0) == frequent, q
+    assert assert_as_study_list(viewer, "zhang").total == 10
+    # A write since the warm-up: the names are not current, the other matches are counted.
+    study("LAT-3", "Zhang San", 14)
+    assert assert_as_study_list(viewer, "zhang").total == 11
+
+
 def test_a_rare_pinyin_term_is_counted_as_before(viewer, zhangs):
     # Two studies are below the limit: PostgreSQL reads them once for their total and page.
     warm_caches()
@@ -130,7 +164,8 @@ def test_a_pinyin_term_with_other_filters_is_counted(viewer, zhangs, monkeypatch
 
 def test_a_refresh_writes_only_what_changed(zhangs):
     version = data_version("studies")
-    assert refresh_name_readings(version=version) == 5
+    # Five readings and one name with letters (Zhang Wei).
+    assert refresh_name_readings(version=version) == 6
     assert refresh_name_readings(version=version) == 0  # nothing changed
     study("ZW-3", "张伟", 9)  # one more 张伟
     Study.objects.filter(patient_name="李四").delete()
@@ -144,6 +179,12 @@ def test_a_refresh_writes_only_what_changed(zhangs):
         ("wangwu", "ww"): 2, ("zhaoliu", "zl"): 1,
     }  # fmt: skip
     assert stored("studies", selectors.READINGS_KEY, version=newer) == newer
+    study("LAT-2", "Zhang Wei", 11)
+    Study.objects.filter(exam_id="LAT-1").delete()
+    assert refresh_name_readings(version=data_version("studies")) == 0  # still one, same name
+    Study.objects.filter(exam_id="LAT-2").update(patient_name="Zhang Wu")
+    assert refresh_name_readings(version=data_version("studies")) == 2  # one gone, one new
+    assert list(LetteredName.objects.values_list("name", "studies")) == [("Zhang Wu", 1)]
 
 
 def test_no_refresh_inside_a_transaction(zhangs):
