@@ -49,8 +49,8 @@ TEXT_FIELDS = ("patient_name", "exam_description", "exam_item")
 READINGS_KEY = "readings"
 
 
-def _text_match(q: str, lookup: str) -> Q:
-    return Q.create([(f"{field}__{lookup}", q) for field in TEXT_FIELDS], connector=Q.OR)
+def _text_match(q: str, lookup: str, fields: tuple[str, ...] = TEXT_FIELDS) -> Q:
+    return Q.create([(f"{field}__{lookup}", q) for field in fields], connector=Q.OR)
 
 
 def _identifier_match(ids: set[str]) -> Q:
@@ -456,14 +456,13 @@ def _pinyin_total(q: str, read: int, version: int) -> int:
     Those whose name holds the term (a Latin name) are summed over the warm-up's names that
     have a letter; the others (an identifier, a description) are few, found through the text
     indexes. Without current names, all of them are counted."""
-    letters = pinyin_term(q)
-    named = _named_otherwise(q, letters, version) if letters is not None else None
+    named = _named_otherwise(q, pinyin_term(q), version)
     if named is None:
         others = Study.objects.filter(_term_match(q, True)).exclude(_pinyin_match(q, False))
         return read + others.count()
-    ids = {q, q.upper(), q.lower()}
-    elsewhere = (
-        Q(exam_description__icontains=q) | Q(exam_item__icontains=q) | _identifier_match(ids)
+    unnamed = [field for field in TEXT_FIELDS if field != "patient_name"]
+    elsewhere = _text_match(q, "icontains", tuple(unnamed)) | _identifier_match(
+        {q, q.upper(), q.lower()}
     )
     others = (
         Study.objects.filter(elsewhere)
