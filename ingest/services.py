@@ -16,8 +16,9 @@ recorded too.
 
 ``import_file(kind=…)`` is the one entry of the API, the web page and the management commands.
 The readers (``ingest.readers``) turn the file into rows; every SQL statement is in
-``ingest.sql``; after the commit ``_after_commit`` refreshes the planner's statistics, reads
-the findings of imported reports and prepares the search (``_warm_search``).
+``ingest.sql``; after the commit ``_after_commit`` hands the search the character counts the
+fill counted, refreshes the planner's statistics, reads the findings of imported reports and
+prepares the search (``_warm_search``).
 """
 
 import hashlib
@@ -382,8 +383,12 @@ def _run(
 
 
 def _after_commit(target: Target, outcome: Outcome) -> None:
-    """What follows a committed import, in this order: the planner's statistics, then for a
-    reports import the findings of its reports, then the search warm-up."""
+    """What follows a committed import, in this order: the character counts its fill
+    prepared, the planner's statistics, then for a reports import the findings of its
+    reports, then the search warm-up."""
+    # The counts first: until they are stored, a surname searched alone is counted through
+    # the character index, and the statistics take seconds at a million rows.
+    _store_character_counts(outcome)
     changed = bool(outcome.created or outcome.updated)
     if changed:
         _refresh_statistics(target)
@@ -392,7 +397,7 @@ def _after_commit(target: Target, outcome: Outcome) -> None:
     # has finished here. New studies have no reports yet.
     if (target is REPORTS and changed) or outcome.updated:
         _queue_report_findings()
-    _warm_search(target, outcome)
+    _warm_search(target)
 
 
 def _queue_report_findings() -> None:
@@ -426,19 +431,25 @@ def _refresh_statistics(target: Target) -> None:
         logger.exception("Refreshing the planner statistics after an import failed")
 
 
-def _warm_search(target: Target, outcome: Outcome) -> None:
-    """The one call into the search code after an import: prepare the first searches of the
-    new data (the filter lists, the first pages and their exact totals, and the character
-    counts a large fill counted), so that no user waits for a count over the whole table."""
+def _store_character_counts(outcome: Outcome) -> None:
+    """Hand the search the character counts a large fill counted from the rows it read, for
+    the version it wrote (the warm-up then does not read the table for them)."""
+    if outcome.character_counts is not None:
+        # Nothing is stored inside a caller's transaction (core.cache.remember).
+        study_selectors.prepare_character_counts(
+            outcome.character_counts, version=outcome.counted_version
+        )
+
+
+def _warm_search(target: Target) -> None:
+    """The call into the search code after an import: prepare the first searches of the new
+    data (the filter lists, the first pages and their exact totals), so that no user waits
+    for a count over the whole table."""
     if connection.in_atomic_block:
         return  # inside a caller's transaction nothing is cached (core.cache.cached)
     from reports import services as report_services
     from studies import services as study_services
 
-    if outcome.character_counts is not None:
-        study_selectors.prepare_character_counts(
-            outcome.character_counts, version=outcome.counted_version
-        )
     warm = study_services.warm_caches if target is STUDIES else report_services.warm_caches
     try:
         warm()
