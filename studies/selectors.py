@@ -43,6 +43,8 @@ PINYIN_INDEX = TextIndex(fts_table=sqlite_search.PINYIN_FTS_TABLE)
 
 # The text fields a term is searched in (with the identifiers, matched whole).
 TEXT_FIELDS = ("patient_name", "exam_description", "exam_item")
+# Those but the patient's name (a pinyin total sums the names apart: ``_pinyin_total``).
+UNNAMED_TEXT_FIELDS = tuple(field for field in TEXT_FIELDS if field != "patient_name")
 
 # The name readings (NameReading) of a data version are complete once the warm-up has stored
 # this key under it (studies.services.refresh_name_readings).
@@ -53,7 +55,9 @@ def _text_match(q: str, lookup: str, fields: tuple[str, ...] = TEXT_FIELDS) -> Q
     return Q.create([(f"{field}__{lookup}", q) for field in fields], connector=Q.OR)
 
 
-def _identifier_match(ids: set[str]) -> Q:
+def _identifier_match(term: str) -> Q:
+    """Studies whose identifier is ``term`` whole, as typed or upper/lower-cased."""
+    ids = {term, term.upper(), term.lower()}
     return Q(exam_id__in=ids) | Q(medical_record_no__in=ids) | Q(application_order_no__in=ids)
 
 
@@ -77,11 +81,10 @@ def _term_match(term: str, text_index: bool, *, in_texts: bool = True) -> Q:
     """Studies that hold ``term`` in a text field (a substring, any letter case) or as a whole
     identifier: the locked contract's match of ``q``. ``in_texts=False``: the identifiers
     alone, for a term the warm-up's counts show is in no text (``_in_no_text``)."""
-    # Identifiers match whole values (as typed, or upper/lower-cased); free text matches
-    # a substring. Django escapes % and _ in icontains, so they are taken literally.
-    ids = {term, term.upper(), term.lower()}
+    # Identifiers match whole values; free text matches a substring. Django escapes % and _
+    # in icontains, so they are taken literally.
     if not in_texts:
-        return _identifier_match(ids)
+        return _identifier_match(term)
     backend = backends.current()
     short = backend.short_term_index(term)
     # The trigram indexes serve the UPPER() form only; where none is used (a short term,
@@ -90,7 +93,7 @@ def _term_match(term: str, text_index: bool, *, in_texts: bool = True) -> Q:
     text = _text_match(term, lookup)
     if text_index and (candidates := backend.text_candidates(term, TEXT_INDEX)) is not None:
         text = candidates if backend.candidates_are_exact(term) else candidates & text
-    return text | _identifier_match(ids)
+    return text | _identifier_match(term)
 
 
 def pinyin_term(term: str) -> str | None:
@@ -392,7 +395,7 @@ def _one_character_total(q: str, version: int) -> int | None:
     if counts is None:
         return None
     # Studies whose identifier is the character itself and whose text does not hold it.
-    others = Study.objects.filter(_identifier_match({q})).exclude(_text_match(q, "contains"))
+    others = Study.objects.filter(_identifier_match(q)).exclude(_text_match(q, "contains"))
     return counts.get(q, 0) + others.count()
 
 
@@ -460,10 +463,7 @@ def _pinyin_total(q: str, read: int, version: int) -> int:
     if named is None:
         others = Study.objects.filter(_term_match(q, True)).exclude(_pinyin_match(q, False))
         return read + others.count()
-    unnamed = [field for field in TEXT_FIELDS if field != "patient_name"]
-    elsewhere = _text_match(q, "icontains", tuple(unnamed)) | _identifier_match(
-        {q, q.upper(), q.lower()}
-    )
+    elsewhere = _text_match(q, "icontains", UNNAMED_TEXT_FIELDS) | _identifier_match(q)
     others = (
         Study.objects.filter(elsewhere)
         .exclude(patient_name__icontains=q)
