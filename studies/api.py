@@ -65,7 +65,10 @@ def patient_studies(request: HttpRequest, medical_record_no: str, params: Query[
         detail={"medical_record_no": medical_record_no},
     )
     rows, total = patients.patient_studies_page(
-        medical_record_no=medical_record_no, page=params.page, page_size=params.page_size
+        medical_record_no=medical_record_no,
+        page=params.page,
+        page_size=params.page_size,
+        request=request,
     )
     audit_note(request, object_ids=[s.exam_id for s in rows], result_count=total)
     return {"data": rows, "total": total, "page": params.page, "page_size": params.page_size}

@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Value, When
+from django.http import HttpRequest
 
-from core.cache import data_version
+from core.cache import cached, data_version
 from core.errors import NotFound
+from core.keys import key_of
 from core.pagination import paginate, rows_at
 from core.search import pages
 from core.search.pages import bookmark_before
@@ -43,14 +45,34 @@ def patient_study_list(*, medical_record_no: str) -> QuerySet[Study]:
 
 
 def patient_studies_page(
-    *, medical_record_no: str, page: int, page_size: int
+    *, medical_record_no: str, page: int, page_size: int, request: HttpRequest | None = None
 ) -> tuple[list[Study], int]:
     """One page of the patient's studies and their total; NotFound when no study has the
-    record number (an empty or blank number names no patient)."""
+    record number (an empty or blank number names no patient).
+
+    The page is reused until the next write to the studies or to the reports it lists
+    (core.cache): a patient's history is opened again from each of their studies, by
+    everyone who reads them. ``request`` gives the data versions its login read.
+    """
     if not medical_record_no.strip():
         raise NotFound("Patient not found")
-    rows, total = paginate(
-        patient_study_list(medical_record_no=medical_record_no), page=page, page_size=page_size
+    key = key_of(
+        {
+            "medical_record_no": medical_record_no,
+            "page": page,
+            "page_size": page_size,
+            "reports_version": data_version("reports", request),
+        }
+    )
+    rows, total = cached(
+        "studies",
+        f"patient:{key}",
+        lambda: paginate(
+            patient_study_list(medical_record_no=medical_record_no),
+            page=page,
+            page_size=page_size,
+        ),
+        version=data_version("studies", request),
     )
     if not total:
         raise NotFound("Patient not found")

@@ -420,7 +420,10 @@ def patient_detail(request: HttpRequest, medical_record_no: str) -> HttpResponse
     audit_note(request, object_type="study", detail={"medical_record_no": medical_record_no})
     params, _problems = _paged_query(PageParams, request.GET)
     rows, total = patients.patient_studies_page(
-        medical_record_no=medical_record_no, page=params.page, page_size=params.page_size
+        medical_record_no=medical_record_no,
+        page=params.page,
+        page_size=params.page_size,
+        request=request,
     )
     audit_note(request, object_ids=[s.exam_id for s in rows], result_count=total)
     context = {

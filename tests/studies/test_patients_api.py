@@ -3,8 +3,12 @@
 from http import HTTPStatus
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
+from reports.models import Report
+from studies.models import Study
 from tests.factories import ReportFactory, StudyFactory, local
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +139,49 @@ def test_practice_roles_are_refused_patient_studies(api, history, role):
     response = api(role).get(url("MRN-7"))
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert response.json() == {"detail": "This action requires the viewer role"}
+
+
+def _reads_studies(queries: CaptureQueriesContext) -> bool:
+    return any('"studies_study"' in q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.django_db(transaction=True)  # answers are cached outside a transaction only
+def test_a_patient_history_is_read_once_until_its_studies_or_reports_change(viewer, history):
+    first = viewer.get(url("MRN-7")).json()
+    with CaptureQueriesContext(connection) as queries:
+        again = viewer.get(url("MRN-7"))
+    assert again.json() == first
+    assert not _reads_studies(queries)
+    # The cached answer is audited as the first one was.
+    events = AuditEvent.objects.filter(action="patient.studies").order_by("id")
+    assert [(e.object_ids, e.result_count) for e in events] == [
+        (["P-NEW", "P-MID", "P-OLD"], 3),
+        (["P-NEW", "P-MID", "P-OLD"], 3),
+    ]
+    # Another page is another answer.
+    assert [s["exam_id"] for s in viewer.get(url("MRN-7"), {"page_size": 2}).json()["data"]] == [
+        "P-NEW", "P-MID",
+    ]  # fmt: skip
+
+    Report.objects.filter(report_id="R-OLD-1").update(status="finalized")
+    reports = viewer.get(url("MRN-7")).json()["data"][2]["reports"]
+    assert [(r["report_id"], r["status"]) for r in reports] == [
+        ("R-OLD-2", "finalized"),
+        ("R-OLD-1", "finalized"),
+    ]
+    Study.objects.filter(exam_id="P-MID").update(exam_status="已取消")
+    body = viewer.get(url("MRN-7")).json()
+    assert body["data"][1]["exam_status"] == "已取消"
+    StudyFactory(exam_id="P-LATEST", medical_record_no="MRN-7", order_datetime=local(2025, 6, 1))
+    body = viewer.get(url("MRN-7")).json()
+    assert (body["total"], body["data"][0]["exam_id"]) == (4, "P-LATEST")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unknown_record_number_stays_404_once_its_first_study_arrives(viewer, history):
+    assert viewer.get(url("MRN-9")).status_code == HTTPStatus.NOT_FOUND
+    assert viewer.get(url("MRN-9")).status_code == HTTPStatus.NOT_FOUND
+    StudyFactory(exam_id="P-FIRST", medical_record_no="MRN-9")
+    response = viewer.get(url("MRN-9"))
+    assert response.status_code == HTTPStatus.OK
+    assert [s["exam_id"] for s in response.json()["data"]] == ["P-FIRST"]

@@ -108,6 +108,21 @@ def test_patient_page_lists_every_study_of_the_record_number(viewer_web, patient
     assert event.detail["medical_record_no"] == "MRN-FU"
 
 
+@pytest.mark.django_db(transaction=True)  # answers are cached outside a transaction only
+def test_patient_page_shows_the_reports_of_a_history_read_before(viewer_web, patient):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = viewer_web.get("/patients/MRN-FU/").content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        again = viewer_web.get("/patients/MRN-FU/").content.decode()
+    assert not any('"studies_study"' in q["sql"] for q in queries.captured_queries)
+    # The newest report links from its study, the other one counted, as on the first view.
+    for body in (first, again):
+        assert 'data-report="R-OLD"' in body and "+1 more" in body
+    assert AuditEvent.objects.filter(action="web.patient.view").count() == 2
+
+
 def test_patient_page_is_paged(viewer_web):
     for n in range(25):
         StudyFactory(exam_id=f"P{n:02d}", medical_record_no="MRN-P")
