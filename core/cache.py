@@ -67,6 +67,12 @@ def data_version(name: str, request: HttpRequest | None = None) -> int:
     return row[0] if row is not None else 0
 
 
+def shown_versions(names: tuple[str, ...], request: HttpRequest | None = None) -> dict[str, int]:
+    """The versions of other tables whose fields an answer shows, for its key: the answer
+    cached under one table's version is then not reused after a write to those either."""
+    return {f"{name}_version": data_version(name, request) for name in names}
+
+
 def _full_key(name: str, version: int, key: str) -> str:
     return f"dv:{name}:{version}:{key}"
 

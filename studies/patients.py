@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Value, When
 from django.http import HttpRequest
 
-from core.cache import cached, data_version
+from core.cache import cached, data_version, shown_versions
 from core.errors import NotFound
 from core.keys import key_of
 from core.pagination import paginate, rows_at
@@ -61,7 +61,7 @@ def patient_studies_page(
             "medical_record_no": medical_record_no,
             "page": page,
             "page_size": page_size,
-            "reports_version": data_version("reports", request),
+            **shown_versions(("reports",), request),
         }
     )
     rows, total = cached(

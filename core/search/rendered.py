@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Schema
 from ninja.renderers import JSONRenderer
 
-from core.cache import cached, data_version
+from core.cache import cached, data_version, shown_versions
 from core.keys import key_of
 
 # The renderer and content type NinjaAPI uses by default, so a stored answer is byte for byte
@@ -58,8 +58,7 @@ def cached_page(
         }  # fmt: skip
         return {"content": render(request, schema, body), "ids": ids(rows), "total": total}
 
-    shown = {f"{name}_version": data_version(name, request) for name in shows}
-    key = key_of({**params, "page": page, "page_size": page_size, **shown})
+    key = key_of({**params, "page": page, "page_size": page_size, **shown_versions(shows, request)})
     return cached(data, f"page:{key}", answer, version=version)
 
 

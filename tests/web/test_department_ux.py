@@ -5,7 +5,9 @@ import time
 from http import HTTPStatus
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
 from tests.factories import ReportFactory, StudyFactory, local
@@ -110,9 +112,6 @@ def test_patient_page_lists_every_study_of_the_record_number(viewer_web, patient
 
 @pytest.mark.django_db(transaction=True)  # answers are cached outside a transaction only
 def test_patient_page_shows_the_reports_of_a_history_read_before(viewer_web, patient):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     first = viewer_web.get("/patients/MRN-FU/").content.decode()
     with CaptureQueriesContext(connection) as queries:
         again = viewer_web.get("/patients/MRN-FU/").content.decode()
